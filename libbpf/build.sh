@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds libbpf/out/libxdptool-bpf.so: libbpf + libelf + zlib compiled position-independent from
+# Debian's source packages and linked, with our small C shim (shim.c), into ONE shared object
+# that depends on nothing but glibc. The xdptool binary embeds it and dlopens it from a memfd.
+#
+# Why not Debian's libbpf.a? Debian's libbpf.a, libelf.a and libz.a are not built with -fPIC,
+# so they cannot go into a shared object; dlopen is the only way bun:ffi loads native code.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=$here/.build
+out=$here/out
+jobs=$(nproc)
+mkdir -p "$work" "$out"
+
+fetch_sources() {
+  [ -f "$work/src/.done" ] && return
+  local d=$work/apt
+  mkdir -p "$d/parts" "$d/lists/partial" "$work/src"
+  # bookworm ships no deb-src entries; a private source list leaves the system's apt state alone.
+  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$d/parts/src.sources"
+  local o=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$d/parts" -o "Dir::State::Lists=$d/lists")
+  apt-get "${o[@]}" -qq update
+  (cd "$work/src" && apt-get "${o[@]}" -qq source --download-only libbpf elfutils zlib)
+  (cd "$work/src" && for dsc in *.dsc; do dpkg-source --no-check -x "$dsc" >/dev/null; done)
+  touch "$work/src/.done"
+}
+
+build_zlib() {
+  [ -f "$work/zlib/libz.a" ] && return
+  local s; s=$(ls -d "$work"/src/zlib-*/ | head -1)
+  rm -rf "$work/zlib"; cp -r "$s" "$work/zlib"
+  (cd "$work/zlib" && CFLAGS="-O2 -fPIC" ./configure --static >/dev/null && make -s -j"$jobs" libz.a >/dev/null)
+}
+
+build_libelf() {
+  [ -f "$work/elfutils/libelf/libelf.a" ] && return
+  local s; s=$(ls -d "$work"/src/elfutils-*/ | head -1)
+  rm -rf "$work/elfutils"; cp -r "$s" "$work/elfutils"
+  (cd "$work/elfutils" &&
+    CFLAGS="-O2 -fPIC -Wno-error" CPPFLAGS="-I$work/zlib" LDFLAGS="-L$work/zlib" \
+      ./configure --disable-debuginfod --disable-libdebuginfod --without-bzlib --without-lzma \
+        --without-zstd --disable-nls >/dev/null &&
+    make -s -j"$jobs" -C lib >/dev/null && make -s -j"$jobs" -C libelf libelf.a >/dev/null)
+}
+
+build_libbpf() {
+  [ -f "$work/libbpf/libbpf.a" ] && return
+  local s; s=$(ls -d "$work"/src/libbpf-*/ | head -1)
+  mkdir -p "$work/libbpf"
+  make -s -j"$jobs" -C "$s/src" BUILD_STATIC_ONLY=y OBJDIR="$work/libbpf" \
+    EXTRA_CFLAGS="-fPIC -I$work/elfutils/libelf -I$work/zlib" \
+    DESTDIR="$out" PREFIX= INCLUDEDIR=/include LIBDIR=/lib \
+    "$work/libbpf/libbpf.a" install_headers >/dev/null
+}
+
+link_shim() {
+  gcc -O2 -fPIC -Wall -Werror -I"$out/include" -c "$here/shim.c" -o "$work/shim.o"
+  # --whole-archive keeps every libbpf symbol (bun:ffi looks them up by name at run time);
+  # libelf and zlib are only pulled in as far as libbpf needs them.
+  gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" \
+    -Wl,--whole-archive "$work/libbpf/libbpf.a" -Wl,--no-whole-archive \
+    "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" -static-libgcc -Wl,-z,defs
+  strip --strip-unneeded "$out/libxdptool-bpf.so"
+  # Prove the claim: nothing but the C library (and the loader) may be needed.
+  local deps; deps=$(readelf -d "$out/libxdptool-bpf.so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+  case "$deps" in
+    "libc.so.6 "|"libc.so.6 ld-linux-x86-64.so.2 ") ;;
+    *) echo "libbpf/build.sh: unexpected dependencies: $deps" >&2; exit 1 ;;
+  esac
+}
+
+fetch_sources
+build_zlib
+build_libelf
+build_libbpf
+link_shim
+echo "libbpf/build.sh: $(du -h "$out/libxdptool-bpf.so" | cut -f1) $out/libxdptool-bpf.so"

@@ -1,0 +1,219 @@
+// attach.ts — put a program on an interface so it stays there, and take it off again.
+//
+// Ownership model: xdptool attaches through a bpf_link pinned at <bpffs>/xdptool/<ifname>/link,
+// with the program's maps pinned beside it. The pin keeps the program attached after xdptool
+// exits; a program on the interface that is not behind our link is "foreign" and left alone
+// unless --force. Re-loading swaps the program inside the link (atomic: no instant without one),
+// reusing pinned maps whose shape still fits, so counters and rules survive an upgrade.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { OpError, UsageError } from "./errors.ts";
+import { BpfError } from "./ffi/error.ts";
+import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from "./ffi/object.ts";
+import { closeFd, fdById, objGet, objPin, withFd } from "./ffi/fd.ts";
+import { BpfMap } from "./ffi/map.ts";
+import { progInfoById } from "./ffi/prog.ts";
+import { ensureDir, pinDir, pinnedFiles, removePinDir, renamePin, stagingName, unpin } from "./ffi/bpffs.ts";
+import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type XdpMode, type XdpState } from "./ffi/xdp.ts";
+import type { Iface } from "./ffi/netns.ts";
+
+export interface AttachRequest {
+  iface: Iface;
+  image: Uint8Array;
+  /** Shown in messages: "hello", "./my.o". */
+  objectName: string;
+  /** Pick the program by ELF section (e.g. "xdp") or by function name; default: the only XDP one. */
+  section?: string;
+  program?: string;
+  mode?: XdpMode | "auto";
+  force?: boolean;
+  /** Called after open, before load: set global variables, map sizes… */
+  configure?: (obj: BpfObject) => void;
+}
+
+export interface AttachResult {
+  progId: number;
+  progName: string;
+  mode: XdpMode;
+  replaced: "none" | "xdptool" | "foreign";
+  reusedMaps: string[];
+  pinDir: string;
+  note?: string;
+}
+
+/** Our link on this interface, if the pin is there and still holds the attached program. */
+export function ownedLink(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): { fd: number; progId: number } | null {
+  const path = join(pinDir(iface.name), "link");
+  if (!existsSync(path)) return null;
+  const fd = objGet(path);
+  const info = linkInfo(fd);
+  if (info.ifindex === iface.ifindex && info.progId === state.progId && state.progId !== 0) return { fd, progId: info.progId };
+  closeFd(fd);
+  return null;
+}
+
+function pickProgram(obj: BpfObject, req: AttachRequest): ProgramHandle {
+  const progs = obj.programs();
+  const list = progs.map((p) => `${p.name} (section ${p.section})`).join(", ") || "none";
+  let found: ProgramHandle[];
+  if (req.program) found = progs.filter((p) => p.name === req.program);
+  else if (req.section) found = progs.filter((p) => p.section === req.section);
+  else found = progs.filter((p) => p.type === BPF_PROG_TYPE_XDP);
+  const what = req.program ? `program "${req.program}"` : req.section ? `section "${req.section}"` : "XDP program";
+  if (found.length === 0) throw new UsageError(`no ${what} in ${req.objectName} (it has: ${list})`);
+  if (found.length > 1) throw new UsageError(`${req.objectName} has several XDP programs (${list}): choose one with --section or --program`);
+  if (found[0].type !== BPF_PROG_TYPE_XDP) throw new UsageError(`${found[0].name} in ${req.objectName} is not an XDP program (section ${found[0].section}; XDP programs use SEC("xdp"))`);
+  return found[0];
+}
+
+/** Reuse pinned maps whose type and sizes match; returns the names reused. */
+function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string[] {
+  const reused: string[] = [];
+  for (const m of maps) {
+    const path = join(dir, m.name);
+    if (!existsSync(path)) continue;
+    const pinned = BpfMap.pinned(path);
+    try {
+      // A changed layout (type, key, value or size) cannot be reused: the new program gets a
+      // fresh map and the old pin is replaced when the new program is attached.
+      const i = pinned.info;
+      if (i.type === m.type && i.keySize === m.keySize && i.valueSize === m.valueSize && i.maxEntries === m.maxEntries) {
+        obj.reuseMap(m, pinned.fd);
+        reused.push(m.name);
+      }
+    } finally {
+      pinned.close();
+    }
+  }
+  return reused;
+}
+
+function describe(state: XdpState): string {
+  const p = progInfoById(state.progId);
+  return `"${p.name}" (id ${p.id}, ${state.mode} mode)`;
+}
+
+export function attach(req: AttachRequest): AttachResult {
+  const { iface } = req;
+  const obj = BpfObject.open(req.image, req.objectName);
+  const dir = pinDir(iface.name);
+  let newLink = -1;
+  const staged: string[] = [];
+  try {
+    const prog = pickProgram(obj, req);
+    obj.selectProgram(prog);
+    req.configure?.(obj);
+    const state = xdpQuery(iface.ifindex);
+    const owned = ownedLink(iface, state);
+    if (!owned && existsSync(dir)) removePinDir(dir); // stale pins (program gone, interface recreated)
+    if (state.progId && !owned && !req.force) {
+      throw new OpError(`${iface.name} already runs XDP program ${describe(state)} that xdptool did not load; --force replaces it`);
+    }
+    const maps = obj.maps().filter((m) => !m.internal);
+    const reusedMaps = owned ? reusePinnedMaps(obj, maps, dir) : [];
+    obj.load();
+    const progFd = obj.progFd(prog);
+
+    // Stage new map pins under temporary names; they replace the old pins only once attached.
+    ensureDir(dir);
+    for (const m of maps.filter((m) => !reusedMaps.includes(m.name))) {
+      const tmp = join(dir, stagingName(m.name));
+      unpin(tmp);
+      objPin(obj.mapFd(m), tmp);
+      staged.push(m.name);
+    }
+
+    let mode: XdpMode;
+    let note: string | undefined;
+    const want = req.mode ?? "auto";
+    let replaced: AttachResult["replaced"] = "none";
+    if (owned && (want === "auto" || want === state.mode)) {
+      linkUpdate(owned.fd, progFd); // atomic swap
+      closeFd(owned.fd);
+      mode = state.mode as XdpMode;
+      replaced = "xdptool";
+    } else {
+      if (owned) {
+        // A mode change cannot be done inside a link: the old attachment must go first.
+        if (!req.force) throw new UsageError(`${iface.name} runs xdptool's program in ${state.mode} mode; switching to ${want} mode detaches it for a moment: add --force`);
+        linkDetach(owned.fd);
+        closeFd(owned.fd);
+        replaced = "xdptool";
+      } else if (state.progId) {
+        detachForeign(iface, state);
+        replaced = "foreign";
+      }
+      ({ fd: newLink, mode, note } = createLink(progFd, iface, want));
+      const linkTmp = join(dir, stagingName("link"));
+      unpin(linkTmp);
+      objPin(newLink, linkTmp);
+      renamePin(linkTmp, join(dir, "link"));
+    }
+    // Commit: staged maps take their final names; pins of maps the new program does not have go.
+    for (const name of staged) renamePin(join(dir, stagingName(name)), join(dir, name));
+    const keep = new Set(["link", ...maps.map((m) => m.name)]);
+    for (const f of pinnedFiles(dir)) if (!keep.has(f)) unpin(join(dir, f));
+    const info = progInfoById(xdpQuery(iface.ifindex).progId);
+    return { progId: info.id, progName: info.name, mode, replaced, reusedMaps, pinDir: dir, note };
+  } catch (e) {
+    for (const name of staged) unpin(join(dir, stagingName(name)));
+    unpin(join(dir, stagingName("link")));
+    if (pinnedFiles(dir).length === 0) removePinDir(dir);
+    throw e;
+  } finally {
+    closeFd(newLink); // the pin (if made) holds the link now
+    obj.close();
+  }
+}
+
+function createLink(progFd: number, iface: Iface, want: XdpMode | "auto"): { fd: number; mode: XdpMode; note?: string } {
+  if (want !== "auto") return { fd: xdpLinkCreate(progFd, iface.ifindex, want), mode: want };
+  try {
+    return { fd: xdpLinkCreate(progFd, iface.ifindex, "native"), mode: "native" };
+  } catch (e) {
+    // No native XDP in this driver: generic (skb) mode works everywhere, slower.
+    if (!(e instanceof BpfError) || ![95, 22, 524].includes(e.errno)) throw e;
+    return { fd: xdpLinkCreate(progFd, iface.ifindex, "skb"), mode: "skb", note: `${iface.name} has no native XDP support: attached in skb (generic) mode` };
+  }
+}
+
+/** Remove someone else's program: through its bpf_link if it has one, else through netlink. */
+function detachForeign(iface: Iface, state: XdpState): void {
+  const link = findXdpLink(iface.ifindex, state.progId);
+  if (link) {
+    withFd(fdById("link", link.id), linkDetach);
+    return;
+  }
+  for (const mode of ["native", "skb", "hw"] as const) if (state[mode]) xdpDetachNetlink(iface.ifindex, mode);
+}
+
+export interface DetachResult {
+  progId: number;
+  progName: string;
+  owner: "xdptool" | "foreign";
+}
+
+/** Take xdptool's program (or, with force, anyone's) off an interface and remove our pins. */
+export function detach(iface: Iface, force = false): DetachResult {
+  const state = xdpQuery(iface.ifindex);
+  const dir = pinDir(iface.name);
+  const owned = ownedLink(iface, state);
+  if (!state.progId) {
+    removePinDir(dir);
+    throw new OpError(`${iface.name} has no XDP program to unload`);
+  }
+  const info = progInfoById(state.progId);
+  if (owned) {
+    try {
+      linkDetach(owned.fd);
+    } finally {
+      closeFd(owned.fd);
+    }
+    removePinDir(dir);
+    return { progId: info.id, progName: info.name, owner: "xdptool" };
+  }
+  if (!force) throw new OpError(`${iface.name} runs XDP program ${describe(state)} that xdptool did not load; --force removes it anyway`);
+  detachForeign(iface, state);
+  removePinDir(dir);
+  return { progId: info.id, progName: info.name, owner: "foreign" };
+}

@@ -1,0 +1,69 @@
+// cli.ts — what citty leaves to us: finding the command a command line names, rejecting flags
+// that command does not know, and the argument sets several commands share.
+import { renderUsage, type ArgsDef, type CommandDef, type CommandMeta } from "citty";
+import { UsageError } from "./errors.ts";
+
+async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
+  return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
+}
+
+/** The chain of commands from the root to the one the arguments name. */
+export async function resolveChain(root: CommandDef, argv: string[]): Promise<CommandDef[]> {
+  const chain = [root];
+  let cmd = root;
+  for (const a of argv) {
+    if (a.startsWith("-")) continue;
+    const subs = await value(cmd.subCommands);
+    if (!subs) break;
+    const sub = (subs as Record<string, CommandDef | (() => Promise<CommandDef>)>)[a];
+    if (!sub) throw new UsageError(`unknown command "${a}"; commands: ${Object.keys(subs).join(", ")}`);
+    cmd = (await value(sub)) as CommandDef;
+    chain.push(cmd);
+  }
+  return chain;
+}
+
+/** Reject unknown --flags (citty silently ignores them, which hides typos like --foce). */
+export async function checkFlags(cmd: CommandDef, argv: string[]): Promise<void> {
+  const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
+  const known = new Set(["help", "h", "verbose"]);
+  for (const [name, def] of Object.entries(args)) {
+    known.add(name);
+    known.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    if (def.type === "boolean") known.add(`no-${name}`);
+    for (const a of [def.alias ?? []].flat()) known.add(a);
+  }
+  for (const a of argv) {
+    if (a === "--") break;
+    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) continue;
+    const name = a.replace(/^--?/, "").split("=")[0];
+    if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
+  }
+}
+
+/** Parse a whole number option with bounds, as a usage error. */
+export function intArg(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const s = String(v);
+  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${s}"`);
+  return Number(s);
+}
+
+export const jsonArg = { json: { type: "boolean", description: "Print JSON instead of a table" } } as const;
+export const forceArg = { force: { type: "boolean", description: "Replace or remove an XDP program that xdptool did not load" } } as const;
+
+/**
+ * Usage text. A command's description is one summary line, then (after a blank line) the
+ * longer help with examples; listings of subcommands show only the summary line.
+ */
+export async function helpText(cmd: CommandDef, parent?: CommandDef): Promise<string> {
+  const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
+  const short: Record<string, CommandDef> = {};
+  for (const [name, sub] of Object.entries(subs ?? {})) {
+    const def = (await value(sub)) as CommandDef;
+    const meta = (await value(def.meta)) as CommandMeta;
+    short[name] = { ...def, meta: { ...meta, description: meta.description?.split("\n")[0] } };
+  }
+  const text = await renderUsage({ ...cmd, subCommands: subs ? short : undefined }, parent);
+  // citty colours even when piped; keep escapes for terminals only.
+  return process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
+}

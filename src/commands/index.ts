@@ -1,0 +1,12 @@
+// index.ts — every command, imported only when it runs (start-up stays fast).
+import type { CommandDef } from "citty";
+
+type Lazy = () => Promise<CommandDef>;
+const lazy = (load: () => Promise<{ default: CommandDef }>): Lazy => () => load().then((m) => m.default);
+
+export const commands: Record<string, Lazy> = {
+  lab: lazy(() => import("./lab/index.ts")),
+  load: lazy(() => import("./load.ts")),
+  unload: lazy(() => import("./unload.ts")),
+  status: lazy(() => import("./status.ts")),
+};

@@ -1,0 +1,15 @@
+import { defineCommand } from "citty";
+import { labArgs } from "./_shared.ts";
+
+// The README's first command ends here: a short tour that shows each capability working on the
+// lab, printing what happened. Each step runs the real binary's code paths.
+export default defineCommand({
+  meta: { name: "demo", description: "Build the lab and show xdptool at work: load, traffic, counters, unload." },
+  args: { ...labArgs, keep: { type: "boolean", description: "Leave the lab up afterwards" } },
+  async run({ args }) {
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool lab demo", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
+    const { runDemo } = await import("../../demo.ts");
+    await runDemo(args.name, args.keep);
+  },
+});

@@ -1,0 +1,14 @@
+import { defineCommand } from "citty";
+import { labArgs } from "./_shared.ts";
+
+export default defineCommand({
+  meta: { name: "down", description: "Remove the lab's namespaces, interfaces and xdptool pins. Idempotent." },
+  args: { ...labArgs },
+  async run({ args }) {
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool lab down", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
+    const { labConfig, labDown } = await import("../../lab.ts");
+    const lab = labConfig(args.name);
+    console.log(`lab ${lab.name}: ${labDown(lab) ? "removed" : "was not up"}`);
+  },
+});

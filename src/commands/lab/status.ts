@@ -1,0 +1,33 @@
+import { defineCommand } from "citty";
+import { jsonArg } from "../../cli.ts";
+import { printJson, table } from "../../table.ts";
+import { labArgs } from "./_shared.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Show whether the lab is up and what runs on its interfaces." },
+  args: { ...labArgs, ...jsonArg },
+  async run({ args }) {
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool lab status");
+    const { labConfig, labIsUp } = await import("../../lab.ts");
+    const lab = labConfig(args.name);
+    const up = labIsUp(lab);
+    const ends = [];
+    if (up) {
+      const { resolveIface } = await import("../../ffi/netns.ts");
+      const { ifaceStatus } = await import("../../inventory.ts");
+      for (const [role, end] of [["generator", lab.gen], ["device under test", lab.dut]] as const) {
+        ends.push({ role, ...end, xdp: ifaceStatus(resolveIface(`${end.ns}/${end.ifname}`)) });
+      }
+    }
+    if (args.json) return printJson({ name: lab.name, up, ends });
+    if (!up) {
+      console.log(`lab ${lab.name}: down (xdptool lab up${args.name ? ` --name ${args.name}` : ""} creates it)`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`lab ${lab.name}: up`);
+    console.log(table(["ROLE", "NETNS", "INTERFACE", "IPV4", "IPV6", "XDP PROGRAM", "MODE", "OWNER"],
+      ends.map((e) => [e.role, e.ns, e.ifname, e.ipv4, e.ipv6, e.xdp.program ?? "-", e.xdp.mode ?? "-", e.xdp.owner ?? "-"])));
+  },
+});

@@ -1,0 +1,71 @@
+import { defineCommand } from "citty";
+import { intArg, jsonArg } from "../../cli.ts";
+import { OpError, UsageError } from "../../errors.ts";
+import { printJson } from "../../table.ts";
+import { labArgs } from "./_shared.ts";
+
+export default defineCommand({
+  meta: {
+    name: "traffic",
+    description: `Send N identical frames across the lab at full speed (BPF_PROG_TEST_RUN LIVE_FRAMES + XDP_TX).
+
+  The receiving end must run an XDP program (veth drops XDP_TX frames otherwise).
+
+  Examples:
+    xdptool lab traffic --count 1000000                       # UDP 198.18.0.1:1024 → 198.18.0.2:9
+    xdptool lab traffic --proto tcp --dport 22 --src 198.18.7.7
+    xdptool lab traffic --src 2001:db8::1 --dst 2001:db8::2 --proto icmp
+    xdptool lab traffic --dns example.test --count 10         # DNS queries to port 53
+    xdptool lab traffic --vlan 100 --size 128`,
+  },
+  args: {
+    count: { type: "string", description: "Frames to send", default: "1000" },
+    proto: { type: "string", description: "udp, tcp, icmp or none", default: "udp" },
+    src: { type: "string", description: "Source IP (default: the sending end's IPv4)" },
+    dst: { type: "string", description: "Destination IP (default: the receiving end's IPv4, or IPv6 if --src is IPv6)" },
+    sport: { type: "string", description: "Source port", default: "1024" },
+    dport: { type: "string", description: "Destination port (53 with --dns)" },
+    size: { type: "string", description: "Frame size in bytes (payload padded), without FCS", default: "60" },
+    vlan: { type: "string", description: "VLAN ids to tag with, outermost first: 100 or 10,20" },
+    "src-mac": { type: "string", description: "Source MAC (default: the sending end's)" },
+    "dst-mac": { type: "string", description: "Destination MAC (default: the receiving end's)" },
+    dns: { type: "string", description: "Make each frame a DNS query (A, RD) for this name" },
+    from: { type: "string", description: "gen (default) or dut: which end sends", default: "gen" },
+    batch: { type: "string", description: "LIVE_FRAMES batch size (≤ 64 is lossless into veth)", default: "64" },
+    ...labArgs,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const count = intArg("count", args.count, 1, 2 ** 40);
+    const batch = intArg("batch", args.batch, 1, 256);
+    if (!["udp", "tcp", "icmp", "none"].includes(args.proto)) throw new UsageError(`--proto must be udp, tcp, icmp or none, not "${args.proto}"`);
+    if (args.from !== "gen" && args.from !== "dut") throw new UsageError(`--from must be gen or dut, not "${args.from}"`);
+    const { labConfig, labIsUp } = await import("../../lab.ts");
+    const lab = labConfig(args.name);
+    const [tx, rx] = args.from === "gen" ? [lab.gen, lab.dut] : [lab.dut, lab.gen];
+    const { buildFrame, dnsQuery } = await import("../../net/packet.ts");
+    const src = args.src ?? tx.ipv4;
+    const v6 = src.includes(":");
+    const frame = buildFrame({
+      src, dst: args.dst ?? (v6 ? rx.ipv6 : rx.ipv4), l4: args.dns ? "udp" : (args.proto as "udp"),
+      sport: intArg("sport", args.sport, 0, 65535), dport: intArg("dport", args.dport ?? (args.dns ? "53" : "9"), 0, 65535),
+      srcMac: args["src-mac"] ?? tx.mac, dstMac: args["dst-mac"] ?? rx.mac,
+      vlans: args.vlan ? args.vlan.split(",").map((v) => intArg("vlan", v, 0, 4095)) : [],
+      payload: args.dns ? dnsQuery(args.dns) : undefined, frameSize: intArg("size", args.size, 42, 9000),
+    });
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool lab traffic");
+    if (!labIsUp(lab)) throw new UsageError(`lab ${lab.name} is not up (xdptool lab up)`);
+    const { resolveIface } = await import("../../ffi/netns.ts");
+    const { xdpQuery } = await import("../../ffi/xdp.ts");
+    const rxIf = resolveIface(`${rx.ns}/${rx.ifname}`);
+    if (!xdpQuery(rxIf.ifindex).progId) {
+      throw new OpError(`${rx.ifname} runs no XDP program, and veth drops XDP_TX frames sent to such an end: load one first (xdptool load ${rx.ifname} pass)`);
+    }
+    const txIf = resolveIface(`${tx.ns}/${tx.ifname}`);
+    const { sendFrames } = await import("../../traffic.ts");
+    const r = sendFrames(txIf.ifindex, frame, count, batch);
+    if (args.json) return printJson({ from: tx.ifname, to: rx.ifname, frameBytes: frame.length, ...r });
+    console.log(`sent ${r.frames} frames of ${frame.length} bytes ${tx.ifname} → ${rx.ifname} in ${r.seconds.toFixed(3)} s: ${(r.pps / 1e6).toFixed(2)} Mpps`);
+  },
+});

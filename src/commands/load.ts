@@ -1,0 +1,54 @@
+import { defineCommand } from "citty";
+import { existsSync, readFileSync } from "node:fs";
+import { forceArg, jsonArg } from "../cli.ts";
+import { UsageError } from "../errors.ts";
+import { printJson } from "../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "load",
+    description: `Attach an XDP program to an interface; it stays attached after xdptool exits.
+
+  PROGRAM is one of the embedded programs (hello, drop, pass) or the path of a BPF object file.
+  Loading again replaces the program atomically (no instant without one) and keeps its maps.
+
+  Examples:
+    xdptool load xl-dut hello                   # count and pass every packet
+    xdptool load xl-dut drop --mode skb         # generic mode, works on any driver
+    xdptool load xl-dut ./my.o --section xdp    # your own object, like \`ip link set dev X xdp obj\`
+    xdptool load eth0 pass --force              # replace a program another tool attached`,
+  },
+  args: {
+    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    program: { type: "positional", required: true, description: "Embedded program name or path to a BPF .o file" },
+    section: { type: "string", description: "ELF section of the program in a .o file (e.g. xdp)" },
+    name: { type: "string", description: "Function name of the program in a .o file" },
+    mode: { type: "string", description: "native, skb or auto (native, falling back to skb)", default: "auto" },
+    ...forceArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const { embeddedObject, LOADABLE } = await import("../embedded.ts");
+    let image: Uint8Array | null = null;
+    const isPath = args.program.includes("/") || args.program.endsWith(".o");
+    if (isPath) {
+      if (!existsSync(args.program)) throw new UsageError(`no such file: ${args.program}`);
+      image = new Uint8Array(readFileSync(args.program));
+      if (image.length < 4 || image[0] !== 0x7f || image[1] !== 0x45 || image[2] !== 0x4c || image[3] !== 0x46) {
+        throw new UsageError(`${args.program} is not a BPF object file (no ELF header); build one with clang -target bpf`);
+      }
+    } else if ((LOADABLE as readonly string[]).includes(args.program)) image = embeddedObject(args.program);
+    if (!image) throw new UsageError(`unknown program "${args.program}": use ${LOADABLE.join(", ")} or a path to a .o file`);
+    const { requireCaps } = await import("../privileges.ts");
+    requireCaps("xdptool load");
+    const { resolveIface } = await import("../ffi/netns.ts");
+    const { attach } = await import("../attach.ts");
+    const iface = resolveIface(args.interface);
+    const r = attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode: args.mode as "auto", force: args.force });
+    if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
+    if (r.note) console.error(`xdptool: note: ${r.note}`);
+    const verb = r.replaced === "none" ? "attached" : `replaced ${r.replaced === "foreign" ? "a foreign program" : "the previous program"} with`;
+    console.log(`${iface.name}: ${verb} ${r.progName} (id ${r.progId}, ${r.mode} mode); pinned in ${r.pinDir}`);
+  },
+});

@@ -1,0 +1,29 @@
+import { defineCommand } from "citty";
+import { forceArg, jsonArg } from "../cli.ts";
+import { printJson } from "../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "unload",
+    description: `Detach xdptool's XDP program from an interface and remove its pins (and nothing else).
+
+  Examples:
+    xdptool unload xl-dut
+    xdptool unload eth0 --force    # also removes a program another tool attached`,
+  },
+  args: {
+    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...forceArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const { requireCaps } = await import("../privileges.ts");
+    requireCaps("xdptool unload");
+    const { resolveIface } = await import("../ffi/netns.ts");
+    const { detach } = await import("../attach.ts");
+    const iface = resolveIface(args.interface);
+    const r = detach(iface, args.force);
+    if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
+    console.log(`${iface.name}: detached ${r.progName} (id ${r.progId}${r.owner === "foreign" ? ", not loaded by xdptool" : ""})`);
+  },
+});

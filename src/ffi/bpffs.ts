@@ -1,0 +1,75 @@
+// bpffs.ts — where xdptool keeps what must outlive the process: /sys/fs/bpf/xdptool/<ifname>/.
+//
+// `ip netns exec` gives the command a fresh /sys without bpffs. Pins made on a bpffs mounted in
+// that private mount namespace would vanish with it (and detach the program), so we go through
+// /proc/1/root to the host's bpffs instead, and only mount one when the host has none at all.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { cstr, errno, libc } from "./native.ts";
+import { alloc } from "./layout.ts";
+import { errnoName } from "./errno.ts";
+import { OpError } from "../errors.ts";
+
+const BPF_FS_MAGIC = 0xcafe4a11;
+
+function isBpffs(path: string): boolean {
+  const st = alloc(120); // struct statfs; f_type is the first field (long)
+  return libc.symbols.statfs(cstr(path), st) === 0 && Number(st.readBigInt64LE(0)) === BPF_FS_MAGIC;
+}
+
+let root: string | undefined;
+/** The bpffs mount to pin into, mounting one at /sys/fs/bpf if the host has none. */
+export function bpffsRoot(): string {
+  if (root) return root;
+  for (const p of ["/sys/fs/bpf", "/proc/1/root/sys/fs/bpf"]) if (isBpffs(p)) return (root = p);
+  mkdirSync("/sys/fs/bpf", { recursive: true });
+  if (libc.symbols.mount(cstr("bpf"), cstr("/sys/fs/bpf"), cstr("bpf"), 0n, null) !== 0) {
+    throw new OpError(`mount bpffs on /sys/fs/bpf: ${errnoName(errno())}`);
+  }
+  return (root = "/sys/fs/bpf");
+}
+
+/**
+ * Name of a pin staged before it replaces `name`. bpffs refuses any name with a dot in it (EPERM:
+ * dots are reserved for its own files such as maps.debug), hence a prefix and a dash.
+ */
+export function stagingName(name: string): string {
+  return `staging-${name}`;
+}
+
+/** Our directory for one interface (not created). */
+export function pinDir(ifname: string): string {
+  return join(bpffsRoot(), "xdptool", ifname);
+}
+
+export function ensureDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Rename a pin (atomic within bpffs: readers see the old or the new object, never nothing). */
+export function renamePin(from: string, to: string): void {
+  renameSync(from, to);
+}
+
+/** Interfaces that have an xdptool pin directory. */
+export function pinnedInterfaces(): string[] {
+  const d = join(bpffsRoot(), "xdptool");
+  return existsSync(d) ? readdirSync(d).sort() : [];
+}
+
+export function pinnedFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** Unpin (unlink) one object; missing is fine. (Bun's rmSync fails on bpffs with EFAULT.) */
+export function unpin(path: string): void {
+  if (existsSync(path)) unlinkSync(path);
+}
+
+/** Remove a pin directory and every pin in it. */
+export function removePinDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) unpin(`${dir}/${f}`);
+  rmdirSync(dir);
+}

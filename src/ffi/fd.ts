@@ -1,0 +1,56 @@
+// fd.ts — file descriptors of BPF objects: by id, by pin path, info, close.
+import { bpf, cstr, libc } from "./native.ts";
+import { check } from "./error.ts";
+import { alloc, Struct, type StructName } from "./layout.ts";
+
+export function closeFd(fd: number): void {
+  if (fd >= 0) libc.symbols.close(fd);
+}
+
+/** Open a pinned object (program, map or link) from bpffs. */
+export function objGet(path: string): number {
+  return check(`open pinned object ${path}`, bpf().bpf_obj_get(cstr(path)));
+}
+
+export function objPin(fd: number, path: string): void {
+  check(`pin to ${path}`, bpf().bpf_obj_pin(fd, cstr(path)));
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD into the named struct; the kernel fills what it knows. */
+export function objInfo<N extends StructName>(fd: number, name: N, init: Record<string, number | bigint> = {}): Struct<N> {
+  const info = new Struct(name, init);
+  const len = alloc(4);
+  len.writeUInt32LE(info.buf.length);
+  check(`get ${name.replace(/^bpf_/, "")} of fd ${fd}`, bpf().bpf_obj_get_info_by_fd(fd, info.buf, len));
+  return info;
+}
+
+type Kind = "prog" | "map" | "link" | "btf";
+
+/** Every id of a kind of object, ascending (bpftool's `prog show`, `map show`, …). */
+export function allIds(kind: Kind): number[] {
+  const next = { prog: bpf().bpf_prog_get_next_id, map: bpf().bpf_map_get_next_id, link: bpf().bpf_link_get_next_id, btf: null }[kind];
+  if (!next) throw new Error(`cannot list ${kind} ids`);
+  const out: number[] = [];
+  const id = alloc(4);
+  let cur = 0;
+  while (next(cur, id) === 0) {
+    cur = id.readUInt32LE(0);
+    out.push(cur);
+  }
+  return out;
+}
+
+export function fdById(kind: Kind, id: number): number {
+  const get = { prog: bpf().bpf_prog_get_fd_by_id, map: bpf().bpf_map_get_fd_by_id, link: bpf().bpf_link_get_fd_by_id, btf: bpf().bpf_btf_get_fd_by_id }[kind];
+  return check(`open ${kind} id ${id}`, get(id));
+}
+
+/** Run fn with an fd, closing it afterwards whatever happens. */
+export function withFd<T>(fd: number, fn: (fd: number) => T): T {
+  try {
+    return fn(fd);
+  } finally {
+    closeFd(fd);
+  }
+}

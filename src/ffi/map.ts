@@ -1,0 +1,153 @@
+// map.ts — BPF maps from user space: info, lookup/update/delete, iteration, batch operations.
+import { bpf } from "./native.ts";
+import { BpfError, check, takeLog } from "./error.ts";
+import { alloc, Struct } from "./layout.ts";
+import { closeFd, fdById, objGet, objInfo } from "./fd.ts";
+
+export const MAP_TYPES = [
+  "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array", "stack_trace",
+  "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps", "hash_of_maps", "devmap", "sockmap",
+  "cpumap", "xskmap", "sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack",
+  "sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter",
+  "user_ringbuf", "cgrp_storage", "arena",
+] as const;
+
+export const BPF_ANY = 0, BPF_NOEXIST = 1, BPF_EXIST = 2;
+const ENOENT = 2;
+
+export interface MapInfo {
+  id: number;
+  type: number;
+  typeName: string;
+  name: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+}
+
+let ncpus = 0;
+export function possibleCpus(): number {
+  return (ncpus ||= check("count possible CPUs", bpf().libbpf_num_possible_cpus()));
+}
+
+export function isPerCpu(type: number): boolean {
+  return [5, 6, 10, 21].includes(type);
+}
+
+/** An open map fd with typed operations. Values of per-CPU maps are `valueSize` × CPUs (8-aligned). */
+export class BpfMap {
+  readonly info: MapInfo;
+  constructor(readonly fd: number) {
+    const i = objInfo(fd, "bpf_map_info");
+    const type = i.get("type");
+    this.info = {
+      id: i.get("id"), type, typeName: MAP_TYPES[type] ?? `type ${type}`, name: i.str("name", 16),
+      keySize: i.get("key_size"), valueSize: i.get("value_size"), maxEntries: i.get("max_entries"), flags: i.get("map_flags"),
+      btfId: i.get("btf_id"), btfKeyTypeId: i.get("btf_key_type_id"), btfValueTypeId: i.get("btf_value_type_id"),
+    };
+  }
+  static byId(id: number): BpfMap {
+    return new BpfMap(fdById("map", id));
+  }
+  static pinned(path: string): BpfMap {
+    return new BpfMap(objGet(path));
+  }
+  get perCpu(): boolean {
+    return isPerCpu(this.info.type);
+  }
+  /** Bytes one lookup returns: per-CPU maps return one 8-byte-aligned slot per possible CPU. */
+  get valueBytes(): number {
+    return this.perCpu ? Math.ceil(this.info.valueSize / 8) * 8 * possibleCpus() : this.info.valueSize;
+  }
+  private keyBuf(key: Uint8Array): Buffer {
+    if (key.length !== this.info.keySize) throw new Error(`key is ${key.length} bytes, map ${this.info.name} wants ${this.info.keySize}`);
+    const b = alloc(key.length);
+    b.set(key);
+    return b;
+  }
+  /** The value, or null when the key is absent. */
+  lookup(key: Uint8Array): Buffer | null {
+    const v = alloc(this.valueBytes);
+    const r = bpf().bpf_map_lookup_elem(this.fd, this.keyBuf(key), v);
+    if (r === -ENOENT) return null;
+    check(`lookup in map ${this.info.name}`, r);
+    return v.subarray(0, this.valueBytes);
+  }
+  update(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+    if (value.length !== this.valueBytes) throw new Error(`value is ${value.length} bytes, map ${this.info.name} wants ${this.valueBytes}`);
+    const v = alloc(value.length);
+    v.set(value);
+    check(`update map ${this.info.name}`, bpf().bpf_map_update_elem(this.fd, this.keyBuf(key), v, BigInt(flags)));
+  }
+  /** Returns false when the key was not there. */
+  delete(key: Uint8Array): boolean {
+    const r = bpf().bpf_map_delete_elem(this.fd, this.keyBuf(key));
+    if (r === -ENOENT) return false;
+    check(`delete from map ${this.info.name}`, r);
+    return true;
+  }
+  /** Key after `key` (or the first key for null); null at the end. */
+  nextKey(key: Uint8Array | null): Buffer | null {
+    const next = alloc(this.info.keySize);
+    const r = bpf().bpf_map_get_next_key(this.fd, key ? this.keyBuf(key) : null, next);
+    if (r === -ENOENT) return null;
+    check(`iterate map ${this.info.name}`, r);
+    return next.subarray(0, this.info.keySize);
+  }
+  *keys(): Generator<Buffer> {
+    for (let k = this.nextKey(null); k; k = this.nextKey(k)) yield Buffer.from(k);
+  }
+  /**
+   * Batch lookup: calls `each(keys, values, count)` per chunk of up to `chunk` entries.
+   * Returns false (having called nothing) when the kernel has no batch ops for this map type.
+   */
+  lookupBatch(chunk: number, each: (keys: Buffer, values: Buffer, count: number) => void): boolean {
+    const ks = this.info.keySize, vs = this.valueBytes;
+    const keys = alloc(ks * chunk), values = alloc(vs * chunk);
+    const inBatch = alloc(Math.max(ks, 8)), outBatch = alloc(Math.max(ks, 8)), count = alloc(4);
+    const opts = new Struct("bpf_map_batch_opts");
+    let first = true;
+    for (;;) {
+      count.writeUInt32LE(chunk);
+      const r = bpf().bpf_map_lookup_batch(this.fd, first ? null : inBatch, outBatch, keys, values, count, opts.buf);
+      const n = count.readUInt32LE(0);
+      if (r < 0 && r !== -ENOENT) {
+        if (first && (r === -22 || r === -95 || r === -524)) {
+          takeLog();
+          return false; // EINVAL/EOPNOTSUPP/ENOTSUPP: no batch support for this type
+        }
+        throw new BpfError(`batch lookup in map ${this.info.name}`, -r, takeLog());
+      }
+      if (n > 0) each(keys.subarray(0, n * ks), values.subarray(0, n * vs), n);
+      if (r === -ENOENT) return true; // end of map
+      inBatch.set(outBatch);
+      first = false;
+    }
+  }
+  /** Batch update of `count` packed keys and values; returns how many were written. */
+  updateBatch(keys: Uint8Array, values: Uint8Array, count: number, flags = BPF_ANY): number {
+    const n = alloc(4);
+    n.writeUInt32LE(count);
+    const k = alloc(keys.length), v = alloc(values.length);
+    k.set(keys);
+    v.set(values);
+    const opts = new Struct("bpf_map_batch_opts", { elem_flags: flags });
+    check(`batch update of map ${this.info.name}`, bpf().bpf_map_update_batch(this.fd, k, v, n, opts.buf));
+    return n.readUInt32LE(0);
+  }
+  deleteBatch(keys: Uint8Array, count: number): number {
+    const n = alloc(4);
+    n.writeUInt32LE(count);
+    const k = alloc(keys.length);
+    k.set(keys);
+    check(`batch delete from map ${this.info.name}`, bpf().bpf_map_delete_batch(this.fd, k, n, new Struct("bpf_map_batch_opts").buf));
+    return n.readUInt32LE(0);
+  }
+  close(): void {
+    closeFd(this.fd);
+  }
+}

@@ -1,0 +1,129 @@
+// native.ts — the only place that dlopens native code.
+//
+// libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) is one shared object
+// embedded in the xdptool binary. It is written to an anonymous memfd and dlopened through
+// /proc/self/fd/N: no file on disk that another user could replace, nothing left behind.
+import { dlopen, FFIType as T, read } from "bun:ffi";
+import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
+import { errnoName } from "./errno.ts";
+
+const libcSymbols = {
+  memfd_create: { args: [T.cstring, T.u32], returns: T.i32 },
+  write: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
+  open: { args: [T.cstring, T.i32], returns: T.i32 },
+  close: { args: [T.i32], returns: T.i32 },
+  setns: { args: [T.i32, T.i32], returns: T.i32 },
+  mount: { args: [T.cstring, T.cstring, T.cstring, T.u64, T.ptr], returns: T.i32 },
+  statfs: { args: [T.cstring, T.ptr], returns: T.i32 },
+  if_nametoindex: { args: [T.cstring], returns: T.u32 },
+  if_indextoname: { args: [T.u32, T.ptr], returns: T.ptr },
+  if_nameindex: { args: [], returns: T.ptr },
+  if_freenameindex: { args: [T.ptr], returns: T.void },
+  geteuid: { args: [], returns: T.u32 },
+  __errno_location: { args: [], returns: T.ptr },
+  syscall: { args: [T.i64, T.i64, T.i64, T.i64, T.i64, T.i64], returns: T.i64 },
+  mmap: { args: [T.ptr, T.usize, T.i32, T.i32, T.i32, T.i64], returns: T.ptr },
+  munmap: { args: [T.ptr, T.usize], returns: T.i32 },
+  ioctl: { args: [T.i32, T.u64, T.u64], returns: T.i32 },
+  poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
+  clock_gettime: { args: [T.i32, T.ptr], returns: T.i32 },
+} as const;
+
+const bpfSymbols = {
+  // shim.c
+  xt_log_capture: { args: [T.i32], returns: T.void },
+  xt_log_take: { args: [T.ptr, T.usize], returns: T.usize },
+  // versions and errors
+  libbpf_version_string: { args: [], returns: T.cstring },
+  libbpf_strerror: { args: [T.i32, T.ptr, T.usize], returns: T.i32 },
+  libbpf_get_error: { args: [T.ptr], returns: T.i64 },
+  // bpf_object lifecycle (libbpf.h)
+  bpf_object__open_mem: { args: [T.ptr, T.usize, T.ptr], returns: T.ptr },
+  bpf_object__load: { args: [T.ptr], returns: T.i32 },
+  bpf_object__close: { args: [T.ptr], returns: T.void },
+  bpf_object__name: { args: [T.ptr], returns: T.cstring },
+  bpf_object__next_program: { args: [T.ptr, T.ptr], returns: T.ptr },
+  bpf_object__next_map: { args: [T.ptr, T.ptr], returns: T.ptr },
+  bpf_program__name: { args: [T.ptr], returns: T.cstring },
+  bpf_program__section_name: { args: [T.ptr], returns: T.cstring },
+  bpf_program__type: { args: [T.ptr], returns: T.i32 },
+  bpf_program__fd: { args: [T.ptr], returns: T.i32 },
+  bpf_program__set_autoload: { args: [T.ptr, T.bool], returns: T.i32 },
+  bpf_map__name: { args: [T.ptr], returns: T.cstring },
+  bpf_map__fd: { args: [T.ptr], returns: T.i32 },
+  bpf_map__type: { args: [T.ptr], returns: T.i32 },
+  bpf_map__reuse_fd: { args: [T.ptr, T.i32], returns: T.i32 },
+  bpf_map__key_size: { args: [T.ptr], returns: T.u32 },
+  bpf_map__value_size: { args: [T.ptr], returns: T.u32 },
+  bpf_map__max_entries: { args: [T.ptr], returns: T.u32 },
+  bpf_map__set_max_entries: { args: [T.ptr, T.u32], returns: T.i32 },
+  bpf_map__initial_value: { args: [T.ptr, T.ptr], returns: T.ptr },
+  bpf_map__set_initial_value: { args: [T.ptr, T.ptr, T.usize], returns: T.i32 },
+  // low-level syscall wrappers (bpf.h)
+  bpf_prog_load: { args: [T.u32, T.cstring, T.cstring, T.ptr, T.usize, T.ptr], returns: T.i32 },
+  bpf_link_create: { args: [T.i32, T.i32, T.u32, T.ptr], returns: T.i32 },
+  bpf_link_update: { args: [T.i32, T.i32, T.ptr], returns: T.i32 },
+  bpf_link_detach: { args: [T.i32], returns: T.i32 },
+  bpf_obj_pin: { args: [T.i32, T.cstring], returns: T.i32 },
+  bpf_obj_get: { args: [T.cstring], returns: T.i32 },
+  bpf_obj_get_info_by_fd: { args: [T.i32, T.ptr, T.ptr], returns: T.i32 },
+  bpf_prog_get_fd_by_id: { args: [T.u32], returns: T.i32 },
+  bpf_map_get_fd_by_id: { args: [T.u32], returns: T.i32 },
+  bpf_link_get_fd_by_id: { args: [T.u32], returns: T.i32 },
+  bpf_btf_get_fd_by_id: { args: [T.u32], returns: T.i32 },
+  bpf_prog_get_next_id: { args: [T.u32, T.ptr], returns: T.i32 },
+  bpf_map_get_next_id: { args: [T.u32, T.ptr], returns: T.i32 },
+  bpf_link_get_next_id: { args: [T.u32, T.ptr], returns: T.i32 },
+  bpf_xdp_attach: { args: [T.i32, T.i32, T.u32, T.ptr], returns: T.i32 },
+  bpf_xdp_detach: { args: [T.i32, T.u32, T.ptr], returns: T.i32 },
+  bpf_xdp_query: { args: [T.i32, T.i32, T.ptr], returns: T.i32 },
+  bpf_map_create: { args: [T.u32, T.cstring, T.u32, T.u32, T.u32, T.ptr], returns: T.i32 },
+  bpf_map_lookup_elem: { args: [T.i32, T.ptr, T.ptr], returns: T.i32 },
+  bpf_map_lookup_elem_flags: { args: [T.i32, T.ptr, T.ptr, T.u64], returns: T.i32 },
+  bpf_map_update_elem: { args: [T.i32, T.ptr, T.ptr, T.u64], returns: T.i32 },
+  bpf_map_delete_elem: { args: [T.i32, T.ptr], returns: T.i32 },
+  bpf_map_get_next_key: { args: [T.i32, T.ptr, T.ptr], returns: T.i32 },
+  bpf_map_lookup_batch: { args: [T.i32, T.ptr, T.ptr, T.ptr, T.ptr, T.ptr, T.ptr], returns: T.i32 },
+  bpf_map_update_batch: { args: [T.i32, T.ptr, T.ptr, T.ptr, T.ptr], returns: T.i32 },
+  bpf_map_delete_batch: { args: [T.i32, T.ptr, T.ptr, T.ptr], returns: T.i32 },
+  bpf_prog_test_run_opts: { args: [T.i32, T.ptr], returns: T.i32 },
+  libbpf_num_possible_cpus: { args: [], returns: T.i32 },
+} as const;
+
+function loadBpf() {
+  // Under `bun build --compile` soPath is inside the binary's virtual filesystem ($bunfs),
+  // which dlopen cannot see; running from source it is a real file.
+  if (!soPath.includes("$bunfs")) return dlopen(soPath, bpfSymbols);
+  const bytes = new Uint8Array(require("node:fs").readFileSync(soPath));
+  const fd = libc.symbols.memfd_create(Buffer.from("libxdptool-bpf\0"), 1 /* MFD_CLOEXEC */);
+  if (fd < 0) throw new Error(`memfd_create: ${errnoName(errno())}`);
+  let off = 0;
+  while (off < bytes.length) {
+    const n = Number(libc.symbols.write(fd, bytes.subarray(off), bytes.length - off));
+    if (n <= 0) throw new Error(`writing libbpf to memfd: ${errnoName(errno())}`);
+    off += n;
+  }
+  return dlopen(`/proc/self/fd/${fd}`, bpfSymbols);
+}
+
+export const libc = dlopen("libc.so.6", libcSymbols);
+
+/** errno of the last failed libc call on this thread. Read it right after the call. */
+export function errno(): number {
+  return read.i32(libc.symbols.__errno_location()!, 0);
+}
+
+let bpfLib: ReturnType<typeof loadBpf> | undefined;
+/** libbpf's symbols, loaded on first use (start-up of commands that never touch BPF stays fast). */
+export function bpf() {
+  if (!bpfLib) {
+    bpfLib = loadBpf();
+    bpfLib.symbols.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+  }
+  return bpfLib.symbols;
+}
+
+/** A NUL-terminated C string for a `cstring`/`ptr` argument. */
+export function cstr(s: string): Buffer {
+  return Buffer.from(s + "\0");
+}

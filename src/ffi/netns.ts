@@ -1,0 +1,110 @@
+// netns.ts — interfaces by name, across network namespaces.
+//
+// The lab puts its interfaces in their own namespaces, so `xdptool load xl-dut` from the host
+// resolves a name in the current namespace first, then in each named namespace (/run/netns).
+// "NS/IFNAME" names one explicitly. Entering a namespace affects only the calling thread — the
+// JavaScript thread, which is the one that makes every bpf() and netlink call.
+import { existsSync, readdirSync } from "node:fs";
+import { CString, read, type Pointer } from "bun:ffi";
+import { cstr, errno, libc } from "./native.ts";
+import { errnoName } from "./errno.ts";
+import { OpError, UsageError } from "../errors.ts";
+import { alloc } from "./layout.ts";
+
+const CLONE_NEWNET = 0x40000000;
+const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
+const NETNS_DIR = "/run/netns";
+
+let home = -1;
+let current: string | null = null;
+
+function enterPath(path: string): void {
+  const fd = libc.symbols.open(cstr(path), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw new OpError(`open network namespace ${path}: ${errnoName(errno())}`);
+  try {
+    if (libc.symbols.setns(fd, CLONE_NEWNET) !== 0) throw new OpError(`enter network namespace ${path}: ${errnoName(errno())}`);
+  } finally {
+    libc.symbols.close(fd);
+  }
+}
+
+/** Enter a named namespace (null = the one we started in). */
+export function enterNetns(name: string | null): void {
+  if (name === current) return;
+  if (home < 0) home = libc.symbols.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  if (name === null) {
+    if (libc.symbols.setns(home, CLONE_NEWNET) !== 0) throw new OpError(`return to network namespace: ${errnoName(errno())}`);
+  } else enterPath(`${NETNS_DIR}/${name}`);
+  current = name;
+}
+
+export function currentNetns(): string | null {
+  return current;
+}
+
+export function namedNetns(): string[] {
+  return existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).sort() : [];
+}
+
+export function ifIndex(name: string): number {
+  return libc.symbols.if_nametoindex(cstr(name));
+}
+
+export function ifName(index: number): string | null {
+  const buf = alloc(16);
+  return libc.symbols.if_indextoname(index, buf) ? buf.toString("utf8", 0, buf.indexOf(0)) : null;
+}
+
+/** Interfaces of the current namespace (the one this thread is in), by if_nameindex(3). */
+export function listInterfaces(): { name: string; ifindex: number }[] {
+  const list = libc.symbols.if_nameindex();
+  if (!list) throw new OpError(`list interfaces: ${errnoName(errno())}`);
+  const out: { name: string; ifindex: number }[] = [];
+  // struct if_nameindex { unsigned if_index; char *if_name; } — 16 bytes, ends with a zero entry.
+  for (let off = 0; ; off += 16) {
+    const ifindex = read.u32(list, off);
+    if (!ifindex) break;
+    out.push({ name: new CString(read.ptr(list, off + 8) as Pointer).toString(), ifindex });
+  }
+  libc.symbols.if_freenameindex(list);
+  return out.sort((x, y) => x.ifindex - y.ifindex);
+}
+
+export interface Iface {
+  name: string;
+  ifindex: number;
+  /** Named namespace it lives in; null = the namespace xdptool started in. */
+  netns: string | null;
+}
+
+const IFNAME_RE = /^[^\s/:]{1,15}$/;
+
+/**
+ * Find an interface and enter its namespace. Accepts "IFNAME" or "NETNS/IFNAME".
+ * Throws a UsageError naming what was looked at when it does not exist.
+ */
+export function resolveIface(spec: string): Iface {
+  const [ns, name] = spec.includes("/") ? (spec.split("/", 2) as [string, string]) : [undefined, spec];
+  if (!IFNAME_RE.test(name)) throw new UsageError(`invalid interface name "${spec}"`);
+  if (ns !== undefined) {
+    if (!namedNetns().includes(ns)) throw new UsageError(`no network namespace "${ns}" (see \`ip netns list\`)`);
+    enterNetns(ns);
+    const i = ifIndex(name);
+    if (!i) throw new UsageError(`no interface "${name}" in network namespace ${ns}`);
+    return { name, ifindex: i, netns: ns };
+  }
+  enterNetns(null);
+  const here = ifIndex(name);
+  if (here) return { name, ifindex: here, netns: null };
+  const found = namedNetns().filter((n) => {
+    enterNetns(n);
+    return ifIndex(name) > 0;
+  });
+  if (found.length === 1) {
+    enterNetns(found[0]);
+    return { name, ifindex: ifIndex(name), netns: found[0] };
+  }
+  enterNetns(null);
+  if (found.length > 1) throw new UsageError(`interface "${name}" exists in several namespaces (${found.join(", ")}): say which, e.g. ${found[0]}/${name}`);
+  throw new UsageError(`no interface "${name}" (looked in this namespace and ${namedNetns().length} named ones; \`ip link\` lists them)`);
+}

@@ -1,0 +1,47 @@
+// inventory.ts — which XDP program runs on which interface, and whose it is.
+// Shared by `status`, `stats` and the lab: one walk over namespaces and interfaces.
+import { ownedLink } from "./attach.ts";
+import { closeFd } from "./ffi/fd.ts";
+import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.ts";
+import { progInfoById } from "./ffi/prog.ts";
+import { xdpQuery } from "./ffi/xdp.ts";
+import { pinDir } from "./ffi/bpffs.ts";
+
+export interface IfaceStatus {
+  interface: string;
+  netns: string | null;
+  ifindex: number;
+  mode: string | null;
+  program: string | null;
+  id: number | null;
+  tag: string | null;
+  owner: "xdptool" | "foreign" | null;
+  pinDir: string | null;
+}
+
+export function ifaceStatus(iface: Iface): IfaceStatus {
+  const state = xdpQuery(iface.ifindex);
+  const base: IfaceStatus = { interface: iface.name, netns: iface.netns, ifindex: iface.ifindex, mode: null, program: null, id: null, tag: null, owner: null, pinDir: null };
+  if (!state.progId) return base;
+  const p = progInfoById(state.progId);
+  const owned = ownedLink(iface, state);
+  if (owned) closeFd(owned.fd);
+  return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? pinDir(iface.name) : null };
+}
+
+/**
+ * Every interface of this namespace, and those of named namespaces that run an XDP program
+ * (a lab's interfaces live there). Leaves the thread back in its own namespace.
+ */
+export function inventory(opts: { all?: boolean } = {}): IfaceStatus[] {
+  const out: IfaceStatus[] = [];
+  for (const ns of [null, ...namedNetns()]) {
+    enterNetns(ns);
+    for (const i of listInterfaces()) {
+      const s = ifaceStatus({ ...i, netns: ns });
+      if (ns === null || s.id !== null || opts.all) out.push(s);
+    }
+  }
+  enterNetns(null);
+  return out;
+}

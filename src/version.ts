@@ -1,0 +1,10 @@
+// version.ts — `xdptool --version`: ours, libbpf's (the embedded copy) and the kernel's.
+import { release } from "node:os";
+import pkg from "../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
+
+export async function versionLines(): Promise<string[]> {
+  const { bpf } = await import("./ffi/native.ts");
+  return [`xdptool ${VERSION}`, `libbpf ${String(bpf().libbpf_version_string()).replace(/^v/, "")} (embedded)`, `kernel ${release()}`];
+}

@@ -1,0 +1,196 @@
+// Foundation: the binary, load/status/unload, persistence, ownership, errors, the lab.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { DUT, GEN, ROOT, XDPTOOL, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
+
+const PIN = `/sys/fs/bpf/xdptool/${DUT}`;
+
+beforeAll(() => freshLab());
+afterAll(() => xt("lab", "down"));
+
+function ipLink(): any {
+  return JSON.parse(inNs(DUT, ["ip", "-j", "-d", "link", "show", DUT]).stdout)[0];
+}
+
+describe("binary", () => {
+  test("--version names xdptool, libbpf and the kernel", () => {
+    const out = xtOk("--version");
+    expect(out).toMatch(/^xdptool \d+\.\d+\.\d+$/m);
+    expect(out).toMatch(/^libbpf 1\.\d+/m);
+    expect(out).toContain(`kernel ${sh(["uname", "-r"]).stdout.trim()}`);
+  });
+
+  test("unknown command and unknown option are usage errors (exit 2, one line)", () => {
+    for (const args of [["frobnicate"], ["load", DUT, "hello", "--frobnicate"]]) {
+      const r = xt(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
+  test("runs with the system libbpf, libelf and zlib hidden", () => {
+    const hide = ["/usr/lib/x86_64-linux-gnu/libbpf.so.1", "/usr/lib/x86_64-linux-gnu/libelf.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1"].filter(existsSync);
+    expect(hide.length).toBeGreaterThan(0);
+    const empty = join(mkdtempSync(join(tmpdir(), "xt-")), "empty");
+    writeFileSync(empty, "");
+    const script = [...hide.map((f) => `mount --bind ${empty} ${f}`), `${XDPTOOL} load ${DUT} drop`, `${XDPTOOL} unload ${DUT}`].join(" && ");
+    const r = sh(["unshare", "-m", "--propagation", "private", "sh", "-c", script]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("attached drop");
+  });
+});
+
+describe("load / status / unload", () => {
+  test("load hello (native): ip, bpftool and status agree; it stays after exit", () => {
+    const r = json("load", DUT, "hello");
+    expect(r.mode).toBe("native");
+    const link = ipLink();
+    expect(link.xdp.mode).toBe(1); // XDP_ATTACHED_DRV
+    expect(link.xdp.prog.id).toBe(r.progId);
+    const st = json<any[]>("status").find((s) => s.interface === DUT);
+    expect(st).toMatchObject({ program: "hello", id: r.progId, mode: "native", owner: "xdptool" });
+    const prog = JSON.parse(sh(["bpftool", "-j", "prog", "show", "id", String(r.progId)]).stdout);
+    expect(prog.name).toBe("hello");
+    expect(prog.tag).toBe(st.tag);
+    expect(inNs(DUT, ["bpftool", "net", "show", "dev", DUT]).stdout).toContain(`${DUT}(${link.ifindex}) driver id ${r.progId}`);
+    expect(existsSync(`${PIN}/link`)).toBe(true);
+    expect(existsSync(`${PIN}/xdptool_stats`)).toBe(true);
+  });
+
+  test("unload detaches and removes exactly our pins", () => {
+    xtOk("load", DUT, "hello");
+    xtOk("unload", DUT);
+    expect(ipLink().xdp).toBeUndefined();
+    expect(existsSync(PIN)).toBe(false);
+    expect(existsSync(`/sys/fs/bpf/xdptool/${GEN}/link`)).toBe(true); // the other end is untouched
+    const again = xt("unload", DUT);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("has no XDP program");
+  });
+
+  test("skb mode is generic XDP to ip and bpftool", () => {
+    const r = json("load", DUT, "drop", "--mode", "skb");
+    expect(r.mode).toBe("skb");
+    expect(ipLink().xdp.mode).toBe(2); // XDP_ATTACHED_SKB
+    expect(json<any[]>("status").find((s) => s.interface === DUT).mode).toBe("skb");
+    xtOk("unload", DUT);
+  });
+
+  test("a user-supplied object by section, like ip link set dev X xdp obj", () => {
+    const r = json("load", DUT, join(ROOT, "dist/bpf/drop.bpf.o"), "--section", "xdp");
+    expect(r.progName).toBe("drop");
+    xtOk("unload", DUT);
+  });
+
+  test("a foreign program is refused without --force, replaced with it", () => {
+    const ip = inNs(DUT, ["ip", "link", "set", "dev", DUT, "xdp", "obj", join(ROOT, "dist/bpf/pass.bpf.o"), "sec", "xdp"]);
+    expect(ip.code).toBe(0);
+    const foreign = ipLink().xdp.prog.id;
+    expect(json<any[]>("status").find((s) => s.interface === DUT).owner).toBe("foreign");
+    const refused = xt("load", DUT, "hello");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`already runs XDP program "pass" (id ${foreign}`);
+    expect(ipLink().xdp.prog.id).toBe(foreign);
+    const notOurs = xt("unload", DUT);
+    expect(notOurs.code).toBe(1);
+    expect(notOurs.stderr).toContain("xdptool did not load");
+    const r = json("load", DUT, "hello", "--force");
+    expect(r.replaced).toBe("foreign");
+    expect(ipLink().xdp.prog.id).toBe(r.progId);
+    xtOk("unload", DUT);
+  });
+
+  test("unload --force removes a foreign program", () => {
+    inNs(DUT, ["ip", "link", "set", "dev", DUT, "xdpgeneric", "obj", join(ROOT, "dist/bpf/pass.bpf.o"), "sec", "xdp"]);
+    expect(xtOk("unload", DUT, "--force")).toContain("not loaded by xdptool");
+    expect(ipLink().xdp).toBeUndefined();
+  });
+
+  test("replacing keeps the program attached at every instant (LIVE_FRAMES stream)", async () => {
+    xtOk("load", DUT, "hello");
+    const before = ethtoolStats(DUT, DUT), genBefore = ethtoolStats(GEN, GEN);
+    const count = 3_000_000;
+    const stream = Bun.spawn([XDPTOOL, "lab", "traffic", "--count", String(count), "--json"], { stdout: "pipe", stderr: "pipe" });
+    let swaps = 0;
+    while (stream.exitCode === null && swaps < 40) {
+      xtOk("load", DUT, swaps % 2 ? "hello" : "drop");
+      swaps++;
+    }
+    expect(await stream.exited).toBe(0);
+    expect(swaps).toBeGreaterThan(1);
+    const after = ethtoolStats(DUT, DUT), genAfter = ethtoolStats(GEN, GEN);
+    // Every frame sent went through some XDP program on the DUT: none was refused for lack of one.
+    expect(genAfter.tx_xdp_xmit_errors ?? 0).toBe(genBefore.tx_xdp_xmit_errors ?? 0);
+    expect(after.rx_queue_0_xdp_packets - before.rx_queue_0_xdp_packets).toBeGreaterThanOrEqual(count);
+    xtOk("unload", DUT);
+  });
+});
+
+describe("errors", () => {
+  test("unknown interface → exit 2 naming it", () => {
+    const r = xt("load", "nosuchif0", "hello");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no interface "nosuchif0"');
+  });
+
+  test("bad object file → exit 2", () => {
+    const f = join(mkdtempSync(join(tmpdir(), "xt-")), "bad.o");
+    writeFileSync(f, "this is not ELF");
+    const r = xt("load", DUT, f);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is not a BPF object file");
+    const truncated = join(mkdtempSync(join(tmpdir(), "xt-")), "trunc.o");
+    writeFileSync(truncated, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]));
+    const t = xt("load", DUT, truncated);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/open BPF object .*trunc\.o: /);
+    expect(existsSync(PIN)).toBe(false);
+  });
+
+  test("missing section → exit 2 listing what the object has", () => {
+    const r = xt("load", DUT, join(ROOT, "dist/bpf/drop.bpf.o"), "--section", "xdp/nope");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no section "xdp/nope"');
+    expect(r.stderr).toContain("drop (section xdp)");
+    expect(existsSync(PIN)).toBe(false);
+  });
+
+  test("without capabilities → a message naming what is missing", () => {
+    const r = sh(["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--", XDPTOOL, "load", DUT, "hello"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("missing CAP_BPF, CAP_NET_ADMIN");
+  });
+
+  test("lab traffic toward an end without XDP is refused with the reason", () => {
+    const r = xt("lab", "traffic", "--count", "10");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("runs no XDP program");
+  });
+});
+
+describe("lab", () => {
+  test("up is idempotent; status reports both ends", () => {
+    expect(xtOk("lab", "up")).toContain("already up");
+    const s = json("lab", "status");
+    expect(s.up).toBe(true);
+    expect(s.ends.map((e: any) => e.xdp.program)).toEqual(["pass", null]);
+  });
+
+  test("ping crosses the lab (IPv4 and IPv6)", () => {
+    expect(inNs(GEN, ["ping", "-c1", "-W2", "198.18.0.2"]).code).toBe(0);
+    expect(inNs(GEN, ["ping", "-6", "-c1", "-W2", "2001:db8::2"]).code).toBe(0);
+  });
+
+  test("traffic delivers exactly N frames (counted by the kernel)", () => {
+    xtOk("load", DUT, "drop");
+    const before = ethtoolStats(DUT, DUT);
+    const r = json("lab", "traffic", "--count", "100000");
+    expect(r.frames).toBe(100000);
+    const after = ethtoolStats(DUT, DUT);
+    expect(after.rx_queue_0_xdp_drops - before.rx_queue_0_xdp_drops).toBe(100000);
+    xtOk("unload", DUT);
+  });
+});

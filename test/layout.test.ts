@@ -1,0 +1,27 @@
+// The TypeScript struct layouts (src/ffi/layout.ts) must match what the C compiler says about
+// libbpf's and the kernel's headers, and bpf/include/xdptool.h must match src/ffi/xdptool.ts.
+import { expect, test } from "bun:test";
+import { layouts } from "../src/ffi/layout.ts";
+import { compileAndRun } from "./helpers.ts";
+
+// Field names that are spelled differently in C (nested unions).
+const cName: Record<string, string> = { "bpf_link_info.xdp_ifindex": "xdp.ifindex" };
+
+test("every libbpf/kernel struct layout matches the C headers", () => {
+  const lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <bpf/libbpf.h>", "#include <bpf/bpf.h>", "#include <linux/bpf.h>", "int main(void) {"];
+  for (const [s, l] of Object.entries(layouts)) {
+    lines.push(`printf("${s} %zu\\n", sizeof(struct ${s}));`);
+    for (const f of Object.keys(l.fields)) {
+      lines.push(`printf("${s}.${f} %zu\\n", offsetof(struct ${s}, ${cName[`${s}.${f}`] ?? f}));`);
+    }
+  }
+  lines.push("return 0; }");
+  const out = compileAndRun(lines.join("\n"));
+  const c = Object.fromEntries(out.trim().split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, Number(v)]));
+  const ts: Record<string, number> = {};
+  for (const [s, l] of Object.entries(layouts)) {
+    ts[s] = l.size;
+    for (const [f, [off]] of Object.entries(l.fields)) ts[`${s}.${f}`] = off;
+  }
+  expect(ts).toEqual(c);
+});
