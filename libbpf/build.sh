@@ -61,6 +61,8 @@ link_shim() {
     -Wl,--whole-archive "$work/libbpf/libbpf.a" -Wl,--no-whole-archive \
     "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" -static-libgcc -Wl,-z,defs
   strip --strip-unneeded "$out/libxdptool-bpf.so"
+  # libbpf_version_string() only knows major.minor; keep the full source version for --version.
+  basename "$(ls -d "$work"/src/libbpf-*/ | head -1)" | sed 's/^libbpf-//' > "$out/libbpf.version"
   # Prove the claim: nothing but the C library (and the loader) may be needed.
   local deps; deps=$(readelf -d "$out/libxdptool-bpf.so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | tr '\n' ' ')
   case "$deps" in

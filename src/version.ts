@@ -6,5 +6,7 @@ export const VERSION: string = pkg.version;
 
 export async function versionLines(): Promise<string[]> {
   const { bpf } = await import("./ffi/native.ts");
-  return [`xdptool ${VERSION}`, `libbpf ${String(bpf().libbpf_version_string()).replace(/^v/, "")} (embedded)`, `kernel ${release()}`];
+  const { default: full } = await import("../libbpf/out/libbpf.version", { with: { type: "text" } });
+  const api = String(bpf().libbpf_version_string()).replace(/^v/, "");
+  return [`xdptool ${VERSION}`, `libbpf ${full.trim() || api} (embedded; API ${api})`, `kernel ${release()}`];
 }
