@@ -1,0 +1,41 @@
+// measure.ts — the two measurements every benchmark scenario makes:
+//   ns/packet through BPF_PROG_TEST_RUN (the kernel's own per-run timing, median of several runs),
+//   live Mpps through the lab (LIVE_FRAMES in, counted by the program's own xdptool_stats).
+import { testRun } from "../ffi/prog.ts";
+import { sendFrames } from "../traffic.ts";
+import { readCounters, type StatName } from "../stats.ts";
+import { resolveIface } from "../ffi/netns.ts";
+import type { Lab } from "../lab.ts";
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median ns per packet of `runs` test runs of `repeat` packets each. */
+export function nsPerPacket(progFd: number, frame: Uint8Array, repeat = 1_000_000, runs = 5): { ns: number; retval: number } {
+  const xs: number[] = [];
+  let retval = -1;
+  for (let i = 0; i < runs; i++) {
+    const r = testRun(progFd, { data: frame, repeat });
+    xs.push(r.durationNs);
+    retval = r.retval;
+  }
+  return { ns: median(xs), retval };
+}
+
+/**
+ * Send `count` frames from the lab's generator to the DUT (which must run an xdptool program) and
+ * return the rate the DUT's program counted under `verdict` (drop, tx, pass…) over the send time.
+ * LIVE_FRAMES with batches of 64 is held back to the receiver's pace, so this is the DUT's rate.
+ */
+export function livePps(lab: Lab, frame: Uint8Array, count: number, verdict: StatName): { pps: number; counted: number } {
+  const dut = `${lab.dut.ns}/${lab.dut.ifname}`;
+  resolveIface(dut);
+  const before = readCounters(lab.dut.ifname)[verdict].packets;
+  const gen = resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`);
+  const sent = sendFrames(gen.ifindex, frame, count);
+  resolveIface(dut);
+  const counted = readCounters(lab.dut.ifname)[verdict].packets - before;
+  return { pps: counted / sent.seconds, counted };
+}

@@ -1,0 +1,63 @@
+import { defineCommand } from "citty";
+import { intArg, jsonArg } from "../cli.ts";
+import { UsageError } from "../errors.ts";
+import { printJson } from "../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "bench",
+    description: `Measure every feature: ns/packet (BPF_PROG_TEST_RUN) and live Mpps (lab LIVE_FRAMES).
+
+  Each figure is also shown as a ratio to bare XDP_DROP measured in the same run, because absolute
+  numbers on a shared machine move from run to run. Sets up its own lab if needed (and removes it).
+
+  Examples:
+    xdptool bench                          # every scenario, a table
+    xdptool bench stats --json             # one group
+    xdptool bench --markdown bench/RESULTS.md --plot bench/mpps.svg`,
+  },
+  args: {
+    group: { type: "positional", required: false, description: "Scenario group: baseline, stats, … (default: all)" },
+    count: { type: "string", description: "Frames per live measurement", default: "5000000" },
+    markdown: { type: "string", description: "Append the results as Markdown (table + command) to this file" },
+    plot: { type: "string", description: "Write an SVG chart of live Mpps per scenario" },
+    name: { type: "string", description: "Lab to use (default $XDPTOOL_LAB or xl)" },
+    ...jsonArg,
+  },
+  async run({ args, rawArgs }) {
+    const count = intArg("count", args.count, 1000, 1e9);
+    const { scenarios } = await import("../bench/scenarios.ts");
+    const groups = [...new Set(scenarios.map((s) => s.group))];
+    if (args.group && !groups.includes(args.group)) throw new UsageError(`unknown scenario group "${args.group}": ${groups.join(", ")}`);
+    const { requireCaps } = await import("../privileges.ts");
+    requireCaps("xdptool bench", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
+    const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab.ts");
+    const { runScenario, withRatios } = await import("../bench/run.ts");
+    const lab = labConfig(args.name);
+    const created = labUp(lab) === "created";
+    const cleanup = () => created && labDown(lab);
+    process.on("SIGINT", () => (cleanup(), process.exit(130)));
+    const tty = process.stderr.isTTY;
+    const progress = (m: string) => tty && process.stderr.write(`\r\x1b[K${m}`);
+    try {
+      await labAttachGenerator(lab);
+      // The baseline always runs: every ratio needs it.
+      const chosen = scenarios.filter((s) => !args.group || s.group === args.group || s.group === "baseline");
+      const results = [];
+      for (const [i, s] of chosen.entries()) {
+        progress(`[${i + 1}/${chosen.length}] `);
+        results.push(await runScenario(lab, s, count, (m) => progress(`[${i + 1}/${chosen.length}] ${m}`)));
+      }
+      if (tty) process.stderr.write("\r\x1b[K");
+      const rs = withRatios(results);
+      const { resultTable, resultMarkdown, resultSvg } = await import("../bench/report.ts");
+      const { appendFileSync, writeFileSync } = await import("node:fs");
+      if (args.markdown) appendFileSync(args.markdown, `\n${resultMarkdown(rs, `xdptool ${rawArgs.join(" ")}`, new Date())}`);
+      if (args.plot) writeFileSync(args.plot, resultSvg(rs));
+      if (args.json) return printJson(rs);
+      console.log(resultTable(rs));
+    } finally {
+      cleanup();
+    }
+  },
+});
