@@ -13,7 +13,7 @@ import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from
 import { closeFd, fdById, objGet, objPin, withFd } from "./ffi/fd.ts";
 import { BpfMap } from "./ffi/map.ts";
 import { progInfoById } from "./ffi/prog.ts";
-import { ensureDir, pinDir, pinnedFiles, removePinDir, renamePin, stagingName, unpin } from "./ffi/bpffs.ts";
+import { ensureDir, pinDir, pinnedFiles, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
 import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type XdpMode, type XdpState } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
 
@@ -154,7 +154,7 @@ export function attach(req: AttachRequest): AttachResult {
     const keep = new Set(["link", ...maps.map((m) => m.name)]);
     for (const f of pinnedFiles(dir)) if (!keep.has(f)) unpin(join(dir, f));
     const info = progInfoById(xdpQuery(iface.ifindex).progId);
-    return { progId: info.id, progName: info.name, mode, replaced, reusedMaps, pinDir: dir, note };
+    return { progId: info.id, progName: info.name, mode, replaced, reusedMaps, pinDir: hostPath(dir), note };
   } catch (e) {
     for (const name of staged) unpin(join(dir, stagingName(name)));
     unpin(join(dir, stagingName("link")));

@@ -5,7 +5,7 @@ import { closeFd } from "./ffi/fd.ts";
 import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.ts";
 import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery } from "./ffi/xdp.ts";
-import { pinDir } from "./ffi/bpffs.ts";
+import { hostPath, pinDir } from "./ffi/bpffs.ts";
 
 export interface IfaceStatus {
   interface: string;
@@ -26,7 +26,7 @@ export function ifaceStatus(iface: Iface): IfaceStatus {
   const p = progInfoById(state.progId);
   const owned = ownedLink(iface, state);
   if (owned) closeFd(owned.fd);
-  return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? pinDir(iface.name) : null };
+  return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? hostPath(pinDir(iface.name)) : null };
 }
 
 /**

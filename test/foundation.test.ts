@@ -194,3 +194,17 @@ describe("lab", () => {
     xtOk("unload", DUT);
   });
 });
+
+describe("namespaces", () => {
+  test("load from inside `ip netns exec` (no bpffs there) persists in the host's bpffs", () => {
+    const r = inNs(DUT, [XDPTOOL, "load", DUT, "hello", "--json"]);
+    expect(r.code).toBe(0);
+    expect(existsSync(`${PIN}/link`)).toBe(true); // seen from the host: the pin outlived the command
+    expect(ipLink().xdp.prog.name).toBe("hello");
+    const inside = JSON.parse(inNs(DUT, [XDPTOOL, "status", "--json"]).stdout).filter((s: any) => s.interface === DUT);
+    expect(inside).toHaveLength(1); // not listed twice (current namespace = named namespace)
+    expect(inside[0].owner).toBe("xdptool");
+    expect(inNs(DUT, [XDPTOOL, "unload", DUT]).code).toBe(0);
+    expect(existsSync(PIN)).toBe(false);
+  });
+});

@@ -1,9 +1,9 @@
 // bpffs.ts — where xdptool keeps what must outlive the process: /sys/fs/bpf/xdptool/<ifname>/.
 //
 // `ip netns exec` gives the command a fresh /sys without bpffs. Pins made on a bpffs mounted in
-// that private mount namespace would vanish with it (and detach the program), so we go through
-// /proc/1/root to the host's bpffs instead, and only mount one when the host has none at all.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, unlinkSync } from "node:fs";
+// that private mount namespace would vanish with it (and detach the program), so we reach the
+// host's bpffs through /proc/<pid>/root of an ancestor instead (see bpffsRoot).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { cstr, errno, libc } from "./native.ts";
 import { alloc } from "./layout.ts";
@@ -17,16 +17,42 @@ function isBpffs(path: string): boolean {
   return libc.symbols.statfs(cstr(path), st) === 0 && Number(st.readBigInt64LE(0)) === BPF_FS_MAGIC;
 }
 
+/** Our ancestors' pids, nearest first (from /proc/<pid>/stat, field 4). */
+function ancestors(): number[] {
+  const out: number[] = [];
+  for (let pid = process.pid; pid > 1 && out.length < 32; ) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+    if (pid > 1) out.push(pid);
+  }
+  return out;
+}
+
 let root: string | undefined;
-/** The bpffs mount to pin into, mounting one at /sys/fs/bpf if the host has none. */
+/**
+ * The bpffs mount to pin into. Inside `ip netns exec` /sys is a fresh sysfs without bpffs, and
+ * /proc/1/root may be closed to us; but the shell that ran `ip netns exec` still sees the host's
+ * /sys/fs/bpf, and /proc/<its pid>/root leads there. Only when no such mount exists at all is a
+ * bpffs mounted at /sys/fs/bpf.
+ */
 export function bpffsRoot(): string {
   if (root) return root;
-  for (const p of ["/sys/fs/bpf", "/proc/1/root/sys/fs/bpf"]) if (isBpffs(p)) return (root = p);
+  const candidates = ["/sys/fs/bpf", ...ancestors().map((p) => `/proc/${p}/root/sys/fs/bpf`), "/proc/1/root/sys/fs/bpf"];
+  for (const p of candidates) if (isBpffs(p)) return (root = p);
   mkdirSync("/sys/fs/bpf", { recursive: true });
   if (libc.symbols.mount(cstr("bpf"), cstr("/sys/fs/bpf"), cstr("bpf"), 0n, null) !== 0) {
     throw new OpError(`mount bpffs on /sys/fs/bpf: ${errnoName(errno())}`);
   }
   return (root = "/sys/fs/bpf");
+}
+
+/** A pin path as the host sees it (for messages), whatever route bpffsRoot() took. */
+export function hostPath(path: string): string {
+  return path.replace(/^\/proc\/\d+\/root/, "");
 }
 
 /**

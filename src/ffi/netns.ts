@@ -4,7 +4,7 @@
 // resolves a name in the current namespace first, then in each named namespace (/run/netns).
 // "NS/IFNAME" names one explicitly. Entering a namespace affects only the calling thread — the
 // JavaScript thread, which is the one that makes every bpf() and netlink call.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { CString, read, type Pointer } from "bun:ffi";
 import { cstr, errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
@@ -42,8 +42,21 @@ export function currentNetns(): string | null {
   return current;
 }
 
+/**
+ * Named namespaces, except the one we started in (under `ip netns exec X`, X is where we already
+ * are, and listing it again would show its interfaces twice).
+ */
 export function namedNetns(): string[] {
-  return existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).sort() : [];
+  if (!existsSync(NETNS_DIR)) return [];
+  const home = statSync("/proc/self/ns/net");
+  return readdirSync(NETNS_DIR).sort().filter((n) => {
+    try {
+      const st = statSync(`${NETNS_DIR}/${n}`);
+      return !(st.ino === home.ino && st.dev === home.dev);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function ifIndex(name: string): number {
