@@ -49,8 +49,9 @@ run(process.argv.slice(2)).then(
     let msg = err.message.split("\n")[0];
     if (process.env.XDPTOOL_DEBUG) console.error(err.stack, "detail" in err && err.detail ? `\n${err.detail}` : "");
     else if (exitCodeOf(e) === 2 && msg) msg += " (see --help)";
-    console.error(`xdptool: ${msg}`);
-    if ("detail" in err && err.detail && process.argv.includes("--verbose")) console.error(err.detail);
+    process.stderr.write(`xdptool: ${msg}\n`);
+    // --verbose: the whole libbpf log (e.g. the verifier's), after the one-line summary.
+    if ("detail" in err && err.detail && process.argv.includes("--verbose")) process.stderr.write(`${err.detail}\n`);
     process.exit(exitCodeOf(e));
   },
 );

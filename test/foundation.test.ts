@@ -208,3 +208,25 @@ describe("namespaces", () => {
     expect(existsSync(PIN)).toBe(false);
   });
 });
+
+describe("libbpf's own explanations", () => {
+  test("a program the verifier refuses: errno name plus the verifier's reason, full log with --verbose", () => {
+    const dir = mkdtempSync(join(tmpdir(), "xt-"));
+    writeFileSync(join(dir, "bad.bpf.c"), `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("xdp") int unchecked(struct xdp_md *ctx) {
+  unsigned char *data = (void *)(long)ctx->data;
+  return data[20] ? XDP_PASS : XDP_DROP; /* no data_end check */
+}
+char LICENSE[] SEC("license") = "GPL";`);
+    const cc = sh(["clang", "-g", "-O2", "-target", "bpf", "-I", join(ROOT, "libbpf/out/include"), "-I", "/usr/include/x86_64-linux-gnu", "-c", join(dir, "bad.bpf.c"), "-o", join(dir, "bad.o")]);
+    expect(cc.code).toBe(0);
+    const r = xt("load", DUT, join(dir, "bad.o"));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("EACCES (Permission denied) — verifier: R1 offset is outside of the packet");
+    const v = xt("load", DUT, join(dir, "bad.o"), "--verbose");
+    expect(v.stderr).toContain("-- END PROG LOAD LOG --");
+    expect(existsSync(PIN)).toBe(false);
+  });
+});
