@@ -10,3 +10,5 @@ export const commands: Record<string, Lazy> = {
   unload: lazy(() => import("./unload.ts")),
   status: lazy(() => import("./status.ts")),
 };
+commands.map = lazy(() => import("./map/index.ts"));
+commands.stats = lazy(() => import("./stats.ts"));
