@@ -95,7 +95,7 @@ function toBig(v: Value, what: string): bigint {
   if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
   if (typeof v === "boolean") return v ? 1n : 0n;
   if (typeof v === "string" && /^-?(0x[0-9a-f]+|\d+)$/i.test(v)) return v.startsWith("-") ? -BigInt(v.slice(1)) : BigInt(v);
-  throw new ShapeError(`expected ${what}, got ${JSON.stringify(String(v))}`);
+  throw new ShapeError(`expected ${what}, got ${typeof v === "object" ? show(v) : JSON.stringify(String(v))}`);
 }
 
 /** Write `v` as type `id` into `b` at `off`; throws ShapeError naming what was expected. */

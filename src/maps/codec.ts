@@ -74,7 +74,9 @@ class Side {
   encode(text: string, what: string): Buffer {
     const out = Buffer.alloc(this.size);
     try {
-      if (this.btf && this.typeId) encode(this.btf, this.typeId, parseText(text), out);
+      // Raw bytes work for any map, typed or not: "c6 12 00 01" (at least two bytes, spaced).
+      if (/^\s*[0-9a-f]{2}(\s+[0-9a-f]{2})+\s*$/i.test(text)) out.set(parseHex(text, this.size, `${what} of ${this.size} bytes`));
+      else if (this.btf && this.typeId) encode(this.btf, this.typeId, parseText(text), out);
       else if (/^-?\d+$/.test(text.trim()) && [1, 2, 4, 8].includes(this.size)) {
         const n = BigInt(text.trim());
         for (let i = 0; i < this.size; i++) out[i] = Number(((n < 0n ? (1n << BigInt(this.size * 8)) + n : n) >> BigInt(8 * i)) & 0xffn);
@@ -121,6 +123,15 @@ export class MapCodec {
     if (!this.map.perCpu) return { key, value: this.value.decode(v, vOff) };
     const values = Array.from({ length: this.cpus }, (_, cpu) => ({ cpu, value: this.value.decode(v, vOff + cpu * this.stride) }));
     return { key, values, sum: sum(values.map((x) => x.value)) };
+  }
+  /** Key bytes, refusing array indexes past the end (the kernel's E2BIG says less). */
+  keyBytes(text: string): Buffer {
+    const k = this.key.encode(text, "key");
+    const t = this.map.info.type;
+    if ((t === 2 || t === 6) && k.readUInt32LE(0) >= this.map.info.maxEntries) {
+      throw new UsageError(`bad key "${text}": map ${this.map.info.name} is an array of ${this.map.info.maxEntries}, key must be 0..${this.map.info.maxEntries - 1}`);
+    }
+    return k;
   }
   /** Value bytes for an update: per-CPU maps get the same value on every CPU. */
   valueBytes(text: string): Buffer {

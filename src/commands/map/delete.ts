@@ -16,7 +16,7 @@ export default defineCommand({
     const map = await openMap(args.map);
     await requireWritable(map);
     const { MapCodec } = await import("../../maps/codec.ts");
-    const k = new MapCodec(map).key.encode(args.key, "key");
+    const k = new MapCodec(map).keyBytes(args.key);
     if (!map.delete(k)) throw new OpError(`key ${args.key} is not in map ${map.info.name} (id ${map.info.id})`);
     map.close();
   },

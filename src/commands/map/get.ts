@@ -18,7 +18,7 @@ export default defineCommand({
     const map = await openMap(args.map);
     const { MapCodec, entryJson, entryText } = await import("../../maps/codec.ts");
     const codec = new MapCodec(map);
-    const k = codec.key.encode(args.key, "key");
+    const k = codec.keyBytes(args.key);
     const v = map.lookup(k);
     if (!v) throw new OpError(`key ${args.key} is not in map ${map.info.name} (id ${map.info.id})`);
     const e = codec.entry(k, 0, v, 0);

@@ -24,7 +24,7 @@ export default defineCommand({
     await requireWritable(map);
     const { MapCodec } = await import("../../maps/codec.ts");
     const codec = new MapCodec(map);
-    const k = codec.key.encode(args.key, "key");
+    const k = codec.keyBytes(args.key);
     const v = codec.valueBytes(args.value);
     map.update(k, v, args.exist ? 2 : args.noexist ? 1 : 0);
     map.close();
