@@ -44,7 +44,7 @@ describe("finding maps", () => {
     expect(xtOk("map", "list")).toContain(P("t_lpm"));
   });
 
-  test("by id, "id N", pin path and xdptool-relative pin give the same map", () => {
+  test('by id, "id N", pin path and xdptool-relative pin give the same map', () => {
     const id = bpftool("map", "show", "pinned", P("t_flows")).id;
     const uniq = bpftool("map", "show", "pinned", STATS).id;
     xtOk("map", "update", P("t_flows"), "{saddr: 198.18.0.9, daddr6: ::, port: 1, mac: 00:00:00:00:00:00}", "{hits: 1, verdict: V_ALLOW, tag: x}");
