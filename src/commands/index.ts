@@ -11,3 +11,5 @@ export const commands: Record<string, Lazy> = {
   status: lazy(() => import("./status.ts")),
   bench: lazy(() => import("./bench.ts")),
 };
+commands.map = lazy(() => import("./map/index.ts"));
+commands.stats = lazy(() => import("./stats.ts"));

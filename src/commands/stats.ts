@@ -1,0 +1,42 @@
+import { defineCommand } from "citty";
+import { jsonArg } from "../cli.ts";
+import { UsageError } from "../errors.ts";
+
+export default defineCommand({
+  meta: {
+    name: "stats",
+    description: `Packets, bytes, packets/s and Mbit/s per XDP verdict and protocol, from the programs' own counters.
+
+  Every xdptool program counts what it sees in its per-CPU map xdptool_stats. Rates come from two
+  reads --interval seconds apart. Without an interface: every interface running an xdptool program.
+
+  Examples:
+    xdptool stats xl-dut                       # totals and rates over one second
+    xdptool stats xl-dut --watch --interval 2  # refresh until Ctrl-C
+    xdptool stats --json | jq '."xl-dut".pass.pps'
+    xdptool stats --watch --json               # one JSON object per interval (JSON lines)
+    xdptool stats --prometheus :9435           # serve http://HOST:9435/metrics for Prometheus`,
+  },
+  args: {
+    interface: { type: "positional", required: false, description: "Interface (default: all that run an xdptool program)" },
+    watch: { type: "boolean", description: "Refresh every interval until Ctrl-C" },
+    interval: { type: "string", description: "Seconds between the two reads (decimals allowed)", default: "1" },
+    prometheus: { type: "string", description: "Serve Prometheus metrics at [HOST]:PORT/metrics instead" },
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const interval = Number(args.interval);
+    if (!/^\d+(\.\d+)?$/.test(args.interval) || interval < 0.05 || interval > 3600) throw new UsageError(`--interval must be seconds from 0.05 to 3600, not "${args.interval}"`);
+    const { requireCaps } = await import("../privileges.ts");
+    requireCaps("xdptool stats");
+    const { pickInterfaces, runStats } = await import("../stats/show.ts");
+    const ifs = pickInterfaces(args.interface);
+    if (args.prometheus !== undefined) {
+      const { serve } = await import("../stats/prometheus.ts");
+      const s = serve(args.prometheus, args.interface ? ifs : undefined);
+      console.error(`xdptool: serving Prometheus metrics at http://${s.hostname}:${s.port}/metrics (Ctrl-C stops)`);
+      return new Promise<void>(() => {});
+    }
+    await runStats(ifs, { interval, watch: !!args.watch, json: !!args.json });
+  },
+});
