@@ -419,6 +419,8 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
 		if ((void *)(ip6 + 1) > p->data_end)
 			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+		if (ip6->version != 6)
+			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 		if (ip6->nexthdr != IPPROTO_UDP)
 			return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS); /* extension headers */
 		ip_end = p->l3_off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
