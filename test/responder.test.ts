@@ -168,6 +168,38 @@ describe("flood from the generator", () => {
   });
 });
 
+describe("rate selection through BPF_PROG_TEST_RUN", () => {
+  const q = (src: string) => buildFrame({ src, dst: src.includes(":") ? "2001:db8::2" : "198.18.0.2", sport: 5000, dport: 53, payload: dnsQuery("www.example.test") });
+
+  test("sources aggregate per /24 and /56: a new aggregate passes, the same aggregate is over the limit", () => {
+    xt("responder", "disable", DUT);
+    const { progId } = json("responder", "enable", DUT, "--over", "1", "--slip", "1"); // 1 q/s: a bucket of one query
+    const fd = fdById("prog", progId);
+    try {
+      const run = (src: string) => testRun(fd, { data: q(src), dataOut: 512 }).retval;
+      // First query of an aggregate fits its bucket (XDP_PASS to the server); the next one from
+      // anywhere in the same /24 or /56 finds the bucket empty and, with slip 1, gets TC (XDP_TX).
+      expect([run("198.18.5.1"), run("198.18.5.200"), run("198.18.6.1")]).toEqual([2, 3, 2]);
+      expect([run("2001:db8:0:100::1"), run("2001:db8:0:1ff::9"), run("2001:db8:0:200::1")]).toEqual([2, 3, 2]);
+    } finally {
+      closeFd(fd);
+    }
+  });
+
+  test("--slip 2: of an over-limit source, every 2nd query is answered and the others dropped", () => {
+    xt("responder", "disable", DUT);
+    const { progId } = json("responder", "enable", DUT, "--over", "1", "--slip", "2", "--v4-prefix", "32");
+    const fd = fdById("prog", progId);
+    try {
+      const seq = Array.from({ length: 7 }, () => testRun(fd, { data: q("198.18.9.9"), dataOut: 512 }).retval);
+      expect(seq).toEqual([2, 1, 3, 1, 3, 1, 3]); // pass (in budget), then drop/TC alternating
+      expect(testRun(fd, { data: q("198.18.9.10"), dataOut: 512 }).retval).toBe(2); // /32: its own bucket
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
+
 describe("bad input: exit 2, one line, nothing changed", () => {
   test.each([
     [["--from", "198.18.0.0/33"]], [["--from", "not-an-address"]], [["--qname", "a..example"]], [["--qname", `${"x".repeat(64)}.test`]],

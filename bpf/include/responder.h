@@ -118,6 +118,7 @@ static __always_inline struct xt_resp_scratch *xt_resp_scratch(void)
 /* The name loops run under bpf_loop(): the verifier checks the callback once for any index,
  * instead of walking up to 255 iterations per path (which exceeds its 1M-instruction budget). */
 struct xt_resp_name_walk {
+	struct xt_resp_scratch *s;
 	__u32 avail; /* bytes of the question copied into scratch */
 	__u32 next;  /* index of the next length byte */
 	int len;     /* name length without the root byte; -1 until the root byte is seen */
@@ -126,7 +127,7 @@ struct xt_resp_name_walk {
 static long xt_resp_name_step(__u64 index, void *arg)
 {
 	struct xt_resp_name_walk *w = arg;
-	struct xt_resp_scratch *s = xt_resp_scratch();
+	struct xt_resp_scratch *s = w->s;
 	__u32 i = index & 0xff;
 
 	if (!s || i >= w->avail)
@@ -162,12 +163,13 @@ static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u3
 		n = XT_DNS_NAME_MAX; /* a longer name has no root byte in the first 255: rejected below */
 	if (n < 1 || bpf_xdp_load_bytes(ctx, off, s->name, n))
 		return -1;
-	struct xt_resp_name_walk w = { .avail = n, .len = -1 };
+	struct xt_resp_name_walk w = { .s = s, .avail = n, .len = -1 };
 	bpf_loop(XT_DNS_NAME_MAX, xt_resp_name_step, &w, 0);
 	return w.len;
 }
 
 struct xt_resp_suffix_walk {
+	struct xt_resp_scratch *s;
 	int len;
 	__u64 mul;
 	__u64 h;
@@ -177,7 +179,7 @@ struct xt_resp_suffix_walk {
 static long xt_resp_suffix_step(__u64 index, void *arg)
 {
 	struct xt_resp_suffix_walk *w = arg;
-	struct xt_resp_scratch *s = xt_resp_scratch();
+	struct xt_resp_scratch *s = w->s;
 	int i = w->len - 1 - (int)index;
 
 	if (!s || i < 0)
@@ -196,9 +198,9 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 /* Is some suffix of the name (starting at a label boundary) in resp_names? Walk from the last byte
  * back, extending the hash one byte at a time, and look up at each label start. So `example.test`
  * matches www.Example.TEST but not badexample.test (no label starts at "example" there). */
-static __always_inline int xt_resp_name_listed(int len, __u64 mul)
+static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, __u64 mul)
 {
-	struct xt_resp_suffix_walk w = { .len = len, .mul = mul };
+	struct xt_resp_suffix_walk w = { .s = s, .len = len, .mul = mul };
 
 	bpf_loop(XT_DNS_NAME_MAX, xt_resp_suffix_step, &w, 0);
 	return w.found;
@@ -454,7 +456,7 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
-	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(len, cfg->hash_mul))
+	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg->hash_mul))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
 	if (cfg->flags & XT_RESP_F_OVER) {
 		int r = xt_resp_rate(p, cfg);
