@@ -37,8 +37,9 @@ beforeAll(async () => {
   throw new Error("nsd did not start in the lab");
 });
 
-afterAll(() => {
+afterAll(async () => {
   nsd?.kill();
+  await nsd?.exited; // nsd takes its xfrd and server children down with it
   xt("lab", "down");
 });
 
