@@ -7,15 +7,25 @@
 import { BpfObject } from "./ffi/object.ts";
 import { BPF_F_TEST_XDP_LIVE_FRAMES, testRun } from "./ffi/prog.ts";
 import { embeddedObject } from "./embedded.ts";
+import { BpfMap } from "./ffi/map.ts";
 
-let generator: { obj: BpfObject; fd: number } | undefined;
+let generator: { obj: BpfObject; fd: number; template: BpfMap } | undefined;
 
-function generatorFd(): number {
+/** The loaded generator, its template map holding `frame` (tx.bpf.c explains why). */
+function generatorFd(frame: Uint8Array): number {
   if (!generator) {
     const obj = BpfObject.open(embeddedObject("tx")!, "tx");
     obj.load();
-    generator = { obj, fd: obj.progFd(obj.programs()[0]) };
+    const map = obj.maps().find((m) => m.name === "tx_template")!;
+    generator = { obj, fd: obj.progFd(obj.programs()[0]), template: new BpfMap(obj.mapFd(map)) };
   }
+  const t = generator.template;
+  const value = new Uint8Array(t.info.valueSize);
+  if (frame.length < value.length - 4) { // len is masked to 4095 in tx.bpf.c
+    new DataView(value.buffer).setUint32(0, frame.length, true);
+    value.set(frame, 4);
+  } // else len 0: too big for the template, sent as the kernel has it
+  t.update(new Uint8Array(4), value);
   return generator.fd;
 }
 
@@ -28,7 +38,7 @@ export interface SendResult {
 
 /** Send `count` copies of `frame` out of `ifindex` (in the current namespace). */
 export function sendFrames(ifindex: number, frame: Uint8Array, count: number, batchSize = 64): SendResult {
-  const fd = generatorFd();
+  const fd = generatorFd(frame);
   const t0 = performance.now();
   // repeat is a u32 in the kernel; split very large counts.
   for (let left = count; left > 0; ) {

@@ -9,7 +9,8 @@ export const commands: Record<string, Lazy> = {
   load: lazy(() => import("./load.ts")),
   unload: lazy(() => import("./unload.ts")),
   status: lazy(() => import("./status.ts")),
+  stats: lazy(() => import("./stats.ts")),
+  map: lazy(() => import("./map/index.ts")),
+  responder: lazy(() => import("./responder/index.ts")),
   bench: lazy(() => import("./bench.ts")),
 };
-commands.map = lazy(() => import("./map/index.ts"));
-commands.stats = lazy(() => import("./stats.ts"));

@@ -1,0 +1,72 @@
+/* responder_data.h — what the DNS TC responder (responder.h) and src/responder/maps.ts share.
+ *
+ * Plain fixed-width types only; test/responder.test.ts compiles this header and compares sizes and
+ * offsets with the TypeScript side. All configuration lives in maps, so `xdptool responder enable`
+ * changes it live without re-attaching the program.
+ */
+#ifndef XDPTOOL_RESPONDER_DATA_H
+#define XDPTOOL_RESPONDER_DATA_H
+
+#define XT_RESP_MAX_PORTS 8
+
+/* Selection modes; they combine (all enabled ones must agree before a query is answered). */
+#define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_names */
+#define XT_RESP_F_FROM 2  /* only sources inside a prefix in resp_from4 / resp_from6 */
+#define XT_RESP_F_OVER 4  /* only sources above `rate` q/s; of those every `slip`th gets TC, the rest drop */
+
+/* The one entry of the array map resp_config. All zero (before enable writes it) = answer nothing. */
+struct xt_resp_config {
+	__u32 flags;
+	__u32 rate;       /* queries per second per aggregated source (XT_RESP_F_OVER) */
+	__u32 slip;       /* ≥ 1: every slip-th over-limit query gets TC=1, the others are dropped */
+	__u8 v4_prefix;   /* sources aggregated per /v4_prefix for rate limiting (default 24) */
+	__u8 v6_prefix;   /* … and per /v6_prefix for IPv6 (default 56) */
+	__u16 nports;     /* how many of ports[] are used; 0 = responder inactive */
+	__u16 ports[XT_RESP_MAX_PORTS]; /* UDP destination ports, host order */
+	__u64 hash_mul;   /* odd multiplier of the qname suffix hash, random per enable */
+};
+
+/* Key of resp_names: a lowercased wire-format suffix ("\7example\4test", no root byte) by length
+ * and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte backwards. */
+struct xt_resp_name {
+	__u32 len;
+	__u32 pad;
+	__u64 hash;
+};
+
+/* Keys of the LPM tries resp_from4 / resp_from6. */
+struct xt_resp_prefix4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+struct xt_resp_prefix6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Rate state of one aggregated source (LRU hash resp_rate; key: family byte + 16 address bytes,
+ * zero-padded, host bits cleared). A token bucket holding up to one second of queries. */
+struct xt_resp_source {
+	__u8 family; /* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+struct xt_resp_bucket {
+	__u64 stamp_ns;   /* last refill */
+	__u64 tokens;     /* in units of 1/1e9 query */
+	__u64 over;       /* over-limit queries seen (drives slip) */
+};
+
+/* Per-CPU array resp_stats, one __u64 per reason. */
+enum xt_resp_stat {
+	XT_RESP_ANSWERED = 0,   /* rewritten into a TC=1 reply, XDP_TX */
+	XT_RESP_SLIP_DROPPED,   /* over the rate limit and not the slip-th: XDP_DROP */
+	XT_RESP_NOT_DNS,        /* not UDP to a configured port over plain IPv4/IPv6: XDP_PASS */
+	XT_RESP_NOT_QUERY,      /* DNS, but not a plain query (QR=1, opcode, counts): XDP_PASS */
+	XT_RESP_MALFORMED,      /* lengths or question name do not parse: XDP_PASS */
+	XT_RESP_UNDER_RATE,     /* source under the --over threshold: XDP_PASS */
+	XT_RESP_NO_MATCH,       /* name or source outside the selection: XDP_PASS */
+	XT_RESP_STAT_MAX,
+};
+
+#endif

@@ -1,0 +1,51 @@
+import { defineCommand } from "citty";
+import { forceArg, jsonArg } from "../../cli.ts";
+import { UsageError } from "../../errors.ts";
+import { printJson } from "../../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "enable",
+    description: `Answer DNS queries on an interface with TC=1 replies; run again to change the selection live.
+
+  Selections combine: a query is answered only when every given one agrees. Without any, every
+  well-formed UDP query to the ports is answered. Running enable on an interface that already runs
+  the responder rewrites its maps in place (no re-attach, counters kept).
+
+  --over N answers only sources (aggregated per /24 IPv4, /56 IPv6) sending more than N q/s; the
+  rest pass to the real server. Of an over-limit source's queries every --slip'th gets TC=1 and
+  the others are dropped (RRL "slip"; --slip 1 answers them all).
+
+  Examples:
+    xdptool responder enable xl-dut                                    # port 53, every name
+    xdptool responder enable xl-dut --ports 53,5353 --qname example.test,attack.test
+    xdptool responder enable xl-dut --from 198.18.64.0/18,2001:db8:40::/48
+    xdptool responder enable xl-dut --over 100 --slip 3 --v4-prefix 32`,
+  },
+  args: {
+    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ports: { type: "string", description: "UDP destination ports, comma-separated (up to 8)", default: "53" },
+    qname: { type: "string", description: "Only names at or under these (comma-separated; label-aware, case-insensitive)" },
+    from: { type: "string", description: "Only sources in these prefixes (comma-separated, IPv4 or IPv6)" },
+    over: { type: "string", description: "Only sources sending more than N queries/s (per aggregate)" },
+    slip: { type: "string", description: "With --over: TC to every Nth over-limit query, drop the rest", default: "2" },
+    "v4-prefix": { type: "string", description: "With --over: aggregate IPv4 sources per /N", default: "24" },
+    "v6-prefix": { type: "string", description: "With --over: aggregate IPv6 sources per /N", default: "56" },
+    mode: { type: "string", description: "native, skb or auto (native, falling back to skb)", default: "auto" },
+    ...forceArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const { parseEnableArgs, describeConfig } = await import("../../responder/config.ts");
+    const { formatPrefix } = await import("../../net/addr.ts");
+    const cfg = parseEnableArgs(args); // every usage error before anything is touched
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool responder enable");
+    const { resolveIface } = await import("../../ffi/netns.ts");
+    const { enable } = await import("../../responder/lifecycle.ts");
+    const r = enable(resolveIface(args.interface), cfg, { mode: args.mode as "auto", force: args.force });
+    if (args.json) return printJson({ ...r, config: { ...cfg, from: cfg.from.map(formatPrefix) } });
+    console.log(`${r.interface}: responder ${r.action} (id ${r.progId}, ${r.mode} mode): ${describeConfig(cfg)}`);
+  },
+});

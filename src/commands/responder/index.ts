@@ -1,0 +1,26 @@
+import { defineCommand, type CommandDef } from "citty";
+
+const sub = (load: () => Promise<{ default: CommandDef }>) => () => load().then((m) => m.default);
+
+export default defineCommand({
+  meta: {
+    name: "responder",
+    description: `DNS "TC bit" responder: answer UDP queries with an empty truncated reply (TC=1), sent back by XDP_TX.
+
+  A real resolver retries a truncated answer over TCP; a spoofed-source flood cannot, so the server
+  behind only sees clients that completed a TCP handshake. The reply is the query's header and
+  question (never larger than the query). Anything that is not a plain query passes untouched.
+
+  Examples:
+    xdptool responder enable xl-dut                                   # TC=1 to every query on port 53
+    xdptool responder enable xl-dut --qname example.test --from 198.18.64.0/18
+    xdptool responder enable xl-dut --over 100 --slip 2               # only sources above 100 q/s
+    xdptool responder status --json
+    xdptool responder disable xl-dut`,
+  },
+  subCommands: {
+    enable: sub(() => import("./enable.ts")),
+    disable: sub(() => import("./disable.ts")),
+    status: sub(() => import("./status.ts")),
+  },
+});

@@ -1,0 +1,35 @@
+import { defineCommand } from "citty";
+import { jsonArg } from "../../cli.ts";
+import { printJson, table } from "../../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "status",
+    description: `Show every interface running the DNS responder: its selection and counters per reason.
+
+  ANSWERED got a TC=1 reply; SLIP_DROP were over the rate and dropped; the others passed to the
+  server: NOT_DNS (not UDP to a configured port over plain IP), NOT_QUERY (a response, another
+  opcode, or records besides one EDNS OPT), MALFORMED (lengths or name), UNDER_RATE, NO_MATCH.
+
+  Examples:
+    xdptool responder status
+    xdptool responder status --json | jq '.[0].counters.answered'`,
+  },
+  args: { ...jsonArg },
+  async run({ args }) {
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool responder status");
+    const { pinnedInterfaces } = await import("../../ffi/bpffs.ts");
+    const { hasResponder, readConfig, readStats, RESP_STATS } = await import("../../responder/maps.ts");
+    const rows = pinnedInterfaces().filter(hasResponder).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
+    if (args.json) return printJson(rows);
+    if (rows.length === 0) return console.log("no interface runs the DNS responder (xdptool responder enable IFACE)");
+    console.log(
+      table(
+        ["INTERFACE", "PORTS", "NAMES", "FROM", "OVER", ...RESP_STATS.map((s) => s.toUpperCase().replace("SLIP_DROPPED", "SLIP_DROP"))],
+        rows.map((r) => [r.interface, r.config.ports.join(","), r.config.qnames || "all", r.config.from.join(",") || "all",
+          r.config.over ? `${r.config.over}/s slip ${r.config.slip}` : "-", ...RESP_STATS.map((s) => r.counters[s])]),
+      ),
+    );
+  },
+});

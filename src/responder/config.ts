@@ -1,0 +1,102 @@
+// config.ts — `responder enable` options → a validated configuration (or a UsageError, before
+// anything is touched), and the qname suffix encoding the BPF side hashes (responder.h).
+import { randomBytes } from "node:crypto";
+import { UsageError } from "../errors.ts";
+import { intArg } from "../cli.ts";
+import { formatPrefix, parsePrefix, type Prefix } from "../net/addr.ts";
+
+export const MAX_PORTS = 8; // XT_RESP_MAX_PORTS
+export const F_QNAME = 1, F_FROM = 2, F_OVER = 4; // XT_RESP_F_*
+
+export interface ResponderConfig {
+  ports: number[];
+  /** Lowercased names without the trailing dot; empty = every name. */
+  qnames: string[];
+  /** Empty = every source. */
+  from: Prefix[];
+  /** Queries/s per aggregated source above which it is answered; 0 = no rate selection. */
+  over: number;
+  slip: number;
+  v4Prefix: number;
+  v6Prefix: number;
+}
+
+export interface EnableArgs {
+  ports?: string;
+  qname?: string;
+  from?: string;
+  over?: string;
+  slip?: string;
+  "v4-prefix"?: string;
+  "v6-prefix"?: string;
+}
+
+const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+
+/** A DNS name as lowercased wire-format labels without the root byte: "\x07example\x04test". */
+export function wireName(name: string): Uint8Array {
+  const n = name.replace(/\.$/, "");
+  if (n === "") throw new UsageError(`--qname: empty name (to answer every name, leave out --qname)`);
+  const labels = n.toLowerCase().split(".");
+  const out: number[] = [];
+  for (const l of labels) {
+    if (l.length === 0) throw new UsageError(`--qname: "${name}" has an empty label`);
+    if (l.length > 63) throw new UsageError(`--qname: label "${l}" of "${name}" is longer than 63 bytes`);
+    if (!/^[\x21-\x7e]+$/.test(l)) throw new UsageError(`--qname: "${name}" has characters DNS names on the wire cannot carry here (use printable ASCII)`);
+    out.push(l.length, ...Buffer.from(l, "latin1"));
+  }
+  if (out.length + 1 > 255) throw new UsageError(`--qname: "${name}" is longer than 255 bytes on the wire`);
+  return Uint8Array.from(out);
+}
+
+/** h = Σ (byte[i] + 1) · mul^i mod 2^64 from the last byte back — what responder.h computes. */
+export function suffixHash(wire: Uint8Array, mul: bigint): bigint {
+  let h = 0n;
+  for (let i = wire.length - 1; i >= 0; i--) h = (h * mul + BigInt(wire[i]) + 1n) & 0xffffffffffffffffn;
+  return h;
+}
+
+/** A fresh odd 64-bit multiplier, so hash collisions cannot be precomputed offline. */
+export function randomMultiplier(): bigint {
+  return randomBytes(8).readBigUInt64LE(0) | 1n;
+}
+
+export function parseEnableArgs(a: EnableArgs): ResponderConfig {
+  const ports = list(a.ports ?? "53").map((p) => intArg("ports", p, 1, 65535));
+  if (ports.length === 0) throw new UsageError(`--ports: give at least one port, e.g. --ports 53`);
+  if (ports.length > MAX_PORTS) throw new UsageError(`--ports: at most ${MAX_PORTS} ports, not ${ports.length}`);
+  const qnames = [...new Set(list(a.qname).map((n) => {
+    wireName(n); // validates
+    return n.replace(/\.$/, "").toLowerCase();
+  }))];
+  if (a.qname !== undefined && qnames.length === 0) throw new UsageError(`--qname: give at least one name, e.g. --qname example.test`);
+  const from = list(a.from).map((p) => {
+    try {
+      return parsePrefix(p);
+    } catch (e) {
+      throw new UsageError(`--from: ${(e as Error).message}`);
+    }
+  });
+  if (a.from !== undefined && from.length === 0) throw new UsageError(`--from: give at least one prefix, e.g. --from 198.18.0.0/15`);
+  return {
+    ports: [...new Set(ports)],
+    qnames,
+    from,
+    over: a.over === undefined ? 0 : intArg("over", a.over, 1, 10_000_000),
+    slip: intArg("slip", a.slip ?? "2", 1, 1000),
+    v4Prefix: intArg("v4-prefix", a["v4-prefix"] ?? "24", 1, 32),
+    v6Prefix: intArg("v6-prefix", a["v6-prefix"] ?? "56", 1, 128),
+  };
+}
+
+export function flagsOf(c: ResponderConfig): number {
+  return (c.qnames.length ? F_QNAME : 0) | (c.from.length ? F_FROM : 0) | (c.over ? F_OVER : 0);
+}
+
+export function describeConfig(c: ResponderConfig): string {
+  const parts = [`ports ${c.ports.join(",")}`];
+  parts.push(c.qnames.length ? `names under ${c.qnames.join(",")}` : "every name");
+  if (c.from.length) parts.push(`sources in ${c.from.map(formatPrefix).join(",")}`);
+  if (c.over) parts.push(`sources over ${c.over} q/s per /${c.v4Prefix} (IPv4) or /${c.v6Prefix} (IPv6), slip ${c.slip}`);
+  return parts.join("; ");
+}

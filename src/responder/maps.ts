@@ -1,0 +1,134 @@
+// maps.ts — the responder's pinned maps (bpf/include/responder_data.h): write a configuration
+// live, read it back, read the per-reason counters.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BpfMap } from "../ffi/map.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { OpError } from "../errors.ts";
+import { formatIPv4, formatIPv6 } from "../net/addr.ts";
+import { MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
+
+/** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
+export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match"] as const;
+export type RespStat = (typeof RESP_STATS)[number];
+
+/** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */
+export const RESP_LAYOUT = {
+  xt_resp_config: { size: 40, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32 },
+  xt_resp_name: { size: 16, len: 0, hash: 8 },
+  xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
+  xt_resp_prefix6: { size: 20, prefixlen: 0, addr: 4 },
+} as const;
+
+const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats"] as const;
+
+export function hasResponder(ifname: string): boolean {
+  return existsSync(join(pinDir(ifname), "resp_config"));
+}
+
+function withMap<T>(ifname: string, name: (typeof MAPS)[number], fn: (m: BpfMap) => T): T {
+  const path = join(pinDir(ifname), name);
+  if (!existsSync(path)) throw new OpError(`${ifname} runs no DNS responder (xdptool responder enable ${ifname})`);
+  const m = BpfMap.pinned(path);
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+const ZERO = Buffer.alloc(4);
+
+function encodeConfig(c: ResponderConfig, mul: bigint): Buffer {
+  const L = RESP_LAYOUT.xt_resp_config;
+  const b = Buffer.alloc(L.size);
+  b.writeUInt32LE(flagsOf(c), L.flags);
+  b.writeUInt32LE(c.over, L.rate);
+  b.writeUInt32LE(c.slip, L.slip);
+  b.writeUInt8(c.v4Prefix, L.v4_prefix);
+  b.writeUInt8(c.v6Prefix, L.v6_prefix);
+  b.writeUInt16LE(c.ports.length, L.nports);
+  c.ports.slice(0, MAX_PORTS).forEach((p, i) => b.writeUInt16LE(p, L.ports + 2 * i));
+  b.writeBigUInt64LE(mul, L.hash_mul);
+  return b;
+}
+
+function nameKey(wire: Uint8Array, mul: bigint): Buffer {
+  const k = Buffer.alloc(RESP_LAYOUT.xt_resp_name.size);
+  k.writeUInt32LE(wire.length, 0);
+  k.writeBigUInt64LE(suffixHash(wire, mul), 8);
+  return k;
+}
+
+function prefixKey(p: ResponderConfig["from"][number]): Buffer {
+  const k = Buffer.alloc(p.family === 4 ? 8 : 20);
+  k.writeUInt32LE(p.len, 0);
+  k.set(p.addr, 4);
+  return k;
+}
+
+/** Replace a set of keys: add the new ones first, so at no instant is a wanted key missing. */
+function replaceKeys(m: BpfMap, keys: Buffer[]): Buffer[] {
+  const want = new Set(keys.map((k) => k.toString("hex")));
+  const old = [...m.keys()].filter((k) => !want.has(k.toString("hex")));
+  for (const k of keys) m.update(k, Uint8Array.of(1));
+  return old;
+}
+
+/**
+ * Write a configuration into the pinned maps of a running responder, live. Lists first (new keys
+ * added, stale ones kept), then the config entry that switches to them, then stale keys removed.
+ */
+export function writeConfig(ifname: string, c: ResponderConfig): void {
+  const mul = randomMultiplier();
+  const stale: [(typeof MAPS)[number], Buffer[]][] = [];
+  stale.push(["resp_names", withMap(ifname, "resp_names", (m) => replaceKeys(m, c.qnames.map((n) => nameKey(wireName(n), mul))))]);
+  stale.push(["resp_from4", withMap(ifname, "resp_from4", (m) => replaceKeys(m, c.from.filter((p) => p.family === 4).map(prefixKey)))]);
+  stale.push(["resp_from6", withMap(ifname, "resp_from6", (m) => replaceKeys(m, c.from.filter((p) => p.family === 6).map(prefixKey)))]);
+  withMap(ifname, "resp_config", (m) => m.update(ZERO, encodeConfig(c, mul)));
+  for (const [name, keys] of stale) withMap(ifname, name, (m) => keys.forEach((k) => m.delete(k)));
+}
+
+export interface ResponderState {
+  ports: number[];
+  qnames: number;
+  from: string[];
+  over: number;
+  slip: number;
+  v4Prefix: number;
+  v6Prefix: number;
+}
+
+/** What the running responder is configured to do (names are stored as hashes: only counted). */
+export function readConfig(ifname: string): ResponderState {
+  const L = RESP_LAYOUT.xt_resp_config;
+  const b = withMap(ifname, "resp_config", (m) => m.lookup(ZERO))!;
+  const flags = b.readUInt32LE(L.flags);
+  const n = b.readUInt16LE(L.nports);
+  const prefixes = (name: "resp_from4" | "resp_from6", fmt: (a: Uint8Array) => string) =>
+    withMap(ifname, name, (m) => [...m.keys()].map((k) => `${fmt(k.subarray(4))}/${k.readUInt32LE(0)}`));
+  return {
+    ports: Array.from({ length: Math.min(n, MAX_PORTS) }, (_, i) => b.readUInt16LE(L.ports + 2 * i)),
+    qnames: withMap(ifname, "resp_names", (m) => [...m.keys()].length),
+    from: flags & 2 ? [...prefixes("resp_from4", formatIPv4), ...prefixes("resp_from6", formatIPv6)] : [],
+    over: flags & 4 ? b.readUInt32LE(L.rate) : 0,
+    slip: b.readUInt32LE(L.slip),
+    v4Prefix: b.readUInt8(L.v4_prefix),
+    v6Prefix: b.readUInt8(L.v6_prefix),
+  };
+}
+
+export function readStats(ifname: string): Record<RespStat, number> {
+  return withMap(ifname, "resp_stats", (m) => {
+    const out = {} as Record<RespStat, number>;
+    const key = Buffer.alloc(4);
+    RESP_STATS.forEach((name, i) => {
+      key.writeUInt32LE(i);
+      const v = m.lookup(key);
+      let sum = 0n;
+      for (let off = 0; v && off < v.length; off += 8) sum += v.readBigUInt64LE(off);
+      out[name] = Number(sum);
+    });
+    return out;
+  });
+}

@@ -1,0 +1,114 @@
+// reference.ts — the responder's behaviour written plainly in TypeScript, byte by byte: the
+// oracle the fuzz test holds the kernel program to (test/responder.test.ts). It decides like
+// responder.h but is written independently: names are compared as strings at label boundaries
+// (no hashing), checksums are summed over the finished reply (no incremental tricks).
+import { csumAdd, csumFold } from "../net/packet.ts";
+
+export interface ReferenceConfig {
+  ports: number[];
+  /** Lowercased names; empty = every name. */
+  qnames: string[];
+}
+
+export type ReferenceVerdict = { action: "pass"; why: string } | { action: "tx"; reply: Uint8Array };
+
+const pass = (why: string): ReferenceVerdict => ({ action: "pass", why });
+
+/** The question name's labels (lowercased), or null if it is not a plain name inside [off, end). */
+function readName(b: Uint8Array, off: number, end: number): { labels: string[]; wireLen: number } | null {
+  const labels: string[] = [];
+  let i = off;
+  for (;;) {
+    if (i >= end || i - off >= 255) return null;
+    const n = b[i];
+    if (n === 0) return { labels, wireLen: i - off + 1 };
+    if (n > 63) return null;
+    if (i + 1 + n > end) return null;
+    labels.push(Buffer.from(b.subarray(i + 1, i + 1 + n)).toString("latin1").replace(/[A-Z]/g, (c) => c.toLowerCase()));
+    i += 1 + n;
+  }
+}
+
+function nameSelected(labels: string[], qnames: string[]): boolean {
+  if (qnames.length === 0) return true;
+  for (let k = 0; k < labels.length; k++) if (qnames.includes(labels.slice(k).join("."))) return true;
+  return false;
+}
+
+export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVerdict {
+  const b = frame;
+  const u16 = (o: number) => (b[o] << 8) | b[o + 1];
+  if (b.length < 14) return pass("short");
+  let l3 = 14, etype = u16(12), vlans = 0;
+  while ((etype === 0x8100 || etype === 0x88a8) && vlans < 2) {
+    if (b.length < l3 + 4) return pass("short vlan");
+    etype = u16(l3 + 2);
+    l3 += 4;
+    vlans++;
+  }
+  if (vlans > 1) return pass("two vlan tags");
+  let l4: number, ipEnd: number;
+  const v6 = etype === 0x86dd;
+  if (etype === 0x0800) {
+    if (b.length < l3 + 20) return pass("short ipv4");
+    if (b[l3] !== 0x45) return pass("ipv4 version/options");
+    if (u16(l3 + 6) & 0x3fff) return pass("fragment");
+    if (b[l3 + 9] !== 17) return pass("not udp");
+    l4 = l3 + 20;
+    ipEnd = l3 + u16(l3 + 2);
+  } else if (v6) {
+    if (b.length < l3 + 40) return pass("short ipv6");
+    if (b[l3] >> 4 !== 6) return pass("ipv6 version");
+    if (b[l3 + 6] !== 17) return pass("not udp / extension headers");
+    l4 = l3 + 40;
+    ipEnd = l4 + u16(l3 + 4);
+  } else return pass("not ip");
+  if (b.length < l4 + 8) return pass("short udp");
+  if (!cfg.ports.includes(u16(l4 + 2))) return pass("port");
+  if (b.length < l4 + 8 + 12) return pass("short dns");
+  const udpLen = u16(l4 + 4);
+  const udpEnd = l4 + udpLen;
+  if (ipEnd > b.length || udpEnd !== ipEnd || udpLen < 20) return pass("lengths");
+  const d = l4 + 8;
+  if (b[d + 2] & 0xf8) return pass("QR or opcode");
+  if (u16(d + 4) !== 1 || u16(d + 6) || u16(d + 8) || u16(d + 10) > 1) return pass("counts");
+  const name = readName(b, d + 12, udpEnd);
+  if (!name) return pass("name");
+  const segLen = 8 + 12 + name.wireLen + 4;
+  if (l4 + segLen > udpEnd) return pass("no qtype/qclass");
+  if (!nameSelected(name.labels, cfg.qnames)) return pass("no match");
+
+  // The reply: the same bytes up to the end of the question, then edited.
+  const r = Uint8Array.from(b.subarray(0, l4 + segLen));
+  const w16 = (o: number, v: number) => r.set([v >> 8, v & 255], o);
+  r.set(b.subarray(6, 12), 0);
+  r.set(b.subarray(0, 6), 6);
+  if (!v6) {
+    r.set(b.subarray(l3 + 16, l3 + 20), l3 + 12);
+    r.set(b.subarray(l3 + 12, l3 + 16), l3 + 16);
+    r[l3 + 8] = 64;
+    w16(l3 + 2, 20 + segLen);
+    w16(l3 + 10, 0);
+    w16(l3 + 10, csumFold(csumAdd(0, r.subarray(l3, l3 + 20))));
+  } else {
+    r.set(b.subarray(l3 + 24, l3 + 40), l3 + 8);
+    r.set(b.subarray(l3 + 8, l3 + 24), l3 + 24);
+    r[l3 + 7] = 64;
+    w16(l3 + 4, segLen);
+  }
+  r.set(b.subarray(l4 + 2, l4 + 4), l4);
+  r.set(b.subarray(l4, l4 + 2), l4 + 2);
+  w16(l4 + 4, segLen);
+  w16(l4 + 6, 0);
+  r[d + 2] = 0x80 | 0x02 | (b[d + 2] & 0x01);
+  r[d + 3] = b[d + 3] & 0x10;
+  w16(d + 6, 0);
+  w16(d + 8, 0);
+  w16(d + 10, 0);
+  const pseudo = v6
+    ? csumAdd(csumAdd(0, r.subarray(l3 + 8, l3 + 40)), Uint8Array.of(0, 0, segLen >> 8, segLen & 255, 0, 0, 0, 17))
+    : csumAdd(csumAdd(0, r.subarray(l3 + 12, l3 + 20)), Uint8Array.of(0, 17, segLen >> 8, segLen & 255));
+  const c = csumFold(csumAdd(pseudo, r.subarray(l4, l4 + segLen)));
+  w16(l4 + 6, c === 0 ? 0xffff : c);
+  return { action: "tx", reply: r };
+}
