@@ -18,7 +18,7 @@ export interface FrameSpec {
   /** UDP/TCP/ICMP payload. */
   payload?: Uint8Array;
   ttl?: number;
-  /** Total frame length to pad the payload up to (without FCS). */
+  /** Minimum frame length (without FCS): the payload is zero-padded up to it. */
   frameSize?: number;
 }
 
@@ -65,11 +65,13 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   const l3len = v6 ? 40 : 20;
   let payload = spec.payload ?? new Uint8Array(0);
   if (spec.frameSize) {
+    // A minimum: short frames are padded (Ethernet's 60 bytes), longer content keeps its length.
     const room = spec.frameSize - l2len - l3len - hdr.length;
-    if (room < payload.length) throw new UsageError(`frame size ${spec.frameSize} is too small for these headers (needs ≥ ${l2len + l3len + hdr.length + payload.length})`);
-    const p = new Uint8Array(room);
-    p.set(payload);
-    payload = p;
+    if (room > payload.length) {
+      const p = new Uint8Array(room);
+      p.set(payload);
+      payload = p;
+    }
   }
   const seg = new Uint8Array(hdr.length + payload.length);
   seg.set(hdr);

@@ -25,7 +25,7 @@ export default defineCommand({
     dst: { type: "string", description: "Destination IP (default: the receiving end's IPv4, or IPv6 if --src is IPv6)" },
     sport: { type: "string", description: "Source port", default: "1024" },
     dport: { type: "string", description: "Destination port (53 with --dns)" },
-    size: { type: "string", description: "Frame size in bytes (payload padded), without FCS", default: "60" },
+    size: { type: "string", description: "Minimum frame size in bytes without FCS (payload zero-padded)", default: "60" },
     vlan: { type: "string", description: "VLAN ids to tag with, outermost first: 100 or 10,20" },
     "src-mac": { type: "string", description: "Source MAC (default: the sending end's)" },
     "dst-mac": { type: "string", description: "Destination MAC (default: the receiving end's)" },
