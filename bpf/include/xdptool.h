@@ -36,4 +36,19 @@ struct xt_counter {
 
 #define XT_STATS_MAP "xdptool_stats"
 
+/* Features of the combined program (bpf/xdptool.bpf.c), bits of xt_features.enabled. The stages
+ * run in this order: the blacklist first (a dropped packet is never answered), then the DNS
+ * responder, then the sampler, which sees the verdict the stages before it reached. */
+#define XT_F_BLACKLIST (1u << 0)
+#define XT_F_RESPONDER (1u << 1)
+#define XT_F_SAMPLER (1u << 2)
+
+struct xt_features {
+	__u32 enabled;  /* XT_F_* */
+	__u32 layout;   /* XT_LAYOUT_VERSION of the program that wrote it */
+};
+
+/* Bumped whenever a pinned map of the combined program changes shape; see src/features.ts. */
+#define XT_LAYOUT_VERSION 1
+
 #endif
