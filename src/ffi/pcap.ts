@@ -1,6 +1,6 @@
 // pcap.ts — libpcap through bun:ffi, only to compile tcpdump filter expressions to classic BPF.
 // Opened on first use (commands that take no filter never load it).
-import { dlopen, FFIType as T, read, toArrayBuffer } from "bun:ffi";
+import { dlopen, FFIType as T, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
 import { cstr } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { OpError, UsageError } from "../errors.ts";
@@ -40,9 +40,9 @@ export function compileFilter(expr: string, snaplen: number): Buffer {
       throw new UsageError(`bad filter "${expr}": ${p.pcap_geterr(h)}`);
     }
     const n = prog.readUInt32LE(0);
-    const insns = Buffer.from(toArrayBuffer(read.ptr(prog, 8) as never, 0, n * 8)).subarray(0); // view into libpcap's memory
+    const insns = Buffer.from(toArrayBuffer(read.ptr(ptr(prog), 8) as Pointer, 0, n * 8)); // libpcap's memory
     const copy = Buffer.alloc(n * 8);
-    insns.copy(copy);
+    insns.copy(copy); // ours, before pcap_freecode releases theirs
     p.pcap_freecode(prog);
     return copy;
   } finally {

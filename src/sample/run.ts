@@ -1,6 +1,6 @@
 // run.ts — `xdptool sample`: validate everything, open the output, run the session, report.
 // Every check that can fail on the operator's input happens before the sampler is attached.
-import { openSync } from "node:fs";
+import { openSync, rmSync } from "node:fs";
 import { OpError, UsageError } from "../errors.ts";
 import { Output, type CaptureWriter } from "./output.ts";
 import { PcapWriter } from "./pcap-writer.ts";
@@ -37,6 +37,8 @@ export async function run(o: RunOptions): Promise<void> {
   requireCaps("xdptool sample");
   const { resolveIface } = await import("../ffi/netns.ts");
   const iface = resolveIface(o.ifname);
+  const { sample, refuseBusy } = await import("./session.ts");
+  refuseBusy(iface); // before creating the output file: nothing half-done on refusal
   let out: Output | null = null;
   if (o.write === "-") out = new Output(1, false);
   else if (o.write) {
@@ -53,11 +55,12 @@ export async function run(o: RunOptions): Promise<void> {
     const now = () => { libc.symbols.clock_gettime(0, ts); return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8); };
     writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
   }
-  const { sample } = await import("./session.ts");
   let pipeClosed = false;
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter,
     count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample,
+    // Like tcpdump's "listening on": says the capture has started (tests wait for it).
+    onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}"` : ""})`),
     onPacket: writer
       ? (t, b, off, cap, orig) => {
           if (pipeClosed) return;
@@ -70,6 +73,13 @@ export async function run(o: RunOptions): Promise<void> {
           }
         }
       : (t, b, off, cap, orig, action) => console.log(formatPacket(t, b, off, cap, orig, iface.name, action)),
+  }).catch((e) => {
+    // Loading or attaching failed: do not leave an empty capture file behind.
+    if (out && o.write !== "-") {
+      out.close();
+      rmSync(o.write!, { force: true });
+    }
+    throw e;
   });
   try {
     writer?.finish({ received: r.seen, dropped: r.lost, filtered: r.filtered + r.sampledOut });

@@ -42,7 +42,7 @@ export interface SampleOptions {
   dropAfterSample?: boolean;
   onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
   /** Called once the program is attached (tests and benches start traffic then). */
-  onAttached?(): void;
+  onAttached?(xdpMode: string): void;
 }
 
 export interface SampleResult {
@@ -77,7 +77,7 @@ function bootToWall(): { sec: number; nsec: number } {
 }
 
 /** Refuse an interface that already runs a program: composition comes later. */
-function refuseBusy(iface: Iface): void {
+export function refuseBusy(iface: Iface): void {
   const state = xdpQuery(iface.ifindex);
   if (!state.progId) return;
   let name = `id ${state.progId}`;
@@ -151,7 +151,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const t0 = performance.now();
     const attached = createLink(progFd, o.iface, "auto");
     link = attached.fd;
-    o.onAttached?.();
+    o.onAttached?.(attached.mode);
 
     // pollfd array: the kernel wakes us past the watermark; the timeout bounds a quiet tail.
     const pfd = alloc(8 * readers.length);
