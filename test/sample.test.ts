@@ -1,6 +1,6 @@
 // sample: XDP → pcap. Real peers read what we write (capinfos, tshark, tcpdump) and real traffic
 // (LIVE_FRAMES frames built by src/net/packet.ts, pings through the stack) is what we capture.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -10,7 +10,12 @@ import { buildFrame } from "../src/net/packet.ts";
 const dir = mkdtempSync(join(tmpdir(), "xt-sample-"));
 const f = (name: string) => join(dir, name);
 
+const started: ReturnType<typeof Bun.spawn>[] = [];
 beforeAll(() => freshLab());
+// A failed test must not leave its sampler running (it would hold the DUT for the next test).
+afterEach(async () => {
+  for (const p of started.splice(0)) if (p.exitCode === null) { p.kill("SIGKILL"); await p.exited; }
+});
 afterAll(() => xt("lab", "down"));
 
 interface Running {
@@ -21,6 +26,7 @@ interface Running {
 /** Start `xdptool sample DUT …` and wait until the sampler is attached. */
 async function startSample(...args: string[]): Promise<Running> {
   const proc = Bun.spawn([XDPTOOL, "sample", DUT, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
+  started.push(proc);
   let err = "";
   (async () => { for await (const c of proc.stderr as ReadableStream<Uint8Array>) err += Buffer.from(c).toString(); })();
   for (let i = 0; i < 200 && !err.includes("xdptool: sampling") && proc.exitCode === null; i++) await Bun.sleep(25);
@@ -36,6 +42,15 @@ async function stop(r: Running, signal: NodeJS.Signals = "SIGINT"): Promise<any>
   expect(code).toBe(0);
   const line = r.stderr().split("\n").find((l) => l.startsWith("{"));
   return line ? JSON.parse(line) : null;
+}
+
+/** Wait until a sampler started by someone else (a shell pipeline) is on the DUT. */
+async function attached(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (JSON.parse(inNs(DUT, ["ip", "-j", "link", "show", DUT]).stdout)[0].xdp?.prog?.name === "sampler") return;
+    await Bun.sleep(25);
+  }
+  throw new Error("sampler did not attach");
 }
 
 function traffic(...args: string[]): void {
@@ -107,8 +122,11 @@ describe("sample: what we write is what was sent", () => {
   }
 
   test("same packets as tcpdump on the generator side (pings through the stack)", async () => {
-    const td = Bun.spawn(["ip", "netns", "exec", GEN, "tcpdump", "-i", GEN, "-w", f("gen.pcap"), "-U", "icmp[icmptype] = icmp-echo"], { stdout: "ignore", stderr: "pipe" });
-    await Bun.sleep(700);
+    const td = Bun.spawn(["ip", "netns", "exec", GEN, "tcpdump", "-i", GEN, "-w", f("gen.pcap"), "-U", "--immediate-mode", "icmp[icmptype] = icmp-echo"], { stdout: "ignore", stderr: "pipe" });
+    started.push(td);
+    // tcpdump says "listening on" once its socket is open.
+    const reader = (td.stderr as ReadableStream<Uint8Array>).getReader();
+    for (let text = ""; !text.includes("listening on"); ) text += Buffer.from((await reader.read()).value ?? []).toString();
     const s = await startSample("-w", f("dut.pcap"), "icmp[icmptype] = icmp-echo");
     expect(inNs(GEN, ["ping", "-c", "20", "-i", "0.01", "-s", "200", "198.18.0.2"]).code).toBe(0);
     await stop(s);
@@ -132,9 +150,8 @@ describe("sample: what we write is what was sent", () => {
   });
 
   test("-w - streams pcap to a pipe; -c stops on its own", async () => {
-    traffic("--count", "1"); // warm up nothing in particular: the lab is up
     const p = Bun.spawn(["sh", "-c", `${XDPTOOL} sample ${DUT} -c 1000 --snaplen 128 -w - | tcpdump -nn -r - 2>/dev/null | wc -l`], { stdout: "pipe", stderr: "pipe", env: { ...process.env } });
-    await Bun.sleep(800);
+    await attached();
     traffic("--count", "5000");
     expect(await p.exited).toBe(0);
     expect((await new Response(p.stdout).text()).trim()).toBe("1000");
@@ -159,9 +176,7 @@ describe("sample: what we write is what was sent", () => {
   test("without -w: one tcpdump-like line per packet", async () => {
     const s = await startSample();
     traffic("--count", "3", "--proto", "tcp", "--dport", "22");
-    r: {
-      await Bun.sleep(300);
-    }
+    await Bun.sleep(300);
     s.proc.kill("SIGINT");
     await s.proc.exited;
     const lines = (await new Response(s.proc.stdout as ReadableStream).text()).trim().split("\n");
@@ -173,10 +188,10 @@ describe("sample: what we write is what was sent", () => {
 describe("sample: filters match exactly what tcpdump matches", () => {
   const mix = () => {
     traffic("--count", "50");
-    traffic("--count", "40", "--dns", "example.test", "--src", "198.18.7.7");
-    traffic("--count", "30", "--dns", "example.test", "--src", "198.19.1.1");
+    traffic("--count", "40", "--dns", "example.test", "--src", "198.18.7.7", "--size", "100");
+    traffic("--count", "30", "--dns", "example.test", "--src", "198.19.1.1", "--size", "100");
     traffic("--count", "20", "--proto", "tcp", "--dport", "22");
-    traffic("--count", "10", "--src", "2001:db8::1", "--proto", "icmp");
+    traffic("--count", "10", "--src", "2001:db8::1", "--proto", "icmp", "--size", "100");
     traffic("--count", "10", "--vlan", "100");
   };
   let all: string[] = [];
@@ -184,10 +199,10 @@ describe("sample: filters match exactly what tcpdump matches", () => {
     const s = await startSample("-w", f("all.pcap"), "--json");
     mix();
     const c = await stop(s);
-    expect(c.captured).toBe(160);
+    expect(c.captured).toBeGreaterThanOrEqual(160);
     all = readPcap(f("all.pcap")).map((p) => p.data.toString("hex"));
   });
-  for (const expr of ["udp port 53 and src net 198.18.0.0/16", "tcp or ip6", "vlan 100", "udp[8:2] != 0 and not port 53"]) {
+  for (const expr of ["udp port 53 and src net 198.18.0.0/16", "tcp or ip6", "vlan 100", "udp[0:2] = 1024 and not port 53"]) {
     test(`'${expr}'`, async () => {
       const name = f(`flt-${expr.replace(/\W+/g, "_")}.pcap`);
       const s = await startSample("-w", name, "--json", expr);
@@ -195,11 +210,16 @@ describe("sample: filters match exactly what tcpdump matches", () => {
       const c = await stop(s);
       const want = sh(["sh", "-c", `tcpdump -r ${f("all.pcap")} -w - '${expr}' 2>/dev/null > ${name}.ref`]);
       expect(want.code).toBe(0);
-      const ref = readPcap(`${name}.ref`).map((p) => p.data.toString("hex"));
+      // Compare only the frames we sent (unicast to the DUT): the kernel adds an IPv6 router
+      // solicitation or MLD report of its own now and then, in one run and not the other.
+      const sent = (hex: string[]) => hex.filter((h) => h.startsWith("027874000002"));
+      const ref = sent(readPcap(`${name}.ref`).map((p) => p.data.toString("hex")));
       expect(ref.length).toBeGreaterThan(0);
-      expect(ref.length).toBeLessThan(all.length);
-      expect(readPcap(name).map((p) => p.data.toString("hex"))).toEqual(ref);
-      expect(c.filtered).toBe(160 - ref.length);
+      expect(ref.length).toBeLessThan(sent(all).length);
+      const ours = readPcap(name).map((p) => p.data.toString("hex"));
+      expect(sent(ours)).toEqual(ref);
+      expect(c.captured).toBe(ours.length);
+      expect(c.filtered).toBe(c.seen - ours.length);
       addsUp(c);
     });
   }
@@ -210,7 +230,8 @@ describe("sample: rate and loss accounting", () => {
     const s = await startSample("-w", f("rate.pcap"), "--rate", "10", "--drop-after-sample", "--json", "--snaplen", "64");
     traffic("--count", "1000000");
     const c = await stop(s);
-    expect(c.seen).toBe(1_000_000);
+    // The kernel may add a stray packet of its own (IPv6 MLD, router solicitation): seen ≥ sent.
+    expect(c.seen).toBeGreaterThanOrEqual(1_000_000);
     expect(Math.abs(c.captured + c.lost - 100_000)).toBeLessThan(1000); // 1% (3.3 standard deviations)
     addsUp(c);
   });
@@ -219,7 +240,7 @@ describe("sample: rate and loss accounting", () => {
     const s = await startSample("-w", f("loss.pcap"), "--drop-after-sample", "--json", "--buffer", "1", "--mode", "perf");
     traffic("--count", "2000000");
     const c = await stop(s);
-    expect(c.seen).toBe(2_000_000);
+    expect(c.seen).toBeGreaterThanOrEqual(2_000_000);
     addsUp(c);
     expect(readPcap(f("loss.pcap"))).toHaveLength(c.captured);
     expect(c.lost).toBeGreaterThan(0);
