@@ -49,7 +49,12 @@ struct {
 struct xt_sample_rec {
 	struct xt_sample_hdr hdr;
 	__u8 data[XT_SAMPLE_MAX_SNAP];
+	__u32 since_query; /* not sent: records this CPU submitted since it last looked at the fill */
 };
+
+#ifndef XT_SAMPLE_QUERY_EVERY
+#define XT_SAMPLE_QUERY_EVERY 32 /* look at the ring's fill once per this many records */
+#endif
 
 /* Ring buffer mode builds the record here: 4 KiB does not fit on the 512-byte BPF stack. */
 struct {
@@ -110,7 +115,14 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 		cap = ((cap - 1) & (XT_SAMPLE_MAX_SNAP - 1)) + 1;
 		if (bpf_xdp_load_bytes(ctx, 0, r->data, cap) < 0)
 			return;
-		flags = bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= xt_sample_cfg.watermark ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		/* Reading the fill touches the consumer position, a cache line the reader keeps
+		 * writing from another CPU: do it once per XT_SAMPLE_QUERY_EVERY records, not per packet. */
+		flags = BPF_RB_NO_WAKEUP;
+		if (++r->since_query >= XT_SAMPLE_QUERY_EVERY) {
+			r->since_query = 0;
+			if (bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= xt_sample_cfg.watermark)
+				flags = BPF_RB_FORCE_WAKEUP;
+		}
 		err = bpf_ringbuf_output(&xt_sample_ring, r, sizeof(r->hdr) + cap, flags);
 	}
 	xt_sample_bump(err ? XT_SAMPLE_FAILED : XT_SAMPLE_SUBMITTED);

@@ -58,7 +58,7 @@ export async function run(o: RunOptions): Promise<void> {
   let pipeClosed = false;
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter,
-    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample,
+    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, shouldStop: () => pipeClosed,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}"` : ""})`),
     onPacket: writer

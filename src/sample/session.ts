@@ -41,6 +41,8 @@ export interface SampleOptions {
   /** Bench only: capture, then XDP_DROP. */
   dropAfterSample?: boolean;
   onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
+  /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
+  shouldStop?(): boolean;
   /** Called once the program is attached (tests and benches start traffic then). */
   onAttached?(xdpMode: string): void;
 }
@@ -158,7 +160,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     readers.forEach((r, i) => { pfd.writeInt32LE(r.fd, i * 8); pfd.writeInt16LE(1 /* POLLIN */, i * 8 + 4); });
     const deadline = o.durationMs ? t0 + o.durationMs : Infinity;
     const ring = o.transport === "ringbuf";
-    while (!stopped && captured < limit && performance.now() < deadline) {
+    while (!stopped && captured < limit && performance.now() < deadline && !o.shouldStop?.()) {
       const n = drainAll();
       if (n < 64) {
         // Little came in: sleep until the kernel's batched wake-up (or 20 ms). A ring buffer's
