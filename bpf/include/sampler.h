@@ -5,8 +5,8 @@
  * through read-only globals (no branch the verifier cannot prune):
  *  - perf event array: one buffer per CPU; bpf_perf_event_output copies the header from the stack
  *    and the packet straight from the XDP buffer (the upper 32 bits of flags = bytes of ctx).
- *  - BPF ring buffer: one buffer shared by all CPUs; the packet is first copied into a per-CPU
- *    scratch record, then bpf_ringbuf_output copies header + bytes in one go.
+ *  - BPF ring buffer: one buffer shared by all CPUs; a record of the smallest power-of-two size
+ *    class that fits is reserved and the packet copied straight into it (bpf_xdp_load_bytes).
  * Wake-ups are batched: a wake-up per record costs more than the record itself. The perf buffer
  * wakes the reader through perf_event_attr.wakeup_watermark (set by user space); the ring buffer
  * submits with BPF_RB_NO_WAKEUP and forces a wake-up once unread bytes pass a watermark. The
@@ -46,23 +46,49 @@ struct {
 	__type(value, __u64);
 } xt_sample_stats SEC(".maps");
 
-struct xt_sample_rec {
-	struct xt_sample_hdr hdr;
-	__u8 data[XT_SAMPLE_MAX_SNAP];
-	__u32 since_query; /* not sent: records this CPU submitted since it last looked at the fill */
-};
-
 #ifndef XT_SAMPLE_QUERY_EVERY
-#define XT_SAMPLE_QUERY_EVERY 32 /* look at the ring's fill once per this many records */
+#define XT_SAMPLE_QUERY_EVERY 32 /* look at the ring's fill once per this many records (power of 2) */
 #endif
 
-/* Ring buffer mode builds the record here: 4 KiB does not fit on the 512-byte BPF stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct xt_sample_rec);
-} xt_sample_scratch SEC(".maps");
+/* One ring buffer record of size class N: the header, then up to N bytes of the frame. The
+ * reservation size must be a constant for the verifier, so records come in power-of-two classes
+ * and the frame is copied straight into the reserved space (no intermediate copy). */
+#define XT_SAMPLE_RB_CLASS(N)                                                                       \
+	if (cap <= N) {                                                                             \
+		struct { struct xt_sample_hdr h; __u8 d[N]; } *r;                                    \
+		r = bpf_ringbuf_reserve(&xt_sample_ring, sizeof(*r), 0);                              \
+		if (!r)                                                                             \
+			return -1;                                                                  \
+		r->h = *h;                                                                          \
+		/* 1 ≤ copy ≤ N for the verifier, right at the copy; the identity for cap in [1, N]. */ \
+		if (bpf_xdp_load_bytes(ctx, 0, r->d, ((cap - 1) & (N - 1)) + 1) < 0) {               \
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);                                    \
+			return -1;                                                                  \
+		}                                                                                   \
+		bpf_ringbuf_submit(r, flags);                                                       \
+		return 0;                                                                           \
+	}
+
+static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, const struct xt_sample_hdr *h, __u32 cap)
+{
+	__u32 slot = XT_SAMPLE_SUBMITTED;
+	__u64 *submitted = bpf_map_lookup_elem(&xt_sample_stats, &slot);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	/* Reading the fill touches the consumer position, a cache line the reader keeps writing
+	 * from another CPU: look once per XT_SAMPLE_QUERY_EVERY records of this CPU, not per packet. */
+	if (submitted && (*submitted & (XT_SAMPLE_QUERY_EVERY - 1)) == 0 &&
+	    bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= xt_sample_cfg.watermark)
+		flags = BPF_RB_FORCE_WAKEUP;
+	XT_SAMPLE_RB_CLASS(64)
+	XT_SAMPLE_RB_CLASS(128)
+	XT_SAMPLE_RB_CLASS(256)
+	XT_SAMPLE_RB_CLASS(512)
+	XT_SAMPLE_RB_CLASS(1024)
+	XT_SAMPLE_RB_CLASS(2048)
+	XT_SAMPLE_RB_CLASS(XT_SAMPLE_MAX_SNAP)
+	return -1;
+}
 
 static __always_inline void xt_sample_bump(__u32 slot)
 {
@@ -87,44 +113,16 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 		return;
 	}
 
-	if (xt_sample_cfg.mode == XT_SAMPLE_MODE_PERF) {
-		struct xt_sample_hdr h = {
-			.tstamp = bpf_ktime_get_boot_ns(), .orig_len = len, .cap_len = cap,
-			.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
-			.cpu = bpf_get_smp_processor_id(), .action = action,
-		};
+	struct xt_sample_hdr h = {
+		.tstamp = bpf_ktime_get_boot_ns(), .orig_len = len, .cap_len = cap,
+		.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
+		.cpu = bpf_get_smp_processor_id(), .action = action,
+	};
+	if (xt_sample_cfg.mode == XT_SAMPLE_MODE_PERF)
 		/* The kernel appends `cap` bytes of the XDP buffer after h, itself. */
 		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
-	} else {
-		__u32 zero = 0;
-		struct xt_sample_rec *r = bpf_map_lookup_elem(&xt_sample_scratch, &zero);
-		__u64 flags;
-
-		if (!r)
-			return;
-		r->hdr.tstamp = bpf_ktime_get_boot_ns();
-		r->hdr.orig_len = len;
-		r->hdr.cap_len = cap;
-		r->hdr.ifindex = ctx->ingress_ifindex;
-		r->hdr.rx_queue = ctx->rx_queue_index;
-		r->hdr.cpu = bpf_get_smp_processor_id();
-		r->hdr.action = action;
-		/* Bounds for the verifier right at the copy: 1 ≤ cap ≤ sizeof(r->data). A mask rather
-		 * than two compares, which clang folds into one the verifier cannot follow; for cap in
-		 * [1, MAX] (a frame is never empty) it is the identity. */
-		cap = ((cap - 1) & (XT_SAMPLE_MAX_SNAP - 1)) + 1;
-		if (bpf_xdp_load_bytes(ctx, 0, r->data, cap) < 0)
-			return;
-		/* Reading the fill touches the consumer position, a cache line the reader keeps
-		 * writing from another CPU: do it once per XT_SAMPLE_QUERY_EVERY records, not per packet. */
-		flags = BPF_RB_NO_WAKEUP;
-		if (++r->since_query >= XT_SAMPLE_QUERY_EVERY) {
-			r->since_query = 0;
-			if (bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= xt_sample_cfg.watermark)
-				flags = BPF_RB_FORCE_WAKEUP;
-		}
-		err = bpf_ringbuf_output(&xt_sample_ring, r, sizeof(r->hdr) + cap, flags);
-	}
+	else
+		err = xt_sample_ringbuf(ctx, &h, cap);
 	xt_sample_bump(err ? XT_SAMPLE_FAILED : XT_SAMPLE_SUBMITTED);
 }
 
