@@ -35,8 +35,8 @@ export interface CaptureStats {
   received: number;
   /** Lost in kernel buffers. */
   dropped: number;
-  /** Submitted but rejected by the filter. */
-  filtered: number;
+  /** Packets the filter (and the sampling rate) let through: those written, plus any past -c. */
+  accepted: number;
 }
 
 export interface CaptureWriter {

@@ -93,7 +93,7 @@ export class PcapngWriter implements CaptureWriter {
     this.block(ISB, body, [
       [2, u64(this.t0)], [3, u64(end)], // isb_starttime, isb_endtime
       [4, u64(BigInt(s.received))], [5, u64(BigInt(s.dropped))], // isb_ifrecv, isb_ifdrop
-      [6, u64(BigInt(s.received - s.filtered))], // isb_filteraccept
+      [6, u64(BigInt(s.accepted))], // isb_filteraccept
     ]);
     this.out.flush();
   }

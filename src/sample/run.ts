@@ -82,7 +82,7 @@ export async function run(o: RunOptions): Promise<void> {
     throw e;
   });
   try {
-    writer?.finish({ received: r.seen, dropped: r.lost, filtered: r.filtered + r.sampledOut });
+    writer?.finish({ received: r.seen, dropped: r.lost, accepted: r.captured + r.overLimit });
     out?.close();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw new OpError(`write ${o.write}: ${(e as Error).message}`);
