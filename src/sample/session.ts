@@ -160,6 +160,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     readers.forEach((r, i) => { pfd.writeInt32LE(r.fd, i * 8); pfd.writeInt16LE(1 /* POLLIN */, i * 8 + 4); });
     const deadline = o.durationMs ? t0 + o.durationMs : Infinity;
     const ring = o.transport === "ringbuf";
+    let loops = 0;
     while (!stopped && captured < limit && performance.now() < deadline && !o.shouldStop?.()) {
       const n = drainAll();
       if (n < 64) {
@@ -168,8 +169,8 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         if (ring && readers[0].pending() > 0) await Bun.sleep(2);
         else libc.symbols.poll(pfd, readers.length, 20);
       }
-      // Let signal handlers and timers run between batches.
-      if (n < 64 || (captured & 0xff) === 0) await new Promise((r) => setImmediate(r));
+      // Let signal handlers and timers run between batches (also when every record is filtered out).
+      if (n < 64 || (++loops & 15) === 0) await new Promise((r) => setImmediate(r));
     }
     // Detach first, then read what the program submitted up to that moment.
     closeFd(link);
