@@ -90,7 +90,7 @@ const warnings = (s: string) => s.split("\n").filter((l) => l && !l.includes("Ru
 
 function addsUp(c: any): void {
   expect(c.captured + c.sampledOut + c.lost + c.filtered + c.overLimit).toBe(c.seen);
-  expect(c.submitted + c.lost + c.sampledOut).toBe(c.seen);
+  expect(c.submitted + c.lost + c.sampledOut + c.kernelFiltered).toBe(c.seen);
 }
 
 describe("sample: shared layout", () => {
@@ -104,9 +104,10 @@ describe("sample: shared layout", () => {
         printf("%zu %zu %zu %zu %zu %zu\\n", sizeof(struct xt_sample_hdr), offsetof(struct xt_sample_hdr, orig_len),
           offsetof(struct xt_sample_hdr, cap_len), offsetof(struct xt_sample_hdr, action), sizeof(struct xt_sample_cfg),
           offsetof(struct xt_sample_cfg, drop));
-        printf("%d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_FAILED);
+        printf("%d %d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_FAILED, XT_SAMPLE_FILTERED);
+        printf("%zu %zu %zu %d\\n", offsetof(struct xt_sample_cfg, kfilter), sizeof(struct xt_cbpf_insn), sizeof(struct xt_cbpf_prog), XT_CBPF_MAX);
       }`);
-    expect(out).toBe("32 8 12 28 24 20\n0 1 2 3\n");
+    expect(out).toBe("32 8 12 28 32 20\n0 1 2 3 4\n24 8 2056 256\n");
   });
 });
 
@@ -219,10 +220,11 @@ describe("sample: filters match exactly what tcpdump matches", () => {
     expect(c.captured).toBeGreaterThanOrEqual(160);
     all = readPcap(f("all.pcap")).map((p) => p.data.toString("hex"));
   });
-  for (const expr of ["udp port 53 and src net 198.18.0.0/16", "tcp or ip6", "vlan 100", "udp[0:2] = 1024 and not port 53"]) {
-    test(`'${expr}'`, async () => {
-      const name = f(`flt-${expr.replace(/\W+/g, "_")}.pcap`);
-      const s = await startSample("-w", name, "--json", expr);
+  const exprs = ["udp port 53 and src net 198.18.0.0/16", "tcp or ip6", "vlan 100", "udp[0:2] = 1024 and not port 53"];
+  for (const [expr, at] of exprs.flatMap((e) => [[e, "kernel"], [e, "user"]])) {
+    test(`'${expr}' in ${at === "kernel" ? "the kernel" : "user space"}`, async () => {
+      const name = f(`flt-${at}-${expr.replace(/\W+/g, "_")}.pcap`);
+      const s = await startSample("-w", name, "--json", "--filter-at", at, expr);
       mix();
       const c = await stop(s);
       const want = sh(["sh", "-c", `tcpdump -r ${f("all.pcap")} -w - '${expr}' 2>/dev/null > ${name}.ref`]);
@@ -237,6 +239,9 @@ describe("sample: filters match exactly what tcpdump matches", () => {
       expect(sent(ours)).toEqual(ref);
       expect(c.captured).toBe(ours.length);
       expect(c.filtered).toBe(c.seen - ours.length);
+      expect(c.filterAt).toBe(at);
+      // In the kernel, rejected packets are never copied: none reach user space to be filtered there.
+      expect(c.kernelFiltered).toBe(at === "kernel" ? c.filtered : 0);
       addsUp(c);
     });
   }

@@ -17,6 +17,7 @@
 
 #include "parsing.h"
 #include "xdptool.h"
+#include "cbpf.h"
 
 #ifndef XT_SAMPLE_MAX_SNAP
 #define XT_SAMPLE_MAX_SNAP 4096 /* largest --snaplen; a power of two (the copy is masked with it) */
@@ -25,7 +26,7 @@
 /* Set by user space before load (bpf_map__set_initial_value on .rodata): the verifier then
  * sees constants and prunes the transport that is not used. */
 const volatile struct xt_sample_cfg xt_sample_cfg = {
-	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMPLE_MODE_PERF, .drop = 0,
+	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMPLE_MODE_PERF, .drop = 0, .kfilter = 0,
 };
 
 struct {
@@ -38,6 +39,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* user space resizes it (--buffer) */
 } xt_sample_ring SEC(".maps");
+
+/* The tcpdump filter (classic BPF from libpcap), when it runs in the kernel (cfg.kfilter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_cbpf_prog);
+} xt_sample_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -111,6 +120,17 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 	if (xt_sample_cfg.rate > 1 && bpf_get_prandom_u32() % xt_sample_cfg.rate != 0) {
 		xt_sample_bump(XT_SAMPLE_SAMPLED_OUT);
 		return;
+	}
+
+	/* Then the filter, still before any copy: a rejected packet costs the interpretation only. */
+	if (xt_sample_cfg.kfilter) {
+		__u32 zero = 0;
+		const struct xt_cbpf_prog *f = bpf_map_lookup_elem(&xt_sample_filter, &zero);
+
+		if (f && !xt_cbpf_match(ctx, f, cap, len)) {
+			xt_sample_bump(XT_SAMPLE_FILTERED);
+			return;
+		}
 	}
 
 	struct xt_sample_hdr h = {

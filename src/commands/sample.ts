@@ -28,6 +28,7 @@ export default defineCommand({
     rate: { type: "string", description: "Keep 1 packet in N, at random on each CPU", default: "1" },
     snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most 4096)`, default: "4096" },
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
+    "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
     buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf)", default: "16" },
     action: { type: "string", description: "Which packets: all (every packet reaching the sampler); drop needs composition (not yet)", default: "all" },
@@ -48,11 +49,12 @@ export default defineCommand({
       }
       throw new UsageError(`--action must be all, pass, drop, tx, redirect or aborted, not "${args.action}"`);
     }
+    if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
     if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
     const { run } = await import("../sample/run.ts");
     await run({
       ifname: args.interface, expr: args.filter, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
-      rate, snaplen, pcapng: !!args.pcapng, transport: args.mode, bufferBytes: mib << 20,
+      rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport: args.mode, bufferBytes: mib << 20,
       dropAfterSample: !!args["drop-after-sample"], json: !!args.json,
     });
   },

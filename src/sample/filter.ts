@@ -16,7 +16,7 @@ export class Filter {
   private readonly k: Uint32Array;
   private readonly mem = new Uint32Array(16);
 
-  constructor(insns: Buffer, readonly expr: string) {
+  constructor(readonly insns: Buffer, readonly expr: string) {
     const n = insns.length / 8;
     this.code = new Uint16Array(n);
     this.jt = new Uint8Array(n);

@@ -18,6 +18,7 @@ export interface RunOptions {
   rate: number;
   snaplen: number;
   pcapng: boolean;
+  kernelFilter: boolean;
   transport: Transport;
   bufferBytes: number;
   dropAfterSample: boolean;
@@ -57,10 +58,10 @@ export async function run(o: RunOptions): Promise<void> {
   }
   let pipeClosed = false;
   const r = await sample({
-    iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter,
+    iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
     count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, shouldStop: () => pipeClosed,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
-    onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}"` : ""})`),
+    onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: writer
       ? (t, b, off, cap, orig) => {
           if (pipeClosed) return;

@@ -23,8 +23,10 @@ export const SAMPLE_HDR = 32;
 /** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
 export const MAX_SNAPLEN = 4096;
 /** struct xt_sample_cfg */
-export const CFG_LAYOUT = { size: 24, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20 } as const;
-export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed"] as const;
+export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24 } as const;
+export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed", "kernelFiltered"] as const;
+/** XT_CBPF_MAX: longest filter the kernel side runs (longer ones run in user space). */
+export const CBPF_MAX = 256;
 
 export interface SampleOptions {
   iface: Iface;
@@ -34,6 +36,8 @@ export interface SampleOptions {
   /** Bytes of buffer: per CPU for perf, in total for the ring buffer (power of two, ≥ 4 KiB). */
   bufferBytes: number;
   filter?: Filter;
+  /** Run the filter in the XDP program (non-matching packets are never copied). */
+  kernelFilter?: boolean;
   /** Stop after this many packets were written. */
   count?: number;
   /** Stop after this many milliseconds. */
@@ -53,8 +57,11 @@ export interface SampleResult {
   sampledOut: number;
   /** Lost in kernel buffers (submit failed: buffer full). */
   lost: number;
-  /** Submitted, but not matched by the filter. */
+  /** Not matched by the filter (in the kernel or in user space). */
   filtered: number;
+  /** Of those, rejected in the kernel (never copied). */
+  kernelFiltered: number;
+  filterAt: "kernel" | "user" | null;
   captured: number;
   /** Submitted after -c was reached: read and dropped. */
   overLimit: number;
@@ -107,12 +114,22 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     cfg.writeUInt32LE(o.snaplen, CFG_LAYOUT.snaplen);
     cfg.writeUInt32LE(o.transport === "ringbuf" ? 1 : 0, CFG_LAYOUT.mode);
     cfg.writeUInt32LE(o.dropAfterSample ? 1 : 0, CFG_LAYOUT.drop);
+    const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
+    cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
     obj.setInitialValue(rodata, cfg);
     obj.setMaxEntries(maps.find((m) => m.name === "xt_sample_ring")!, ringBytes);
     obj.load();
     const progFd = obj.progFd(obj.programs()[0]);
     const mapFd = (name: string) => obj.mapFd(maps.find((m) => m.name === name)!);
     const stats = new BpfMap(mapFd("xt_sample_stats"));
+    if (inKernel) {
+      // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
+      const prog = Buffer.alloc(8 + CBPF_MAX * 8);
+      prog.writeUInt32LE(o.filter!.insns.length / 8, 0);
+      o.filter!.insns.copy(prog, 8);
+      new BpfMap(mapFd("xt_sample_filter")).update(Buffer.alloc(4), prog);
+    }
+    const userFilter = inKernel ? undefined : o.filter;
 
     if (o.transport === "perf") {
       const perfMap = new BpfMap(mapFd("xt_sample_perf"));
@@ -137,7 +154,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const sink: RawSink = (b, off) => {
       if (captured >= limit) { overLimit++; return; }
       const caplen = b.readUInt32LE(off + 12), origlen = b.readUInt32LE(off + 8);
-      if (o.filter && !o.filter.match(b, off + SAMPLE_HDR, caplen, origlen)) { filtered++; return; }
+      if (userFilter && !userFilter.match(b, off + SAMPLE_HDR, caplen, origlen)) { filtered++; return; }
       const ts = b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 4294967296; // < 2^53 for 104 days of uptime
       const s = Math.floor(ts / 1e9);
       t.nsec = ts - s * 1e9 + wall.nsec;
@@ -188,9 +205,9 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
       for (let c = 0; c < b.length; c += 8) sum += Number(b.readBigUInt64LE(c));
       return sum;
     });
-    const [seen, sampledOut, submitted, lost] = sums;
+    const [seen, sampledOut, submitted, lost, kernelFiltered] = sums;
     return {
-      seen, sampledOut, submitted, lost, filtered, captured, overLimit, transport: o.transport,
+      seen, sampledOut, submitted, lost, filtered: filtered + kernelFiltered, kernelFiltered, filterAt: o.filter ? (inKernel ? "kernel" : "user") : null, captured, overLimit, transport: o.transport,
       xdpMode: attached.mode, cpuMicros: cpu.user + cpu.system, seconds,
     };
   } finally {
