@@ -97,6 +97,23 @@ for (const mode of ["ringbuf", "perf"]) {
     log(`| ${mode} | ${batch} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} | ${((100 * s.lost) / s.seen).toFixed(2)} | ${s.cpuNsPerPkt.toFixed(0)} |`);
   }
 }
+log("\n(c) filter where? capture-and-drop, 64-byte frames none of which match 'udp port 53', ringbuf:\n");
+log("| filter at | sender rate (Mpps) | filtered | reader CPU µs total |");
+log("|---|---|---|---|");
+const fr: Record<string, number> = {};
+for (const at of ["kernel", "user"]) {
+  const out = join(dir, "f.pcap");
+  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "ignore", stderr: "pipe" });
+  const err = await waitFor(p, "xdptool: sampling");
+  const r = send(N * 4, 64);
+  p.kill("SIGINT");
+  await p.exited;
+  const c = JSON.parse(err().split("\n").find((l) => l.startsWith("{"))!);
+  fr[at] = r.pps;
+  log(`| ${at} | ${(r.pps / 1e6).toFixed(2)} | ${c.filtered} | ${c.cpuMicros} |`);
+}
+log(`\nRatio (c): kernel / user-space filtering sender rate = ${(fr.kernel / fr.user).toFixed(2)}.`);
+
 log(`\nLoad average at end: ${load()}.`);
 log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
 log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)}, (perf) = ${(a.perf / td.pps).toFixed(2)}.`);
