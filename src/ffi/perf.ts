@@ -44,7 +44,10 @@ export class PerfBuffer {
     attr.writeBigUInt64LE(BigInt(ATTR_WATERMARK), 40);
     attr.writeUInt32LE(Math.max(1, Math.min(wakeupBytes, (pages * PAGE_SIZE) / 2)), 48);
     const fd = Number(libc.symbols.syscall(SYS_perf_event_open, ptr(attr), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-    if (fd < 0) throw new OpError(`perf_event_open on CPU ${cpu}: ${errnoName(errno())}`);
+    if (fd < 0) {
+      const e = errno();
+      throw Object.assign(new OpError(`perf_event_open on CPU ${cpu}: ${errnoName(e)}`), { errno: e });
+    }
     this.fd = fd;
     try {
       this.map = mmapFd(`perf buffer of CPU ${cpu}`, fd, (pages + 1) * PAGE_SIZE, PROT_READ | PROT_WRITE);

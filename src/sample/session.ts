@@ -135,7 +135,13 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
       const perfMap = new BpfMap(mapFd("xt_sample_perf"));
       const pages = Math.max(1, o.bufferBytes / 4096);
       for (let cpu = 0; cpu < possibleCpus(); cpu++) {
-        const pb = new PerfBuffer(cpu, pages, o.bufferBytes / 4);
+        let pb: PerfBuffer;
+        try {
+          pb = new PerfBuffer(cpu, pages, o.bufferBytes / 4);
+        } catch (e) {
+          if ((e as { errno?: number }).errno === 19 /* ENODEV: CPU offline */) continue;
+          throw e;
+        }
         readers.push(pb);
         const k = Buffer.alloc(4), v = Buffer.alloc(4);
         k.writeUInt32LE(cpu);
