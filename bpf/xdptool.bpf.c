@@ -16,6 +16,9 @@
 #include "include/stats.h"
 #include "include/features.h"
 #include "include/responder.h"
+/* The sampler's settings live in a map here (not .rodata): captures come and go, the program stays. */
+#define XT_SAMPLE_CFG_IN_MAP
+#include "include/sampler.h"
 
 SEC("xdp")
 int xdptool(struct xdp_md *ctx)
@@ -28,6 +31,8 @@ int xdptool(struct xdp_md *ctx)
 
 	if (action == XDP_PASS && (on & XT_F_RESPONDER))
 		action = xt_responder(ctx, &pkt);
+	if (on & XT_F_SAMPLER)
+		xt_sample(ctx, &pkt, action);
 	return xt_count(&pkt, action);
 }
 

@@ -25,9 +25,35 @@
 
 /* Set by user space before load (bpf_map__set_initial_value on .rodata): the verifier then
  * sees constants and prunes the transport that is not used. */
+#ifdef XT_SAMPLE_CFG_IN_MAP
+/* In the combined program (xdptool.bpf.c) the program outlives any one capture, so each capture
+ * writes its settings into this one-slot array instead: no reload, the other stages keep running. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_sample_cfg);
+} xt_sample_conf SEC(".maps");
+
+#define XT_SAMPLE_CFG_PTR const struct xt_sample_cfg *
+static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xt_sample_conf, &zero);
+}
+#else
 const volatile struct xt_sample_cfg xt_sample_cfg = {
 	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMPLE_MODE_PERF, .drop = 0, .kfilter = 0,
 };
+
+#define XT_SAMPLE_CFG_PTR const volatile struct xt_sample_cfg *
+/* Reads through this pointer into .rodata are still constants to the verifier (the map is frozen). */
+static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+{
+	return &xt_sample_cfg;
+}
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -78,7 +104,7 @@ struct {
 		return 0;                                                                           \
 	}
 
-static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, const struct xt_sample_hdr *h, __u32 cap)
+static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, XT_SAMPLE_CFG_PTR cfg, const struct xt_sample_hdr *h, __u32 cap)
 {
 	__u32 slot = XT_SAMPLE_SUBMITTED;
 	__u64 *submitted = bpf_map_lookup_elem(&xt_sample_stats, &slot);
@@ -87,7 +113,7 @@ static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, const struct x
 	/* Reading the fill touches the consumer position, a cache line the reader keeps writing
 	 * from another CPU: look once per XT_SAMPLE_QUERY_EVERY records of this CPU, not per packet. */
 	if (submitted && (*submitted & (XT_SAMPLE_QUERY_EVERY - 1)) == 0 &&
-	    bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= xt_sample_cfg.watermark)
+	    bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= cfg->watermark)
 		flags = BPF_RB_FORCE_WAKEUP;
 	XT_SAMPLE_RB_CLASS(64)
 	XT_SAMPLE_RB_CLASS(128)
@@ -109,21 +135,30 @@ static __always_inline void xt_sample_bump(__u32 slot)
 
 static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p, int action)
 {
+	XT_SAMPLE_CFG_PTR cfg = xt_sample_settings();
+	if (!cfg)
+		return;
 	__u64 len = bpf_xdp_get_buff_len(ctx);
-	__u32 snap = xt_sample_cfg.snaplen < XT_SAMPLE_MAX_SNAP ? xt_sample_cfg.snaplen : XT_SAMPLE_MAX_SNAP;
+	__u32 snap = cfg->snaplen < XT_SAMPLE_MAX_SNAP ? cfg->snaplen : XT_SAMPLE_MAX_SNAP;
 	__u32 cap = len < snap ? len : snap;
 	long err;
 
 	xt_sample_bump(XT_SAMPLE_SEEN);
+	/* `sample --action drop`: only packets that got one of these verdicts (0 = any). Counted as
+	 * filtered, so seen = sampled out + filtered + submitted + failed still holds. */
+	if (cfg->actions && !(cfg->actions & (1u << (action & 31)))) {
+		xt_sample_bump(XT_SAMPLE_FILTERED);
+		return;
+	}
 	/* Decide before copying anything: a sampled-out packet costs one random number. Random rather
 	 * than every Nth packet, so periodic traffic cannot line up with the sampling. */
-	if (xt_sample_cfg.rate > 1 && bpf_get_prandom_u32() % xt_sample_cfg.rate != 0) {
+	if (cfg->rate > 1 && bpf_get_prandom_u32() % cfg->rate != 0) {
 		xt_sample_bump(XT_SAMPLE_SAMPLED_OUT);
 		return;
 	}
 
 	/* Then the filter, still before any copy: a rejected packet costs the interpretation only. */
-	if (xt_sample_cfg.kfilter) {
+	if (cfg->kfilter) {
 		__u32 zero = 0;
 		const struct xt_cbpf_prog *f = bpf_map_lookup_elem(&xt_sample_filter, &zero);
 
@@ -138,11 +173,11 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 		.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
 		.cpu = bpf_get_smp_processor_id(), .action = action,
 	};
-	if (xt_sample_cfg.mode == XT_SAMPLE_MODE_PERF)
+	if (cfg->mode == XT_SAMPLE_MODE_PERF)
 		/* The kernel appends `cap` bytes of the XDP buffer after h, itself. */
 		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
 	else
-		err = xt_sample_ringbuf(ctx, &h, cap);
+		err = xt_sample_ringbuf(ctx, cfg, &h, cap);
 	xt_sample_bump(err ? XT_SAMPLE_FAILED : XT_SAMPLE_SUBMITTED);
 }
 

@@ -82,7 +82,7 @@ struct xt_sample_cfg {
 	__u32 mode;      /* XT_SAMPLE_MODE_* */
 	__u32 drop;      /* bench only: XDP_DROP after sampling instead of XDP_PASS */
 	__u32 kfilter;   /* 1: run the classic BPF filter in map xt_sample_filter before copying */
-	__u32 pad;
+	__u32 actions;   /* bit (1 << XDP verdict) per verdict to sample; 0 = every packet */
 };
 
 /* A tcpdump filter as libpcap compiles it (classic BPF), for the sampler to run in the kernel. */

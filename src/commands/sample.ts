@@ -31,7 +31,7 @@ export default defineCommand({
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
     buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf)", default: "16" },
-    action: { type: "string", description: "Which packets: all (every packet reaching the sampler); drop needs composition (not yet)", default: "all" },
+    action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
     "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
     json: { type: "boolean", description: "Print the final counts as JSON on stderr" },
   },
@@ -43,16 +43,20 @@ export default defineCommand({
     const mib = intArg("buffer", args.buffer, 1, 1024);
     if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
     if (args.mode !== "ringbuf" && args.mode !== "perf") throw new UsageError(`--mode must be ringbuf or perf, not "${args.mode}"`);
-    if (args.action !== "all" && args.action !== "pass") {
-      if (["drop", "tx", "redirect", "aborted"].includes(args.action)) {
-        throw new UsageError(`--action ${args.action} samples what another stage decided; it comes with the composition work (for now the sampler runs alone and sees every packet)`);
+    const VERDICTS = ["aborted", "drop", "pass", "tx", "redirect"];
+    let actions = 0;
+    if (args.action !== "all") {
+      for (const a of args.action.split(",")) {
+        const i = VERDICTS.indexOf(a.trim());
+        if (i < 0) throw new UsageError(`--action must be all or a list of ${VERDICTS.join(", ")}, not "${a}"`);
+        actions |= 1 << i;
       }
-      throw new UsageError(`--action must be all, pass, drop, tx, redirect or aborted, not "${args.action}"`);
     }
     if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
     if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
     const { run } = await import("../sample/run.ts");
     await run({
+      actions,
       ifname: args.interface, expr: args.filter, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
       rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport: args.mode, bufferBytes: mib << 20,
       dropAfterSample: !!args["drop-after-sample"], json: !!args.json,

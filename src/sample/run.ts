@@ -22,6 +22,8 @@ export interface RunOptions {
   transport: Transport;
   bufferBytes: number;
   dropAfterSample: boolean;
+  /** Verdict mask for --action (0 = all). */
+  actions: number;
   json: boolean;
 }
 
@@ -39,7 +41,7 @@ export async function run(o: RunOptions): Promise<void> {
   const { resolveIface } = await import("../ffi/netns.ts");
   const iface = resolveIface(o.ifname);
   const { sample, refuseBusy } = await import("./session.ts");
-  refuseBusy(iface); // before creating the output file: nothing half-done on refusal
+  refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
   let out: Output | null = null;
   if (o.write === "-") out = new Output(1, false);
   else if (o.write) {
@@ -59,7 +61,7 @@ export async function run(o: RunOptions): Promise<void> {
   let pipeClosed = false;
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
-    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, shouldStop: () => pipeClosed,
+    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => pipeClosed,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: writer

@@ -1,18 +1,16 @@
-// session.ts — one capture: load the sampler, attach it for the life of the capture through an
-// UNPINNED bpf_link (so even kill -9 leaves nothing behind: the kernel detaches when our fd goes),
-// read the buffers until a stop condition, detach, drain what is left, and account for every packet.
-import { BpfObject } from "../ffi/object.ts";
+// session.ts — one capture: start the sampler (standalone for the life of the capture, or as a
+// stage of the combined program — see target.ts), read the buffers until a stop condition, stop,
+// drain what is left, and account for every packet.
 import { BpfMap, possibleCpus } from "../ffi/map.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { PerfBuffer, type RawSink } from "../ffi/perf.ts";
 import { RingBuffer } from "../ffi/ringbuf.ts";
 import { libc } from "../ffi/native.ts";
 import { alloc } from "../ffi/layout.ts";
-import { xdpQuery } from "../ffi/xdp.ts";
-import { progInfoById } from "../ffi/prog.ts";
-import { createLink } from "../attach.ts";
-import { embeddedObject } from "../embedded.ts";
-import { OpError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { join } from "node:path";
+import { combinedTarget, standaloneTarget, targetKind } from "./target.ts";
 import type { Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
@@ -23,7 +21,7 @@ export const SAMPLE_HDR = 32;
 /** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
 export const MAX_SNAPLEN = 4096;
 /** struct xt_sample_cfg */
-export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24 } as const;
+export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24, actions: 28 } as const;
 export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed", "kernelFiltered"] as const;
 /** XT_CBPF_MAX: longest filter the kernel side runs (longer ones run in user space). */
 export const CBPF_MAX = 256;
@@ -44,6 +42,8 @@ export interface SampleOptions {
   durationMs?: number;
   /** Bench only: capture, then XDP_DROP. */
   dropAfterSample?: boolean;
+  /** Bit (1 << XDP verdict) per verdict to keep; 0/undefined = every packet (combined program only). */
+  actions?: number;
   onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
   /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
   shouldStop?(): boolean;
@@ -85,43 +85,58 @@ function bootToWall(): { sec: number; nsec: number } {
   return { sec: Number(off / 1_000_000_000n), nsec: Number(off % 1_000_000_000n) };
 }
 
-/** Refuse an interface that already runs a program: composition comes later. */
-export function refuseBusy(iface: Iface): void {
-  const state = xdpQuery(iface.ifindex);
-  if (!state.progId) return;
-  let name = `id ${state.progId}`;
+/** Refuse what cannot be sampled (see target.ts) and options that do not fit it, before anything is created. */
+export function refuseBusy(iface: Iface, o: { actions?: number; dropAfterSample?: boolean } = {}): "standalone" | "combined" {
+  const kind = targetKind(iface);
+  if (o.actions && kind !== "combined") throw new UsageError(`--action selects by the verdict of other stages: ${iface.name} runs none (enable the blacklist or the responder there first)`);
+  if (kind === "combined" && o.dropAfterSample) throw new UsageError("--drop-after-sample is for the standalone sampler only");
+  return kind;
+}
+
+function readSampleStats(stats: BpfMap): number[] {
+  return SAMPLE_STATS.map((_, slot) => {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(slot);
+    const b = stats.lookup(k)!;
+    let sum = 0;
+    for (let c = 0; c < b.length; c += 8) sum += Number(b.readBigUInt64LE(c));
+    return sum;
+  });
+}
+
+function combinedRingBytes(iface: Iface): number {
+  const m = BpfMap.pinned(join(pinDir(iface.name), "xt_sample_ring"));
   try {
-    name = `"${progInfoById(state.progId).name}" (id ${state.progId})`;
-  } catch {}
-  throw new OpError(`${iface.name} runs XDP program ${name}; sampling alongside it comes with the composition work (unload it first to sample)`);
+    return m.info.maxEntries;
+  } finally {
+    m.close();
+  }
 }
 
 export async function sample(o: SampleOptions): Promise<SampleResult> {
-  refuseBusy(o.iface);
-  const obj = BpfObject.open(embeddedObject("sampler")!, "sampler");
+  const kind = refuseBusy(o.iface, o);
   const readers: (PerfBuffer | RingBuffer)[] = [];
-  let link = -1;
   const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   let stopped = false;
   const onSignal = () => { stopped = true; };
+  const cfg = Buffer.alloc(CFG_LAYOUT.size);
+  const wantRing = o.transport === "ringbuf" ? o.bufferBytes : 4096;
+  cfg.writeUInt32LE(o.rate, CFG_LAYOUT.rate);
+  cfg.writeUInt32LE(o.snaplen, CFG_LAYOUT.snaplen);
+  cfg.writeUInt32LE(o.transport === "ringbuf" ? 1 : 0, CFG_LAYOUT.mode);
+  cfg.writeUInt32LE(o.dropAfterSample ? 1 : 0, CFG_LAYOUT.drop);
+  const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
+  cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
+  cfg.writeUInt32LE(o.actions ?? 0, CFG_LAYOUT.actions);
+  // The combined program's ring is sized once, when it is loaded: the watermark follows it.
+  const pinnedRing = kind === "combined" ? combinedRingBytes(o.iface) : wantRing;
+  cfg.writeBigUInt64LE(BigInt(Math.floor((o.transport === "ringbuf" ? pinnedRing : 4096) / 4)), CFG_LAYOUT.watermark);
+  const target = kind === "combined" ? combinedTarget(o.iface, cfg) : standaloneTarget(o.iface, cfg, wantRing);
   try {
-    const maps = obj.maps();
-    const rodata = maps.find((m) => m.name.endsWith(".rodata"))!;
-    const cfg = Buffer.alloc(CFG_LAYOUT.size);
-    const ringBytes = o.transport === "ringbuf" ? o.bufferBytes : 4096;
-    cfg.writeBigUInt64LE(BigInt(Math.floor(ringBytes / 4)), CFG_LAYOUT.watermark);
-    cfg.writeUInt32LE(o.rate, CFG_LAYOUT.rate);
-    cfg.writeUInt32LE(o.snaplen, CFG_LAYOUT.snaplen);
-    cfg.writeUInt32LE(o.transport === "ringbuf" ? 1 : 0, CFG_LAYOUT.mode);
-    cfg.writeUInt32LE(o.dropAfterSample ? 1 : 0, CFG_LAYOUT.drop);
-    const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
-    cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
-    obj.setInitialValue(rodata, cfg);
-    obj.setMaxEntries(maps.find((m) => m.name === "xt_sample_ring")!, ringBytes);
-    obj.load();
-    const progFd = obj.progFd(obj.programs()[0]);
-    const mapFd = (name: string) => obj.mapFd(maps.find((m) => m.name === name)!);
+    const ringBytes = target.ringBytes;
+    const mapFd = (name: string) => target.mapFd(name);
     const stats = new BpfMap(mapFd("xt_sample_stats"));
+    const baseline = readSampleStats(stats); // the combined program's counters outlive captures
     if (inKernel) {
       // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
       const prog = Buffer.alloc(8 + CBPF_MAX * 8);
@@ -174,9 +189,8 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     for (const s of stopSignals) process.on(s, onSignal);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const attached = createLink(progFd, o.iface, "auto");
-    link = attached.fd;
-    o.onAttached?.(attached.mode);
+    const xdpMode = target.start();
+    o.onAttached?.(xdpMode);
 
     // pollfd array: the kernel wakes us past the watermark; the timeout bounds a quiet tail.
     const pfd = alloc(8 * readers.length);
@@ -195,31 +209,24 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
       // Let signal handlers and timers run between batches (also when every record is filtered out).
       if (n < 64 || (++loops & 15) === 0) await new Promise((r) => setImmediate(r));
     }
-    // Detach first, then read what the program submitted up to that moment.
-    closeFd(link);
-    link = -1;
+    // Stop first, then read what the program submitted up to that moment.
+    target.stop();
     await Bun.sleep(10); // an RCU grace period for a packet in flight on another CPU
     drainAll();
     const cpu = process.cpuUsage(cpu0);
     const seconds = (performance.now() - t0) / 1000;
 
-    const sums = SAMPLE_STATS.map((_, slot) => {
-      const k = Buffer.alloc(4);
-      k.writeUInt32LE(slot);
-      const b = stats.lookup(k)!;
-      let sum = 0;
-      for (let c = 0; c < b.length; c += 8) sum += Number(b.readBigUInt64LE(c));
-      return sum;
-    });
+    const now = readSampleStats(stats);
+    const sums = now.map((v, i) => v - baseline[i]);
     const [seen, sampledOut, submitted, lost, kernelFiltered] = sums;
     return {
       seen, sampledOut, submitted, lost, filtered: filtered + kernelFiltered, kernelFiltered, filterAt: o.filter ? (inKernel ? "kernel" : "user") : null, captured, overLimit, transport: o.transport,
-      xdpMode: attached.mode, cpuMicros: cpu.user + cpu.system, seconds,
+      xdpMode, cpuMicros: cpu.user + cpu.system, seconds,
     };
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);
-    if (link >= 0) closeFd(link);
+    target.stop();
     for (const r of readers) r.close();
-    obj.close();
+    target.close();
   }
 }
