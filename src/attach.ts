@@ -77,7 +77,8 @@ function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string
       // A changed layout (type, key, value or size) cannot be reused: the new program gets a
       // fresh map and the old pin is replaced when the new program is attached.
       const i = pinned.info;
-      if (i.type === m.type && i.keySize === m.keySize && i.valueSize === m.valueSize && i.maxEntries === m.maxEntries) {
+      // max_entries 0 means "libbpf decides at load" (perf event arrays: one slot per CPU).
+      if (i.type === m.type && i.keySize === m.keySize && i.valueSize === m.valueSize && (m.maxEntries === 0 || i.maxEntries === m.maxEntries)) {
         obj.reuseMap(m, pinned.fd);
         reused.push(m.name);
       }

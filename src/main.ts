@@ -42,8 +42,13 @@ function exitCodeOf(e: unknown): number {
   return 1;
 }
 
+/** Exit only once stdout has been handed to the kernel: console.log to a pipe is asynchronous. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write("", () => process.exit(code));
+}
+
 run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];

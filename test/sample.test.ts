@@ -21,26 +21,28 @@ afterAll(() => xt("lab", "down"));
 interface Running {
   proc: ReturnType<typeof Bun.spawn>;
   stderr: () => string;
+  stdout: () => string;
 }
 
 /** Start `xdptool sample DUT …` and wait until the sampler is attached. */
 async function startSample(...args: string[]): Promise<Running> {
   const proc = Bun.spawn([XDPTOOL, "sample", DUT, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
   started.push(proc);
-  let err = "";
+  let err = "", out = "";
   (async () => { for await (const c of proc.stderr as ReadableStream<Uint8Array>) err += Buffer.from(c).toString(); })();
+  (async () => { for await (const c of proc.stdout as ReadableStream<Uint8Array>) out += Buffer.from(c).toString(); })();
   for (let i = 0; i < 200 && !err.includes("xdptool: sampling") && proc.exitCode === null; i++) await Bun.sleep(25);
   if (!err.includes("xdptool: sampling")) throw new Error(`sampler did not start: ${err}`);
-  return { proc, stderr: () => err };
+  return { proc, stderr: () => err, stdout: () => out };
 }
 
-/** Stop it like Ctrl-C; returns its final counts (--json on stderr). */
+/** Stop it like Ctrl-C; returns its final counts (--json: stdout with -w FILE, else stderr). */
 async function stop(r: Running, signal: NodeJS.Signals = "SIGINT"): Promise<any> {
   r.proc.kill(signal);
   const code = await r.proc.exited;
   await Bun.sleep(20);
   expect(code).toBe(0);
-  const line = r.stderr().split("\n").find((l) => l.startsWith("{"));
+  const line = (r.stdout() + r.stderr()).split("\n").find((l) => l.startsWith("{"));
   return line ? JSON.parse(line) : null;
 }
 
@@ -197,7 +199,8 @@ describe("sample: what we write is what was sent", () => {
     await Bun.sleep(300);
     s.proc.kill("SIGINT");
     await s.proc.exited;
-    const lines = (await new Response(s.proc.stdout as ReadableStream).text()).trim().split("\n");
+    await Bun.sleep(20);
+    const lines = s.stdout().trim().split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{6} ${DUT} pass IP 198\\.18\\.0\\.1\\.1024 > 198\\.18\\.0\\.2\\.22: TCP`));
   });

@@ -90,6 +90,8 @@ export async function run(o: RunOptions): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw new OpError(`write ${o.write}: ${(e as Error).message}`);
   }
-  if (o.json) console.error(JSON.stringify(r));
+  // The summary goes to stdout unless stdout carries the capture (-w -) or the packet lines.
+  const summaryOut = o.write && o.write !== "-" ? console.log : console.error;
+  if (o.json) summaryOut(JSON.stringify(r));
   else console.error(`xdptool: ${summary(r)}`);
 }

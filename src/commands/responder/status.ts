@@ -21,7 +21,10 @@ export default defineCommand({
     requireCaps("xdptool responder status");
     const { pinnedInterfaces } = await import("../../ffi/bpffs.ts");
     const { hasResponder, readConfig, readStats, RESP_STATS } = await import("../../responder/maps.ts");
-    const rows = pinnedInterfaces().filter(hasResponder).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
+    const { enabledFeatures } = await import("../../features.ts");
+    // Its maps stay pinned while the combined program runs other features: list it only when on.
+    const on = (ifname: string) => hasResponder(ifname) && enabledFeatures(ifname).includes("responder");
+    const rows = pinnedInterfaces().filter(on).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
     if (args.json) return printJson(rows);
     if (rows.length === 0) return console.log("no interface runs the DNS responder (xdptool responder enable IFACE)");
     console.log(

@@ -1,0 +1,98 @@
+// Composition: several features on one interface, in the one combined program; switching one
+// never detaches, resets or pauses the others; an upgrade keeps every map; foreign programs stay.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { DUT, ROOT, XDPTOOL, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
+import { FEATURE_BITS, LAYOUT_VERSION } from "../src/features.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "xt-compose-"));
+const status = () => json<any[]>("status", "--all").find((s) => s.interface === DUT);
+const answered = () => json<any[]>("responder", "status").find((r) => r.interface === DUT)?.counters.answered ?? 0;
+/** Pin name → kernel map id, for the maps pinned in xdptool's directory for the DUT. */
+const mapIds = () => {
+  const out: Record<string, number> = {};
+  for (const m of json<any[]>("map", "list")) for (const p of m.pins) if (p.includes(`/xdptool/${DUT}/`)) out[p.split("/").pop()!] = m.id;
+  return out;
+};
+
+beforeAll(() => freshLab());
+afterAll(() => {
+  xt("unload", DUT, "--force");
+  xt("lab", "down");
+});
+
+test("feature bits and layout version match bpf/include/xdptool.h", () => {
+  const out = compileAndRun(`#include <stdio.h>
+#include <linux/types.h>
+#include "${join(ROOT, "bpf/include/xdptool.h")}"
+int main(void) { printf("%u %u %u %u %zu\\n", XT_F_BLACKLIST, XT_F_RESPONDER, XT_F_SAMPLER, XT_LAYOUT_VERSION, sizeof(struct xt_features)); return 0; }`);
+  expect(out.trim()).toBe(`${FEATURE_BITS.blacklist} ${FEATURE_BITS.responder} ${FEATURE_BITS.sampler} ${LAYOUT_VERSION} 8`);
+});
+
+describe("responder and sampler on one interface", () => {
+  test("a capture joins the running responder, sees its XDP_TX verdicts, and leaves it untouched", async () => {
+    const on = json("responder", "enable", DUT, "--qname", "example.test");
+    expect(on.action).toBe("attached");
+    expect(status()).toMatchObject({ program: "xdptool", features: ["responder"] });
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "100");
+    expect(answered()).toBe(100);
+
+    const pcap = join(dir, "tx.pcap");
+    const cap = Bun.spawn([XDPTOOL, "sample", DUT, "-w", pcap, "--action", "tx", "-c", "20", "--json"], { stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+    // Wait until the capture has switched its stage on.
+    for (let i = 0; i < 100 && !status().features.includes("sampler"); i++) await Bun.sleep(50);
+    expect(status().features).toEqual(["responder", "sampler"]);
+    expect(status().id).toBe(on.progId); // joined, not re-attached
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "20");
+    xtOk("lab", "traffic", "--count", "30"); // plain UDP: passes, must not be captured (--action tx)
+    const [code, out, err] = await Promise.all([cap.exited, new Response(cap.stdout).text(), new Response(cap.stderr).text()]);
+    expect(`${code} ${err}`).toStartWith("0 ");
+    const r = JSON.parse(out);
+    expect(r.captured).toBe(20);
+    expect(r.seen).toBe(r.sampledOut + r.filtered + r.submitted + r.lost);
+    // Every captured packet is a TC reply the responder built, as tshark reads it.
+    const t = sh(["tshark", "-r", pcap, "-T", "fields", "-e", "dns.flags.response", "-e", "dns.flags.truncated"]);
+    expect(t.stdout.trim().split("\n")).toEqual(Array(20).fill("1\t1")); // QR=1, TC=1
+    // The capture is gone; the responder runs on, same program, counters kept.
+    expect(status()).toMatchObject({ id: on.progId, features: ["responder"] });
+    expect(answered()).toBe(120);
+  });
+
+  test("upgrading (loading the combined program again) swaps atomically and keeps every map and counter", () => {
+    const before = mapIds();
+    const prog = status().id;
+    const gen0 = ethtoolStats(DUT, DUT);
+    const r = json("load", DUT, "xdptool");
+    expect(r.replaced).toBe("xdptool");
+    expect(r.progId).not.toBe(prog);
+    expect(r.reusedMaps.sort()).toEqual(Object.keys(before).sort());
+    expect(mapIds()).toEqual(before); // the very same kernel maps
+    expect(status().features).toEqual(["responder"]);
+    expect(answered()).toBe(120);
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "50");
+    expect(answered()).toBe(170);
+    expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_tx - gen0.rx_queue_0_xdp_tx).toBe(50);
+  });
+
+  test("disabling the last feature takes the program off; a sample then runs standalone", () => {
+    xtOk("responder", "disable", DUT);
+    expect(status().program).toBeNull();
+    expect(existsSync(`/sys/fs/bpf/xdptool/${DUT}`)).toBe(false);
+  });
+});
+
+describe("foreign programs", () => {
+  test("a feature refuses to replace another tool's program without --force", () => {
+    inNs(DUT, ["ip", "link", "set", "dev", DUT, "xdp", "obj", join(ROOT, "dist/bpf/pass.bpf.o"), "sec", "xdp"]);
+    const r = xt("responder", "enable", DUT);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("that xdptool did not load; --force replaces it");
+    const s = xt("sample", DUT, "-c", "1");
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain("that xdptool did not load");
+    expect(status()).toMatchObject({ program: "pass", owner: "foreign" });
+    xtOk("unload", DUT, "--force");
+  });
+});
