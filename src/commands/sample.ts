@@ -7,9 +7,13 @@ export default defineCommand({
     name: "sample",
     description: `Capture packets at XDP into a pcap file (or 1 in N of them), like tcpdump but before the stack.
 
-  The sampler is attached only while the command runs (nothing is pinned: Ctrl-C, the end of -c or
-  --duration, even kill -9, leave the interface as it was). At exit it tells where every packet the
-  program saw went: captured, sampled out (--rate), lost in kernel buffers, filtered.
+  On an interface with no XDP program, the sampler is attached only while the command runs
+  (nothing is pinned: Ctrl-C, the end of -c or --duration, even kill -9, leave the interface as it
+  was). On an interface running xdptool's combined program (blacklist, responder), the capture
+  switches on that program's sampling stage instead: the other features keep running, and
+  --action picks packets by the verdict they reached (e.g. what the blacklist dropped).
+  At exit it tells where every packet the program saw went: captured, sampled out (--rate), lost
+  in kernel buffers, filtered.
 
   Examples:
     xdptool sample xl-dut -w out.pcap                     # every packet until Ctrl-C
@@ -17,6 +21,7 @@ export default defineCommand({
     xdptool sample xl-dut -c 1000 --snaplen 128 -w - | tcpdump -r -
     xdptool sample xl-dut 'udp port 53 and src net 198.18.0.0/16'
     xdptool sample xl-dut --pcapng -w out.pcapng          # with drop statistics for Wireshark
+    xdptool sample xl-dut --action drop -w dropped.pcap   # what the blacklist dropped
     xdptool sample xl-dut                                 # one line per packet`,
   },
   args: {
@@ -33,7 +38,7 @@ export default defineCommand({
     buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf)", default: "16" },
     action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
     "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
-    json: { type: "boolean", description: "Print the final counts as JSON on stderr" },
+    json: { type: "boolean", description: "Print the final counts as JSON (on stdout with -w FILE, else on stderr)" },
   },
   async run({ args }) {
     const rate = intArg("rate", args.rate, 1, 2 ** 31);
