@@ -166,7 +166,7 @@ export function attach(req: AttachRequest): AttachResult {
   }
 }
 
-function createLink(progFd: number, iface: Iface, want: XdpMode | "auto"): { fd: number; mode: XdpMode; note?: string } {
+export function createLink(progFd: number, iface: Iface, want: XdpMode | "auto"): { fd: number; mode: XdpMode; note?: string } {
   if (want !== "auto") return { fd: xdpLinkCreate(progFd, iface.ifindex, want), mode: want };
   try {
     return { fd: xdpLinkCreate(progFd, iface.ifindex, "native"), mode: "native" };

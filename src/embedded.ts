@@ -2,8 +2,12 @@
 import { readFileSync } from "node:fs";
 import { objects } from "../dist/bpf/embedded.ts";
 
-/** Programs an operator can `load` by name. `tx` is the lab's generator, never attached. */
-export const LOADABLE = ["hello", "drop", "pass"] as const;
+/**
+ * Programs an operator can `load` by name. `xdptool` is the combined program the feature commands
+ * use; loading it again after an upgrade swaps in the new code and keeps every pinned map.
+ * `tx` (the lab's generator) and `bare_drop` (bench baseline) are never attached by name.
+ */
+export const LOADABLE = ["hello", "drop", "pass", "xdptool"] as const;
 
 export function embeddedNames(): string[] {
   return Object.keys(objects).sort();

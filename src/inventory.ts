@@ -6,6 +6,7 @@ import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.
 import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery } from "./ffi/xdp.ts";
 import { hostPath, pinDir } from "./ffi/bpffs.ts";
+import { COMBINED, enabledFeatures } from "./features.ts";
 
 export interface IfaceStatus {
   interface: string;
@@ -17,16 +18,19 @@ export interface IfaceStatus {
   tag: string | null;
   owner: "xdptool" | "foreign" | null;
   pinDir: string | null;
+  /** Features switched on in xdptool's combined program (blacklist, responder, sampler). */
+  features: string[];
 }
 
 export function ifaceStatus(iface: Iface): IfaceStatus {
   const state = xdpQuery(iface.ifindex);
-  const base: IfaceStatus = { interface: iface.name, netns: iface.netns, ifindex: iface.ifindex, mode: null, program: null, id: null, tag: null, owner: null, pinDir: null };
+  const base: IfaceStatus = { interface: iface.name, netns: iface.netns, ifindex: iface.ifindex, mode: null, program: null, id: null, tag: null, owner: null, pinDir: null, features: [] };
   if (!state.progId) return base;
   const p = progInfoById(state.progId);
   const owned = ownedLink(iface, state);
   if (owned) closeFd(owned.fd);
-  return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? hostPath(pinDir(iface.name)) : null };
+  const features = owned && p.name === COMBINED ? enabledFeatures(iface.name) : [];
+  return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? hostPath(pinDir(iface.name)) : null, features };
 }
 
 /**

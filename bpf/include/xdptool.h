@@ -36,4 +36,70 @@ struct xt_counter {
 
 #define XT_STATS_MAP "xdptool_stats"
 
+/* Features of the combined program (bpf/xdptool.bpf.c), bits of xt_features.enabled. The stages
+ * run in this order: the blacklist first (a dropped packet is never answered), then the DNS
+ * responder, then the sampler, which sees the verdict the stages before it reached. */
+#define XT_F_BLACKLIST (1u << 0)
+#define XT_F_RESPONDER (1u << 1)
+#define XT_F_SAMPLER (1u << 2)
+
+struct xt_features {
+	__u32 enabled;  /* XT_F_* */
+	__u32 layout;   /* XT_LAYOUT_VERSION of the program that wrote it */
+};
+
+/* Bumped whenever a pinned map of the combined program changes shape; see src/features.ts. */
+#define XT_LAYOUT_VERSION 1
+
+/* Sampler (bpf/include/sampler.h, src/sample/): each captured packet reaches user space as this
+ * header followed by cap_len bytes of the frame, through a perf event array or a BPF ring buffer. */
+struct xt_sample_hdr {
+	__u64 tstamp;   /* bpf_ktime_get_boot_ns() at the packet; user space adds the wall-clock offset */
+	__u32 orig_len; /* length of the frame on the wire */
+	__u32 cap_len;  /* bytes that follow (min(orig_len, snaplen)) */
+	__u32 ifindex;
+	__u32 rx_queue;
+	__u32 cpu;
+	__u32 action;   /* XDP verdict the program returned for the packet */
+};
+
+/* Per-CPU counters of the sampler (map xt_sample_stats);
+ * seen = sampled_out + filtered + submitted + failed. */
+enum xt_sample_stat {
+	XT_SAMPLE_SEEN = 0,
+	XT_SAMPLE_SAMPLED_OUT, /* skipped by --rate before any copy */
+	XT_SAMPLE_SUBMITTED,   /* handed to the perf/ring buffer */
+	XT_SAMPLE_FAILED,      /* buffer full: lost in the kernel */
+	XT_SAMPLE_FILTERED,    /* rejected by the in-kernel filter (never copied) */
+	XT_SAMPLE_STAT_MAX,
+};
+
+/* The sampler's settings: the program's only read-only global, set by user space before load. */
+struct xt_sample_cfg {
+	__u64 watermark; /* ring buffer: unread bytes past which a submit forces a wake-up */
+	__u32 rate;      /* keep 1 packet in rate (1 = all) */
+	__u32 snaplen;   /* bytes of each packet to copy (clamped to XT_SAMPLE_MAX_SNAP) */
+	__u32 mode;      /* XT_SAMPLE_MODE_* */
+	__u32 drop;      /* bench only: XDP_DROP after sampling instead of XDP_PASS */
+	__u32 kfilter;   /* 1: run the classic BPF filter in map xt_sample_filter before copying */
+	__u32 actions;   /* bit (1 << XDP verdict) per verdict to sample; 0 = every packet */
+};
+
+/* A tcpdump filter as libpcap compiles it (classic BPF), for the sampler to run in the kernel. */
+struct xt_cbpf_insn {
+	__u16 code;
+	__u8 jt;
+	__u8 jf;
+	__u32 k;
+};
+#define XT_CBPF_MAX 256
+struct xt_cbpf_prog {
+	__u32 len;
+	__u32 pad;
+	struct xt_cbpf_insn insns[XT_CBPF_MAX];
+};
+
+#define XT_SAMPLE_MODE_PERF 0
+#define XT_SAMPLE_MODE_RINGBUF 1
+
 #endif

@@ -13,4 +13,5 @@ export const commands: Record<string, Lazy> = {
   map: lazy(() => import("./map/index.ts")),
   responder: lazy(() => import("./responder/index.ts")),
   bench: lazy(() => import("./bench.ts")),
+  sample: lazy(() => import("./sample.ts")),
 };

@@ -27,8 +27,8 @@ export default defineCommand({
     if (args.json) return printJson(rows);
     console.log(
       table(
-        ["INTERFACE", "NETNS", "MODE", "PROGRAM", "ID", "TAG", "OWNER"],
-        rows.map((r) => [r.interface, r.netns ?? "-", r.mode ?? "-", r.program ?? "-", r.id ?? "-", r.tag ?? "-", r.owner ?? "-"]),
+        ["INTERFACE", "NETNS", "MODE", "PROGRAM", "ID", "TAG", "OWNER", "FEATURES"],
+        rows.map((r) => [r.interface, r.netns ?? "-", r.mode ?? "-", r.program ?? "-", r.id ?? "-", r.tag ?? "-", r.owner ?? "-", r.features.join(",") || "-"]),
       ),
     );
   },

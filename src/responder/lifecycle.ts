@@ -1,54 +1,45 @@
-// lifecycle.ts — put the responder on an interface (or re-configure the one there, live) and
-// take it off again.
-import { attach, detach, ownedLink } from "../attach.ts";
-import { closeFd } from "../ffi/fd.ts";
-import { progInfoById } from "../ffi/prog.ts";
-import { xdpQuery } from "../ffi/xdp.ts";
+// lifecycle.ts — switch the responder on in xdptool's combined program (attaching the program if
+// needed, or re-configuring the running responder live), and off again.
+import { detach } from "../attach.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { OpError } from "../errors.ts";
-import { embeddedObject } from "../embedded.ts";
+import { COMBINED, disableFeature, enabledFeatures, ensureCombined, ownProgram, setFeature } from "../features.ts";
 import { hasResponder, writeConfig } from "./maps.ts";
 import type { ResponderConfig } from "./config.ts";
 
-export const PROGRAM = "responder";
-
-/** Is xdptool's responder the program attached to this interface? */
+/** Is the DNS responder switched on in xdptool's combined program on this interface? */
 export function runsResponder(iface: Iface): boolean {
-  const owned = ownedLink(iface, xdpQuery(iface.ifindex));
-  if (!owned) return false;
-  closeFd(owned.fd);
-  return progInfoById(owned.progId).name === PROGRAM && hasResponder(iface.name);
+  return ownProgram(iface) === COMBINED && enabledFeatures(iface.name).includes("responder") && hasResponder(iface.name);
 }
 
 export interface EnableResult {
   interface: string;
   netns: string | null;
   progId: number;
-  /** "attached" the first time; "reconfigured" when it was running (maps rewritten, no re-attach). */
-  action: "attached" | "reconfigured";
+  /** "attached"/"upgraded": the combined program was put there; "enabled": switched on in it;
+   *  "reconfigured": it was on (maps rewritten in place, no re-attach, counters kept). */
+  action: "attached" | "upgraded" | "enabled" | "reconfigured";
   mode: string;
 }
 
 export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean } = {}): EnableResult {
-  if (runsResponder(iface)) {
-    writeConfig(iface.name, cfg);
-    const st = xdpQuery(iface.ifindex);
-    return { interface: iface.name, netns: iface.netns, progId: st.progId, action: "reconfigured", mode: st.mode ?? "?" };
-  }
-  // Freshly attached, its config entry is all zero, which answers nothing (every packet passes)
-  // until writeConfig below switches it on.
-  const r = attach({ iface, image: embeddedObject(PROGRAM)!, objectName: PROGRAM, mode: opts.mode, force: opts.force });
+  const wasOn = runsResponder(iface);
+  const r = ensureCombined(iface, opts);
   try {
+    // The configuration is written before the feature bit: the stage never runs half-configured.
     writeConfig(iface.name, cfg);
+    setFeature(iface.name, "responder", true);
   } catch (e) {
-    detach(iface); // nothing half-applied
+    if (r.action === "attached") detach(iface); // nothing half-applied
     throw e;
   }
-  return { interface: iface.name, netns: iface.netns, progId: r.progId, action: "attached", mode: r.mode };
+  const action = wasOn ? "reconfigured" : r.action === "running" ? "enabled" : r.action;
+  return { interface: iface.name, netns: iface.netns, progId: r.progId, action, mode: r.mode };
 }
 
-export function disable(iface: Iface): { interface: string; progId: number } {
+/** Switch the responder off; the program goes too when no other feature is left on. */
+export function disable(iface: Iface): { interface: string; progId: number; detached: boolean } {
   if (!runsResponder(iface)) throw new OpError(`${iface.name} runs no DNS responder of xdptool (xdptool status shows what runs there)`);
-  const r = detach(iface);
-  return { interface: iface.name, progId: r.progId };
+  const r = disableFeature(iface, "responder");
+  return { interface: iface.name, progId: r.progId, detached: r.detached };
 }

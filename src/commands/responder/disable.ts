@@ -21,6 +21,6 @@ export default defineCommand({
     const { disable } = await import("../../responder/lifecycle.ts");
     const r = disable(resolveIface(args.interface));
     if (args.json) return printJson(r);
-    console.log(`${r.interface}: responder disabled (program ${r.progId} detached)`);
+    console.log(`${r.interface}: responder disabled${r.detached ? ` (program ${r.progId} detached: no feature left on)` : " (other features keep running)"}`);
   },
 });

@@ -1,0 +1,121 @@
+// sampler.bench.ts — `xdptool sample` against tcpdump, and perf vs ring buffer, in one run.
+//
+//   XDPTOOL_LAB=hp node_modules/.bin/bun bench/sampler.bench.ts   (needs dist/xdptool, root)
+//
+// (a) passed traffic: the same N frames captured by `tcpdump -w` (on the DUT, behind an XDP pass
+//     program) and by `xdptool sample -w`; rate = the sender's rate (LIVE_FRAMES is held back to
+//     the receiver's pace), loss = what each tool reports.
+// (b) capture-and-drop (--drop-after-sample): 64-byte frames written to a pcap file, per transport,
+//     at several LIVE_FRAMES batch sizes (smaller batches = lower offered rate) — the highest rate
+//     with zero loss, the loss at full rate, and the reader's CPU time per packet.
+// Results are appended to bench/RESULTS.md; figures are ratios within this run.
+import { appendFileSync, mkdtempSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+
+const ROOT = join(import.meta.dir, "..");
+const XT = process.env.XDPTOOL ?? join(ROOT, "dist/xdptool");
+const LAB = process.env.XDPTOOL_LAB ?? "xb";
+const DUT = `${LAB}-dut`;
+const env = { ...process.env, XDPTOOL_LAB: LAB };
+const dir = mkdtempSync(join(tmpdir(), "xt-bench-"));
+
+function run(cmd: string[]): string {
+  const p = Bun.spawnSync(cmd, { env });
+  if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${p.stderr.toString()}`);
+  return p.stdout.toString();
+}
+const send = (count: number, batch = 64, size = 64): { pps: number } =>
+  JSON.parse(run([XT, "lab", "traffic", "--count", String(count), "--size", String(size), "--batch", String(batch), "--json"]));
+
+async function waitFor(proc: ReturnType<typeof Bun.spawn>, marker: string): Promise<() => string> {
+  let err = "";
+  (async () => { for await (const c of proc.stderr as ReadableStream<Uint8Array>) err += Buffer.from(c).toString(); })();
+  for (let i = 0; i < 400 && !err.includes(marker); i++) await Bun.sleep(25);
+  if (!err.includes(marker)) throw new Error(`no "${marker}": ${err}`);
+  return () => err;
+}
+
+async function sampler(args: string[], count: number, batch: number, size = 64) {
+  const out = join(dir, "s.pcap");
+  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", ...args], { env, stdout: "ignore", stderr: "pipe" });
+  const err = await waitFor(p, "xdptool: sampling");
+  const r = send(count, batch, size);
+  p.kill("SIGINT");
+  await p.exited;
+  const c = JSON.parse(err().split("\n").find((l) => l.startsWith("{"))!);
+  return { pps: r.pps, lost: c.lost, captured: c.captured, seen: c.seen, cpuNsPerPkt: (c.cpuMicros * 1000) / Math.max(1, c.captured), bytes: statSync(out).size };
+}
+
+async function tcpdump(count: number, batch: number, size = 64) {
+  run([XT, "load", DUT, "pass"]);
+  const out = join(dir, "t.pcap");
+  const p = Bun.spawn(["ip", "netns", "exec", DUT, "tcpdump", "-i", DUT, "-w", out, "-B", "65536", "-n", "udp"], { env, stdout: "ignore", stderr: "pipe" });
+  const err = await waitFor(p, "listening on");
+  const cpu0 = Date.now();
+  const r = send(count, batch, size);
+  await Bun.sleep(300);
+  p.kill("SIGINT");
+  await p.exited;
+  run([XT, "unload", DUT]);
+  void cpu0;
+  const captured = Number(/(\d+) packets captured/.exec(err())?.[1] ?? 0);
+  const dropped = Number(/(\d+) packets dropped by kernel/.exec(err())?.[1] ?? 0);
+  return { pps: r.pps, captured, lost: count - captured, dropped };
+}
+
+const lines: string[] = [];
+const log = (s: string) => { console.log(s); lines.push(s); };
+
+run([XT, "lab", "up"]);
+Bun.spawnSync([XT, "unload", DUT, "--force"], { env }); // may have nothing to unload
+const N = Number(process.env.N ?? 500_000);
+const load = () => run(["cat", "/proc/loadavg"]).split(" ").slice(0, 3).join(" ");
+log(`\n## sampler — ${new Date().toISOString()} (kernel ${run(["uname", "-r"]).trim()}, N=${N} frames per run, load average at start ${load()})\n`);
+log("2 CPUs shared with other work: the load average says how much of the machine this run had.\n");
+
+log("(a) passed traffic (XDP_PASS into the stack), 64-byte frames, batch 64:\n");
+log("| capturer | sender rate (Mpps) | captured | lost |");
+log("|---|---|---|---|");
+const td = await tcpdump(N, 64);
+log(`| tcpdump -w (AF_PACKET, behind XDP pass) | ${(td.pps / 1e6).toFixed(2)} | ${td.captured} | ${td.lost} |`);
+const a: Record<string, number> = {};
+for (const mode of ["ringbuf", "perf"]) {
+  const s = await sampler(["--mode", mode], N, 64);
+  a[mode] = s.pps;
+  log(`| xdptool sample --mode ${mode} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} |`);
+}
+
+log("\n(b) capture-and-drop (--drop-after-sample), 64-byte frames to a pcap file, 16 MiB buffer:\n");
+log("| mode | batch | offered = sender rate (Mpps) | captured | lost | loss % | reader CPU ns/pkt |");
+log("|---|---|---|---|---|---|---|");
+const best: Record<string, number> = {};
+for (const mode of ["ringbuf", "perf"]) {
+  for (const batch of [1, 4, 16, 64]) {
+    const s = await sampler(["--mode", mode, "--drop-after-sample", "--snaplen", "64"], N * 4, batch);
+    if (s.lost === 0) best[mode] = Math.max(best[mode] ?? 0, s.pps);
+    log(`| ${mode} | ${batch} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} | ${((100 * s.lost) / s.seen).toFixed(2)} | ${s.cpuNsPerPkt.toFixed(0)} |`);
+  }
+}
+log("\n(c) filter where? capture-and-drop, 64-byte frames none of which match 'udp port 53', ringbuf:\n");
+log("| filter at | sender rate (Mpps) | filtered | reader CPU µs total |");
+log("|---|---|---|---|");
+const fr: Record<string, number> = {};
+for (const at of ["kernel", "user"]) {
+  const out = join(dir, "f.pcap");
+  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "ignore", stderr: "pipe" });
+  const err = await waitFor(p, "xdptool: sampling");
+  const r = send(N * 4, 64);
+  p.kill("SIGINT");
+  await p.exited;
+  const c = JSON.parse(err().split("\n").find((l) => l.startsWith("{"))!);
+  fr[at] = r.pps;
+  log(`| ${at} | ${(r.pps / 1e6).toFixed(2)} | ${c.filtered} | ${c.cpuMicros} |`);
+}
+log(`\nRatio (c): kernel / user-space filtering sender rate = ${(fr.kernel / fr.user).toFixed(2)}.`);
+
+log(`\nLoad average at end: ${load()}.`);
+log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
+log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)}, (perf) = ${(a.perf / td.pps).toFixed(2)}.`);
+appendFileSync(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
+run([XT, "lab", "down"]);

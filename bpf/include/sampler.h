@@ -1,0 +1,184 @@
+/* sampler.h — the sampling stage: copy a packet's first bytes plus metadata to user space.
+ *
+ * `xt_sample(ctx, &pkt, action)` is called after the verdict is known (so the record says what
+ * happened to the packet) and before the program returns it. Two transports, chosen at load time
+ * through read-only globals (no branch the verifier cannot prune):
+ *  - perf event array: one buffer per CPU; bpf_perf_event_output copies the header from the stack
+ *    and the packet straight from the XDP buffer (the upper 32 bits of flags = bytes of ctx).
+ *  - BPF ring buffer: one buffer shared by all CPUs; a record of the smallest power-of-two size
+ *    class that fits is reserved and the packet copied straight into it (bpf_xdp_load_bytes).
+ * Wake-ups are batched: a wake-up per record costs more than the record itself. The perf buffer
+ * wakes the reader through perf_event_attr.wakeup_watermark (set by user space); the ring buffer
+ * submits with BPF_RB_NO_WAKEUP and forces a wake-up once unread bytes pass a watermark. The
+ * reader also polls with a timeout, so a quiet tail never waits for the watermark.
+ */
+#ifndef XDPTOOL_SAMPLER_H
+#define XDPTOOL_SAMPLER_H
+
+#include "parsing.h"
+#include "xdptool.h"
+#include "cbpf.h"
+
+#ifndef XT_SAMPLE_MAX_SNAP
+#define XT_SAMPLE_MAX_SNAP 4096 /* largest --snaplen; a power of two (the copy is masked with it) */
+#endif
+
+/* Set by user space before load (bpf_map__set_initial_value on .rodata): the verifier then
+ * sees constants and prunes the transport that is not used. */
+#ifdef XT_SAMPLE_CFG_IN_MAP
+/* In the combined program (xdptool.bpf.c) the program outlives any one capture, so each capture
+ * writes its settings into this one-slot array instead: no reload, the other stages keep running. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_sample_cfg);
+} xt_sample_conf SEC(".maps");
+
+#define XT_SAMPLE_CFG_PTR const struct xt_sample_cfg *
+static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xt_sample_conf, &zero);
+}
+#else
+const volatile struct xt_sample_cfg xt_sample_cfg = {
+	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMPLE_MODE_PERF, .drop = 0, .kfilter = 0,
+};
+
+#define XT_SAMPLE_CFG_PTR const volatile struct xt_sample_cfg *
+/* Reads through this pointer into .rodata are still constants to the verifier (the map is frozen). */
+static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+{
+	return &xt_sample_cfg;
+}
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+} xt_sample_perf SEC(".maps"); /* max_entries 0: libbpf sizes it to the possible CPUs */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* user space resizes it (--buffer) */
+} xt_sample_ring SEC(".maps");
+
+/* The tcpdump filter (classic BPF from libpcap), when it runs in the kernel (cfg.kfilter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_cbpf_prog);
+} xt_sample_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XT_SAMPLE_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} xt_sample_stats SEC(".maps");
+
+#ifndef XT_SAMPLE_QUERY_EVERY
+#define XT_SAMPLE_QUERY_EVERY 32 /* look at the ring's fill once per this many records (power of 2) */
+#endif
+
+/* One ring buffer record of size class N: the header, then up to N bytes of the frame. The
+ * reservation size must be a constant for the verifier, so records come in power-of-two classes
+ * and the frame is copied straight into the reserved space (no intermediate copy). */
+#define XT_SAMPLE_RB_CLASS(N)                                                                       \
+	if (cap <= N) {                                                                             \
+		struct { struct xt_sample_hdr h; __u8 d[N]; } *r;                                    \
+		r = bpf_ringbuf_reserve(&xt_sample_ring, sizeof(*r), 0);                              \
+		if (!r)                                                                             \
+			return -1;                                                                  \
+		r->h = *h;                                                                          \
+		/* 1 ≤ copy ≤ N for the verifier, right at the copy; the identity for cap in [1, N]. */ \
+		if (bpf_xdp_load_bytes(ctx, 0, r->d, ((cap - 1) & (N - 1)) + 1) < 0) {               \
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);                                    \
+			return -1;                                                                  \
+		}                                                                                   \
+		bpf_ringbuf_submit(r, flags);                                                       \
+		return 0;                                                                           \
+	}
+
+static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, XT_SAMPLE_CFG_PTR cfg, const struct xt_sample_hdr *h, __u32 cap)
+{
+	__u32 slot = XT_SAMPLE_SUBMITTED;
+	__u64 *submitted = bpf_map_lookup_elem(&xt_sample_stats, &slot);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	/* Reading the fill touches the consumer position, a cache line the reader keeps writing
+	 * from another CPU: look once per XT_SAMPLE_QUERY_EVERY records of this CPU, not per packet. */
+	if (submitted && (*submitted & (XT_SAMPLE_QUERY_EVERY - 1)) == 0 &&
+	    bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= cfg->watermark)
+		flags = BPF_RB_FORCE_WAKEUP;
+	XT_SAMPLE_RB_CLASS(64)
+	XT_SAMPLE_RB_CLASS(128)
+	XT_SAMPLE_RB_CLASS(256)
+	XT_SAMPLE_RB_CLASS(512)
+	XT_SAMPLE_RB_CLASS(1024)
+	XT_SAMPLE_RB_CLASS(2048)
+	XT_SAMPLE_RB_CLASS(XT_SAMPLE_MAX_SNAP)
+	return -1;
+}
+
+static __always_inline void xt_sample_bump(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&xt_sample_stats, &slot);
+
+	if (c) /* per-CPU slot: no other writer, no atomics needed */
+		(*c)++;
+}
+
+static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p, int action)
+{
+	XT_SAMPLE_CFG_PTR cfg = xt_sample_settings();
+	if (!cfg)
+		return;
+	__u64 len = bpf_xdp_get_buff_len(ctx);
+	__u32 snap = cfg->snaplen < XT_SAMPLE_MAX_SNAP ? cfg->snaplen : XT_SAMPLE_MAX_SNAP;
+	__u32 cap = len < snap ? len : snap;
+	long err;
+
+	xt_sample_bump(XT_SAMPLE_SEEN);
+	/* `sample --action drop`: only packets that got one of these verdicts (0 = any). Counted as
+	 * filtered, so seen = sampled out + filtered + submitted + failed still holds. */
+	if (cfg->actions && !(cfg->actions & (1u << (action & 31)))) {
+		xt_sample_bump(XT_SAMPLE_FILTERED);
+		return;
+	}
+	/* Decide before copying anything: a sampled-out packet costs one random number. Random rather
+	 * than every Nth packet, so periodic traffic cannot line up with the sampling. */
+	if (cfg->rate > 1 && bpf_get_prandom_u32() % cfg->rate != 0) {
+		xt_sample_bump(XT_SAMPLE_SAMPLED_OUT);
+		return;
+	}
+
+	/* Then the filter, still before any copy: a rejected packet costs the interpretation only. */
+	if (cfg->kfilter) {
+		__u32 zero = 0;
+		const struct xt_cbpf_prog *f = bpf_map_lookup_elem(&xt_sample_filter, &zero);
+
+		if (f && !xt_cbpf_match(ctx, f, cap, len)) {
+			xt_sample_bump(XT_SAMPLE_FILTERED);
+			return;
+		}
+	}
+
+	struct xt_sample_hdr h = {
+		.tstamp = bpf_ktime_get_boot_ns(), .orig_len = len, .cap_len = cap,
+		.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
+		.cpu = bpf_get_smp_processor_id(), .action = action,
+	};
+	if (cfg->mode == XT_SAMPLE_MODE_PERF)
+		/* The kernel appends `cap` bytes of the XDP buffer after h, itself. */
+		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
+	else
+		err = xt_sample_ringbuf(ctx, cfg, &h, cap);
+	xt_sample_bump(err ? XT_SAMPLE_FAILED : XT_SAMPLE_SUBMITTED);
+}
+
+#endif

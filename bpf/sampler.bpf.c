@@ -1,0 +1,21 @@
+/* sampler.bpf.c — `xdptool sample`: copy packets (or 1 in N) to user space, then let them pass.
+ *
+ * Attached for the life of the command only (an unpinned bpf_link). The stage itself lives in
+ * include/sampler.h so a combined program can run it after other stages.
+ */
+#include "include/stats.h"
+#include "include/sampler.h"
+
+SEC("xdp")
+int sampler(struct xdp_md *ctx)
+{
+	struct xt_pkt pkt = {};
+	/* Capture-and-drop is for benchmarks: it measures the sampler without the stack behind it. */
+	int action = xt_sample_cfg.drop ? XDP_DROP : XDP_PASS;
+
+	xt_parse(ctx, &pkt);
+	xt_sample(ctx, &pkt, action);
+	return xt_count(&pkt, action);
+}
+
+char LICENSE[] SEC("license") = "GPL";

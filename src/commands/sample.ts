@@ -1,0 +1,65 @@
+import { defineCommand } from "citty";
+import { intArg } from "../cli.ts";
+import { UsageError } from "../errors.ts";
+
+export default defineCommand({
+  meta: {
+    name: "sample",
+    description: `Capture packets at XDP into a pcap file (or 1 in N of them), like tcpdump but before the stack.
+
+  The sampler is attached only while the command runs (nothing is pinned: Ctrl-C, the end of -c or
+  --duration, even kill -9, leave the interface as it was). At exit it tells where every packet the
+  program saw went: captured, sampled out (--rate), lost in kernel buffers, filtered.
+
+  Examples:
+    xdptool sample xl-dut -w out.pcap                     # every packet until Ctrl-C
+    xdptool sample xl-dut -w out.pcap --rate 100          # 1 packet in 100, chosen at random
+    xdptool sample xl-dut -c 1000 --snaplen 128 -w - | tcpdump -r -
+    xdptool sample xl-dut 'udp port 53 and src net 198.18.0.0/16'
+    xdptool sample xl-dut --pcapng -w out.pcapng          # with drop statistics for Wireshark
+    xdptool sample xl-dut                                 # one line per packet`,
+  },
+  args: {
+    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    filter: { type: "positional", required: false, description: "tcpdump filter expression (quote it)" },
+    write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines" },
+    count: { type: "string", alias: "c", description: "Stop after this many packets" },
+    duration: { type: "string", description: "Stop after this many seconds" },
+    rate: { type: "string", description: "Keep 1 packet in N, at random on each CPU", default: "1" },
+    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most 4096)`, default: "4096" },
+    pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
+    "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
+    mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
+    buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf)", default: "16" },
+    action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
+    "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
+    json: { type: "boolean", description: "Print the final counts as JSON on stderr" },
+  },
+  async run({ args }) {
+    const rate = intArg("rate", args.rate, 1, 2 ** 31);
+    const snaplen = intArg("snaplen", args.snaplen, 1, 4096);
+    const count = args.count !== undefined ? intArg("count", args.count, 1) : undefined;
+    const duration = args.duration !== undefined ? intArg("duration", args.duration, 1, 86400 * 365) : undefined;
+    const mib = intArg("buffer", args.buffer, 1, 1024);
+    if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
+    if (args.mode !== "ringbuf" && args.mode !== "perf") throw new UsageError(`--mode must be ringbuf or perf, not "${args.mode}"`);
+    const VERDICTS = ["aborted", "drop", "pass", "tx", "redirect"];
+    let actions = 0;
+    if (args.action !== "all") {
+      for (const a of args.action.split(",")) {
+        const i = VERDICTS.indexOf(a.trim());
+        if (i < 0) throw new UsageError(`--action must be all or a list of ${VERDICTS.join(", ")}, not "${a}"`);
+        actions |= 1 << i;
+      }
+    }
+    if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
+    if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
+    const { run } = await import("../sample/run.ts");
+    await run({
+      actions,
+      ifname: args.interface, expr: args.filter, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
+      rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport: args.mode, bufferBytes: mib << 20,
+      dropAfterSample: !!args["drop-after-sample"], json: !!args.json,
+    });
+  },
+});

@@ -1,0 +1,105 @@
+// features.ts — the combined program (bpf/xdptool.bpf.c) and its features, switched live.
+//
+// Every feature command (blacklist, responder, sampler) goes through here: make sure the
+// combined program runs on the interface (attaching it, or upgrading xdptool's own program in
+// place with an atomic swap that keeps every pinned map), then flip the feature's bit in the
+// pinned `xdptool_features` map. Enabling or disabling one feature never touches the others.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { attach, detach, ownedLink } from "./attach.ts";
+import { closeFd } from "./ffi/fd.ts";
+import { BpfMap } from "./ffi/map.ts";
+import { pinDir } from "./ffi/bpffs.ts";
+import { progInfoById } from "./ffi/prog.ts";
+import { xdpQuery, type XdpMode } from "./ffi/xdp.ts";
+import type { Iface } from "./ffi/netns.ts";
+import { embeddedObject } from "./embedded.ts";
+import { withLock } from "./ffi/lock.ts";
+
+/** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
+export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
+export type Feature = keyof typeof FEATURE_BITS;
+export const COMBINED = "xdptool";
+/** XT_LAYOUT_VERSION in bpf/include/xdptool.h (checked by test/compose.test.ts). */
+export const LAYOUT_VERSION = 1;
+const FEATURES_MAP = "xdptool_features";
+
+/** Name of xdptool's program on the interface, or null when none of ours runs there. */
+export function ownProgram(iface: Iface): string | null {
+  const owned = ownedLink(iface, xdpQuery(iface.ifindex));
+  if (!owned) return null;
+  closeFd(owned.fd);
+  return progInfoById(owned.progId).name;
+}
+
+export interface EnsureResult {
+  progId: number;
+  mode: string;
+  /** running: it was there already; attached: first program here; upgraded: replaced our own. */
+  action: "running" | "attached" | "upgraded";
+}
+
+/** The combined program, running on the interface (nothing changes if it already is). */
+export function ensureCombined(iface: Iface, opts: { mode?: XdpMode | "auto"; force?: boolean } = {}): EnsureResult {
+  if (ownProgram(iface) === COMBINED) {
+    const st = xdpQuery(iface.ifindex);
+    return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
+  }
+  const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force });
+  writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
+  return { progId: r.progId, mode: r.mode, action: r.replaced === "xdptool" ? "upgraded" : "attached" };
+}
+
+function featuresMap(ifname: string): BpfMap | null {
+  const path = join(pinDir(ifname), FEATURES_MAP);
+  return existsSync(path) ? BpfMap.pinned(path) : null;
+}
+
+function enabledBits(ifname: string): number {
+  const m = featuresMap(ifname);
+  if (!m) return 0;
+  try {
+    return m.lookup(Buffer.alloc(4))?.readUInt32LE(0) ?? 0;
+  } finally {
+    m.close();
+  }
+}
+
+function writeFeatures(ifname: string, bits: number): void {
+  const m = featuresMap(ifname);
+  if (!m) throw new Error(`${ifname}: the combined program has no ${FEATURES_MAP} map`);
+  try {
+    const v = Buffer.alloc(8);
+    v.writeUInt32LE(bits, 0);
+    v.writeUInt32LE(LAYOUT_VERSION, 4);
+    m.update(Buffer.alloc(4), v);
+  } finally {
+    m.close();
+  }
+}
+
+/** Features switched on for the interface (empty when the combined program is not there). */
+export function enabledFeatures(ifname: string): Feature[] {
+  const bits = enabledBits(ifname);
+  return (Object.keys(FEATURE_BITS) as Feature[]).filter((f) => bits & FEATURE_BITS[f]);
+}
+
+/** Switch one feature on or off; a lock keeps concurrent commands from losing each other's bits. */
+export function setFeature(ifname: string, f: Feature, on: boolean): void {
+  withLock(`/run/xdptool/features-${ifname}.lock`, () => {
+    const bits = enabledBits(ifname);
+    writeFeatures(ifname, on ? bits | FEATURE_BITS[f] : bits & ~FEATURE_BITS[f]);
+  });
+}
+
+/**
+ * Switch a feature off; when it was the last one, take the program off the interface altogether
+ * (the interface is back to how it was before the first feature was enabled).
+ */
+export function disableFeature(iface: Iface, f: Feature): { detached: boolean; progId: number } {
+  const progId = xdpQuery(iface.ifindex).progId;
+  setFeature(iface.name, f, false);
+  if (enabledFeatures(iface.name).length > 0) return { detached: false, progId };
+  detach(iface);
+  return { detached: true, progId };
+}

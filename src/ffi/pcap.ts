@@ -1,0 +1,51 @@
+// pcap.ts — libpcap through bun:ffi, only to compile tcpdump filter expressions to classic BPF.
+// Opened on first use (commands that take no filter never load it).
+import { dlopen, FFIType as T, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
+import { cstr } from "./native.ts";
+import { alloc } from "./layout.ts";
+import { OpError, UsageError } from "../errors.ts";
+
+const DLT_EN10MB = 1;
+const PCAP_NETMASK_UNKNOWN = 0xffffffff;
+
+const symbols = {
+  pcap_open_dead: { args: [T.i32, T.i32], returns: T.ptr },
+  pcap_compile: { args: [T.ptr, T.ptr, T.cstring, T.i32, T.u32], returns: T.i32 },
+  pcap_geterr: { args: [T.ptr], returns: T.cstring },
+  pcap_freecode: { args: [T.ptr], returns: T.void },
+  pcap_close: { args: [T.ptr], returns: T.void },
+} as const;
+
+let lib: ReturnType<typeof dlopen<typeof symbols>> | undefined;
+function pcap() {
+  if (!lib) {
+    try {
+      lib = dlopen("libpcap.so.0.8", symbols);
+    } catch {
+      throw new OpError("filters need libpcap (Debian package libpcap0.8): it could not be loaded");
+    }
+  }
+  return lib.symbols;
+}
+
+/** Compile `expr` for Ethernet frames captured with `snaplen`; returns the cBPF instructions
+ * (8 bytes each: u16 code, u8 jt, u8 jf, u32 k). A bad expression is a UsageError with libpcap's words. */
+export function compileFilter(expr: string, snaplen: number): Buffer {
+  const p = pcap();
+  const h = p.pcap_open_dead(DLT_EN10MB, snaplen);
+  if (!h) throw new OpError("pcap_open_dead failed");
+  try {
+    const prog = alloc(16); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
+    if (p.pcap_compile(h, prog, cstr(expr), 1, PCAP_NETMASK_UNKNOWN) !== 0) {
+      throw new UsageError(`bad filter "${expr}": ${p.pcap_geterr(h)}`);
+    }
+    const n = prog.readUInt32LE(0);
+    const insns = Buffer.from(toArrayBuffer(read.ptr(ptr(prog), 8) as Pointer, 0, n * 8)); // libpcap's memory
+    const copy = Buffer.alloc(n * 8);
+    insns.copy(copy); // ours, before pcap_freecode releases theirs
+    p.pcap_freecode(prog);
+    return copy;
+  } finally {
+    p.pcap_close(h);
+  }
+}

@@ -1,0 +1,59 @@
+// ringbuf.ts — a BPF_MAP_TYPE_RINGBUF read straight from mmap (no libbpf callback per record).
+//
+// Layout (kernel/bpf/ringbuf.c): page 0 = consumer position (we write it), page 1 = producer
+// position (read-only), then the data area mapped twice in a row, so a record that wraps around
+// the end is still contiguous in memory. Each record: u32 len (BUSY/DISCARD flags in the top
+// bits), u32 page offset, then len bytes, padded to 8.
+import { mmapFd, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
+import type { RawSink } from "./perf.ts";
+
+const BUSY = 0x80000000, DISCARD = 0x40000000, HDR = 8;
+
+export class RingBuffer {
+  private cons: Mapping | null;
+  private prod: Mapping | null;
+  private data: Buffer;
+  private readonly mask: number;
+
+  constructor(readonly fd: number, readonly size: number) {
+    this.cons = mmapFd("ring buffer consumer page", fd, PAGE_SIZE, PROT_READ | PROT_WRITE);
+    try {
+      this.prod = mmapFd("ring buffer data", fd, PAGE_SIZE + 2 * size, PROT_READ, PAGE_SIZE);
+    } catch (e) {
+      munmap(this.cons);
+      throw e;
+    }
+    this.data = this.prod.buf.subarray(PAGE_SIZE);
+    this.mask = size - 1;
+  }
+
+  pending(): number {
+    return Number(this.prod!.buf.readBigUInt64LE(0) - this.cons!.buf.readBigUInt64LE(0));
+  }
+
+  drain(sink: RawSink): number {
+    const prod = Number(this.prod!.buf.readBigUInt64LE(0));
+    let cons = Number(this.cons!.buf.readBigUInt64LE(0));
+    const d = this.data;
+    let n = 0;
+    while (cons < prod) {
+      const at = cons & this.mask;
+      const len = d.readUInt32LE(at);
+      if (len & BUSY) break; // reserved, not yet committed: stop here, later records wait for it
+      const bytes = len & ~(BUSY | DISCARD);
+      if (!(len & DISCARD)) {
+        sink(d, at + HDR, bytes);
+        n++;
+      }
+      cons += (bytes + HDR + 7) & ~7;
+    }
+    this.cons!.buf.writeBigUInt64LE(BigInt(cons), 0);
+    return n;
+  }
+
+  close(): void {
+    munmap(this.prod);
+    munmap(this.cons);
+    this.prod = this.cons = null;
+  }
+}

@@ -1,0 +1,49 @@
+// format.ts — one tcpdump-like line per packet, for `xdptool sample IFACE` without -w.
+import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
+import type { Stamp } from "./output.ts";
+
+const ACTIONS = ["aborted", "drop", "pass", "tx", "redirect"];
+
+function clock(t: Stamp): string {
+  const d = new Date(t.sec * 1000);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(Math.floor(t.nsec / 1000), 6)}`;
+}
+
+function l4(b: Buffer, at: number, end: number, proto: number, src: string, dst: string, len: number): string {
+  if ((proto === 6 || proto === 17) && at + 4 <= end) {
+    const sp = b.readUInt16BE(at), dp = b.readUInt16BE(at + 2);
+    const name = proto === 6 ? "TCP" : "UDP";
+    return `${src}.${sp} > ${dst}.${dp}: ${name}, length ${len}`;
+  }
+  const name = { 1: "ICMP", 58: "ICMP6", 6: "TCP", 17: "UDP" }[proto] ?? `proto ${proto}`;
+  return `${src} > ${dst}: ${name}, length ${len}`;
+}
+
+/** Describe the frame at b[off, off+caplen). */
+export function formatPacket(t: Stamp, b: Buffer, off: number, caplen: number, origlen: number, ifname: string, action: number): string {
+  const end = off + caplen;
+  const head = `${clock(t)} ${ifname} ${ACTIONS[action] ?? action}`;
+  if (caplen < 14) return `${head} truncated frame, length ${origlen}`;
+  let type = b.readUInt16BE(off + 12), at = off + 14;
+  let vlan = "";
+  while ((type === 0x8100 || type === 0x88a8) && at + 4 <= end) {
+    vlan += ` vlan ${b.readUInt16BE(at) & 0xfff}`;
+    type = b.readUInt16BE(at + 2);
+    at += 4;
+  }
+  if (type === 0x0800 && at + 20 <= end) {
+    const ihl = (b[at] & 15) * 4;
+    const len = b.readUInt16BE(at + 2) - ihl;
+    const frag = b.readUInt16BE(at + 6) & 0x1fff;
+    const src = formatIPv4(b.subarray(at + 12, at + 16)), dst = formatIPv4(b.subarray(at + 16, at + 20));
+    return `${head}${vlan} IP ${frag ? `${src} > ${dst}: fragment, length ${len}` : l4(b, at + ihl, end, b[at + 9], src, dst, len - (b[at + 9] === 17 ? 8 : 0))}`;
+  }
+  if (type === 0x86dd && at + 40 <= end) {
+    const src = formatIPv6(b.subarray(at + 8, at + 24)), dst = formatIPv6(b.subarray(at + 24, at + 40));
+    const len = b.readUInt16BE(at + 4);
+    return `${head}${vlan} IP6 ${l4(b, at + 40, end, b[at + 6], src, dst, len - (b[at + 6] === 17 ? 8 : 0))}`;
+  }
+  if (type === 0x0806) return `${head}${vlan} ARP, length ${origlen - 14}`;
+  return `${head}${vlan} ${formatMac(b.subarray(off + 6, off + 12))} > ${formatMac(b.subarray(off, off + 6))}, ethertype 0x${type.toString(16).padStart(4, "0")}, length ${origlen}`;
+}

@@ -1,0 +1,95 @@
+// run.ts — `xdptool sample`: validate everything, open the output, run the session, report.
+// Every check that can fail on the operator's input happens before the sampler is attached.
+import { openSync, rmSync } from "node:fs";
+import { OpError, UsageError } from "../errors.ts";
+import { Output, type CaptureWriter } from "./output.ts";
+import { PcapWriter } from "./pcap-writer.ts";
+import { PcapngWriter } from "./pcapng-writer.ts";
+import { formatPacket } from "./format.ts";
+import { Filter } from "./filter.ts";
+import type { SampleResult, Transport } from "./session.ts";
+
+export interface RunOptions {
+  ifname: string;
+  expr?: string;
+  write?: string;
+  count?: number;
+  durationMs?: number;
+  rate: number;
+  snaplen: number;
+  pcapng: boolean;
+  kernelFilter: boolean;
+  transport: Transport;
+  bufferBytes: number;
+  dropAfterSample: boolean;
+  /** Verdict mask for --action (0 = all). */
+  actions: number;
+  json: boolean;
+}
+
+/** "N packets captured, N sampled out, N lost in kernel buffers, N filtered": adds up to what the program saw. */
+export function summary(r: SampleResult): string {
+  let s = `${r.captured} packets captured, ${r.sampledOut} sampled out, ${r.lost} lost in kernel buffers, ${r.filtered} filtered`;
+  if (r.overLimit) s += `, ${r.overLimit} past the -c limit`;
+  return `${s} (of ${r.seen} seen)`;
+}
+
+export async function run(o: RunOptions): Promise<void> {
+  const filter = o.expr ? new Filter((await import("../ffi/pcap.ts")).compileFilter(o.expr, o.snaplen), o.expr) : undefined;
+  const { requireCaps } = await import("../privileges.ts");
+  requireCaps("xdptool sample");
+  const { resolveIface } = await import("../ffi/netns.ts");
+  const iface = resolveIface(o.ifname);
+  const { sample, refuseBusy } = await import("./session.ts");
+  refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
+  let out: Output | null = null;
+  if (o.write === "-") out = new Output(1, false);
+  else if (o.write) {
+    try {
+      out = new Output(openSync(o.write, "w"), true);
+    } catch (e) {
+      throw new UsageError(`cannot write ${o.write}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  let writer: CaptureWriter | null = null;
+  if (out) {
+    const { libc } = await import("../ffi/native.ts");
+    const ts = Buffer.alloc(16);
+    const now = () => { libc.symbols.clock_gettime(0, ts); return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8); };
+    writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
+  }
+  let pipeClosed = false;
+  const r = await sample({
+    iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
+    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => pipeClosed,
+    // Like tcpdump's "listening on": says the capture has started (tests wait for it).
+    onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
+    onPacket: writer
+      ? (t, b, off, cap, orig) => {
+          if (pipeClosed) return;
+          try {
+            writer.packet(t, b, off, cap, orig);
+          } catch (e) {
+            // The reader went away (tcpdump -c, head): stop writing, still report the counts.
+            if ((e as NodeJS.ErrnoException).code === "EPIPE") pipeClosed = true;
+            else throw e;
+          }
+        }
+      : (t, b, off, cap, orig, action) => console.log(formatPacket(t, b, off, cap, orig, iface.name, action)),
+  }).catch((e) => {
+    // Loading or attaching failed: do not leave an empty capture file behind.
+    if (out && o.write !== "-") {
+      out.close();
+      rmSync(o.write!, { force: true });
+    }
+    throw e;
+  });
+  try {
+    writer?.finish({ received: r.seen, dropped: r.lost, accepted: r.captured + r.overLimit });
+    out?.close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw new OpError(`write ${o.write}: ${(e as Error).message}`);
+  }
+  if (o.json) console.error(JSON.stringify(r));
+  else console.error(`xdptool: ${summary(r)}`);
+}

@@ -1,0 +1,232 @@
+// session.ts — one capture: start the sampler (standalone for the life of the capture, or as a
+// stage of the combined program — see target.ts), read the buffers until a stop condition, stop,
+// drain what is left, and account for every packet.
+import { BpfMap, possibleCpus } from "../ffi/map.ts";
+import { closeFd } from "../ffi/fd.ts";
+import { PerfBuffer, type RawSink } from "../ffi/perf.ts";
+import { RingBuffer } from "../ffi/ringbuf.ts";
+import { libc } from "../ffi/native.ts";
+import { alloc } from "../ffi/layout.ts";
+import { UsageError } from "../errors.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { join } from "node:path";
+import { combinedTarget, standaloneTarget, targetKind } from "./target.ts";
+import type { Iface } from "../ffi/netns.ts";
+import type { Filter } from "./filter.ts";
+import type { Stamp } from "./output.ts";
+
+export type Transport = "perf" | "ringbuf";
+/** struct xt_sample_hdr (bpf/include/xdptool.h) */
+export const SAMPLE_HDR = 32;
+/** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
+export const MAX_SNAPLEN = 4096;
+/** struct xt_sample_cfg */
+export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24, actions: 28 } as const;
+export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed", "kernelFiltered"] as const;
+/** XT_CBPF_MAX: longest filter the kernel side runs (longer ones run in user space). */
+export const CBPF_MAX = 256;
+
+export interface SampleOptions {
+  iface: Iface;
+  transport: Transport;
+  rate: number;
+  snaplen: number;
+  /** Bytes of buffer: per CPU for perf, in total for the ring buffer (power of two, ≥ 4 KiB). */
+  bufferBytes: number;
+  filter?: Filter;
+  /** Run the filter in the XDP program (non-matching packets are never copied). */
+  kernelFilter?: boolean;
+  /** Stop after this many packets were written. */
+  count?: number;
+  /** Stop after this many milliseconds. */
+  durationMs?: number;
+  /** Bench only: capture, then XDP_DROP. */
+  dropAfterSample?: boolean;
+  /** Bit (1 << XDP verdict) per verdict to keep; 0/undefined = every packet (combined program only). */
+  actions?: number;
+  onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
+  /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
+  shouldStop?(): boolean;
+  /** Called once the program is attached (tests and benches start traffic then). */
+  onAttached?(xdpMode: string): void;
+}
+
+export interface SampleResult {
+  /** Packets the program saw (its per-CPU counter). */
+  seen: number;
+  sampledOut: number;
+  /** Lost in kernel buffers (submit failed: buffer full). */
+  lost: number;
+  /** Not matched by the filter (in the kernel or in user space). */
+  filtered: number;
+  /** Of those, rejected in the kernel (never copied). */
+  kernelFiltered: number;
+  filterAt: "kernel" | "user" | null;
+  captured: number;
+  /** Submitted after -c was reached: read and dropped. */
+  overLimit: number;
+  submitted: number;
+  transport: Transport;
+  xdpMode: string;
+  /** Reader CPU time (user + system µs) and wall time, for benches. */
+  cpuMicros: number;
+  seconds: number;
+}
+
+/** Wall clock minus boot clock, to turn bpf_ktime_get_boot_ns() into a real time of day. */
+function bootToWall(): { sec: number; nsec: number } {
+  const ts = alloc(16);
+  const ns = (clock: number) => {
+    libc.symbols.clock_gettime(clock, ts);
+    return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
+  };
+  const b0 = ns(7 /* CLOCK_BOOTTIME */), real = ns(0 /* CLOCK_REALTIME */), b1 = ns(7);
+  const off = real - (b0 + b1) / 2n;
+  return { sec: Number(off / 1_000_000_000n), nsec: Number(off % 1_000_000_000n) };
+}
+
+/** Refuse what cannot be sampled (see target.ts) and options that do not fit it, before anything is created. */
+export function refuseBusy(iface: Iface, o: { actions?: number; dropAfterSample?: boolean } = {}): "standalone" | "combined" {
+  const kind = targetKind(iface);
+  if (o.actions && kind !== "combined") throw new UsageError(`--action selects by the verdict of other stages: ${iface.name} runs none (enable the blacklist or the responder there first)`);
+  if (kind === "combined" && o.dropAfterSample) throw new UsageError("--drop-after-sample is for the standalone sampler only");
+  return kind;
+}
+
+function readSampleStats(stats: BpfMap): number[] {
+  return SAMPLE_STATS.map((_, slot) => {
+    const k = Buffer.alloc(4);
+    k.writeUInt32LE(slot);
+    const b = stats.lookup(k)!;
+    let sum = 0;
+    for (let c = 0; c < b.length; c += 8) sum += Number(b.readBigUInt64LE(c));
+    return sum;
+  });
+}
+
+function combinedRingBytes(iface: Iface): number {
+  const m = BpfMap.pinned(join(pinDir(iface.name), "xt_sample_ring"));
+  try {
+    return m.info.maxEntries;
+  } finally {
+    m.close();
+  }
+}
+
+export async function sample(o: SampleOptions): Promise<SampleResult> {
+  const kind = refuseBusy(o.iface, o);
+  const readers: (PerfBuffer | RingBuffer)[] = [];
+  const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  let stopped = false;
+  const onSignal = () => { stopped = true; };
+  const cfg = Buffer.alloc(CFG_LAYOUT.size);
+  const wantRing = o.transport === "ringbuf" ? o.bufferBytes : 4096;
+  cfg.writeUInt32LE(o.rate, CFG_LAYOUT.rate);
+  cfg.writeUInt32LE(o.snaplen, CFG_LAYOUT.snaplen);
+  cfg.writeUInt32LE(o.transport === "ringbuf" ? 1 : 0, CFG_LAYOUT.mode);
+  cfg.writeUInt32LE(o.dropAfterSample ? 1 : 0, CFG_LAYOUT.drop);
+  const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
+  cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
+  cfg.writeUInt32LE(o.actions ?? 0, CFG_LAYOUT.actions);
+  // The combined program's ring is sized once, when it is loaded: the watermark follows it.
+  const pinnedRing = kind === "combined" ? combinedRingBytes(o.iface) : wantRing;
+  cfg.writeBigUInt64LE(BigInt(Math.floor((o.transport === "ringbuf" ? pinnedRing : 4096) / 4)), CFG_LAYOUT.watermark);
+  const target = kind === "combined" ? combinedTarget(o.iface, cfg) : standaloneTarget(o.iface, cfg, wantRing);
+  try {
+    const ringBytes = target.ringBytes;
+    const mapFd = (name: string) => target.mapFd(name);
+    const stats = new BpfMap(mapFd("xt_sample_stats"));
+    const baseline = readSampleStats(stats); // the combined program's counters outlive captures
+    if (inKernel) {
+      // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
+      const prog = Buffer.alloc(8 + CBPF_MAX * 8);
+      prog.writeUInt32LE(o.filter!.insns.length / 8, 0);
+      o.filter!.insns.copy(prog, 8);
+      new BpfMap(mapFd("xt_sample_filter")).update(Buffer.alloc(4), prog);
+    }
+    const userFilter = inKernel ? undefined : o.filter;
+
+    if (o.transport === "perf") {
+      const perfMap = new BpfMap(mapFd("xt_sample_perf"));
+      const pages = Math.max(1, o.bufferBytes / 4096);
+      for (let cpu = 0; cpu < possibleCpus(); cpu++) {
+        let pb: PerfBuffer;
+        try {
+          pb = new PerfBuffer(cpu, pages, o.bufferBytes / 4);
+        } catch (e) {
+          if ((e as { errno?: number }).errno === 19 /* ENODEV: CPU offline */) continue;
+          throw e;
+        }
+        readers.push(pb);
+        const k = Buffer.alloc(4), v = Buffer.alloc(4);
+        k.writeUInt32LE(cpu);
+        v.writeInt32LE(pb.fd);
+        perfMap.update(k, v);
+      }
+    } else {
+      readers.push(new RingBuffer(mapFd("xt_sample_ring"), ringBytes));
+    }
+
+    // Account for every record; the stage writes struct xt_sample_hdr then cap_len bytes.
+    const wall = bootToWall();
+    const t: Stamp = { sec: 0, nsec: 0 };
+    let captured = 0, filtered = 0, overLimit = 0;
+    const limit = o.count ?? Infinity;
+    const sink: RawSink = (b, off) => {
+      if (captured >= limit) { overLimit++; return; }
+      const caplen = b.readUInt32LE(off + 12), origlen = b.readUInt32LE(off + 8);
+      if (userFilter && !userFilter.match(b, off + SAMPLE_HDR, caplen, origlen)) { filtered++; return; }
+      const ts = b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 4294967296; // < 2^53 for 104 days of uptime
+      const s = Math.floor(ts / 1e9);
+      t.nsec = ts - s * 1e9 + wall.nsec;
+      t.sec = s + wall.sec;
+      if (t.nsec >= 1e9) { t.nsec -= 1e9; t.sec++; }
+      captured++;
+      o.onPacket(t, b, off + SAMPLE_HDR, caplen, origlen, b.readUInt32LE(off + 28));
+    };
+    const drainAll = () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
+
+    for (const s of stopSignals) process.on(s, onSignal);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const xdpMode = target.start();
+    o.onAttached?.(xdpMode);
+
+    // pollfd array: the kernel wakes us past the watermark; the timeout bounds a quiet tail.
+    const pfd = alloc(8 * readers.length);
+    readers.forEach((r, i) => { pfd.writeInt32LE(r.fd, i * 8); pfd.writeInt16LE(1 /* POLLIN */, i * 8 + 4); });
+    const deadline = o.durationMs ? t0 + o.durationMs : Infinity;
+    const ring = o.transport === "ringbuf";
+    let loops = 0;
+    while (!stopped && captured < limit && performance.now() < deadline && !o.shouldStop?.()) {
+      const n = drainAll();
+      if (n < 64) {
+        // Little came in: sleep until the kernel's batched wake-up (or 20 ms). A ring buffer's
+        // poll returns at once while anything is unread, so let a trickle accumulate instead.
+        if (ring && readers[0].pending() > 0) await Bun.sleep(2);
+        else libc.symbols.poll(pfd, readers.length, 20);
+      }
+      // Let signal handlers and timers run between batches (also when every record is filtered out).
+      if (n < 64 || (++loops & 15) === 0) await new Promise((r) => setImmediate(r));
+    }
+    // Stop first, then read what the program submitted up to that moment.
+    target.stop();
+    await Bun.sleep(10); // an RCU grace period for a packet in flight on another CPU
+    drainAll();
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const now = readSampleStats(stats);
+    const sums = now.map((v, i) => v - baseline[i]);
+    const [seen, sampledOut, submitted, lost, kernelFiltered] = sums;
+    return {
+      seen, sampledOut, submitted, lost, filtered: filtered + kernelFiltered, kernelFiltered, filterAt: o.filter ? (inKernel ? "kernel" : "user") : null, captured, overLimit, transport: o.transport,
+      xdpMode, cpuMicros: cpu.user + cpu.system, seconds,
+    };
+  } finally {
+    for (const s of stopSignals) process.off(s, onSignal);
+    target.stop();
+    for (const r of readers) r.close();
+    target.close();
+  }
+}

@@ -1,0 +1,130 @@
+// target.ts — where a capture's packets come from. Two cases, one interface:
+//   standalone: the interface runs nothing; load sampler.bpf.c with the settings in .rodata and
+//               attach it through an unpinned bpf_link for the life of the capture (kill -9 of
+//               the process closes the link: nothing is left behind);
+//   combined:   xdptool's combined program runs there (blacklist, responder…); write the settings
+//               into its pinned xt_sample_conf and switch the sampler bit on for the capture —
+//               the other stages never stop, and the sampler sees the verdict they reached.
+import { join } from "node:path";
+import { openSync, closeSync } from "node:fs";
+import { BpfObject } from "../ffi/object.ts";
+import { BpfMap } from "../ffi/map.ts";
+import { closeFd } from "../ffi/fd.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { errno, libc } from "../ffi/native.ts";
+import { xdpQuery } from "../ffi/xdp.ts";
+import { progInfoById } from "../ffi/prog.ts";
+import { createLink } from "../attach.ts";
+import { embeddedObject } from "../embedded.ts";
+import { COMBINED, ownProgram, setFeature } from "../features.ts";
+import { OpError } from "../errors.ts";
+import type { Iface } from "../ffi/netns.ts";
+
+export interface SampleTarget {
+  kind: "standalone" | "combined";
+  /** An fd of one of the sampler's maps (xt_sample_perf, xt_sample_ring, xt_sample_filter, xt_sample_stats). */
+  mapFd(name: string): number;
+  /** Size of the ring buffer actually used (the combined program's is fixed when first loaded). */
+  ringBytes: number;
+  /** Start sampling; returns the XDP mode. */
+  start(): string;
+  /** Stop sampling (detach, or switch the bit off). Idempotent. */
+  stop(): void;
+  close(): void;
+}
+
+const LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
+
+/** One capture per interface at a time on the combined program: its buffers have one reader. */
+function lockCapture(ifname: string): number {
+  const fd = openSync(`/run/xdptool-sample-${ifname}.lock`, "a", 0o600);
+  if (libc.symbols.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+    const e = errno();
+    closeSync(fd);
+    throw new OpError(e === EWOULDBLOCK ? `another xdptool sample is capturing on ${ifname}` : `lock capture on ${ifname}: errno ${e}`);
+  }
+  return fd;
+}
+
+/** Whether a capture may start here, and how; refuses foreign programs and xdptool's single-purpose ones. */
+export function targetKind(iface: Iface): "standalone" | "combined" {
+  const state = xdpQuery(iface.ifindex);
+  if (!state.progId) return "standalone";
+  const own = ownProgram(iface);
+  if (own === COMBINED) return "combined";
+  const name = own ?? progInfoById(state.progId).name;
+  throw new OpError(
+    own
+      ? `${iface.name} runs xdptool's "${name}" program, which has no sampling stage: unload it, or load the combined program (xdptool load ${iface.name} xdptool)`
+      : `${iface.name} runs XDP program "${name}" (id ${state.progId}) that xdptool did not load; sampling would replace it — unload it first`,
+  );
+}
+
+export function standaloneTarget(iface: Iface, cfg: Buffer, ringBytes: number): SampleTarget {
+  const obj = BpfObject.open(embeddedObject("sampler")!, "sampler");
+  let link = -1;
+  try {
+    const maps = obj.maps();
+    obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, cfg);
+    obj.setMaxEntries(maps.find((m) => m.name === "xt_sample_ring")!, ringBytes);
+    obj.load();
+  } catch (e) {
+    obj.close();
+    throw e;
+  }
+  const progFd = obj.progFd(obj.programs()[0]);
+  return {
+    kind: "standalone",
+    ringBytes,
+    mapFd: (name) => obj.mapFd(obj.maps().find((m) => m.name === name)!),
+    start() {
+      const a = createLink(progFd, iface, "auto");
+      link = a.fd;
+      return a.mode;
+    },
+    stop() {
+      closeFd(link);
+      link = -1;
+    },
+    close() {
+      this.stop();
+      obj.close();
+    },
+  };
+}
+
+export function combinedTarget(iface: Iface, cfg: Buffer): SampleTarget {
+  const lock = lockCapture(iface.name);
+  const maps = new Map<string, BpfMap>();
+  const open = (name: string) => {
+    if (!maps.has(name)) maps.set(name, BpfMap.pinned(join(pinDir(iface.name), name)));
+    return maps.get(name)!;
+  };
+  let on = false;
+  try {
+    const conf = open("xt_sample_conf");
+    conf.update(Buffer.alloc(4), cfg);
+  } catch (e) {
+    closeFd(lock);
+    throw e;
+  }
+  return {
+    kind: "combined",
+    ringBytes: open("xt_sample_ring").info.maxEntries,
+    mapFd: (name) => open(name).fd,
+    start() {
+      setFeature(iface.name, "sampler", true);
+      on = true;
+      return xdpQuery(iface.ifindex).mode ?? "?";
+    },
+    stop() {
+      if (on) setFeature(iface.name, "sampler", false);
+      on = false;
+    },
+    close() {
+      this.stop();
+      for (const m of maps.values()) m.close();
+      closeFd(lock);
+    },
+  };
+}
