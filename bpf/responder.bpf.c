@@ -6,10 +6,10 @@
  * handshake, so a flood never reaches the server. Everything else is XDP_PASS: the server behind
  * gets all of it, untouched (docs/06-xdp-tx.md walks through it).
  *
- * The logic is in include/responder.h, as a stage a combined program can run after other stages on
- * the same parse; `xdptool responder enable <if>` attaches this program and writes its
- * configuration maps. The stage returns the verdict, and xt_count records it in xdptool_stats
- * (XDP_TX for answered queries), so `xdptool stats` sees the responder like any other program.
+ * The logic is in include/responder.h, as a stage over the parsed packet. `xdptool responder
+ * enable <if>` runs that same stage inside the combined program (xdptool.bpf.c, after the
+ * blacklist); this file is the stage alone, the smallest complete program around it. The stage
+ * returns the verdict and xt_count records it in xdptool_stats (XDP_TX for answered queries).
  */
 #include "include/stats.h"
 #include "include/responder.h"
