@@ -145,7 +145,9 @@ static __always_inline int xt_parse_ipv6(struct xt_pkt *p)
 	for (int i = 0; i < XT_IPV6_EXT_MAX; i++) {
 		if (!xt_ipv6_is_ext(nh))
 			break;
-		/* Every extension header starts with next-header and a length byte. */
+		/* Every extension header starts with next-header and a length byte. `off` grows by
+		 * packet-chosen lengths (at most 2 KiB a round): the verifier must know the largest value
+		 * a variable offset can take, and the mask states it right at the access. */
 		__u8 *ext = p->data + (off & 0xffff);
 		if ((void *)(ext + 8) > p->data_end) {
 			p->truncated = 1;

@@ -17,6 +17,8 @@
 #include "dns.h"
 #include "responder_data.h"
 
+/* All configuration lives in maps rather than in .rodata constants, so `xdptool responder enable`
+ * can change it on a running program: one array entry for the settings… */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -24,6 +26,7 @@ struct {
 	__type(value, struct xt_resp_config);
 } resp_config SEC(".maps");
 
+/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name… */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -31,6 +34,8 @@ struct {
 	__type(value, __u8);
 } resp_names SEC(".maps");
 
+/* …and the --from prefixes: longest-prefix-match tries, one per family (the kernel requires
+ * BPF_F_NO_PREALLOC for LPM tries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 65536);
@@ -47,6 +52,9 @@ struct {
 	__type(value, __u8);
 } resp_from6 SEC(".maps");
 
+/* --over token buckets, one per aggregated source. LRU, because a spoofed flood brings a new
+ * source with every packet: a plain hash would fill up and refuse new sources; LRU evicts the
+ * stalest bucket instead. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -54,6 +62,7 @@ struct {
 	__type(value, struct xt_resp_bucket);
 } resp_rate SEC(".maps");
 
+/* Counters per reason (enum xt_resp_stat), per CPU like xdptool_stats: `xdptool responder status`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XT_RESP_STAT_MAX);
@@ -63,7 +72,9 @@ struct {
 
 /* Per-CPU scratch: the lowercased question name, its label starts, and a copy of the reply's UDP
  * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
- * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there. */
+ * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
+ * 1 KiB would not fit on the 512-byte BPF stack; per-CPU, because XDP runs on every CPU at once,
+ * and on one CPU a run completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
 	__u8 name[256];
 	__u8 start[256];
@@ -88,6 +99,8 @@ static __always_inline int xt_resp_verdict(__u32 reason, int action)
 	return action;
 }
 
+/* The loop bound is the constant array size, not cfg->nports: a bound read from a map is unknown
+ * to the verifier. nports only filters inside the (unrolled) loop. */
 static __always_inline int xt_resp_port_ok(const struct xt_resp_config *cfg, __u16 dport)
 {
 #pragma unroll
@@ -97,6 +110,8 @@ static __always_inline int xt_resp_port_ok(const struct xt_resp_config *cfg, __u
 	return 0;
 }
 
+/* Ones'-complement fold of bpf_csum_diff's 64-bit result into the 16-bit Internet checksum: add the
+ * carries back in until none is left (four rounds are enough for any 64-bit value). */
 static __always_inline __u16 xt_csum_fold(__s64 sum)
 {
 	__u64 s = (__u64)sum;
@@ -118,7 +133,7 @@ static __always_inline struct xt_resp_scratch *xt_resp_scratch(void)
 /* The name loops run under bpf_loop(): the verifier checks the callback once for any index,
  * instead of walking up to 255 iterations per path (which exceeds its 1M-instruction budget). */
 struct xt_resp_name_walk {
-	struct xt_resp_scratch *s;
+	struct xt_resp_scratch *s; /* passed in, not looked up per call: 146 → 113 ns per unlisted name */
 	__u32 avail; /* bytes of the question copied into scratch */
 	__u32 next;  /* index of the next length byte */
 	int len;     /* name length without the root byte; -1 until the root byte is seen */
@@ -128,6 +143,8 @@ static long xt_resp_name_step(__u64 index, void *arg)
 {
 	struct xt_resp_name_walk *w = arg;
 	struct xt_resp_scratch *s = w->s;
+	/* The callback is verified once for ANY index: without the mask, s->name[i] is an "unbounded
+	 * memory access". & 0xff proves i < 256 = sizeof(s->name); avail (≤ 255) is the real limit. */
 	__u32 i = index & 0xff;
 
 	if (!s || i >= w->avail)
@@ -138,9 +155,12 @@ static long xt_resp_name_step(__u64 index, void *arg)
 			w->len = i;
 			return 1;
 		}
+		/* A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
+		 * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer
+		 * would jump to an offset the packet chooses, maybe backwards, maybe in a loop. */
 		if (c > XT_DNS_LABEL_MAX)
 			return 1; /* 0xC0 compression pointer, or an extended label type */
-		w->next = i + 1 + c;
+		w->next = i + 1 + c; /* past i + c when the label runs off the copy: ends as -1 above */
 		s->start[i] = 1;
 	} else {
 		s->name[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
@@ -158,6 +178,10 @@ static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u3
 {
 	if (off >= limit)
 		return -1;
+	/* One helper call copies the name out of the packet: reading it in place would need a
+	 * data_end check per byte at a packet-chosen offset. The verifier wants the length proven
+	 * to lie in [1, sizeof(s->name)] right here: without the clamp it is unbounded, and without
+	 * `n < 1` it rejects "invalid zero-sized read", although off < limit already implies n ≥ 1. */
 	__u32 n = limit - off;
 	if (n > XT_DNS_NAME_MAX)
 		n = XT_DNS_NAME_MAX; /* a longer name has no root byte in the first 255: rejected below */
@@ -180,8 +204,10 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 {
 	struct xt_resp_suffix_walk *w = arg;
 	struct xt_resp_scratch *s = w->s;
-	int i = w->len - 1 - (int)index;
+	int i = w->len - 1 - (int)index; /* from the last byte of the name backwards */
 
+	/* i < 0: done (a name that was not listed). `i & 0xff` below: the verifier does not carry
+	 * 0 ≤ i < len ≤ 254 into the callback, and rejects the unmasked index as unbounded. */
 	if (!s || i < 0)
 		return 1;
 	w->h = w->h * w->mul + (__u64)s->name[i & 0xff] + 1;
@@ -206,6 +232,10 @@ static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int le
 	return w.found;
 }
 
+/* Is the source inside a --from prefix? An LPM trie lookup with a full-length key (/32, /128)
+ * finds the longest stored prefix that contains the address. The IP header is re-checked here: the
+ * verifier only trusts a packet pointer for the bytes a check proved for that very pointer, and
+ * this one is derived afresh from p->data + l3_off. */
 static __always_inline int xt_resp_from_listed(struct xt_pkt *p)
 {
 	if (p->l3_proto == ETH_P_IP) {
@@ -227,6 +257,7 @@ static __always_inline int xt_resp_from_listed(struct xt_pkt *p)
 /* Clear the host bits of an address beyond `plen` (bytes of it). */
 static __always_inline void xt_resp_mask(__u8 *a, int bytes, __u32 plen)
 {
+	/* Constant bound 16 (the largest address), unrolled; `bytes` (4 or 16) only breaks out. */
 #pragma unroll
 	for (int i = 0; i < 16; i++) {
 		if (i >= bytes)
@@ -293,22 +324,26 @@ static __always_inline int xt_resp_rate(struct xt_pkt *p, const struct xt_resp_c
  * question, fix lengths and checksums. `seg_len` is the reply's UDP length. */
 static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p, __u32 seg_len, struct xt_resp_scratch *s)
 {
+	/* Each header is re-checked before it is written, though xt_responder checked it already: see
+	 * xt_resp_from_listed. Were a check ever to fail, XDP_ABORTED makes the bug visible (the
+	 * xdp_exception tracepoint, the ABORTED counter) instead of sending a half-built reply. */
 	struct ethhdr *eth = p->data;
 	if ((void *)(eth + 1) > p->data_end)
 		return XDP_ABORTED;
+	/* Reply to whoever sent it: swap the MACs (through a stack copy; they do not overlap). */
 	__u8 mac[ETH_ALEN];
 	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 
 	struct udphdr *udp = p->data + p->l4_off;
-	if ((void *)(udp + 1) + sizeof(struct xt_dnshdr) > p->data_end)
+	if ((void *)(udp + 1) + sizeof(struct xt_dnshdr) > p->data_end) /* one check: UDP + DNS headers */
 		return XDP_ABORTED;
 	__be16 port = udp->source;
 	udp->source = udp->dest;
 	udp->dest = port;
 	udp->len = bpf_htons(seg_len);
-	udp->check = 0;
+	udp->check = 0; /* computed at the end, once the frame has its final length */
 
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	/* Keep ID, opcode (QUERY) and RD; set QR and TC; AA=0; RCODE=NOERROR; keep CD (RFC 6840). */
@@ -327,6 +362,8 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		ip->daddr = a;
 		ip->ttl = 64;
 		ip->tot_len = bpf_htons(sizeof(*ip) + seg_len);
+		/* Recomputed whole over the 20 bytes (IHL 5 was checked: no options), with the checksum
+		 * field zeroed first: simpler to check than three incremental updates. */
 		ip->check = 0;
 		ip->check = xt_csum_fold(bpf_csum_diff(0, 0, (__be32 *)ip, sizeof(*ip), 0));
 	} else {
@@ -337,7 +374,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = a;
 		ip6->hop_limit = 64;
-		ip6->payload_len = bpf_htons(seg_len);
+		ip6->payload_len = bpf_htons(seg_len); /* IPv6 has no header checksum */
 	}
 
 	/* Cut the frame after the question (drops EDNS and any padding). Never grows: seg_len fits in
@@ -353,13 +390,19 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	p->eth = p->data;
 
 	/* UDP checksum over pseudo-header + segment, computed in full (the query's own checksum may
-	 * be absent or wrong). Copy the segment, zero-padded to 4 bytes, into scratch. */
+	 * be absent or wrong). Copy the segment, zero-padded to 4 bytes, into scratch.
+	 * bpf_csum_diff sums whole 32-bit words, so the length is rounded up to a multiple of 4 and
+	 * the word the segment ends in is zeroed first (the copy then overwrites its leading bytes).
+	 * The range check gives the verifier the bounds bpf_xdp_load_bytes needs (1 ≤ seg_len ≤ 279);
+	 * the 0x1fc masks restate, next to each use, that both stay inside seg[512]. */
 	if (seg_len < 8 + 12 + 1 + 4 || seg_len > XT_RESP_SEG_MAX)
 		return XDP_ABORTED;
 	__u32 words = (seg_len + 3) & 0x1fc;
 	*(__u32 *)&s->seg[(seg_len & 0x1fc)] = 0;
 	if (bpf_xdp_load_bytes(ctx, p->l4_off, s->seg, seg_len))
 		return XDP_ABORTED;
+	/* The pseudo-header: addresses (already swapped), protocol and UDP length, as RFC 768 (IPv4)
+	 * and RFC 8200 §8.1 (IPv6: 32-bit length, 3 zero bytes, next header) lay them out. */
 	__s64 sum;
 	if (p->l3_proto == ETH_P_IP) {
 		struct iphdr *ip = p->data + p->l3_off;
@@ -376,7 +419,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 			.s = ip6->saddr, .d = ip6->daddr, .len = bpf_htonl(seg_len), .nh = IPPROTO_UDP };
 		sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
 	}
-	if (sum < 0)
+	if (sum < 0) /* bpf_csum_diff returns a negative errno for a bad size */
 		return XDP_ABORTED;
 	sum = bpf_csum_diff(0, 0, (__be32 *)s->seg, words, (__wsum)sum);
 	if (sum < 0)
@@ -389,6 +432,8 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	return XDP_TX;
 }
 
+/* The stage: checks from the cheapest and most common "not ours" down to the name walk, then the
+ * selection, then the rewrite. Every exit is counted by reason in resp_stats. */
 static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 {
 	__u32 zero = 0;
@@ -434,6 +479,8 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	if ((void *)(dns + 1) > p->data_end)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+	/* The UDP length must end exactly where the IP packet does, and both inside the frame; what
+	 * lies after (Ethernet padding of a short frame) is not part of the query. */
 	__u32 udp_end = p->l4_off + bpf_ntohs(udp->len);
 	if (ip_end > frame || udp_end != ip_end || bpf_ntohs(udp->len) < sizeof(*udp) + sizeof(*dns))
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
@@ -468,7 +515,7 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 
 	int action = xt_resp_rewrite(ctx, p, seg_len, s);
 	if (action == XDP_TX)
-		xt_resp_verdict(XT_RESP_ANSWERED, 0);
+		xt_resp_verdict(XT_RESP_ANSWERED, 0); /* counts only; the action returned is ours */
 	return action;
 }
 

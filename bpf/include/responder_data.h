@@ -30,11 +30,12 @@ struct xt_resp_config {
  * and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte backwards. */
 struct xt_resp_name {
 	__u32 len;
-	__u32 pad;
+	__u32 pad;   /* explicit and always 0: hash keys are compared byte by byte, holes included */
 	__u64 hash;
 };
 
-/* Keys of the LPM tries resp_from4 / resp_from6. */
+/* Keys of the LPM tries resp_from4 / resp_from6: the kernel's LPM key layout, a __u32 prefix length
+ * followed by the address bytes in network order. */
 struct xt_resp_prefix4 {
 	__u32 prefixlen;
 	__u8 addr[4];
@@ -48,7 +49,7 @@ struct xt_resp_prefix6 {
  * zero-padded, host bits cleared). A token bucket holding up to one second of queries. */
 struct xt_resp_source {
 	__u8 family; /* 4 or 6 */
-	__u8 pad[3];
+	__u8 pad[3]; /* zeroed with the key (`= {}`): part of the hashed bytes */
 	__u8 addr[16];
 };
 struct xt_resp_bucket {

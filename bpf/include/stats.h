@@ -54,6 +54,8 @@ static __always_inline int xt_count(const struct xt_pkt *p, int action)
 {
 	__u64 bytes = p->data_end - p->data;
 
+	/* The action indexes slots 0..4. An unknown verdict (a bug) is counted as aborted — the kernel
+	 * treats it so too — and the clamp keeps the index inside the array. */
 	xt_bump((__u32)action <= XDP_REDIRECT ? (__u32)action : XDP_ABORTED, bytes);
 	if (!p->eth) /* shorter than an Ethernet header: counted by action only */
 		return action;
