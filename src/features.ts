@@ -15,6 +15,7 @@ import { xdpQuery, type XdpMode } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
 import { embeddedObject } from "./embedded.ts";
 import { withLock } from "./ffi/lock.ts";
+import { UsageError } from "./errors.ts";
 
 /** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
 export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
@@ -37,17 +38,24 @@ export interface EnsureResult {
   mode: string;
   /** running: it was there already; attached: first program here; upgraded: replaced our own. */
   action: "running" | "attached" | "upgraded";
+  /** The xdptool program it replaced (e.g. "hello"), when upgraded. */
+  replaced?: string;
 }
 
 /** The combined program, running on the interface (nothing changes if it already is). */
 export function ensureCombined(iface: Iface, opts: { mode?: XdpMode | "auto"; force?: boolean } = {}): EnsureResult {
-  if (ownProgram(iface) === COMBINED) {
+  const own = ownProgram(iface);
+  if (own === COMBINED) {
     const st = xdpQuery(iface.ifindex);
+    const want = opts.mode ?? "auto";
+    if (want !== "auto" && want !== st.mode) {
+      throw new UsageError(`${iface.name} runs xdptool in ${st.mode} mode; switching to ${want} mode re-attaches it: xdptool load ${iface.name} xdptool --mode ${want} --force`);
+    }
     return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
   }
   const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
-  return { progId: r.progId, mode: r.mode, action: r.replaced === "xdptool" ? "upgraded" : "attached" };
+  return { progId: r.progId, mode: r.mode, action: r.replaced === "xdptool" ? "upgraded" : "attached", replaced: own ?? undefined };
 }
 
 function featuresMap(ifname: string): BpfMap | null {

@@ -247,7 +247,12 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
       q = t;
     }
     if (rnd(4) === 0) q = Uint8Array.from([...q, ...Array.from({ length: rnd(40) }, () => rnd(256))]); // trailing bytes in UDP
-    const f = buildFrame({ src: v6 ? "2001:db8::1" : "198.18.0.1", dst: v6 ? "2001:db8::2" : "198.18.0.2", sport: 1024 + rnd(60000),
+    // Mostly unicast; sometimes a group address (never answered: a reply would go to everyone).
+    const group = rnd(8) === 0;
+    const dst = v6 ? (group ? pick(["ff02::fb", "ff05::1:3"]) : "2001:db8::2") : group ? pick(["224.0.0.251", "255.255.255.255", "239.1.2.3"]) : "198.18.0.2";
+    const src = rnd(16) === 0 ? (v6 ? "ff02::1" : pick(["224.0.0.1", "0.0.0.0"])) : v6 ? "2001:db8::1" : "198.18.0.1";
+    const dstMac = rnd(8) === 0 ? pick(["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:fb", "33:33:00:00:00:fb"]) : "02:78:74:00:00:02";
+    const f = buildFrame({ src, dst, dstMac, sport: 1024 + rnd(60000),
       dport: pick([53, 53, 53, 5353, 54]), payload: q, vlans: pick([[], [], [100], [10, 20]]) });
     if (rnd(4) === 0) return Uint8Array.from([...f, ...Array.from({ length: rnd(30) }, () => 0)]); // Ethernet padding
     return f;

@@ -453,6 +453,14 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 	if (!xt_resp_port_ok(cfg, bpf_ntohs(uh->dest)))
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+	/* Unicast only, both ways. A query to a group address (broadcast, multicast: mDNS on 5353)
+	 * is not for this host alone, and a reply to a group source would go to everyone on the
+	 * link — the reflection this responder exists to prevent. */
+	struct ethhdr *eth = p->data;
+	if ((void *)(eth + 1) > p->data_end)
+		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+	if ((eth->h_dest[0] | eth->h_source[0]) & 1) /* the I/G bit: a group MAC address */
+		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
 	__u32 frame = p->data_end - p->data;
 	__u32 ip_end; /* where the IP packet ends (the frame may carry Ethernet padding after it) */
 	if (p->l3_proto == ETH_P_IP) {
@@ -461,6 +469,10 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 		if (ip->ihl != 5 || p->l4_off != p->l3_off + sizeof(*ip))
 			return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS); /* IP options */
+		/* 224.0.0.0/4 multicast, 240.0.0.0/4 reserved and 255.255.255.255, 0.0.0.0/8. */
+		__u8 d0 = bpf_ntohl(ip->daddr) >> 24, s0 = bpf_ntohl(ip->saddr) >> 24;
+		if (d0 >= 224 || s0 >= 224 || d0 == 0 || s0 == 0)
+			return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
 		ip_end = p->l3_off + bpf_ntohs(ip->tot_len);
 	} else if (p->l3_proto == ETH_P_IPV6) {
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
@@ -470,6 +482,8 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 		if (ip6->nexthdr != IPPROTO_UDP)
 			return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS); /* extension headers */
+		if (ip6->daddr.in6_u.u6_addr8[0] == 0xff || ip6->saddr.in6_u.u6_addr8[0] == 0xff)
+			return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS); /* ff00::/8 multicast */
 		ip_end = p->l3_off + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 	} else {
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);

@@ -20,6 +20,8 @@ export interface EnableResult {
    *  "reconfigured": it was on (maps rewritten in place, no re-attach, counters kept). */
   action: "attached" | "upgraded" | "enabled" | "reconfigured";
   mode: string;
+  /** xdptool's single-purpose program the combined one replaced (e.g. "hello"). */
+  replaced?: string;
 }
 
 export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean } = {}): EnableResult {
@@ -34,7 +36,7 @@ export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto"
     throw e;
   }
   const action = wasOn ? "reconfigured" : r.action === "running" ? "enabled" : r.action;
-  return { interface: iface.name, netns: iface.netns, progId: r.progId, action, mode: r.mode };
+  return { interface: iface.name, netns: iface.netns, progId: r.progId, action, mode: r.mode, replaced: r.replaced };
 }
 
 /** Switch the responder off; the program goes too when no other feature is left on. */

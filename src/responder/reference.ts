@@ -47,6 +47,7 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
     vlans++;
   }
   if (vlans > 1) return pass("two vlan tags");
+  if ((b[0] | b[6]) & 1) return pass("group MAC address");
   let l4: number, ipEnd: number;
   const v6 = etype === 0x86dd;
   if (etype === 0x0800) {
@@ -54,12 +55,15 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
     if (b[l3] !== 0x45) return pass("ipv4 version/options");
     if (u16(l3 + 6) & 0x3fff) return pass("fragment");
     if (b[l3 + 9] !== 17) return pass("not udp");
+    const d0 = b[l3 + 16], s0 = b[l3 + 12];
+    if (d0 >= 224 || s0 >= 224 || d0 === 0 || s0 === 0) return pass("not a unicast address");
     l4 = l3 + 20;
     ipEnd = l3 + u16(l3 + 2);
   } else if (v6) {
     if (b.length < l3 + 40) return pass("short ipv6");
     if (b[l3] >> 4 !== 6) return pass("ipv6 version");
     if (b[l3 + 6] !== 17) return pass("not udp / extension headers");
+    if (b[l3 + 8] === 0xff || b[l3 + 24] === 0xff) return pass("multicast address");
     l4 = l3 + 40;
     ipEnd = l4 + u16(l3 + 4);
   } else return pass("not ip");

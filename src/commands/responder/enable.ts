@@ -46,6 +46,7 @@ export default defineCommand({
     const { enable } = await import("../../responder/lifecycle.ts");
     const r = enable(resolveIface(args.interface), cfg, { mode: args.mode as "auto", force: args.force });
     if (args.json) return printJson({ ...r, config: { ...cfg, from: cfg.from.map(formatPrefix) } });
-    console.log(`${r.interface}: responder ${r.action} (id ${r.progId}, ${r.mode} mode): ${describeConfig(cfg)}`);
+    const was = r.replaced ? `, replacing xdptool's "${r.replaced}" program` : "";
+    console.log(`${r.interface}: responder ${r.action} (id ${r.progId}, ${r.mode} mode${was}): ${describeConfig(cfg)}`);
   },
 });
