@@ -38,12 +38,13 @@ async function waitFor(proc: ReturnType<typeof Bun.spawn>, marker: string): Prom
 
 async function sampler(args: string[], count: number, batch: number, size = 64) {
   const out = join(dir, "s.pcap");
-  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", ...args], { env, stdout: "ignore", stderr: "pipe" });
-  const err = await waitFor(p, "xdptool: sampling");
+  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", ...args], { env, stdout: "pipe", stderr: "pipe" });
+  await waitFor(p, "xdptool: sampling");
   const r = send(count, batch, size);
   p.kill("SIGINT");
-  await p.exited;
-  const c = JSON.parse(err().split("\n").find((l) => l.startsWith("{"))!);
+  // With -w FILE the JSON summary is on stdout.
+  const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
+  const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
   return { pps: r.pps, lost: c.lost, captured: c.captured, seen: c.seen, cpuNsPerPkt: (c.cpuMicros * 1000) / Math.max(1, c.captured), bytes: statSync(out).size };
 }
 
@@ -103,12 +104,12 @@ log("|---|---|---|---|");
 const fr: Record<string, number> = {};
 for (const at of ["kernel", "user"]) {
   const out = join(dir, "f.pcap");
-  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "ignore", stderr: "pipe" });
-  const err = await waitFor(p, "xdptool: sampling");
+  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "pipe", stderr: "pipe" });
+  await waitFor(p, "xdptool: sampling");
   const r = send(N * 4, 64);
   p.kill("SIGINT");
-  await p.exited;
-  const c = JSON.parse(err().split("\n").find((l) => l.startsWith("{"))!);
+  const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
+  const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
   fr[at] = r.pps;
   log(`| ${at} | ${(r.pps / 1e6).toFixed(2)} | ${c.filtered} | ${c.cpuMicros} |`);
 }
