@@ -96,3 +96,19 @@ describe("foreign programs", () => {
     xtOk("unload", DUT, "--force");
   });
 });
+
+describe("status of one interface", () => {
+  test("shows the features, their configuration and counters", () => {
+    xtOk("responder", "enable", DUT, "--qname", "example.test");
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "25");
+    const d = json("status", DUT);
+    expect(d.features).toEqual(["responder"]);
+    expect(d.featureDetail.responder.config.ports).toEqual([53]);
+    expect(d.featureDetail.responder.counters.answered).toBe(25);
+    expect(d.counters.tx.packets).toBe(25);
+    const text = xtOk("status", DUT);
+    expect(text).toContain("features: responder");
+    expect(text).toContain("answered 25");
+    xtOk("responder", "disable", DUT);
+  });
+});

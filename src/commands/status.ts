@@ -13,16 +13,32 @@ export default defineCommand({
 
   Examples:
     xdptool status
+    xdptool status xl-dut                 # one interface: features, their configuration, counters
     xdptool status --json | jq '.[] | select(.owner == "xdptool")'`,
   },
   args: {
+    interface: { type: "positional", required: false, description: "Show one interface in detail: features, their configuration, counters" },
     all: { type: "boolean", description: "Also list interfaces without a program in named namespaces" },
     ...jsonArg,
   },
   async run({ args }) {
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool status");
-    const { inventory } = await import("../inventory.ts");
+    const { inventory, ifaceStatus } = await import("../inventory.ts");
+    if (args.interface) {
+      const { resolveIface } = await import("../ffi/netns.ts");
+      const { ifaceDetail } = await import("../detail.ts");
+      const { summaries, ...d } = await ifaceDetail(ifaceStatus(resolveIface(args.interface)));
+      if (args.json) return printJson(d);
+      console.log(`${d.interface}${d.netns ? ` (netns ${d.netns})` : ""}: ${d.program ? `${d.program} id ${d.id} tag ${d.tag}, ${d.mode} mode, ${d.owner}` : "no XDP program"}`);
+      if (d.program) console.log(`features: ${d.features.join(", ") || "-"}`);
+      for (const line of summaries) console.log(`  ${line}`);
+      if (d.counters) {
+        const c = d.counters;
+        console.log(table(["VERDICT", "PACKETS", "BYTES"], (["pass", "drop", "tx", "aborted", "redirect"] as const).map((k) => [k, c[k].packets, c[k].bytes])));
+      }
+      return;
+    }
     const rows = inventory({ all: args.all });
     if (args.json) return printJson(rows);
     console.log(
