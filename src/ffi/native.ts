@@ -27,6 +27,7 @@ const libcSymbols = {
   ioctl: { args: [T.i32, T.u64, T.u64], returns: T.i32 },
   poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
   clock_gettime: { args: [T.i32, T.ptr], returns: T.i32 },
+  flock: { args: [T.i32, T.i32], returns: T.i32 },
 } as const;
 
 const bpfSymbols = {

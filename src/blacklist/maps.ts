@@ -1,0 +1,404 @@
+// maps.ts — the blacklist's rules in its BPF maps: add, delete, read back, rebuild and switch.
+//
+// Layout and model: bpf/include/blacklist_types.h. Every change runs under the caller's lock
+// (see store.ts); nothing here is safe against a concurrent writer on its own.
+import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
+import { OpError } from "../errors.ts";
+import type { Prefix } from "../net/addr.ts";
+import {
+  HAS_ALLOW, HAS_GLOBAL_DENY, HAS_MAC, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
+  SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
+} from "./layout.ts";
+import { ruleKey, type Match, type Rule } from "./rules.ts";
+
+export type MapName = (typeof MAP_NAMES)[number];
+
+/** A rule as stored: its id and absolute expiry (CLOCK_MONOTONIC_COARSE ns, 0n = never). */
+export interface StoredRule extends Rule {
+  id: number;
+  expires: bigint;
+}
+
+export interface Hits {
+  packets: number;
+  bytes: number;
+  /** CLOCK_MONOTONIC_COARSE ns of the last hit, 0n = never. */
+  last: bigint;
+}
+
+const ZERO = Buffer.alloc(4);
+const CHUNK = 131072;
+
+function tagOf(r: Rule): number {
+  return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);
+}
+
+/** Which map and key hold the address part of a rule. */
+function entryKey(m: Match, tag: number): { table: "v4" | "v6" | "mac"; key: Buffer; plen: number } | null {
+  if (m.kind === "none") return null;
+  if (m.kind === "mac") {
+    const key = Buffer.alloc(SIZES.macKey);
+    writeMacKey(key, 0, tag, m.mac);
+    return { table: "mac", key, plen: 0 };
+  }
+  const v4 = m.prefix.family === 4;
+  const key = Buffer.alloc(v4 ? SIZES.v4Key : SIZES.v6Key);
+  writePrefixKey(key, 0, tag, m.prefix);
+  return { table: v4 ? "v4" : "v6", key, plen: 8 + m.prefix.len };
+}
+
+function l4Key(r: Rule, set: number): Buffer | null {
+  const k = Buffer.alloc(SIZES.l4Key);
+  if (r.l4.kind === "none") return null;
+  if (r.l4.kind === "proto") writeL4Key(k, 0, set, r.l4.proto, L4_PROTO, 0);
+  else writeL4Key(k, 0, set, r.l4.proto, r.l4.dir === "src" ? L4_SPORT : L4_DPORT, r.l4.port);
+  return k;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+export class BlacklistMaps {
+  constructor(readonly maps: Record<MapName, BpfMap>) {}
+
+  static open(fdOf: (name: MapName) => number): BlacklistMaps {
+    const maps = {} as Record<MapName, BpfMap>;
+    for (const n of MAP_NAMES) maps[n] = new BpfMap(fdOf(n));
+    return new BlacklistMaps(maps);
+  }
+
+  close(): void {
+    for (const m of Object.values(this.maps)) m.close();
+  }
+
+  private table(kind: "v4" | "v6" | "mac" | "l4", gen: number): BpfMap {
+    return this.maps[`bl_${kind}_${gen}` as MapName];
+  }
+
+  get cfg(): Cfg {
+    return decodeCfg(this.maps.bl_cfg.lookup(ZERO)!);
+  }
+
+  writeCfg(c: Cfg): void {
+    this.maps.bl_cfg.update(ZERO, encodeCfg(c));
+  }
+
+  /** Set up id ranges on a fresh map set; a no-op once done (pins are reused across attaches). */
+  init(): void {
+    const c = this.cfg;
+    if (c.half) return;
+    const half = Math.floor(this.maps.bl_rules.info.maxEntries / 2);
+    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half] });
+  }
+
+  base(gen: number, c = this.cfg): number {
+    return gen === 0 ? 1 : c.half;
+  }
+
+  /** Most rules one generation holds. */
+  capacity(c = this.cfg): number {
+    return c.half - 1;
+  }
+
+  private hitBytes(): number {
+    return this.maps.bl_hits.valueBytes;
+  }
+
+  /** Where a rule lives in the live generation: its id, or null. */
+  locate(r: Rule, gen = this.cfg.gen): number | null {
+    const ek = entryKey(r.match, tagOf(r));
+    let set = r.allow ? SET_ALLOW : SET_DENY;
+    if (ek) {
+      const v = this.table(ek.table, gen).lookup(ek.key);
+      if (!v || !exactEntry(v, ek.plen, ek.table)) return null;
+      if (r.l4.kind === "none") return v.readUInt32LE(0) || null;
+      set = v.readUInt32LE(4);
+      if (!set) return null;
+    }
+    const v = this.table("l4", gen).lookup(l4Key(r, set)!);
+    return v ? v.readUInt32LE(0) || null : null;
+  }
+
+  ruleState(id: number): { flags: number; expires: bigint } {
+    const v = this.maps.bl_rules.lookup(u32(id))!;
+    return { expires: v.readBigUInt64LE(0), flags: v.readUInt32LE(8) };
+  }
+
+  setExpiry(id: number, expires: bigint, allow: boolean): void {
+    const b = Buffer.alloc(SIZES.rule);
+    writeRule(b, 0, expires, RULE_ACTIVE | (allow ? RULE_ALLOW : 0));
+    this.maps.bl_rules.update(u32(id), b);
+  }
+
+  /** Add one rule to the live generation. Returns the id and whether it was already there. */
+  add(r: Rule, expires: bigint, now: bigint): { id: number; existed: boolean } {
+    const c = this.cfg;
+    const gen = c.gen;
+    const old = this.locate(r, gen);
+    if (old) {
+      const s = this.ruleState(old);
+      if (s.flags & RULE_ACTIVE && (s.expires === 0n || s.expires > now)) {
+        // Same rule again: it takes the new TTL (or loses its TTL), nothing else changes.
+        this.setExpiry(old, expires, r.allow);
+        return { id: old, existed: true };
+      }
+    }
+    const id = c.nextId[gen];
+    if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
+    // The rule and its zeroed counters first, the entry that points at them last: the fast
+    // path never sees a half-made rule.
+    c.nextId[gen] = id + 1;
+    const ek = entryKey(r.match, tagOf(r));
+    if (ek?.table === "mac") c.flags[gen] |= HAS_MAC;
+    if (r.allow) c.flags[gen] |= HAS_ALLOW;
+    if (!ek && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
+    let entry: Buffer | null = null;
+    let set = r.allow ? SET_ALLOW : SET_DENY;
+    if (ek) {
+      const v = this.table(ek.table, gen).lookup(ek.key);
+      entry = Buffer.alloc(SIZES.entry);
+      if (v && exactEntry(v, ek.plen, ek.table)) entry.set(v.subarray(0, SIZES.entry));
+      else writeEntry(entry, 0, 0, 0, ek.plen);
+      if (r.l4.kind === "none") entry.writeUInt32LE(id, 0);
+      else {
+        set = entry.readUInt32LE(4);
+        if (!set) entry.writeUInt32LE((set = c.nextSet++), 4);
+      }
+    }
+    this.writeCfg(c);
+    this.setExpiry(id, expires, r.allow);
+    this.maps.bl_hits.update(u32(id), Buffer.alloc(this.hitBytes()));
+    const lk = l4Key(r, set);
+    if (lk) this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
+    if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
+    return { id, existed: false };
+  }
+
+  /** Remove one rule from the live generation; false when it is not there. */
+  delete(r: Rule): boolean {
+    const gen = this.cfg.gen;
+    const id = this.locate(r, gen);
+    if (!id) return false;
+    this.maps.bl_rules.update(u32(id), Buffer.alloc(SIZES.rule)); // stops matching at once
+    const ek = entryKey(r.match, tagOf(r));
+    if (r.l4.kind !== "none") {
+      let set = r.allow ? SET_ALLOW : SET_DENY;
+      if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
+      this.table("l4", gen).delete(l4Key(r, set)!);
+      return true;
+    }
+    const t = this.table(ek!.table, gen);
+    const v = t.lookup(ek!.key)!;
+    const entry = Buffer.from(v.subarray(0, SIZES.entry));
+    entry.writeUInt32LE(0, 0);
+    if (entry.readUInt32LE(4) === 0) t.delete(ek!.key);
+    else t.update(ek!.key, entry);
+    return true;
+  }
+
+  /** Every rule of a generation as stored (rules marked deleted are skipped). */
+  read(gen = this.cfg.gen): StoredRule[] {
+    const c = this.cfg;
+    const owners = new Map<number, { match: Match; allow: boolean }>();
+    owners.set(SET_DENY, { match: { kind: "none" }, allow: false });
+    owners.set(SET_ALLOW, { match: { kind: "none" }, allow: true });
+    const plain: { id: number; match: Match; allow: boolean }[] = [];
+    for (const table of ["v4", "v6", "mac"] as const) {
+      const ks = table === "v4" ? SIZES.v4Key : table === "v6" ? SIZES.v6Key : SIZES.macKey;
+      this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
+        for (let i = 0; i < n; i++) {
+          const k = keys.subarray(i * ks, (i + 1) * ks);
+          const tag = table === "mac" ? k[0] : k[4];
+          const dir = tag & TAG_DST ? "dst" : "src";
+          let match: Match;
+          if (table === "mac") match = { kind: "mac", dir, mac: Uint8Array.from(k.subarray(1, 7)) };
+          else {
+            const len = k.readUInt32LE(0) - 8;
+            const prefix: Prefix = { family: table === "v4" ? 4 : 6, addr: Uint8Array.from(k.subarray(5, 5 + (table === "v4" ? 4 : 16))), len };
+            match = { kind: "prefix", dir, prefix };
+          }
+          const allow = (tag & TAG_ALLOW) !== 0;
+          const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
+          if (rule) plain.push({ id: rule, match, allow });
+          if (set) owners.set(set, { match, allow });
+        }
+      });
+    }
+    const out: StoredRule[] = [];
+    const states = this.maps.bl_rules.lookupRange(this.base(gen, c), c.nextId[gen] - this.base(gen, c));
+    const base = this.base(gen, c);
+    const push = (id: number, r: Rule) => {
+      const off = (id - base) * SIZES.rule;
+      if (off < 0 || off >= states.length) return;
+      const flags = states.readUInt32LE(off + 8);
+      if (!(flags & RULE_ACTIVE)) return;
+      out.push({ ...r, id, expires: states.readBigUInt64LE(off) });
+    };
+    for (const p of plain) push(p.id, { allow: p.allow, match: p.match, l4: { kind: "none" } });
+    this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
+      for (let i = 0; i < n; i++) {
+        const k = keys.subarray(i * 8, i * 8 + 8);
+        const owner = owners.get(k.readUInt32LE(0));
+        if (!owner) continue;
+        const proto = k[4], dir = k[5], port = k.readUInt16LE(6);
+        const l4: Rule["l4"] = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
+        push(values.readUInt32LE(i * 4), { allow: owner.allow, match: owner.match, l4 });
+      }
+    });
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Per-CPU counters of a generation's id range, raw (for carrying over) and summed. */
+  hitsRaw(gen = this.cfg.gen): { base: number; raw: Buffer } {
+    const c = this.cfg;
+    const base = this.base(gen, c);
+    return { base, raw: this.maps.bl_hits.lookupRange(base, c.nextId[gen] - base) };
+  }
+
+  sumHits(raw: Buffer, index: number): Hits {
+    const per = this.hitBytes(), cpus = per / SIZES.hit;
+    let packets = 0n, bytes = 0n, last = 0n;
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const o = index * per + cpu * SIZES.hit;
+      if (o + SIZES.hit > raw.length) break;
+      packets += raw.readBigUInt64LE(o);
+      bytes += raw.readBigUInt64LE(o + 8);
+      const l = raw.readBigUInt64LE(o + 16);
+      if (l > last) last = l;
+    }
+    return { packets: Number(packets), bytes: Number(bytes), last };
+  }
+
+  /**
+   * Write a whole rule set into the idle generation with batch updates, then make it live with
+   * one write of bl_cfg.gen, then empty the old generation. Packets see the old set or the new
+   * one, never a mix. `hits[i]`, when given, carries a rule's per-CPU counters over.
+   */
+  replace(rules: { rule: Rule; expires: bigint; hits?: Buffer }[]): ReplaceStats {
+    const t0 = performance.now();
+    const c = this.cfg;
+    const gen = c.gen ^ 1;
+    this.clear(gen); // normally empty already; a crash mid-replace may have left something
+    const base = this.base(gen, c);
+    if (rules.length > this.capacity(c)) throw new OpError(`${rules.length} rules do not fit: the blacklist holds ${this.capacity(c)} (attach with a larger --max-rules)`);
+    const n = rules.length;
+    const hitBytes = this.hitBytes();
+    const ids = Buffer.alloc(4 * n), states = Buffer.alloc(SIZES.rule * n), hits = Buffer.alloc(hitBytes * n);
+    type E = { table: "v4" | "v6" | "mac"; key: Buffer; rule: number; set: number; plen: number };
+    const entries = new Map<string, E>();
+    const l4keys: Buffer[] = [], l4ids: number[] = [];
+    let flags = 0;
+    for (let i = 0; i < n; i++) {
+      const { rule: r, expires } = rules[i];
+      const id = base + i;
+      ids.writeUInt32LE(id, i * 4);
+      writeRule(states, i * SIZES.rule, expires, RULE_ACTIVE | (r.allow ? RULE_ALLOW : 0));
+      if (rules[i].hits) hits.set(rules[i].hits!.subarray(0, hitBytes), i * hitBytes);
+      if (r.allow) flags |= HAS_ALLOW;
+      const ek = entryKey(r.match, tagOf(r));
+      let set = r.allow ? SET_ALLOW : SET_DENY;
+      if (!ek && !r.allow) flags |= HAS_GLOBAL_DENY;
+      if (ek) {
+        if (ek.table === "mac") flags |= HAS_MAC;
+        const s = `${ek.table}:${ek.key.toString("hex")}`;
+        let e = entries.get(s);
+        if (!e) entries.set(s, (e = { table: ek.table, key: ek.key, rule: 0, set: 0, plen: ek.plen }));
+        if (r.l4.kind === "none") {
+          e.rule = id;
+          continue;
+        }
+        set = e.set ||= c.nextSet++;
+      }
+      l4keys.push(l4Key(r, set)!);
+      l4ids.push(id);
+    }
+    const t1 = performance.now();
+    batch(this.maps.bl_rules, ids, states, 4, SIZES.rule);
+    batch(this.maps.bl_hits, ids, hits, 4, hitBytes);
+    for (const table of ["v4", "v6", "mac"] as const) {
+      const list = [...entries.values()].filter((e) => e.table === table);
+      if (!list.length) continue;
+      const ks = list[0].key.length;
+      const keys = Buffer.alloc(ks * list.length), vals = Buffer.alloc(SIZES.entry * list.length);
+      list.forEach((e, i) => {
+        keys.set(e.key, i * ks);
+        writeEntry(vals, i * SIZES.entry, e.rule, e.set, e.plen);
+      });
+      batch(this.table(table, gen), keys, vals, ks, SIZES.entry);
+    }
+    if (l4keys.length) {
+      const vals = Buffer.alloc(4 * l4ids.length);
+      l4ids.forEach((id, i) => vals.writeUInt32LE(id, i * 4));
+      batch(this.table("l4", gen), Buffer.concat(l4keys), vals, SIZES.l4Key, 4);
+    }
+    const t2 = performance.now();
+    // Two writes: first what the new generation holds, then the switch itself, so the program
+    // never reads the new generation's number with the old generation's flags.
+    c.nextId[gen] = base + n;
+    c.flags[gen] = flags;
+    this.writeCfg(c);
+    const ts = performance.now();
+    c.gen = gen;
+    this.writeCfg(c);
+    const t3 = performance.now();
+    const old = gen ^ 1;
+    this.clear(old);
+    const t4 = performance.now();
+    return { rules: n, entries: entries.size + l4keys.length, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
+  }
+
+  /** Empty one generation (must not be the live one) and free its ids. */
+  clear(gen: number): void {
+    const c = this.cfg;
+    if (gen === c.gen && c.nextId[gen] !== this.base(gen, c)) throw new Error("refusing to clear the live generation");
+    for (const table of ["v4", "v6", "mac", "l4"] as const) {
+      const m = this.table(table, gen);
+      const all: Buffer[] = [];
+      let count = 0;
+      m.lookupBatch(CHUNK, (keys, _v, n) => {
+        all.push(Buffer.from(keys));
+        count += n;
+      });
+      if (count) m.deleteBatch(Buffer.concat(all), count);
+    }
+    const base = this.base(gen, c), n = c.nextId[gen] - base;
+    if (n > 0) {
+      const ids = Buffer.alloc(4 * n);
+      for (let i = 0; i < n; i++) ids.writeUInt32LE(base + i, i * 4);
+      batch(this.maps.bl_rules, ids, Buffer.alloc(SIZES.rule * n), 4, SIZES.rule);
+    }
+    const now = this.cfg;
+    now.nextId[gen] = base;
+    now.flags[gen] = 0;
+    this.writeCfg(now);
+  }
+}
+
+export interface ReplaceStats {
+  rules: number;
+  entries: number;
+  prepareMs: number;
+  writeMs: number;
+  /** The switch itself: one bl_cfg write. */
+  switchUs: number;
+  clearOldMs: number;
+  totalMs: number;
+}
+
+/** A stored entry is this exact prefix (an LPM lookup may have returned a shorter one). */
+function exactEntry(v: Buffer, plen: number, table: string): boolean {
+  return table === "mac" || v.readUInt32LE(8) === plen;
+}
+
+function batch(m: BpfMap, keys: Buffer, vals: Buffer, ks: number, vs: number): void {
+  const n = keys.length / ks;
+  for (let i = 0; i < n; i += CHUNK * 4) {
+    const j = Math.min(n, i + CHUNK * 4);
+    m.updateBatch(keys.subarray(i * ks, j * ks), vals.subarray(i * vs, j * vs), j - i);
+  }
+}
+
+export { ruleKey, possibleCpus };
