@@ -86,11 +86,12 @@ export function parseFrame(f: Uint8Array): Parsed | null {
 }
 
 function inPrefix(a: Uint8Array, p: Uint8Array, len: number): boolean {
-  for (let bit = 0; bit < len; bit++) {
-    const m = 0x80 >> (bit & 7);
-    if ((a[bit >> 3] & m) !== (p[bit >> 3] & m)) return false;
-  }
-  return true;
+  const whole = len >> 3;
+  for (let i = 0; i < whole; i++) if (a[i] !== p[i]) return false;
+  const rest = len & 7;
+  if (!rest) return true;
+  const m = (0xff00 >> rest) & 0xff;
+  return (a[whole] & m) === (p[whole] & m);
 }
 
 function eq(a: Uint8Array, b: Uint8Array): boolean {
@@ -102,11 +103,18 @@ export class Reference {
   private readonly hasAllow: boolean;
   private readonly hasGlobalDeny: boolean;
   readonly hits = new Map<number, { packets: number; bytes: number }>();
+  /** Rules split by allow/deny and kind, so each frame scans only what can match it. */
+  private readonly split: Record<"deny" | "allow", { mac: RefRule[]; prefix: RefRule[]; none: RefRule[] }>;
 
   constructor(private readonly rules: RefRule[], private readonly now: bigint) {
     this.hasMac = rules.some((r) => r.match.kind === "mac");
     this.hasAllow = rules.some((r) => r.allow);
     this.hasGlobalDeny = rules.some((r) => !r.allow && r.match.kind === "none");
+    const part = (allow: boolean) => {
+      const mine = rules.filter((r) => r.allow === allow);
+      return { mac: mine.filter((r) => r.match.kind === "mac"), prefix: mine.filter((r) => r.match.kind === "prefix"), none: mine.filter((r) => r.match.kind === "none") };
+    };
+    this.split = { deny: part(false), allow: part(true) };
   }
 
   private live(r: RefRule): boolean {
@@ -129,10 +137,10 @@ export class Reference {
   }
 
   private find(p: Parsed, allow: boolean): RefRule | undefined {
-    const mine = this.rules.filter((r) => r.allow === allow);
+    const mine = this.split[allow ? "allow" : "deny"];
     if (this.hasMac) {
       for (const [dir, mac] of [["src", p.src], ["dst", p.dst]] as const) {
-        const rs = mine.filter((r) => r.match.kind === "mac" && r.match.dir === dir && eq(r.match.mac, mac));
+        const rs = mine.mac.filter((r) => r.match.kind === "mac" && r.match.dir === dir && eq(r.match.mac, mac));
         const hit = this.onEntry(rs, p, true);
         if (hit) return hit;
       }
@@ -141,7 +149,7 @@ export class Reference {
       for (const a of p.addrs[dir]) {
         // Entries = distinct prefixes that hold any stored rule (live or not), longest first;
         // the program climbs through at most LPM_DEPTH of them.
-        const cover = mine.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
+        const cover = mine.prefix.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
         const lens = [...new Set(cover.map((r) => (r.match as { prefix: { len: number } }).prefix.len))].sort((x, y) => y - x);
         for (const len of lens.slice(0, LPM_DEPTH)) {
           const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true);
@@ -149,7 +157,7 @@ export class Reference {
         }
       }
     }
-    if (allow ? this.hasAllow : this.hasGlobalDeny) return this.onEntry(mine.filter((r) => r.match.kind === "none"), p, false);
+    if (allow ? this.hasAllow : this.hasGlobalDeny) return this.onEntry(mine.none, p, false);
     return undefined;
   }
 
