@@ -9,4 +9,5 @@ export const commands: Record<string, Lazy> = {
   load: lazy(() => import("./load.ts")),
   unload: lazy(() => import("./unload.ts")),
   status: lazy(() => import("./status.ts")),
+  blacklist: lazy(() => import("./blacklist/index.ts")),
 };

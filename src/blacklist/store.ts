@@ -1,0 +1,141 @@
+// store.ts — the blacklist attached to an interface: its pinned maps, the lock that serialises
+// writers, expiry, listing with counters, import/export.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { OpError, UsageError } from "../errors.ts";
+import { objGet } from "../ffi/fd.ts";
+import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
+import { clockNs, monoToWallMs } from "../ffi/clock.ts";
+import { withLock } from "../ffi/lock.ts";
+import { BlacklistMaps, type Hits, type StoredRule } from "./maps.ts";
+import { ruleKey, ruleText, type Rule } from "./rules.ts";
+
+export function attachedInterfaces(): string[] {
+  return pinnedInterfaces().filter((i) => existsSync(join(pinDir(i), "bl_cfg")));
+}
+
+/** The interface a command works on: --interface, or the only one with a blacklist. */
+export function chooseInterface(opt?: string): string {
+  const all = attachedInterfaces();
+  if (opt) {
+    const name = opt.includes("/") ? opt.split("/")[1] : opt;
+    if (!all.includes(name)) throw new UsageError(`no blacklist on ${name}${all.length ? ` (it is on ${all.join(", ")})` : ""}; attach one: xdptool blacklist attach ${name}`);
+    return name;
+  }
+  if (all.length === 0) throw new OpError("no blacklist is attached; attach one first: xdptool blacklist attach IFACE");
+  if (all.length > 1) throw new UsageError(`blacklists are attached to ${all.join(", ")}: choose one with --interface`);
+  return all[0];
+}
+
+export function lockPath(ifname: string): string {
+  return `/run/xdptool/blacklist-${ifname}.lock`;
+}
+
+export function openPinned(ifname: string): BlacklistMaps {
+  const dir = pinDir(ifname);
+  return BlacklistMaps.open((n) => objGet(join(dir, n)));
+}
+
+/** Run `fn` on the interface's blacklist under its lock (writers never interleave). */
+export function withBlacklist<T>(ifname: string, fn: (bl: BlacklistMaps) => T): T {
+  return withLock(lockPath(ifname), () => {
+    const bl = openPinned(ifname);
+    try {
+      bl.init();
+      return fn(bl);
+    } finally {
+      bl.close();
+    }
+  });
+}
+
+export function expiresAt(ttl: number | undefined, now: bigint): bigint {
+  return ttl ? now + BigInt(ttl) * 1_000_000_000n : 0n;
+}
+
+/** Remove rules whose time is up (the program already ignores them; this frees their entries). */
+export function gc(bl: BlacklistMaps, rules = bl.read(), now = clockNs()): { kept: StoredRule[]; removed: number } {
+  const kept: StoredRule[] = [];
+  let removed = 0;
+  for (const r of rules) {
+    if (r.expires !== 0n && r.expires <= now) {
+      bl.delete(r);
+      removed++;
+    } else kept.push(r);
+  }
+  return { kept, removed };
+}
+
+export interface Listed {
+  id: number;
+  rule: string;
+  action: "deny" | "allow";
+  /** Seconds left, null = no TTL. */
+  ttl: number | null;
+  packets: number;
+  bytes: number;
+  /** ISO time of the last hit, null = never. */
+  lastHit: string | null;
+}
+
+export function listRules(bl: BlacklistMaps): Listed[] {
+  const now = clockNs();
+  const { kept } = gc(bl, bl.read(), now);
+  const { base, raw } = bl.hitsRaw();
+  return kept.map((r) => {
+    const h: Hits = bl.sumHits(raw, r.id - base);
+    return {
+      id: r.id, rule: ruleText(r), action: r.allow ? "allow" : "deny",
+      ttl: r.expires ? Math.max(0, Math.ceil(Number(r.expires - now) / 1e9)) : null,
+      packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
+    };
+  });
+}
+
+/** Text that `import` reads back: the same rules, TTLs as the time left. */
+export function exportText(bl: BlacklistMaps): string {
+  return listRules(bl).map((l) => (l.ttl ? `${l.rule} --ttl ${l.ttl}s` : l.rule)).join("\n") + "\n";
+}
+
+export interface ImportSummary {
+  interface: string;
+  read: number;
+  duplicates: number;
+  kept: number;
+  total: number;
+  replace: boolean;
+  timing: import("./maps.ts").ReplaceStats;
+}
+
+/**
+ * Load rules through a full rebuild in the idle generation and one switch: with --replace the
+ * new rules alone, otherwise the live rules (with their counters and TTLs) plus the new ones.
+ */
+export function importRules(ifname: string, bl: BlacklistMaps, rules: Rule[], replace: boolean): ImportSummary {
+  const now = clockNs();
+  const seen = new Set<string>();
+  const set: { rule: Rule; expires: bigint; hits?: Buffer }[] = [];
+  let kept = 0;
+  if (!replace) {
+    const live = gc(bl, bl.read(), now).kept;
+    const { base, raw } = bl.hitsRaw();
+    const per = bl.maps.bl_hits.valueBytes;
+    for (const r of live) {
+      seen.add(ruleKey(r));
+      set.push({ rule: r, expires: r.expires, hits: raw.subarray((r.id - base) * per, (r.id - base + 1) * per) });
+    }
+    kept = live.length;
+  }
+  let duplicates = 0;
+  for (const r of rules) {
+    const k = ruleKey(r);
+    if (seen.has(k)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(k);
+    set.push({ rule: r, expires: expiresAt(r.ttl, now) });
+  }
+  const timing = bl.replace(set);
+  return { interface: ifname, read: rules.length, duplicates, kept, total: set.length, replace, timing };
+}

@@ -1,0 +1,49 @@
+import { defineCommand } from "citty";
+import { forceArg, intArg, jsonArg } from "../../cli.ts";
+import { UsageError } from "../../errors.ts";
+import { printJson } from "../../table.ts";
+
+export default defineCommand({
+  meta: {
+    name: "attach",
+    description: `Attach the blacklist program (statistics + blacklist) to an interface.
+
+  Rules live in maps pinned under /sys/fs/bpf/xdptool/IFACE/ and survive xdptool's exit;
+  attaching again keeps them (unless --max-rules changes the size). --max-rules sizes the
+  per-rule tables (two generations, per-CPU counters: ~100 bytes × CPUs per rule of capacity).
+
+  Examples:
+    xdptool blacklist attach xl-dut
+    xdptool blacklist attach eth0 --max-rules 2000000
+    xdptool unload xl-dut                       # detach it, rules and all`,
+  },
+  args: {
+    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    "max-rules": { type: "string", description: "Most rules it can hold", default: "1200000" },
+    mode: { type: "string", description: "native, skb or auto", default: "auto" },
+    ...forceArg,
+    ...jsonArg,
+  },
+  async run({ args }) {
+    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const max = intArg("max-rules", args["max-rules"], 16, 16_000_000);
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool blacklist attach");
+    const { resolveIface } = await import("../../ffi/netns.ts");
+    const { attach } = await import("../../attach.ts");
+    const { embeddedObject } = await import("../../embedded.ts");
+    const iface = resolveIface(args.interface);
+    const r = attach({
+      iface, image: embeddedObject("blacklist")!, objectName: "blacklist", mode: args.mode as "auto", force: args.force,
+      configure: (obj) => {
+        // Ids of generation 0 are 1 … max, of generation 1 max+1 … 2·max+1.
+        for (const m of obj.maps()) if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * (max + 1));
+      },
+    });
+    const { withBlacklist } = await import("../../blacklist/store.ts");
+    const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
+    if (args.json) return printJson({ interface: iface.name, netns: iface.netns, capacity, ...r });
+    if (r.note) console.error(`xdptool: note: ${r.note}`);
+    console.log(`${iface.name}: blacklist attached (id ${r.progId}, ${r.mode} mode, room for ${capacity} rules${r.reusedMaps.includes("bl_cfg") ? ", existing rules kept" : ""}); pinned in ${r.pinDir}`);
+  },
+});
