@@ -288,10 +288,16 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 
 static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *c)
 {
+	struct bl_rule *r = bpf_map_lookup_elem(&bl_rules, &id);
 	struct bl_hit *h = bpf_map_lookup_elem(&bl_hits, &id);
 
-	if (!h)
+	if (!r || !h)
 		return;
+	if (h->serial != r->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
+		h->packets = 0;
+		h->bytes = 0;
+		h->serial = r->serial;
+	}
 	if (!c->now)
 		c->now = bpf_ktime_get_coarse_ns();
 	h->packets++;

@@ -81,14 +81,17 @@ struct bl_l4_key {
 struct bl_rule {
 	__u64 expires; /* CLOCK_MONOTONIC_COARSE ns; 0 = never */
 	__u32 flags;   /* BL_RULE_* */
-	__u32 pad;
+	__u32 serial;  /* which use of this id; never 0 (see bl_hit) */
 };
 
-/* Per-CPU, per rule. */
+/* Per-CPU, per rule. A slot whose serial differs from its rule's belongs to an earlier rule
+ * with the same id: the program restarts it on the first hit and user space ignores it, so ids
+ * are reused without writing a million zeroed counters per CPU on every import. */
 struct bl_hit {
 	__u64 packets;
 	__u64 bytes;
 	__u64 last; /* CLOCK_MONOTONIC_COARSE ns of the last hit */
+	__u64 serial;
 };
 
 struct bl_cfg {
@@ -97,7 +100,7 @@ struct bl_cfg {
 	__u32 half;       /* user space: ids of gen g are [g*half + (g==0), (g+1)*half) */
 	__u32 flags[2];   /* BL_HAS_* per generation */
 	__u32 next_id[2]; /* user space: next free rule id per generation */
-	__u32 pad;
+	__u32 next_serial; /* user space: next bl_rule.serial */
 };
 
 #endif

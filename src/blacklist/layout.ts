@@ -8,13 +8,13 @@ export const RULE_ACTIVE = 1, RULE_ALLOW = 2;
 export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4;
 export const LPM_DEPTH = 8;
 
-export const SIZES = { v4Key: 12, v6Key: 24, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 24, cfg: 32 } as const;
+export const SIZES = { v4Key: 12, v6Key: 24, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
 /** Field offsets the tests compare with offsetof() in C. */
 export const OFFSETS = {
   "bl_v4_key.tag": 4, "bl_v4_key.addr": 5, "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1,
   "bl_entry.rule": 0, "bl_entry.set": 4, "bl_entry.plen": 8, "bl_l4_key.proto": 4, "bl_l4_key.dir": 5, "bl_l4_key.port": 6,
-  "bl_rule.expires": 0, "bl_rule.flags": 8, "bl_hit.packets": 0, "bl_hit.bytes": 8, "bl_hit.last": 16,
-  "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20,
+  "bl_rule.expires": 0, "bl_rule.flags": 8, "bl_rule.serial": 12, "bl_hit.packets": 0, "bl_hit.bytes": 8, "bl_hit.last": 16, "bl_hit.serial": 24,
+  "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.next_serial": 28,
 } as const;
 
 export const MAP_NAMES = ["bl_cfg", "bl_rules", "bl_hits", "bl_v4_0", "bl_v4_1", "bl_v6_0", "bl_v6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
@@ -25,16 +25,17 @@ export interface Cfg {
   half: number;
   flags: [number, number];
   nextId: [number, number];
+  nextSerial: number;
 }
 
 export function decodeCfg(b: Uint8Array): Cfg {
   const v = Buffer.from(b.buffer, b.byteOffset, b.length);
-  return { gen: v.readUInt32LE(0), nextSet: v.readUInt32LE(4), half: v.readUInt32LE(8), flags: [v.readUInt32LE(12), v.readUInt32LE(16)], nextId: [v.readUInt32LE(20), v.readUInt32LE(24)] };
+  return { gen: v.readUInt32LE(0), nextSet: v.readUInt32LE(4), half: v.readUInt32LE(8), flags: [v.readUInt32LE(12), v.readUInt32LE(16)], nextId: [v.readUInt32LE(20), v.readUInt32LE(24)], nextSerial: v.readUInt32LE(28) };
 }
 
 export function encodeCfg(c: Cfg): Buffer {
   const b = Buffer.alloc(SIZES.cfg);
-  [c.gen, c.nextSet, c.half, c.flags[0], c.flags[1], c.nextId[0], c.nextId[1]].forEach((x, i) => b.writeUInt32LE(x >>> 0, i * 4));
+  [c.gen, c.nextSet, c.half, c.flags[0], c.flags[1], c.nextId[0], c.nextId[1], c.nextSerial].forEach((x, i) => b.writeUInt32LE(x >>> 0, i * 4));
   return b;
 }
 
@@ -63,7 +64,8 @@ export function writeL4Key(b: Buffer, off: number, set: number, proto: number, d
   b.writeUInt16LE(port, off + 6);
 }
 
-export function writeRule(b: Buffer, off: number, expires: bigint, flags: number): void {
+export function writeRule(b: Buffer, off: number, expires: bigint, flags: number, serial: number): void {
   b.writeBigUInt64LE(expires, off);
   b.writeUInt32LE(flags, off + 8);
+  b.writeUInt32LE(serial >>> 0, off + 12);
 }

@@ -10,6 +10,7 @@ import {
   SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
 } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
+import type { Bare4 } from "./parse.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
 
@@ -17,6 +18,8 @@ export type MapName = (typeof MAP_NAMES)[number];
 export interface StoredRule extends Rule {
   id: number;
   expires: bigint;
+  /** bl_rule.serial: counters with another serial belong to an earlier user of the id. */
+  serial: number;
 }
 
 export interface Hits {
@@ -91,7 +94,7 @@ export class BlacklistMaps {
     const c = this.cfg;
     if (c.half) return;
     const half = Math.floor(this.maps.bl_rules.info.maxEntries / 2);
-    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half] });
+    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], nextSerial: 1 });
   }
 
   base(gen: number, c = this.cfg): number {
@@ -122,14 +125,14 @@ export class BlacklistMaps {
     return v ? v.readUInt32LE(0) || null : null;
   }
 
-  ruleState(id: number): { flags: number; expires: bigint } {
+  ruleState(id: number): { flags: number; expires: bigint; serial: number } {
     const v = this.maps.bl_rules.lookup(u32(id))!;
-    return { expires: v.readBigUInt64LE(0), flags: v.readUInt32LE(8) };
+    return { expires: v.readBigUInt64LE(0), flags: v.readUInt32LE(8), serial: v.readUInt32LE(12) };
   }
 
-  setExpiry(id: number, expires: bigint, allow: boolean): void {
+  setRule(id: number, expires: bigint, allow: boolean, serial: number): void {
     const b = Buffer.alloc(SIZES.rule);
-    writeRule(b, 0, expires, RULE_ACTIVE | (allow ? RULE_ALLOW : 0));
+    writeRule(b, 0, expires, RULE_ACTIVE | (allow ? RULE_ALLOW : 0), serial);
     this.maps.bl_rules.update(u32(id), b);
   }
 
@@ -142,15 +145,16 @@ export class BlacklistMaps {
       const s = this.ruleState(old);
       if (s.flags & RULE_ACTIVE && (s.expires === 0n || s.expires > now)) {
         // Same rule again: it takes the new TTL (or loses its TTL), nothing else changes.
-        this.setExpiry(old, expires, r.allow);
+        this.setRule(old, expires, r.allow, s.serial);
         return { id: old, existed: true };
       }
     }
     const id = c.nextId[gen];
     if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
-    // The rule and its zeroed counters first, the entry that points at them last: the fast
-    // path never sees a half-made rule.
+    // The rule first, the entry that points at it last: the fast path never sees a half-made
+    // rule. A fresh serial makes the program restart the id's counters on its first hit.
     c.nextId[gen] = id + 1;
+    const serial = c.nextSerial++;
     const ek = entryKey(r.match, tagOf(r));
     if (ek?.table === "mac") c.flags[gen] |= HAS_MAC;
     if (r.allow) c.flags[gen] |= HAS_ALLOW;
@@ -169,8 +173,7 @@ export class BlacklistMaps {
       }
     }
     this.writeCfg(c);
-    this.setExpiry(id, expires, r.allow);
-    this.maps.bl_hits.update(u32(id), Buffer.alloc(this.hitBytes()));
+    this.setRule(id, expires, r.allow, serial);
     const lk = l4Key(r, set);
     if (lk) this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
     if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
@@ -235,7 +238,7 @@ export class BlacklistMaps {
       if (off < 0 || off >= states.length) return;
       const flags = states.readUInt32LE(off + 8);
       if (!(flags & RULE_ACTIVE)) return;
-      out.push({ ...r, id, expires: states.readBigUInt64LE(off) });
+      out.push({ ...r, id, expires: states.readBigUInt64LE(off), serial: states.readUInt32LE(off + 12) });
     };
     for (const p of plain) push(p.id, { allow: p.allow, match: p.match, l4: { kind: "none" } });
     this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
@@ -258,12 +261,13 @@ export class BlacklistMaps {
     return { base, raw: this.maps.bl_hits.lookupRange(base, c.nextId[gen] - base) };
   }
 
-  sumHits(raw: Buffer, index: number): Hits {
+  sumHits(raw: Buffer, index: number, serial: number): Hits {
     const per = this.hitBytes(), cpus = per / SIZES.hit;
     let packets = 0n, bytes = 0n, last = 0n;
     for (let cpu = 0; cpu < cpus; cpu++) {
       const o = index * per + cpu * SIZES.hit;
       if (o + SIZES.hit > raw.length) break;
+      if (Number(raw.readBigUInt64LE(o + 24)) !== serial) continue; // an earlier rule's counts
       packets += raw.readBigUInt64LE(o);
       bytes += raw.readBigUInt64LE(o + 8);
       const l = raw.readBigUInt64LE(o + 16);
@@ -275,79 +279,133 @@ export class BlacklistMaps {
   /**
    * Write a whole rule set into the idle generation with batch updates, then make it live with
    * one write of bl_cfg.gen, then empty the old generation. Packets see the old set or the new
-   * one, never a mix. `hits[i]`, when given, carries a rule's per-CPU counters over.
+   * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
+   * `hits`, when given, carries a rule's per-CPU counters over (merge import).
    */
-  replace(rules: { rule: Rule; expires: bigint; hits?: Buffer }[]): ReplaceStats {
+  replace(rules: ReplaceInput[], bare4?: Bare4): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
     const gen = c.gen ^ 1;
     this.clear(gen); // normally empty already; a crash mid-replace may have left something
-    const base = this.base(gen, c);
-    if (rules.length > this.capacity(c)) throw new OpError(`${rules.length} rules do not fit: the blacklist holds ${this.capacity(c)} (attach with a larger --max-rules)`);
+    const base = this.base(gen, c), cap = this.capacity(c);
+    const serial = c.nextSerial++;
     const n = rules.length;
-    const hitBytes = this.hitBytes();
-    const ids = Buffer.alloc(4 * n), states = Buffer.alloc(SIZES.rule * n), hits = Buffer.alloc(hitBytes * n);
-    type E = { table: "v4" | "v6" | "mac"; key: Buffer; rule: number; set: number; plen: number };
-    const entries = new Map<string, E>();
-    const l4keys: Buffer[] = [], l4ids: number[] = [];
-    let flags = 0;
+    const counts = { v4: 0, v6: 0, mac: 0 };
+    for (const { rule: r } of rules) {
+      const m = r.match;
+      if (m.kind === "prefix") counts[m.prefix.family === 4 ? "v4" : "v6"]++;
+      else if (m.kind === "mac") counts.mac++;
+    }
+    const tables = { v4: new Table(SIZES.v4Key, counts.v4 + (bare4?.n ?? 0)), v6: new Table(SIZES.v6Key, counts.v6), mac: new Table(SIZES.macKey, counts.mac) };
+    const l4index = new Set<string>();
+    const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
+    const l4ids: number[] = [];
+    const states = Buffer.alloc(SIZES.rule * Math.min(n + (bare4?.n ?? 0), cap + 1));
+    const carried: { id: number; hits: Buffer }[] = [];
+    let next = base, duplicates = 0, flags = 0;
     for (let i = 0; i < n; i++) {
-      const { rule: r, expires } = rules[i];
-      const id = base + i;
-      ids.writeUInt32LE(id, i * 4);
-      writeRule(states, i * SIZES.rule, expires, RULE_ACTIVE | (r.allow ? RULE_ALLOW : 0));
-      if (rules[i].hits) hits.set(rules[i].hits!.subarray(0, hitBytes), i * hitBytes);
-      if (r.allow) flags |= HAS_ALLOW;
-      const ek = entryKey(r.match, tagOf(r));
+      const { rule: r, expires, hits } = rules[i];
+      const m = r.match;
+      const tag = tagOf(r);
       let set = r.allow ? SET_ALLOW : SET_DENY;
-      if (!ek && !r.allow) flags |= HAS_GLOBAL_DENY;
-      if (ek) {
-        if (ek.table === "mac") flags |= HAS_MAC;
-        const s = `${ek.table}:${ek.key.toString("hex")}`;
-        let e = entries.get(s);
-        if (!e) entries.set(s, (e = { table: ek.table, key: ek.key, rule: 0, set: 0, plen: ek.plen }));
-        if (r.l4.kind === "none") {
-          e.rule = id;
+      let t: Table | null = null, idx = -1;
+      if (m.kind !== "none") {
+        t = m.kind === "mac" ? tables.mac : m.prefix.family === 4 ? tables.v4 : tables.v6;
+        idx = t.entry(m, tag);
+        if (r.l4.kind === "none" && t.rule[idx]) {
+          duplicates++;
           continue;
         }
-        set = e.set ||= c.nextSet++;
+        if (r.l4.kind !== "none") set = t.set[idx] ||= c.nextSet++;
       }
-      l4keys.push(l4Key(r, set)!);
-      l4ids.push(id);
+      if (r.l4.kind !== "none") {
+        const l4 = r.l4;
+        const k = l4.kind === "proto" ? `${set}/${l4.proto}` : `${set}/${l4.proto}/${l4.dir}/${l4.port}`;
+        if (l4index.has(k)) {
+          duplicates++;
+          continue;
+        }
+        l4index.add(k);
+      }
+      const id = next++;
+      if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+      if (r.l4.kind === "none") t!.rule[idx] = id;
+      else {
+        const l4 = r.l4;
+        writeL4Key(l4keys, l4ids.length * SIZES.l4Key, set, l4.proto, l4.kind === "proto" ? L4_PROTO : l4.dir === "src" ? L4_SPORT : L4_DPORT, l4.kind === "proto" ? 0 : l4.port);
+        l4ids.push(id);
+      }
+      const so = (id - base) * SIZES.rule;
+      if (expires) states.writeBigUInt64LE(expires, so); // (BigInt writes are slow: skip the zeros)
+      states.writeUInt32LE(RULE_ACTIVE | (r.allow ? RULE_ALLOW : 0), so + 8);
+      states.writeUInt32LE(serial, so + 12);
+      if (hits) carried.push({ id, hits });
+      if (r.allow) flags |= HAS_ALLOW;
+      else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
+      if (m.kind === "mac") flags |= HAS_MAC;
     }
+    if (bare4?.n) {
+      // Bare source prefixes: sorted, so duplicates sit side by side (no per-rule map insert).
+      const sorted = new Float64Array(bare4.n);
+      for (let i = 0; i < bare4.n; i++) sorted[i] = bare4.len[i] * 2 ** 32 + bare4.addr[i];
+      sorted.sort();
+      const t = tables.v4;
+      const flagsWord = RULE_ACTIVE;
+      for (let i = 0; i < sorted.length; i++) {
+        const v = sorted[i];
+        const len = Math.floor(v / 2 ** 32), addr = v - len * 2 ** 32;
+        if ((i > 0 && sorted[i - 1] === v) || t.has4(0, len, addr)) {
+          duplicates++;
+          continue;
+        }
+        const id = next++;
+        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+        t.rule[t.append4(0, len, addr)] = id;
+        const so = (id - base) * SIZES.rule;
+        states.writeUInt32LE(flagsWord, so + 8);
+        states.writeUInt32LE(serial, so + 12);
+      }
+    }
+    const count = next - base;
     const t1 = performance.now();
-    batch(this.maps.bl_rules, ids, states, 4, SIZES.rule);
-    batch(this.maps.bl_hits, ids, hits, 4, hitBytes);
-    for (const table of ["v4", "v6", "mac"] as const) {
-      const list = [...entries.values()].filter((e) => e.table === table);
-      if (!list.length) continue;
-      const ks = list[0].key.length;
-      const keys = Buffer.alloc(ks * list.length), vals = Buffer.alloc(SIZES.entry * list.length);
-      list.forEach((e, i) => {
-        keys.set(e.key, i * ks);
-        writeEntry(vals, i * SIZES.entry, e.rule, e.set, e.plen);
+    const ids = Buffer.alloc(4 * count);
+    for (let i = 0; i < count; i++) ids.writeUInt32LE(base + i, i * 4);
+    batch(this.maps.bl_rules, ids, states.subarray(0, count * SIZES.rule), 4, SIZES.rule);
+    if (carried.length) {
+      const per = this.hitBytes();
+      const cids = Buffer.alloc(4 * carried.length), vals = Buffer.alloc(per * carried.length);
+      carried.forEach(({ id, hits }, i) => {
+        cids.writeUInt32LE(id, i * 4);
+        vals.set(hits.subarray(0, per), i * per);
+        for (let o = i * per; o < (i + 1) * per; o += SIZES.hit) vals.writeBigUInt64LE(BigInt(serial), o + 24);
       });
-      batch(this.table(table, gen), keys, vals, ks, SIZES.entry);
+      batch(this.maps.bl_hits, cids, vals, 4, per);
     }
-    if (l4keys.length) {
+    for (const [name, t] of Object.entries(tables) as ["v4" | "v6" | "mac", Table][]) {
+      if (!t.n) continue;
+      const vals = Buffer.alloc(SIZES.entry * t.n);
+      for (let i = 0; i < t.n; i++) writeEntry(vals, i * SIZES.entry, t.rule[i], t.set[i], t.plen[i]);
+      batch(this.table(name, gen), t.keys.subarray(0, t.n * t.ks), vals, t.ks, SIZES.entry);
+    }
+    if (l4ids.length) {
       const vals = Buffer.alloc(4 * l4ids.length);
       l4ids.forEach((id, i) => vals.writeUInt32LE(id, i * 4));
-      batch(this.table("l4", gen), Buffer.concat(l4keys), vals, SIZES.l4Key, 4);
+      batch(this.table("l4", gen), l4keys.subarray(0, l4ids.length * SIZES.l4Key), vals, SIZES.l4Key, 4);
     }
     const t2 = performance.now();
     // Two writes: first what the new generation holds, then the switch itself, so the program
     // never reads the new generation's number with the old generation's flags.
-    c.nextId[gen] = base + n;
+    c.nextId[gen] = next;
     c.flags[gen] = flags;
     this.writeCfg(c);
     const ts = performance.now();
     c.gen = gen;
     this.writeCfg(c);
     const t3 = performance.now();
-    const old = gen ^ 1;
-    this.clear(old);
+    this.clear(gen ^ 1);
     const t4 = performance.now();
-    return { rules: n, entries: entries.size + l4keys.length, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
+    const entries = tables.v4.n + tables.v6.n + tables.mac.n + l4ids.length;
+    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
   }
 
   /** Empty one generation (must not be the live one) and free its ids. */
@@ -364,21 +422,80 @@ export class BlacklistMaps {
       });
       if (count) m.deleteBatch(Buffer.concat(all), count);
     }
-    const base = this.base(gen, c), n = c.nextId[gen] - base;
-    if (n > 0) {
-      const ids = Buffer.alloc(4 * n);
-      for (let i = 0; i < n; i++) ids.writeUInt32LE(base + i, i * 4);
-      batch(this.maps.bl_rules, ids, Buffer.alloc(SIZES.rule * n), 4, SIZES.rule);
-    }
+    // bl_rules entries of the freed ids stay: nothing points at them any more, and the next
+    // user of an id writes its rule (with a new serial) before any entry points at it.
     const now = this.cfg;
+    const base = this.base(gen, now);
     now.nextId[gen] = base;
     now.flags[gen] = 0;
     this.writeCfg(now);
   }
 }
 
+export interface ReplaceInput {
+  rule: Rule;
+  expires: bigint;
+  hits?: Buffer;
+}
+
+/** One address table being built: packed keys, and per entry its plain rule, set and prefixlen. */
+class Table {
+  keys: Buffer;
+  rule: Uint32Array;
+  set: Uint32Array;
+  plen: Uint32Array;
+  n = 0;
+  private index = new Map<number | string, number>();
+  /** IPv4: one map per (tag, length) keyed by the address as int32 (cheap keys for a million). */
+  private index4 = new Map<number, Map<number, number>>();
+  constructor(readonly ks: number, cap: number) {
+    this.keys = Buffer.alloc(ks * Math.max(cap, 1));
+    this.rule = new Uint32Array(cap);
+    this.set = new Uint32Array(cap);
+    this.plen = new Uint32Array(cap);
+  }
+  /** Whether an IPv4 entry exists already (from the general path). */
+  has4(tag: number, len: number, addr: number): boolean {
+    return this.index4.get(tag * 64 + len)?.has(addr | 0) ?? false;
+  }
+  /** A new IPv4 entry known to be unique (not indexed: nothing looks it up again). */
+  append4(tag: number, len: number, addr: number): number {
+    const i = this.n++, o = i * this.ks;
+    this.keys.writeUInt32LE(8 + len, o);
+    this.keys[o + 4] = tag;
+    this.keys.writeUInt32BE(addr, o + 5);
+    this.plen[i] = 8 + len;
+    return i;
+  }
+  /** Index of the entry for this address (made on first use). */
+  entry(m: Exclude<Match, { kind: "none" }>, tag: number): number {
+    let k: number | string;
+    let index = this.index;
+    if (m.kind === "mac") k = tag * 2 ** 48 + m.mac.reduce((a, b) => a * 256 + b, 0);
+    else if (m.prefix.family === 4) {
+      const a = m.prefix.addr;
+      k = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+      const sub = tag * 64 + m.prefix.len;
+      let x = this.index4.get(sub);
+      if (!x) this.index4.set(sub, (x = new Map()));
+      index = x;
+    } else k = String.fromCharCode(tag, m.prefix.len, ...m.prefix.addr);
+    let i = index.get(k);
+    if (i !== undefined) return i;
+    i = this.n++;
+    index.set(k, i);
+    if (m.kind === "mac") writeMacKey(this.keys, i * this.ks, tag, m.mac);
+    else {
+      writePrefixKey(this.keys, i * this.ks, tag, m.prefix);
+      this.plen[i] = 8 + m.prefix.len;
+    }
+    return i;
+  }
+}
+
 export interface ReplaceStats {
   rules: number;
+  duplicates: number;
   entries: number;
   prepareMs: number;
   writeMs: number;

@@ -7,8 +7,9 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, type Hits, type StoredRule } from "./maps.ts";
-import { ruleKey, ruleText, type Rule } from "./rules.ts";
+import { BlacklistMaps, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { ruleText } from "./rules.ts";
+import type { ParsedFile } from "./parse.ts";
 
 export function attachedInterfaces(): string[] {
   return pinnedInterfaces().filter((i) => existsSync(join(pinDir(i), "bl_cfg")));
@@ -83,7 +84,7 @@ export function listRules(bl: BlacklistMaps): Listed[] {
   const { kept } = gc(bl, bl.read(), now);
   const { base, raw } = bl.hitsRaw();
   return kept.map((r) => {
-    const h: Hits = bl.sumHits(raw, r.id - base);
+    const h: Hits = bl.sumHits(raw, r.id - base, r.serial);
     return {
       id: r.id, rule: ruleText(r), action: r.allow ? "allow" : "deny",
       ttl: r.expires ? Math.max(0, Math.ceil(Number(r.expires - now) / 1e9)) : null,
@@ -111,31 +112,26 @@ export interface ImportSummary {
  * Load rules through a full rebuild in the idle generation and one switch: with --replace the
  * new rules alone, otherwise the live rules (with their counters and TTLs) plus the new ones.
  */
-export function importRules(ifname: string, bl: BlacklistMaps, rules: Rule[], replace: boolean): ImportSummary {
+export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
+  const rules = parsed.rules;
   const now = clockNs();
-  const seen = new Set<string>();
-  const set: { rule: Rule; expires: bigint; hits?: Buffer }[] = [];
+  const set: ReplaceInput[] = [];
   let kept = 0;
   if (!replace) {
     const live = gc(bl, bl.read(), now).kept;
     const { base, raw } = bl.hitsRaw();
     const per = bl.maps.bl_hits.valueBytes;
-    for (const r of live) {
-      seen.add(ruleKey(r));
-      set.push({ rule: r, expires: r.expires, hits: raw.subarray((r.id - base) * per, (r.id - base + 1) * per) });
-    }
+    for (const r of live) set.push({ rule: r, expires: r.expires, hits: withSerial(raw.subarray((r.id - base) * per, (r.id - base + 1) * per), r.serial) });
     kept = live.length;
   }
-  let duplicates = 0;
-  for (const r of rules) {
-    const k = ruleKey(r);
-    if (seen.has(k)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(k);
-    set.push({ rule: r, expires: expiresAt(r.ttl, now) });
-  }
-  const timing = bl.replace(set);
-  return { interface: ifname, read: rules.length, duplicates, kept, total: set.length, replace, timing };
+  for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
+  const timing = bl.replace(set, parsed.bare4);
+  return { interface: ifname, read: rules.length + parsed.bare4.n, duplicates: timing.duplicates, kept, total: timing.rules, replace, timing };
+}
+
+/** Per-CPU counters of a rule, with slots of an earlier rule (other serial) zeroed. */
+function withSerial(v: Buffer, serial: number): Buffer {
+  const out = Buffer.from(v);
+  for (let o = 0; o + 32 <= out.length; o += 32) if (Number(out.readBigUInt64LE(o + 24)) !== serial) out.fill(0, o, o + 32);
+  return out;
 }

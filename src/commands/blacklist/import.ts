@@ -36,7 +36,7 @@ export default defineCommand({
     const text = readFileSync(args.file === "-" ? 0 : args.file, "latin1");
     const { parseRulesText } = await import("../../blacklist/parse.ts");
     const t0 = performance.now();
-    const rules = parseRulesText(text, file).flatMap((l) => l.rules);
+    const parsed = parseRulesText(text, file);
     const parseMs = performance.now() - t0;
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist");
@@ -44,8 +44,8 @@ export default defineCommand({
     const ifname = chooseInterface(args.interface);
     const tty = process.stderr.isTTY;
     const progress = tty ? (what: string) => process.stderr.write(`\r\x1b[K${ifname}: ${what}…`) : undefined;
-    progress?.(`writing ${rules.length} rules`);
-    const s = withBlacklist(ifname, (bl) => importRules(ifname, bl, rules, !!args.replace));
+    progress?.(`writing ${parsed.rules.length + parsed.bare4.n} rules`);
+    const s = withBlacklist(ifname, (bl) => importRules(ifname, bl, parsed, !!args.replace));
     if (tty) process.stderr.write("\r\x1b[K");
     if (args.json) return printJson({ ...s, parseMs });
     const t = s.timing;
