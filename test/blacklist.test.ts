@@ -24,7 +24,7 @@ beforeAll(() => {
 afterAll(() => xt("lab", "down"));
 
 test("bpf/include/blacklist_types.h matches src/blacklist/layout.ts", () => {
-  const structs = { v4Key: "bl_v4_key", v6Key: "bl_v6_key", macKey: "bl_mac_key", entry: "bl_entry", l4Key: "bl_l4_key", rule: "bl_rule", hit: "bl_hit", cfg: "bl_cfg" };
+  const structs = { v4Key: "bl_v4_key", v6Key: "bl_v6_key", x4Key: "bl_x4_key", x6Key: "bl_x6_key", macKey: "bl_mac_key", entry: "bl_entry", l4Key: "bl_l4_key", rule: "bl_rule", hit: "bl_hit", cfg: "bl_cfg" };
   const lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <linux/types.h>", `#include "${ROOT}/bpf/include/blacklist_types.h"`, "int main(void) {"];
   for (const [k, s] of Object.entries(structs)) lines.push(`printf("${k} %zu\\n", sizeof(struct ${s}));`);
   for (const f of Object.keys(OFFSETS)) {

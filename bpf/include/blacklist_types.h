@@ -7,7 +7,7 @@
  *  - a plain address rule is the `rule` slot of a prefix/MAC entry;
  *  - a rule that also names a protocol or port lives in bl_l4 under the entry's `set` id
  *    (set 0 / 1 are the global deny / allow sets: rules that name no address);
- * so a packet costs one LPM (or hash) lookup per address plus, only for entries that carry
+ * so a packet costs one hash lookup (full-length address) and/or LPM lookup per address plus, only for entries that carry
  * combined rules, up to three hash lookups — never a scan.
  * Two generations (suffix _0/_1) of the match maps let `import --replace` build a new rule set
  * beside the live one and switch with one write to bl_cfg.gen.
@@ -36,6 +36,11 @@
 #define BL_HAS_MAC 1
 #define BL_HAS_GLOBAL_DENY 2
 #define BL_HAS_ALLOW 4
+#define BL_HAS_V4_EXACT 8   /* bl_x4 has entries */
+#define BL_HAS_V4_PREFIX 16 /* bl_v4 has entries */
+#define BL_HAS_V6_EXACT 32
+#define BL_HAS_V6_PREFIX 64
+#define BL_HAS_DST 128      /* some address entry matches destinations */
 
 /* How many covering prefixes one lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port). */
@@ -52,6 +57,20 @@ struct bl_v4_key {
 
 struct bl_v6_key {
 	__u32 prefixlen; /* 8 (tag) + prefix length */
+	__u8 tag;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+
+/* Full-length addresses (/32, /128: the bulk of big lists) live in a hash, not the trie: one
+ * hash lookup instead of a walk down ~20 trie nodes. */
+struct bl_x4_key {
+	__u8 tag;
+	__u8 addr[4];
+	__u8 pad[3];
+};
+
+struct bl_x6_key {
 	__u8 tag;
 	__u8 addr[16];
 	__u8 pad[3];

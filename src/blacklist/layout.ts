@@ -5,19 +5,19 @@ export const TAG_DST = 1, TAG_ALLOW = 2;
 export const SET_DENY = 0, SET_ALLOW = 1;
 export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2;
 export const RULE_ACTIVE = 1, RULE_ALLOW = 2;
-export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4;
+export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4_EXACT = 8, HAS_V4_PREFIX = 16, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128;
 export const LPM_DEPTH = 8;
 
-export const SIZES = { v4Key: 12, v6Key: 24, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
+export const SIZES = { v4Key: 12, v6Key: 24, x4Key: 8, x6Key: 20, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
 /** Field offsets the tests compare with offsetof() in C. */
 export const OFFSETS = {
-  "bl_v4_key.tag": 4, "bl_v4_key.addr": 5, "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1,
+  "bl_v4_key.tag": 4, "bl_v4_key.addr": 5, "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1, "bl_x4_key.addr": 1, "bl_x6_key.addr": 1,
   "bl_entry.rule": 0, "bl_entry.set": 4, "bl_entry.plen": 8, "bl_l4_key.proto": 4, "bl_l4_key.dir": 5, "bl_l4_key.port": 6,
   "bl_rule.expires": 0, "bl_rule.flags": 8, "bl_rule.serial": 12, "bl_hit.packets": 0, "bl_hit.bytes": 8, "bl_hit.last": 16, "bl_hit.serial": 24,
   "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.next_serial": 28,
 } as const;
 
-export const MAP_NAMES = ["bl_cfg", "bl_rules", "bl_hits", "bl_v4_0", "bl_v4_1", "bl_v6_0", "bl_v6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
+export const MAP_NAMES = ["bl_cfg", "bl_rules", "bl_hits", "bl_v4_0", "bl_v4_1", "bl_v6_0", "bl_v6_1", "bl_x4_0", "bl_x4_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
 
 export interface Cfg {
   gen: number;

@@ -6,7 +6,7 @@ import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import type { Prefix } from "../net/addr.ts";
 import {
-  HAS_ALLOW, HAS_GLOBAL_DENY, HAS_MAC, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
+  HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_MAC, HAS_V4_EXACT, HAS_V4_PREFIX, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
   SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
 } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
@@ -36,18 +36,38 @@ function tagOf(r: Rule): number {
   return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);
 }
 
+type TableName = "v4" | "v6" | "x4" | "x6" | "mac";
+const ADDR_TABLES: TableName[] = ["v4", "v6", "x4", "x6", "mac"];
+const KEY_SIZE: Record<TableName, number> = { v4: SIZES.v4Key, v6: SIZES.v6Key, x4: SIZES.x4Key, x6: SIZES.x6Key, mac: SIZES.macKey };
+const TABLE_FLAG: Record<TableName, number> = { v4: HAS_V4_PREFIX, v6: HAS_V6_PREFIX, x4: HAS_V4_EXACT, x6: HAS_V6_EXACT, mac: HAS_MAC };
+
+/** Which table an address goes to: full-length addresses to the exact hashes, prefixes to the tries. */
+function tableOf(m: Exclude<Match, { kind: "none" }>): TableName {
+  if (m.kind === "mac") return "mac";
+  const full = m.prefix.len === (m.prefix.family === 4 ? 32 : 128);
+  return m.prefix.family === 4 ? (full ? "x4" : "v4") : full ? "x6" : "v6";
+}
+
+function flagsOf(table: TableName, tag: number): number {
+  return TABLE_FLAG[table] | (table !== "mac" && tag & TAG_DST ? HAS_DST : 0);
+}
+
+/** Write the key of an address entry (layout by table) at `off`. */
+function writeKey(table: TableName, b: Buffer, off: number, tag: number, m: Exclude<Match, { kind: "none" }>): void {
+  if (m.kind === "mac") writeMacKey(b, off, tag, m.mac);
+  else if (table === "x4" || table === "x6") {
+    b[off] = tag;
+    b.set(m.prefix.addr, off + 1);
+  } else writePrefixKey(b, off, tag, m.prefix);
+}
+
 /** Which map and key hold the address part of a rule. */
-function entryKey(m: Match, tag: number): { table: "v4" | "v6" | "mac"; key: Buffer; plen: number } | null {
+function entryKey(m: Match, tag: number): { table: TableName; key: Buffer; plen: number } | null {
   if (m.kind === "none") return null;
-  if (m.kind === "mac") {
-    const key = Buffer.alloc(SIZES.macKey);
-    writeMacKey(key, 0, tag, m.mac);
-    return { table: "mac", key, plen: 0 };
-  }
-  const v4 = m.prefix.family === 4;
-  const key = Buffer.alloc(v4 ? SIZES.v4Key : SIZES.v6Key);
-  writePrefixKey(key, 0, tag, m.prefix);
-  return { table: v4 ? "v4" : "v6", key, plen: 8 + m.prefix.len };
+  const table = tableOf(m);
+  const key = Buffer.alloc(KEY_SIZE[table]);
+  writeKey(table, key, 0, tag, m);
+  return { table, key, plen: m.kind === "mac" ? 0 : 8 + m.prefix.len };
 }
 
 function l4Key(r: Rule, set: number): Buffer | null {
@@ -77,7 +97,7 @@ export class BlacklistMaps {
     for (const m of Object.values(this.maps)) m.close();
   }
 
-  private table(kind: "v4" | "v6" | "mac" | "l4", gen: number): BpfMap {
+  private table(kind: TableName | "l4", gen: number): BpfMap {
     return this.maps[`bl_${kind}_${gen}` as MapName];
   }
 
@@ -156,7 +176,7 @@ export class BlacklistMaps {
     c.nextId[gen] = id + 1;
     const serial = c.nextSerial++;
     const ek = entryKey(r.match, tagOf(r));
-    if (ek?.table === "mac") c.flags[gen] |= HAS_MAC;
+    if (ek) c.flags[gen] |= flagsOf(ek.table, tagOf(r));
     if (r.allow) c.flags[gen] |= HAS_ALLOW;
     if (!ek && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
     let entry: Buffer | null = null;
@@ -209,18 +229,22 @@ export class BlacklistMaps {
     owners.set(SET_DENY, { match: { kind: "none" }, allow: false });
     owners.set(SET_ALLOW, { match: { kind: "none" }, allow: true });
     const plain: { id: number; match: Match; allow: boolean }[] = [];
-    for (const table of ["v4", "v6", "mac"] as const) {
-      const ks = table === "v4" ? SIZES.v4Key : table === "v6" ? SIZES.v6Key : SIZES.macKey;
+    for (const table of ADDR_TABLES) {
+      const ks = KEY_SIZE[table];
       this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
         for (let i = 0; i < n; i++) {
           const k = keys.subarray(i * ks, (i + 1) * ks);
-          const tag = table === "mac" ? k[0] : k[4];
+          const lpm = table === "v4" || table === "v6";
+          const tag = lpm ? k[4] : k[0];
           const dir = tag & TAG_DST ? "dst" : "src";
+          const family = table === "v4" || table === "x4" ? 4 : 6;
+          const alen = family === 4 ? 4 : 16;
           let match: Match;
           if (table === "mac") match = { kind: "mac", dir, mac: Uint8Array.from(k.subarray(1, 7)) };
           else {
-            const len = k.readUInt32LE(0) - 8;
-            const prefix: Prefix = { family: table === "v4" ? 4 : 6, addr: Uint8Array.from(k.subarray(5, 5 + (table === "v4" ? 4 : 16))), len };
+            const len = lpm ? k.readUInt32LE(0) - 8 : alen * 8;
+            const at = lpm ? 5 : 1;
+            const prefix: Prefix = { family, addr: Uint8Array.from(k.subarray(at, at + alen)), len };
             match = { kind: "prefix", dir, prefix };
           }
           const allow = (tag & TAG_ALLOW) !== 0;
@@ -290,13 +314,11 @@ export class BlacklistMaps {
     const base = this.base(gen, c), cap = this.capacity(c);
     const serial = c.nextSerial++;
     const n = rules.length;
-    const counts = { v4: 0, v6: 0, mac: 0 };
-    for (const { rule: r } of rules) {
-      const m = r.match;
-      if (m.kind === "prefix") counts[m.prefix.family === 4 ? "v4" : "v6"]++;
-      else if (m.kind === "mac") counts.mac++;
-    }
-    const tables = { v4: new Table(SIZES.v4Key, counts.v4 + (bare4?.n ?? 0)), v6: new Table(SIZES.v6Key, counts.v6), mac: new Table(SIZES.macKey, counts.mac) };
+    const counts: Record<TableName, number> = { v4: 0, v6: 0, x4: 0, x6: 0, mac: 0 };
+    for (const { rule: r } of rules) if (r.match.kind !== "none") counts[tableOf(r.match)]++;
+    if (bare4) for (let i = 0; i < bare4.n; i++) counts[bare4.len[i] === 32 ? "x4" : "v4"]++;
+    const tables = {} as Record<TableName, Table>;
+    for (const t of ADDR_TABLES) tables[t] = new Table(t, counts[t]);
     const l4index = new Set<string>();
     const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
     const l4ids: number[] = [];
@@ -310,7 +332,8 @@ export class BlacklistMaps {
       let set = r.allow ? SET_ALLOW : SET_DENY;
       let t: Table | null = null, idx = -1;
       if (m.kind !== "none") {
-        t = m.kind === "mac" ? tables.mac : m.prefix.family === 4 ? tables.v4 : tables.v6;
+        t = tables[tableOf(m)];
+        flags |= flagsOf(t.name, tag);
         idx = t.entry(m, tag);
         if (r.l4.kind === "none" && t.rule[idx]) {
           duplicates++;
@@ -342,18 +365,18 @@ export class BlacklistMaps {
       if (hits) carried.push({ id, hits });
       if (r.allow) flags |= HAS_ALLOW;
       else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
-      if (m.kind === "mac") flags |= HAS_MAC;
     }
     if (bare4?.n) {
       // Bare source prefixes: sorted, so duplicates sit side by side (no per-rule map insert).
       const sorted = new Float64Array(bare4.n);
       for (let i = 0; i < bare4.n; i++) sorted[i] = bare4.len[i] * 2 ** 32 + bare4.addr[i];
       sorted.sort();
-      const t = tables.v4;
       const flagsWord = RULE_ACTIVE;
       for (let i = 0; i < sorted.length; i++) {
         const v = sorted[i];
         const len = Math.floor(v / 2 ** 32), addr = v - len * 2 ** 32;
+        const t = len === 32 ? tables.x4 : tables.v4;
+        flags |= TABLE_FLAG[t.name];
         if ((i > 0 && sorted[i - 1] === v) || t.has4(0, len, addr)) {
           duplicates++;
           continue;
@@ -381,7 +404,7 @@ export class BlacklistMaps {
       });
       batch(this.maps.bl_hits, cids, vals, 4, per);
     }
-    for (const [name, t] of Object.entries(tables) as ["v4" | "v6" | "mac", Table][]) {
+    for (const [name, t] of Object.entries(tables) as [TableName, Table][]) {
       if (!t.n) continue;
       const vals = Buffer.alloc(SIZES.entry * t.n);
       for (let i = 0; i < t.n; i++) writeEntry(vals, i * SIZES.entry, t.rule[i], t.set[i], t.plen[i]);
@@ -404,7 +427,7 @@ export class BlacklistMaps {
     const t3 = performance.now();
     this.clear(gen ^ 1);
     const t4 = performance.now();
-    const entries = tables.v4.n + tables.v6.n + tables.mac.n + l4ids.length;
+    const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length;
     return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
   }
 
@@ -412,7 +435,7 @@ export class BlacklistMaps {
   clear(gen: number): void {
     const c = this.cfg;
     if (gen === c.gen && c.nextId[gen] !== this.base(gen, c)) throw new Error("refusing to clear the live generation");
-    for (const table of ["v4", "v6", "mac", "l4"] as const) {
+    for (const table of [...ADDR_TABLES, "l4"] as const) {
       const m = this.table(table, gen);
       const all: Buffer[] = [];
       let count = 0;
@@ -440,6 +463,7 @@ export interface ReplaceInput {
 
 /** One address table being built: packed keys, and per entry its plain rule, set and prefixlen. */
 class Table {
+  readonly ks: number;
   keys: Buffer;
   rule: Uint32Array;
   set: Uint32Array;
@@ -448,8 +472,9 @@ class Table {
   private index = new Map<number | string, number>();
   /** IPv4: one map per (tag, length) keyed by the address as int32 (cheap keys for a million). */
   private index4 = new Map<number, Map<number, number>>();
-  constructor(readonly ks: number, cap: number) {
-    this.keys = Buffer.alloc(ks * Math.max(cap, 1));
+  constructor(readonly name: TableName, cap: number) {
+    this.ks = KEY_SIZE[name];
+    this.keys = Buffer.alloc(this.ks * Math.max(cap, 1));
     this.rule = new Uint32Array(cap);
     this.set = new Uint32Array(cap);
     this.plen = new Uint32Array(cap);
@@ -461,9 +486,14 @@ class Table {
   /** A new IPv4 entry known to be unique (not indexed: nothing looks it up again). */
   append4(tag: number, len: number, addr: number): number {
     const i = this.n++, o = i * this.ks;
-    this.keys.writeUInt32LE(8 + len, o);
-    this.keys[o + 4] = tag;
-    this.keys.writeUInt32BE(addr, o + 5);
+    if (this.name === "x4") {
+      this.keys[o] = tag;
+      this.keys.writeUInt32BE(addr, o + 1);
+    } else {
+      this.keys.writeUInt32LE(8 + len, o);
+      this.keys[o + 4] = tag;
+      this.keys.writeUInt32BE(addr, o + 5);
+    }
     this.plen[i] = 8 + len;
     return i;
   }
@@ -484,11 +514,8 @@ class Table {
     if (i !== undefined) return i;
     i = this.n++;
     index.set(k, i);
-    if (m.kind === "mac") writeMacKey(this.keys, i * this.ks, tag, m.mac);
-    else {
-      writePrefixKey(this.keys, i * this.ks, tag, m.prefix);
-      this.plen[i] = 8 + m.prefix.len;
-    }
+    writeKey(this.name, this.keys, i * this.ks, tag, m);
+    if (m.kind !== "mac") this.plen[i] = 8 + m.prefix.len;
     return i;
   }
 }
@@ -507,7 +534,7 @@ export interface ReplaceStats {
 
 /** A stored entry is this exact prefix (an LPM lookup may have returned a shorter one). */
 function exactEntry(v: Buffer, plen: number, table: string): boolean {
-  return table === "mac" || v.readUInt32LE(8) === plen;
+  return (table !== "v4" && table !== "v6") || v.readUInt32LE(8) === plen;
 }
 
 function batch(m: BpfMap, keys: Buffer, vals: Buffer, ks: number, vs: number): void {

@@ -148,10 +148,12 @@ export class Reference {
     for (const dir of ["src", "dst"] as const) {
       for (const a of p.addrs[dir]) {
         // Entries = distinct prefixes that hold any stored rule (live or not), longest first;
-        // the program climbs through at most LPM_DEPTH of them.
+        // the program climbs through at most LPM_DEPTH of them in the trie.
         const cover = mine.prefix.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
         const lens = [...new Set(cover.map((r) => (r.match as { prefix: { len: number } }).prefix.len))].sort((x, y) => y - x);
-        for (const len of lens.slice(0, LPM_DEPTH)) {
+        // A full-length entry (kept in an exact hash) comes first and is not counted.
+        const full = p.family === 4 ? 32 : 128;
+        for (const len of lens[0] === full ? lens.slice(0, LPM_DEPTH + 1) : lens.slice(0, LPM_DEPTH)) {
           const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true);
           if (hit) return hit;
         }
