@@ -82,8 +82,11 @@ struct bl_ctx {
 	__u8 nsrc, ndst; /* addresses to judge per direction (0..2), family below */
 	__u8 v6;
 	__u16 sport, dport; /* host order */
-	struct bl_v4_key k4[2][2]; /* [dir][i] */
-	struct bl_v6_key k6[2][2];
+	__u32 serial; /* bl_rule.serial of the last rule bl_live() accepted (for bl_count) */
+	union { /* one family per packet: sharing the space halves what must be zeroed */
+		struct bl_v4_key k4[2][2]; /* [dir][i] */
+		struct bl_v6_key k6[2][2];
+	};
 };
 
 #define BL_ARP_HLEN 28 /* Ethernet/IPv4 ARP: 8 fixed + 2 × (6 MAC + 4 IP) */
@@ -103,6 +106,7 @@ static __always_inline int bl_live(__u32 id, struct bl_ctx *c)
 		if (c->now >= r->expires)
 			return 0;
 	}
+	c->serial = r->serial;
 	return 1;
 }
 
@@ -313,15 +317,14 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 
 static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *c)
 {
-	struct bl_rule *r = bpf_map_lookup_elem(&bl_rules, &id);
 	struct bl_hit *h = bpf_map_lookup_elem(&bl_hits, &id);
 
-	if (!r || !h)
+	if (!h)
 		return;
-	if (h->serial != r->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
+	if (h->serial != c->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
 		h->packets = 0;
 		h->bytes = 0;
-		h->serial = r->serial;
+		h->serial = c->serial;
 	}
 	if (!c->now)
 		c->now = bpf_ktime_get_coarse_ns();

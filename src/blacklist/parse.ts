@@ -31,11 +31,14 @@ export class Bare4 {
   }
 }
 
-/** Parse "a.b.c.d" or "a.b.c.d/len" by hand into `out`; false for anything else (full parser). */
-function fastIPv4(s: string, out: Bare4): boolean {
-  let part = 0, acc = 0, digits = 0, addr = 0, len = 32;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+/**
+ * Parse text[start, end) as "a.b.c.d" or "a.b.c.d/len" by hand into `out`, without making a
+ * string; false for anything else (the full parser takes it, and words its errors).
+ */
+function fastIPv4(text: string, start: number, end: number, out: Bare4): boolean {
+  let part = 0, acc = 0, digits = 0, addr = 0, len = 32, i = start;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       if (digits > 0 && acc === 0) return false; // leading zero
       acc = acc * 10 + c - 48;
@@ -44,16 +47,23 @@ function fastIPv4(s: string, out: Bare4): boolean {
       addr = addr * 256 + acc;
       part++;
       acc = digits = 0;
-    } else if (c === 47 && digits && part === 3) {
-      const l = s.slice(i + 1);
-      if (!/^\d{1,2}$/.test(l) || Number(l) > 32) return false;
-      len = Number(l);
-      digits = -1;
-      break;
-    } else return false;
+    } else if (c === 47 && digits && part === 3) break;
+    else return false;
   }
   if (part !== 3 || digits === 0) return false;
   addr = addr * 256 + acc;
+  if (i < end) {
+    // "/len": one or two digits, at most 32
+    const n = end - i - 1;
+    if (n < 1 || n > 2) return false;
+    len = 0;
+    for (let j = i + 1; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (c < 48 || c > 57) return false;
+      len = len * 10 + c - 48;
+    }
+    if (len > 32) return false;
+  }
   const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
   out.push((addr & mask) >>> 0, len);
   return true;
@@ -70,21 +80,25 @@ export function parseRulesText(text: string, file: string): ParsedFile {
   const nul = text.indexOf("\0");
   if (nul >= 0) throw new UsageError(`${file}:${text.slice(0, nul).split("\n").length}: binary data (NUL byte); expected text, one rule per line`);
   const out: ParsedFile = { rules: [], bare4: new Bare4(), lines: 0 };
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    if (raw.length > MAX_LINE) throw new UsageError(`${file}:${i + 1}: line is ${raw.length} characters long (at most ${MAX_LINE})`);
-    if (fastIPv4(raw, out.bare4)) {
+  // One pass over the text, no split: a million lines would be a million strings.
+  for (let start = 0, line = 1; start <= text.length; line++) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    if (end - start > MAX_LINE) throw new UsageError(`${file}:${line}: line is ${end - start} characters long (at most ${MAX_LINE})`);
+    const next = end + 1;
+    if (fastIPv4(text, start, end, out.bare4)) {
       out.lines++;
+      start = next;
       continue;
     }
-    const body = raw.replace(/[#;].*$/, "").trim();
+    const body = text.slice(start, end).replace(/[#;].*$/, "").trim();
+    start = next;
     if (!body) continue;
     out.lines++;
     try {
-      if (!fastIPv4(body, out.bare4)) out.rules.push(...parseRule(body.split(/\s+/)));
+      if (!fastIPv4(body, 0, body.length, out.bare4)) out.rules.push(...parseRule(body.split(/\s+/)));
     } catch (e) {
-      if (e instanceof UsageError) throw new UsageError(`${file}:${i + 1}: ${e.message}`);
+      if (e instanceof UsageError) throw new UsageError(`${file}:${line}: ${e.message}`);
       throw e;
     }
   }
