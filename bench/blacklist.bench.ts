@@ -21,7 +21,7 @@ import { attach, detach } from "../src/attach.ts";
 import { buildFrame } from "../src/net/packet.ts";
 import { labConfig, labUp, labAttachGenerator, labDown } from "../src/lab.ts";
 import { sendFrames } from "../src/traffic.ts";
-import { BlacklistMaps, type MapName } from "../src/blacklist/maps.ts";
+import { BlacklistMaps, sizeMaps, type MapName } from "../src/blacklist/maps.ts";
 import { parseRulesText } from "../src/blacklist/parse.ts";
 import { importRules, openPinned } from "../src/blacklist/store.ts";
 import { readCounters } from "../src/stats.ts";
@@ -61,7 +61,7 @@ const bare = nsPerPacket(dropFd, hit).ns;
 add("bare XDP_DROP (drop.bpf.c)", `${bare.toFixed(1)} ns`, "1.00×");
 
 const bl = BpfObject.open(embeddedObject("blacklist")!, "blacklist");
-for (const m of bl.maps()) if (m.name === "bl_rules" || m.name === "bl_hits") bl.setMaxEntries(m, 2 * 1_200_001);
+sizeMaps(bl, 1_200_000);
 bl.load();
 const blFd = bl.progFd(bl.programs()[0]);
 const fds = new Map(bl.maps().map((m) => [m.name, bl.mapFd(m)]));
@@ -122,7 +122,7 @@ add(`live: bare XDP_DROP`, `${(liveDrop.pps / 1e6).toFixed(2)} Mpps`, "1.00×", 
 
 dut();
 attach({ iface: dut(), image: embeddedObject("blacklist")!, objectName: "blacklist", mode: "native", force: true,
-  configure: (obj) => { for (const m of obj.maps()) if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * 1_200_001); } });
+  configure: (obj) => sizeMaps(obj, 1_200_000) });
 const pinned = openPinned(lab.dut.ifname);
 pinned.init();
 const t0 = performance.now();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BpfObject } from "../src/ffi/object.ts";
 import { testRun } from "../src/ffi/prog.ts";
 import { embeddedObject } from "../src/embedded.ts";
-import { BlacklistMaps, type MapName } from "../src/blacklist/maps.ts";
+import { BlacklistMaps, sizeMaps, type MapName } from "../src/blacklist/maps.ts";
 import { Reference, type RefRule } from "../src/blacklist/reference.ts";
 import { ruleKey } from "../src/blacklist/rules.ts";
 import { clockNs } from "../src/ffi/clock.ts";
@@ -18,7 +18,7 @@ let bl: BlacklistMaps;
 
 beforeAll(() => {
   obj = BpfObject.open(embeddedObject("blacklist")!, "blacklist");
-  for (const m of obj.maps()) if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 20000);
+  sizeMaps(obj, 10000);
   obj.load();
   progFd = obj.progFd(obj.programs()[0]);
   const byName = new Map(obj.maps().map((m) => [m.name, obj.mapFd(m)]));

@@ -4,6 +4,7 @@
 // (see store.ts); nothing here is safe against a concurrent writer on its own.
 import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
+import type { BpfObject } from "../ffi/object.ts";
 import type { Prefix } from "../net/addr.ts";
 import {
   HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_MAC, HAS_V4_EXACT, HAS_V4_PREFIX, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
@@ -82,6 +83,17 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n >>> 0);
   return b;
+}
+
+/**
+ * Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation: the id
+ * tables hold both generations (ids 1 … 2·max+1), the preallocated /32 hashes one each.
+ */
+export function sizeMaps(obj: BpfObject, maxRules: number): void {
+  for (const m of obj.maps()) {
+    if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * (maxRules + 1));
+    if (m.name === "bl_x4_0" || m.name === "bl_x4_1") obj.setMaxEntries(m, maxRules);
+  }
 }
 
 export class BlacklistMaps {

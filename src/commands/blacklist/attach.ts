@@ -10,7 +10,8 @@ export default defineCommand({
 
   Rules live in maps pinned under /sys/fs/bpf/xdptool/IFACE/ and survive xdptool's exit;
   attaching again keeps them (unless --max-rules changes the size). --max-rules sizes the
-  per-rule tables (two generations, per-CPU counters: ~100 bytes × CPUs per rule of capacity).
+  per-rule tables (two generations, per-CPU counters, preallocated /32 hashes: roughly
+  250 bytes + 64 bytes × CPUs per rule of capacity, taken when attached).
 
   Examples:
     xdptool blacklist attach xl-dut
@@ -32,13 +33,11 @@ export default defineCommand({
     const { resolveIface } = await import("../../ffi/netns.ts");
     const { attach } = await import("../../attach.ts");
     const { embeddedObject } = await import("../../embedded.ts");
+    const { sizeMaps } = await import("../../blacklist/maps.ts");
     const iface = resolveIface(args.interface);
     const r = attach({
       iface, image: embeddedObject("blacklist")!, objectName: "blacklist", mode: args.mode as "auto", force: args.force,
-      configure: (obj) => {
-        // Ids of generation 0 are 1 … max, of generation 1 max+1 … 2·max+1.
-        for (const m of obj.maps()) if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * (max + 1));
-      },
+      configure: (obj) => sizeMaps(obj, max),
     });
     const { withBlacklist } = await import("../../blacklist/store.ts");
     const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
