@@ -13,8 +13,12 @@ function file(name: string, body: string | Uint8Array): string {
   writeFileSync(p, body);
   return p;
 }
-const exported = () => xtOk("blacklist", "export");
-const ruleList = () => json<{ rules: any[] }>("blacklist", "list").rules;
+// Every blacklist command names this lab's interface: another blacklist may be attached elsewhere.
+const bl = (...args: string[]) => xt("blacklist", ...args, "-i", DUT);
+const blOk = (...args: string[]) => xtOk("blacklist", ...args, "-i", DUT);
+const blJson = (...args: string[]) => json("blacklist", ...args, "-i", DUT);
+const exported = () => blOk("export");
+const ruleList = () => blJson("list").rules as any[];
 const rule = (text: string) => ruleList().find((r) => r.rule === text);
 
 beforeAll(() => {
@@ -38,56 +42,56 @@ test("bpf/include/blacklist_types.h matches src/blacklist/layout.ts", () => {
 
 describe("rules", () => {
   test("add, allow, list, export, del, flush", () => {
-    xtOk("blacklist", "flush");
-    xtOk("blacklist", "add", "198.18.7.0/24");
-    xtOk("blacklist", "add", "2001:db8:bad::/48", "--any");
-    xtOk("blacklist", "add", "mac", "02:00:00:00:00:01", "--dst");
-    xtOk("blacklist", "add", "port", "53");
-    xtOk("blacklist", "add", "port", "1900/udp", "--src");
-    xtOk("blacklist", "add", "proto", "gre");
-    xtOk("blacklist", "add", "198.18.7.0/24", "port", "22/tcp");
-    xtOk("blacklist", "allow", "198.18.7.10");
+    blOk("flush");
+    blOk("add", "198.18.7.0/24");
+    blOk("add", "2001:db8:bad::/48", "--any");
+    blOk("add", "mac", "02:00:00:00:00:01", "--dst");
+    blOk("add", "port", "53");
+    blOk("add", "port", "1900/udp", "--src");
+    blOk("add", "proto", "gre");
+    blOk("add", "198.18.7.0/24", "port", "22/tcp");
+    blOk("allow", "198.18.7.10");
     const texts = ruleList().map((r) => r.rule);
     expect(texts).toEqual([
       "198.18.7.0/24", "2001:db8:bad::/48", "2001:db8:bad::/48 --dst", "mac 02:00:00:00:00:01 --dst", "port 53/tcp", "port 53/udp",
       "port 1900/udp --src", "proto gre", "198.18.7.0/24 port 22/tcp", "allow 198.18.7.10/32",
     ]);
     // Adding again changes nothing but the TTL.
-    const again = json("blacklist", "add", "198.18.7.0/24", "--ttl", "1h");
+    const again = blJson("add", "198.18.7.0/24", "--ttl", "1h");
     expect(again.rules[0].existed).toBe(true);
     expect(rule("198.18.7.0/24").ttl).toBeGreaterThan(3590);
-    xtOk("blacklist", "del", "proto", "gre");
+    blOk("del", "proto", "gre");
     expect(rule("proto gre")).toBeUndefined();
-    const missing = xt("blacklist", "del", "proto", "gre");
+    const missing = bl("del", "proto", "gre");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no such rule");
-    xtOk("blacklist", "flush");
+    blOk("flush");
     expect(ruleList()).toEqual([]);
   });
 
   test("export is re-importable; import merges, skips duplicates, --replace replaces", () => {
-    xtOk("blacklist", "flush");
+    blOk("flush");
     const f = file("rules.txt", [
       "# management and abusers", "allow 198.18.7.10", "198.18.7.0/24", "198.18.9.0/24 ; scanner seen 2026-11-01",
       "2001:db8:bad::/48", "  mac 02:00:00:00:00:01 --dst   # a bad box", "port 53/udp", "198.18.7.0/24", "198.18.8.0/24 port 22/tcp --ttl 10m", "",
     ].join("\n"));
-    const s = json("blacklist", "import", f);
+    const s = blJson("import", f);
     expect(s).toMatchObject({ read: 8, duplicates: 1, total: 7 });
     const out = exported();
     const f2 = file("exported.txt", out);
-    xtOk("blacklist", "import", f2, "--replace");
+    blOk("import", f2, "--replace");
     expect(exported().replace(/--ttl \d+s/, "")).toBe(out.replace(/--ttl \d+s/, ""));
     expect(out).toContain("198.18.8.0/24 port 22/tcp --ttl");
-    const more = json("blacklist", "import", file("more.txt", "198.18.10.0/24\n198.18.7.0/24\n"));
+    const more = blJson("import", file("more.txt", "198.18.10.0/24\n198.18.7.0/24\n"));
     expect(more).toMatchObject({ kept: 7, duplicates: 1, total: 8 });
-    const rep = json("blacklist", "import", file("only.txt", "198.18.11.0/24\n"), "--replace");
+    const rep = blJson("import", file("only.txt", "198.18.11.0/24\n"), "--replace");
     expect(rep.total).toBe(1);
     expect(ruleList().map((r) => r.rule)).toEqual(["198.18.11.0/24"]);
   });
 
   test("bad input: one clear line, exit 2, nothing changed", () => {
-    xtOk("blacklist", "flush");
-    xtOk("blacklist", "add", "198.18.7.0/24");
+    blOk("flush");
+    blOk("add", "198.18.7.0/24");
     const before = exported();
     const cases: [string[], RegExp][] = [
       [["add", "10.0.0.0/33"], /prefix length/],
@@ -107,7 +111,7 @@ describe("rules", () => {
       [["import", join(dir, "nope.txt")], /no such file/],
     ];
     for (const [args, re] of cases) {
-      const r = xt("blacklist", ...args);
+      const r = bl(...args);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(re);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -116,9 +120,9 @@ describe("rules", () => {
   });
 
   test("concurrent adds lose nothing", async () => {
-    xtOk("blacklist", "flush");
+    blOk("flush");
     const procs = Array.from({ length: 8 }, (_, p) => {
-      const cmds = Array.from({ length: 10 }, (_, i) => `${XDPTOOL} blacklist add 198.18.${100 + p}.${i}`).join(" && ");
+      const cmds = Array.from({ length: 10 }, (_, i) => `${XDPTOOL} blacklist add 198.18.${100 + p}.${i} -i ${DUT}`).join(" && ");
       return Bun.spawn(["sh", "-c", cmds], { stdout: "ignore", stderr: "pipe" });
     });
     const codes = await Promise.all(procs.map((p) => p.exited));
@@ -133,10 +137,10 @@ describe("rules", () => {
     const lines: string[] = [];
     for (let i = 0; i < 100_000; i++) lines.push(`198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
     for (let i = 0; i < 10_000; i++) lines.push(`2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64`);
-    const s = json("blacklist", "import", file("big.txt", lines.join("\n")), "--replace");
+    const s = blJson("import", file("big.txt", lines.join("\n")), "--replace");
     expect(s.total).toBe(110_000);
     expect(ruleList()).toHaveLength(110_000);
-    xtOk("blacklist", "flush");
+    blOk("flush");
   });
 });
 
@@ -150,10 +154,10 @@ describe("live lab", () => {
   });
 
   test("blocked sources get no ping through, allowed ones do; counters equal frames sent", () => {
-    xtOk("blacklist", "flush");
-    xtOk("blacklist", "add", "198.18.0.64/26");
-    xtOk("blacklist", "allow", "198.18.0.78");
-    xtOk("blacklist", "add", "2001:db8::77");
+    blOk("flush");
+    blOk("add", "198.18.0.64/26");
+    blOk("allow", "198.18.0.78");
+    blOk("add", "2001:db8::77");
     const ping = (src: string, dst: string) => inNs(GEN, ["ping", "-c", "2", "-i", "0.2", "-W", "1", "-I", src, dst]).code;
     expect(ping("198.18.0.77", "198.18.0.2")).not.toBe(0);
     expect(ping("198.18.0.78", "198.18.0.2")).toBe(0);
@@ -174,8 +178,8 @@ describe("live lab", () => {
   });
 
   test("a rule with a TTL stops matching at expiry with no xdptool process running", () => {
-    xtOk("blacklist", "flush");
-    xtOk("blacklist", "add", "198.18.0.77", "--ttl", "2s");
+    blOk("flush");
+    blOk("add", "198.18.0.77", "--ttl", "2s");
     const s0 = dutStats();
     send("198.18.0.77", 1000);
     const s1 = dutStats();
@@ -188,8 +192,12 @@ describe("live lab", () => {
   });
 
   test("rules survive re-attach and process exit (pinned)", () => {
-    xtOk("blacklist", "add", "198.18.0.77");
-    xtOk("blacklist", "attach", DUT, "--max-rules", "200000");
+    blOk("add", "198.18.0.77");
+    xtOk("blacklist", "attach", DUT);
+    expect(rule("198.18.0.77/32")).toBeDefined();
+    const resize = xt("blacklist", "attach", DUT, "--max-rules", "5000");
+    expect(resize.code).toBe(2);
+    expect(resize.stderr).toContain("holds up to 200000 rules");
     expect(rule("198.18.0.77/32")).toBeDefined();
     expect(sh(["bpftool", "map", "show", "pinned", `/sys/fs/bpf/xdptool/${DUT}/bl_v4_0`]).code).toBe(0);
   });
