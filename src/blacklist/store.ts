@@ -102,19 +102,39 @@ export interface ImportSummary {
   interface: string;
   read: number;
   duplicates: number;
-  kept: number;
-  total: number;
+  /** Rules now in the blacklist (null when rules were added one by one: not counted). */
+  total: number | null;
+  added: number;
   replace: boolean;
-  timing: import("./maps.ts").ReplaceStats;
+  /** "rebuild": a new generation, switched in at once; "incremental": added one by one. */
+  method: "rebuild" | "incremental";
+  timing?: import("./maps.ts").ReplaceStats;
 }
 
+/** Up to this many new rules, a merge import adds them one by one instead of rebuilding. */
+export const INCREMENTAL_MAX = 20_000;
+
 /**
- * Load rules through a full rebuild in the idle generation and one switch: with --replace the
- * new rules alone, otherwise the live rules (with their counters and TTLs) plus the new ones.
+ * Load rules. With --replace, or many new rules: a full rebuild in the idle generation and one
+ * switch (with --replace the new rules alone, otherwise the live rules, with their counters and
+ * TTLs, plus the new ones). A few new rules merged into a big set are added one by one, each
+ * live at once, at a cost that does not grow with the size of the set.
  */
 export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
+  const read = rules.length + parsed.bare4.n;
+  if (!replace && read <= INCREMENTAL_MAX) {
+    const all = [...rules];
+    for (let i = 0; i < parsed.bare4.n; i++) {
+      const a = parsed.bare4.addr[i];
+      const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
+    }
+    let duplicates = 0;
+    for (const r of all) if (bl.add(r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
+  }
   const set: ReplaceInput[] = [];
   let kept = 0;
   if (!replace) {
@@ -126,7 +146,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
   const timing = bl.replace(set, parsed.bare4);
-  return { interface: ifname, read: rules.length + parsed.bare4.n, duplicates: timing.duplicates, kept, total: timing.rules, replace, timing };
+  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
 }
 
 /** Per-CPU counters of a rule, with slots of an earlier rule (other serial) zeroed. */

@@ -14,9 +14,10 @@ export default defineCommand({
 
   Lines may be blank or comments (#); a bare address or prefix may end with "; comment". The
   whole file is checked first: a bad line is reported as FILE:LINE and nothing changes (exit 2).
-  The new rule set is built beside the live one and switched in at once, so packets see the
-  old rules or the new ones, never a mix. Without --replace the live rules are kept (with their
-  counters); duplicates are skipped and counted.
+  With --replace the new rule set is built beside the live one and switched in at once: packets
+  see the old rules or the new ones, never a mix. Without it the live rules stay (with their
+  counters): up to 20,000 new rules are added one by one, more go through the same rebuild and
+  switch. Duplicates are skipped and counted.
 
   Examples:
     xdptool blacklist import rules.txt
@@ -49,7 +50,8 @@ export default defineCommand({
     if (tty) process.stderr.write("\r\x1b[K");
     if (args.json) return printJson({ ...s, parseMs });
     const t = s.timing;
-    console.log(`${ifname}: ${s.replace ? "replaced the rule set with" : "now holds"} ${s.total} rules (${s.read} read, ${s.duplicates} duplicates skipped${s.replace ? "" : `, ${s.kept} kept`})`);
+    if (!t) return console.log(`${ifname}: added ${s.added} rules one by one (${s.read} read, ${s.duplicates} already there)`);
+    console.log(`${ifname}: ${s.replace ? "replaced the rule set with" : "now holds"} ${s.total} rules (${s.read} read, ${s.duplicates} duplicates skipped)`);
     console.log(`  parse ${parseMs.toFixed(0)} ms, build ${(t.prepareMs + t.writeMs).toFixed(0)} ms, switch ${t.switchUs.toFixed(0)} µs, free old ${t.clearOldMs.toFixed(0)} ms`);
   },
 });
