@@ -87,3 +87,47 @@ describe("blacklist: BPF vs reference", () => {
     });
   }
 });
+
+describe("import fast paths agree with the full parser", () => {
+  test("bare IPv4/IPv6 addresses and prefixes: same prefix, or both refuse", () => {
+    const { parsePrefix, formatPrefix } = require("../src/net/addr.ts");
+    const { parseRulesText } = require("../src/blacklist/parse.ts");
+    const g = new Gen(99);
+    const cases = ["::", "::1", "1::", "2001:db8::/32", "::ffff:1.2.3.4", "1:2:3:4:5:6:7::", "::/0", "2001:DB8::Ab/128", ":::", "1::2::3",
+      "1:2:3:4:5:6:7:8:9", "12345::", "1:2", "2001:db8::/129", "::g", "1:", "1::2:", "0.0.0.0/0", "1.2.3.4/33", "01.2.3.4", "1.2.3", "255.255.255.255", "1.2.3.4/08", "256.1.1.1"];
+    for (let i = 0; i < 3000; i++) {
+      const v6 = g.chance(0.5);
+      const a = g.addr(v6);
+      const text = formatPrefix({ family: v6 ? 6 : 4, addr: a, len: v6 ? 128 : 32 }).replace(/\/\d+$/, "");
+      cases.push(g.chance(0.5) ? `${text}/${g.int(v6 ? 130 : 34)}` : text);
+    }
+    const full = (c: string) => { try { return formatPrefix(parsePrefix(c)); } catch { return null; } };
+    const fast = (c: string) => {
+      try {
+        const p = parseRulesText(`${c}\n`, "x");
+        if (p.bare4.n) return formatPrefix({ family: 4, addr: Uint8Array.from([p.bare4.addr[0] >>> 24, (p.bare4.addr[0] >>> 16) & 255, (p.bare4.addr[0] >>> 8) & 255, p.bare4.addr[0] & 255]), len: p.bare4.len[0] });
+        if (p.bare6.n) return formatPrefix({ family: 6, addr: p.bare6.addr.slice(0, 16), len: p.bare6.len[0] });
+        return formatPrefix(p.rules[0].match.prefix);
+      } catch { return null; }
+    };
+    const bad = cases.filter((c) => full(c) !== fast(c));
+    expect(bad).toEqual([]);
+  });
+});
+
+describe("rules imported through the bare-address fast paths match", () => {
+  test("IPv4 /32 and /24, IPv6 /128 and /64 from a file drop exactly their sources", () => {
+    const { parseRulesText } = require("../src/blacklist/parse.ts");
+    const { importRules } = require("../src/blacklist/store.ts");
+    const { buildFrame } = require("../src/net/packet.ts");
+    const text = ["198.18.40.7", "198.18.41.0/24", "2001:db8:40::7", "2001:db8:41:1::/64", "198.18.40.7 ; again", "# done"].join("\n");
+    const parsed = parseRulesText(text, "bare.txt");
+    expect([parsed.bare4.n, parsed.bare6.n, parsed.rules.length]).toEqual([3, 2, 0]);
+    const s = importRules("test", bl, parsed, true);
+    expect(s).toMatchObject({ total: 4, duplicates: 1 });
+    const verdict = (src: string) => testRun(progFd, { data: buildFrame({ src, dst: src.includes(":") ? "2001:db8::2" : "198.18.0.2" }) }).retval;
+    expect(["198.18.40.7", "198.18.41.200", "2001:db8:40::7", "2001:db8:41:1::99"].map(verdict)).toEqual([1, 1, 1, 1]);
+    expect(["198.18.40.8", "198.18.42.1", "2001:db8:40::8", "2001:db8:41:2::1"].map(verdict)).toEqual([2, 2, 2, 2]);
+    expect(bl.read().map((r) => ruleKey(r)).sort()).toEqual(["198.18.40.7/32", "198.18.41.0/24", "2001:db8:40::7/128", "2001:db8:41:1::/64"]);
+  });
+});

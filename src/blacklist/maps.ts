@@ -11,7 +11,7 @@ import {
   SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
 } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
-import type { Bare4 } from "./parse.ts";
+import type { Bare4, Bare6 } from "./parse.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
 
@@ -318,7 +318,7 @@ export class BlacklistMaps {
    * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
    * `hits`, when given, carries a rule's per-CPU counters over (merge import).
    */
-  replace(rules: ReplaceInput[], bare4?: Bare4): ReplaceStats {
+  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
     const gen = c.gen ^ 1;
@@ -329,12 +329,13 @@ export class BlacklistMaps {
     const counts: Record<TableName, number> = { v4: 0, v6: 0, x4: 0, x6: 0, mac: 0 };
     for (const { rule: r } of rules) if (r.match.kind !== "none") counts[tableOf(r.match)]++;
     if (bare4) for (let i = 0; i < bare4.n; i++) counts[bare4.len[i] === 32 ? "x4" : "v4"]++;
+    if (bare6) for (let i = 0; i < bare6.n; i++) counts[bare6.len[i] === 128 ? "x6" : "v6"]++;
     const tables = {} as Record<TableName, Table>;
     for (const t of ADDR_TABLES) tables[t] = new Table(t, counts[t]);
     const l4index = new Set<string>();
     const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
     const l4ids: number[] = [];
-    const states = Buffer.alloc(SIZES.rule * Math.min(n + (bare4?.n ?? 0), cap + 1));
+    const states = Buffer.alloc(SIZES.rule * Math.min(n + (bare4?.n ?? 0) + (bare6?.n ?? 0), cap + 1));
     const carried: { id: number; hits: Buffer }[] = [];
     let next = base, duplicates = 0, flags = 0;
     for (let i = 0; i < n; i++) {
@@ -398,6 +399,24 @@ export class BlacklistMaps {
         t.rule[t.append4(0, len, addr)] = id;
         const so = (id - base) * SIZES.rule;
         states.writeUInt32LE(flagsWord, so + 8);
+        states.writeUInt32LE(serial, so + 12);
+      }
+    }
+    if (bare6?.n) {
+      for (let i = 0; i < bare6.n; i++) {
+        const len = bare6.len[i];
+        const t = len === 128 ? tables.x6 : tables.v6;
+        flags |= TABLE_FLAG[t.name];
+        const idx = t.entry6(0, bare6.addr, i * 16, len);
+        if (t.rule[idx]) {
+          duplicates++;
+          continue;
+        }
+        const id = next++;
+        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+        t.rule[idx] = id;
+        const so = (id - base) * SIZES.rule;
+        states.writeUInt32LE(RULE_ACTIVE, so + 8);
         states.writeUInt32LE(serial, so + 12);
       }
     }
@@ -505,6 +524,26 @@ class Table {
       this.keys.writeUInt32LE(8 + len, o);
       this.keys[o + 4] = tag;
       this.keys.writeUInt32BE(addr, o + 5);
+    }
+    this.plen[i] = 8 + len;
+    return i;
+  }
+  /** Index of the IPv6 entry for addr[off, off+16)/len (made on first use). */
+  entry6(tag: number, addr: Uint8Array, off: number, len: number): number {
+    let k = String.fromCharCode(tag, len);
+    for (let j = 0; j < 16; j++) k += String.fromCharCode(addr[off + j]);
+    let i = this.index.get(k);
+    if (i !== undefined) return i;
+    i = this.n++;
+    this.index.set(k, i);
+    const o = i * this.ks;
+    if (this.name === "x6") {
+      this.keys[o] = tag;
+      this.keys.set(addr.subarray(off, off + 16), o + 1);
+    } else {
+      this.keys.writeUInt32LE(8 + len, o);
+      this.keys[o + 4] = tag;
+      this.keys.set(addr.subarray(off, off + 16), o + 5);
     }
     this.plen[i] = 8 + len;
     return i;

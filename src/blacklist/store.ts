@@ -123,13 +123,17 @@ export const INCREMENTAL_MAX = 20_000;
 export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
-  const read = rules.length + parsed.bare4.n;
+  const read = rules.length + parsed.bare4.n + parsed.bare6.n;
   if (!replace && read <= INCREMENTAL_MAX) {
     const all = [...rules];
     for (let i = 0; i < parsed.bare4.n; i++) {
       const a = parsed.bare4.addr[i];
       const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
       all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
+    }
+    for (let i = 0; i < parsed.bare6.n; i++) {
+      const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
+      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
     }
     let duplicates = 0;
     for (const r of all) if (bl.add(r, expiresAt(r.ttl, now), now).existed) duplicates++;
@@ -145,7 +149,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
     kept = live.length;
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
-  const timing = bl.replace(set, parsed.bare4);
+  const timing = bl.replace(set, parsed.bare4, parsed.bare6);
   return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
 }
 

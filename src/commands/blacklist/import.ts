@@ -45,7 +45,7 @@ export default defineCommand({
     const ifname = chooseInterface(args.interface);
     const tty = process.stderr.isTTY;
     const progress = tty ? (what: string) => process.stderr.write(`\r\x1b[K${ifname}: ${what}…`) : undefined;
-    progress?.(`writing ${parsed.rules.length + parsed.bare4.n} rules`);
+    progress?.(`writing ${parsed.rules.length + parsed.bare4.n + parsed.bare6.n} rules`);
     const s = withBlacklist(ifname, (bl) => importRules(ifname, bl, parsed, !!args.replace));
     if (tty) process.stderr.write("\r\x1b[K");
     if (args.json) return printJson({ ...s, parseMs });
