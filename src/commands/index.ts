@@ -14,4 +14,5 @@ export const commands: Record<string, Lazy> = {
   responder: lazy(() => import("./responder/index.ts")),
   bench: lazy(() => import("./bench.ts")),
   sample: lazy(() => import("./sample.ts")),
+  blacklist: lazy(() => import("./blacklist/index.ts")),
 };

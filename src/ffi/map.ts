@@ -128,6 +128,17 @@ export class BpfMap {
       first = false;
     }
   }
+  /** Values of array-map keys first … first+count-1, in one batch call (fewer if the map ends). */
+  lookupRange(first: number, count: number): Buffer {
+    const vs = this.valueBytes;
+    if (count <= 0) return Buffer.alloc(0);
+    const keys = alloc(4 * count), values = alloc(vs * count), inBatch = alloc(8), outBatch = alloc(8), n = alloc(4);
+    inBatch.writeUInt32LE(first - 1); // the batch starts at the key after in_batch
+    n.writeUInt32LE(count);
+    const r = bpf().bpf_map_lookup_batch(this.fd, first > 0 ? inBatch : null, outBatch, keys, values, n, new Struct("bpf_map_batch_opts").buf);
+    if (r < 0 && r !== -ENOENT) throw new BpfError(`batch lookup in map ${this.info.name}`, -r, takeLog());
+    return values.subarray(0, n.readUInt32LE(0) * vs);
+  }
   /** Batch update of `count` packed keys and values; returns how many were written. */
   updateBatch(keys: Uint8Array, values: Uint8Array, count: number, flags = BPF_ANY): number {
     const n = alloc(4);

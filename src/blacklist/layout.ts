@@ -1,0 +1,71 @@
+// layout.ts — bpf/include/blacklist_types.h as bytes (checked by test/blacklist.test.ts).
+import type { Prefix } from "../net/addr.ts";
+
+export const TAG_DST = 1, TAG_ALLOW = 2;
+export const SET_DENY = 0, SET_ALLOW = 1;
+export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2;
+export const RULE_ACTIVE = 1, RULE_ALLOW = 2;
+export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4_EXACT = 8, HAS_V4_PREFIX = 16, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128;
+export const LPM_DEPTH = 8;
+
+export const SIZES = { v4Key: 12, v6Key: 24, x4Key: 8, x6Key: 20, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
+/** Field offsets the tests compare with offsetof() in C. */
+export const OFFSETS = {
+  "bl_v4_key.tag": 4, "bl_v4_key.addr": 5, "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1, "bl_x4_key.addr": 1, "bl_x6_key.addr": 1,
+  "bl_entry.rule": 0, "bl_entry.set": 4, "bl_entry.plen": 8, "bl_l4_key.proto": 4, "bl_l4_key.dir": 5, "bl_l4_key.port": 6,
+  "bl_rule.expires": 0, "bl_rule.flags": 8, "bl_rule.serial": 12, "bl_hit.packets": 0, "bl_hit.bytes": 8, "bl_hit.last": 16, "bl_hit.serial": 24,
+  "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.next_serial": 28,
+} as const;
+
+export const MAP_NAMES = ["bl_cfg", "bl_rules", "bl_hits", "bl_v4_0", "bl_v4_1", "bl_v6_0", "bl_v6_1", "bl_x4_0", "bl_x4_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
+
+export interface Cfg {
+  gen: number;
+  nextSet: number;
+  half: number;
+  flags: [number, number];
+  nextId: [number, number];
+  nextSerial: number;
+}
+
+export function decodeCfg(b: Uint8Array): Cfg {
+  const v = Buffer.from(b.buffer, b.byteOffset, b.length);
+  return { gen: v.readUInt32LE(0), nextSet: v.readUInt32LE(4), half: v.readUInt32LE(8), flags: [v.readUInt32LE(12), v.readUInt32LE(16)], nextId: [v.readUInt32LE(20), v.readUInt32LE(24)], nextSerial: v.readUInt32LE(28) };
+}
+
+export function encodeCfg(c: Cfg): Buffer {
+  const b = Buffer.alloc(SIZES.cfg);
+  [c.gen, c.nextSet, c.half, c.flags[0], c.flags[1], c.nextId[0], c.nextId[1], c.nextSerial].forEach((x, i) => b.writeUInt32LE(x >>> 0, i * 4));
+  return b;
+}
+
+/** Write an LPM key (v4 or v6 by the prefix) at `off`. */
+export function writePrefixKey(b: Buffer, off: number, tag: number, p: Prefix): void {
+  b.writeUInt32LE(8 + p.len, off);
+  b[off + 4] = tag;
+  b.set(p.addr, off + 5);
+}
+
+export function writeMacKey(b: Buffer, off: number, tag: number, mac: Uint8Array): void {
+  b[off] = tag;
+  b.set(mac, off + 1);
+}
+
+export function writeEntry(b: Buffer, off: number, rule: number, set: number, plen: number): void {
+  b.writeUInt32LE(rule, off);
+  b.writeUInt32LE(set, off + 4);
+  b.writeUInt32LE(plen, off + 8);
+}
+
+export function writeL4Key(b: Buffer, off: number, set: number, proto: number, dir: number, port: number): void {
+  b.writeUInt32LE(set, off);
+  b[off + 4] = proto;
+  b[off + 5] = dir;
+  b.writeUInt16LE(port, off + 6);
+}
+
+export function writeRule(b: Buffer, off: number, expires: bigint, flags: number, serial: number): void {
+  b.writeBigUInt64LE(expires, off);
+  b.writeUInt32LE(flags, off + 8);
+  b.writeUInt32LE(serial >>> 0, off + 12);
+}

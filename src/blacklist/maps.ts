@@ -1,0 +1,599 @@
+// maps.ts — the blacklist's rules in its BPF maps: add, delete, read back, rebuild and switch.
+//
+// Layout and model: bpf/include/blacklist_types.h. Every change runs under the caller's lock
+// (see store.ts); nothing here is safe against a concurrent writer on its own.
+import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
+import { OpError } from "../errors.ts";
+import type { BpfObject } from "../ffi/object.ts";
+import type { Prefix } from "../net/addr.ts";
+import {
+  HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_MAC, HAS_V4_EXACT, HAS_V4_PREFIX, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
+  SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
+} from "./layout.ts";
+import { ruleKey, type Match, type Rule } from "./rules.ts";
+import type { Bare4, Bare6 } from "./parse.ts";
+
+export type MapName = (typeof MAP_NAMES)[number];
+
+/** A rule as stored: its id and absolute expiry (CLOCK_MONOTONIC_COARSE ns, 0n = never). */
+export interface StoredRule extends Rule {
+  id: number;
+  expires: bigint;
+  /** bl_rule.serial: counters with another serial belong to an earlier user of the id. */
+  serial: number;
+}
+
+export interface Hits {
+  packets: number;
+  bytes: number;
+  /** CLOCK_MONOTONIC_COARSE ns of the last hit, 0n = never. */
+  last: bigint;
+}
+
+const ZERO = Buffer.alloc(4);
+const CHUNK = 131072;
+
+function tagOf(r: Rule): number {
+  return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);
+}
+
+type TableName = "v4" | "v6" | "x4" | "x6" | "mac";
+const ADDR_TABLES: TableName[] = ["v4", "v6", "x4", "x6", "mac"];
+const KEY_SIZE: Record<TableName, number> = { v4: SIZES.v4Key, v6: SIZES.v6Key, x4: SIZES.x4Key, x6: SIZES.x6Key, mac: SIZES.macKey };
+const TABLE_FLAG: Record<TableName, number> = { v4: HAS_V4_PREFIX, v6: HAS_V6_PREFIX, x4: HAS_V4_EXACT, x6: HAS_V6_EXACT, mac: HAS_MAC };
+
+/** Which table an address goes to: full-length addresses to the exact hashes, prefixes to the tries. */
+function tableOf(m: Exclude<Match, { kind: "none" }>): TableName {
+  if (m.kind === "mac") return "mac";
+  const full = m.prefix.len === (m.prefix.family === 4 ? 32 : 128);
+  return m.prefix.family === 4 ? (full ? "x4" : "v4") : full ? "x6" : "v6";
+}
+
+function flagsOf(table: TableName, tag: number): number {
+  return TABLE_FLAG[table] | (table !== "mac" && tag & TAG_DST ? HAS_DST : 0);
+}
+
+/** Write the key of an address entry (layout by table) at `off`. */
+function writeKey(table: TableName, b: Buffer, off: number, tag: number, m: Exclude<Match, { kind: "none" }>): void {
+  if (m.kind === "mac") writeMacKey(b, off, tag, m.mac);
+  else if (table === "x4" || table === "x6") {
+    b[off] = tag;
+    b.set(m.prefix.addr, off + 1);
+  } else writePrefixKey(b, off, tag, m.prefix);
+}
+
+/** Which map and key hold the address part of a rule. */
+function entryKey(m: Match, tag: number): { table: TableName; key: Buffer; plen: number } | null {
+  if (m.kind === "none") return null;
+  const table = tableOf(m);
+  const key = Buffer.alloc(KEY_SIZE[table]);
+  writeKey(table, key, 0, tag, m);
+  return { table, key, plen: m.kind === "mac" ? 0 : 8 + m.prefix.len };
+}
+
+function l4Key(r: Rule, set: number): Buffer | null {
+  const k = Buffer.alloc(SIZES.l4Key);
+  if (r.l4.kind === "none") return null;
+  if (r.l4.kind === "proto") writeL4Key(k, 0, set, r.l4.proto, L4_PROTO, 0);
+  else writeL4Key(k, 0, set, r.l4.proto, r.l4.dir === "src" ? L4_SPORT : L4_DPORT, r.l4.port);
+  return k;
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+/**
+ * Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation: the id
+ * tables hold both generations (ids 1 … 2·max+1), the preallocated /32 hashes one each.
+ */
+export function sizeMaps(obj: BpfObject, maxRules: number): void {
+  for (const m of obj.maps()) {
+    if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * (maxRules + 1));
+    if (m.name === "bl_x4_0" || m.name === "bl_x4_1") obj.setMaxEntries(m, maxRules);
+  }
+}
+
+export class BlacklistMaps {
+  constructor(readonly maps: Record<MapName, BpfMap>) {}
+
+  static open(fdOf: (name: MapName) => number): BlacklistMaps {
+    const maps = {} as Record<MapName, BpfMap>;
+    for (const n of MAP_NAMES) maps[n] = new BpfMap(fdOf(n));
+    return new BlacklistMaps(maps);
+  }
+
+  close(): void {
+    for (const m of Object.values(this.maps)) m.close();
+  }
+
+  private table(kind: TableName | "l4", gen: number): BpfMap {
+    return this.maps[`bl_${kind}_${gen}` as MapName];
+  }
+
+  get cfg(): Cfg {
+    return decodeCfg(this.maps.bl_cfg.lookup(ZERO)!);
+  }
+
+  writeCfg(c: Cfg): void {
+    this.maps.bl_cfg.update(ZERO, encodeCfg(c));
+  }
+
+  /** Set up id ranges on a fresh map set; a no-op once done (pins are reused across attaches). */
+  init(): void {
+    const c = this.cfg;
+    if (c.half) return;
+    const half = Math.floor(this.maps.bl_rules.info.maxEntries / 2);
+    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], nextSerial: 1 });
+  }
+
+  base(gen: number, c = this.cfg): number {
+    return gen === 0 ? 1 : c.half;
+  }
+
+  /** Most rules one generation holds. */
+  capacity(c = this.cfg): number {
+    return c.half - 1;
+  }
+
+  private hitBytes(): number {
+    return this.maps.bl_hits.valueBytes;
+  }
+
+  /** Where a rule lives in the live generation: its id, or null. */
+  locate(r: Rule, gen = this.cfg.gen): number | null {
+    const ek = entryKey(r.match, tagOf(r));
+    let set = r.allow ? SET_ALLOW : SET_DENY;
+    if (ek) {
+      const v = this.table(ek.table, gen).lookup(ek.key);
+      if (!v || !exactEntry(v, ek.plen, ek.table)) return null;
+      if (r.l4.kind === "none") return v.readUInt32LE(0) || null;
+      set = v.readUInt32LE(4);
+      if (!set) return null;
+    }
+    const v = this.table("l4", gen).lookup(l4Key(r, set)!);
+    return v ? v.readUInt32LE(0) || null : null;
+  }
+
+  ruleState(id: number): { flags: number; expires: bigint; serial: number } {
+    const v = this.maps.bl_rules.lookup(u32(id))!;
+    return { expires: v.readBigUInt64LE(0), flags: v.readUInt32LE(8), serial: v.readUInt32LE(12) };
+  }
+
+  setRule(id: number, expires: bigint, allow: boolean, serial: number): void {
+    const b = Buffer.alloc(SIZES.rule);
+    writeRule(b, 0, expires, RULE_ACTIVE | (allow ? RULE_ALLOW : 0), serial);
+    this.maps.bl_rules.update(u32(id), b);
+  }
+
+  /** Add one rule to the live generation. Returns the id and whether it was already there. */
+  add(r: Rule, expires: bigint, now: bigint): { id: number; existed: boolean } {
+    const c = this.cfg;
+    const gen = c.gen;
+    const old = this.locate(r, gen);
+    if (old) {
+      const s = this.ruleState(old);
+      if (s.flags & RULE_ACTIVE && (s.expires === 0n || s.expires > now)) {
+        // Same rule again: it takes the new TTL (or loses its TTL), nothing else changes.
+        this.setRule(old, expires, r.allow, s.serial);
+        return { id: old, existed: true };
+      }
+    }
+    const id = c.nextId[gen];
+    if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
+    // The rule first, the entry that points at it last: the fast path never sees a half-made
+    // rule. A fresh serial makes the program restart the id's counters on its first hit.
+    c.nextId[gen] = id + 1;
+    const serial = c.nextSerial++;
+    const ek = entryKey(r.match, tagOf(r));
+    if (ek) c.flags[gen] |= flagsOf(ek.table, tagOf(r));
+    if (r.allow) c.flags[gen] |= HAS_ALLOW;
+    if (!ek && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
+    let entry: Buffer | null = null;
+    let set = r.allow ? SET_ALLOW : SET_DENY;
+    if (ek) {
+      const v = this.table(ek.table, gen).lookup(ek.key);
+      entry = Buffer.alloc(SIZES.entry);
+      if (v && exactEntry(v, ek.plen, ek.table)) entry.set(v.subarray(0, SIZES.entry));
+      else writeEntry(entry, 0, 0, 0, ek.plen);
+      if (r.l4.kind === "none") entry.writeUInt32LE(id, 0);
+      else {
+        set = entry.readUInt32LE(4);
+        if (!set) entry.writeUInt32LE((set = c.nextSet++), 4);
+      }
+    }
+    this.writeCfg(c);
+    this.setRule(id, expires, r.allow, serial);
+    const lk = l4Key(r, set);
+    if (lk) this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
+    if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
+    return { id, existed: false };
+  }
+
+  /** Remove one rule from the live generation; false when it is not there. */
+  delete(r: Rule): boolean {
+    const gen = this.cfg.gen;
+    const id = this.locate(r, gen);
+    if (!id) return false;
+    this.maps.bl_rules.update(u32(id), Buffer.alloc(SIZES.rule)); // stops matching at once
+    const ek = entryKey(r.match, tagOf(r));
+    if (r.l4.kind !== "none") {
+      let set = r.allow ? SET_ALLOW : SET_DENY;
+      if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
+      this.table("l4", gen).delete(l4Key(r, set)!);
+      return true;
+    }
+    const t = this.table(ek!.table, gen);
+    const v = t.lookup(ek!.key)!;
+    const entry = Buffer.from(v.subarray(0, SIZES.entry));
+    entry.writeUInt32LE(0, 0);
+    if (entry.readUInt32LE(4) === 0) t.delete(ek!.key);
+    else t.update(ek!.key, entry);
+    return true;
+  }
+
+  /** Every rule of a generation as stored (rules marked deleted are skipped). */
+  read(gen = this.cfg.gen): StoredRule[] {
+    const c = this.cfg;
+    const owners = new Map<number, { match: Match; allow: boolean }>();
+    owners.set(SET_DENY, { match: { kind: "none" }, allow: false });
+    owners.set(SET_ALLOW, { match: { kind: "none" }, allow: true });
+    const plain: { id: number; match: Match; allow: boolean }[] = [];
+    for (const table of ADDR_TABLES) {
+      const ks = KEY_SIZE[table];
+      this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
+        for (let i = 0; i < n; i++) {
+          const k = keys.subarray(i * ks, (i + 1) * ks);
+          const lpm = table === "v4" || table === "v6";
+          const tag = lpm ? k[4] : k[0];
+          const dir = tag & TAG_DST ? "dst" : "src";
+          const family = table === "v4" || table === "x4" ? 4 : 6;
+          const alen = family === 4 ? 4 : 16;
+          let match: Match;
+          if (table === "mac") match = { kind: "mac", dir, mac: Uint8Array.from(k.subarray(1, 7)) };
+          else {
+            const len = lpm ? k.readUInt32LE(0) - 8 : alen * 8;
+            const at = lpm ? 5 : 1;
+            const prefix: Prefix = { family, addr: Uint8Array.from(k.subarray(at, at + alen)), len };
+            match = { kind: "prefix", dir, prefix };
+          }
+          const allow = (tag & TAG_ALLOW) !== 0;
+          const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
+          if (rule) plain.push({ id: rule, match, allow });
+          if (set) owners.set(set, { match, allow });
+        }
+      });
+    }
+    const out: StoredRule[] = [];
+    const states = this.maps.bl_rules.lookupRange(this.base(gen, c), c.nextId[gen] - this.base(gen, c));
+    const base = this.base(gen, c);
+    const push = (id: number, r: Rule) => {
+      const off = (id - base) * SIZES.rule;
+      if (off < 0 || off >= states.length) return;
+      const flags = states.readUInt32LE(off + 8);
+      if (!(flags & RULE_ACTIVE)) return;
+      out.push({ ...r, id, expires: states.readBigUInt64LE(off), serial: states.readUInt32LE(off + 12) });
+    };
+    for (const p of plain) push(p.id, { allow: p.allow, match: p.match, l4: { kind: "none" } });
+    this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
+      for (let i = 0; i < n; i++) {
+        const k = keys.subarray(i * 8, i * 8 + 8);
+        const owner = owners.get(k.readUInt32LE(0));
+        if (!owner) continue;
+        const proto = k[4], dir = k[5], port = k.readUInt16LE(6);
+        const l4: Rule["l4"] = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
+        push(values.readUInt32LE(i * 4), { allow: owner.allow, match: owner.match, l4 });
+      }
+    });
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /** Per-CPU counters of a generation's id range, raw (for carrying over) and summed. */
+  hitsRaw(gen = this.cfg.gen): { base: number; raw: Buffer } {
+    const c = this.cfg;
+    const base = this.base(gen, c);
+    return { base, raw: this.maps.bl_hits.lookupRange(base, c.nextId[gen] - base) };
+  }
+
+  sumHits(raw: Buffer, index: number, serial: number): Hits {
+    const per = this.hitBytes(), cpus = per / SIZES.hit;
+    let packets = 0n, bytes = 0n, last = 0n;
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const o = index * per + cpu * SIZES.hit;
+      if (o + SIZES.hit > raw.length) break;
+      if (Number(raw.readBigUInt64LE(o + 24)) !== serial) continue; // an earlier rule's counts
+      packets += raw.readBigUInt64LE(o);
+      bytes += raw.readBigUInt64LE(o + 8);
+      const l = raw.readBigUInt64LE(o + 16);
+      if (l > last) last = l;
+    }
+    return { packets: Number(packets), bytes: Number(bytes), last };
+  }
+
+  /**
+   * Write a whole rule set into the idle generation with batch updates, then make it live with
+   * one write of bl_cfg.gen, then empty the old generation. Packets see the old set or the new
+   * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
+   * `hits`, when given, carries a rule's per-CPU counters over (merge import).
+   */
+  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6): ReplaceStats {
+    const t0 = performance.now();
+    const c = this.cfg;
+    const gen = c.gen ^ 1;
+    this.clear(gen); // normally empty already; a crash mid-replace may have left something
+    const base = this.base(gen, c), cap = this.capacity(c);
+    const serial = c.nextSerial++;
+    const n = rules.length;
+    const counts: Record<TableName, number> = { v4: 0, v6: 0, x4: 0, x6: 0, mac: 0 };
+    for (const { rule: r } of rules) if (r.match.kind !== "none") counts[tableOf(r.match)]++;
+    if (bare4) for (let i = 0; i < bare4.n; i++) counts[bare4.len[i] === 32 ? "x4" : "v4"]++;
+    if (bare6) for (let i = 0; i < bare6.n; i++) counts[bare6.len[i] === 128 ? "x6" : "v6"]++;
+    const tables = {} as Record<TableName, Table>;
+    for (const t of ADDR_TABLES) tables[t] = new Table(t, counts[t]);
+    const l4index = new Set<string>();
+    const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
+    const l4ids: number[] = [];
+    const states = Buffer.alloc(SIZES.rule * Math.min(n + (bare4?.n ?? 0) + (bare6?.n ?? 0), cap + 1));
+    const carried: { id: number; hits: Buffer }[] = [];
+    let next = base, duplicates = 0, flags = 0;
+    for (let i = 0; i < n; i++) {
+      const { rule: r, expires, hits } = rules[i];
+      const m = r.match;
+      const tag = tagOf(r);
+      let set = r.allow ? SET_ALLOW : SET_DENY;
+      let t: Table | null = null, idx = -1;
+      if (m.kind !== "none") {
+        t = tables[tableOf(m)];
+        flags |= flagsOf(t.name, tag);
+        idx = t.entry(m, tag);
+        if (r.l4.kind === "none" && t.rule[idx]) {
+          duplicates++;
+          continue;
+        }
+        if (r.l4.kind !== "none") set = t.set[idx] ||= c.nextSet++;
+      }
+      if (r.l4.kind !== "none") {
+        const l4 = r.l4;
+        const k = l4.kind === "proto" ? `${set}/${l4.proto}` : `${set}/${l4.proto}/${l4.dir}/${l4.port}`;
+        if (l4index.has(k)) {
+          duplicates++;
+          continue;
+        }
+        l4index.add(k);
+      }
+      const id = next++;
+      if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+      if (r.l4.kind === "none") t!.rule[idx] = id;
+      else {
+        const l4 = r.l4;
+        writeL4Key(l4keys, l4ids.length * SIZES.l4Key, set, l4.proto, l4.kind === "proto" ? L4_PROTO : l4.dir === "src" ? L4_SPORT : L4_DPORT, l4.kind === "proto" ? 0 : l4.port);
+        l4ids.push(id);
+      }
+      const so = (id - base) * SIZES.rule;
+      if (expires) states.writeBigUInt64LE(expires, so); // (BigInt writes are slow: skip the zeros)
+      states.writeUInt32LE(RULE_ACTIVE | (r.allow ? RULE_ALLOW : 0), so + 8);
+      states.writeUInt32LE(serial, so + 12);
+      if (hits) carried.push({ id, hits });
+      if (r.allow) flags |= HAS_ALLOW;
+      else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
+    }
+    if (bare4?.n) {
+      // Bare source prefixes: sorted, so duplicates sit side by side (no per-rule map insert).
+      const sorted = new Float64Array(bare4.n);
+      for (let i = 0; i < bare4.n; i++) sorted[i] = bare4.len[i] * 2 ** 32 + bare4.addr[i];
+      sorted.sort();
+      const flagsWord = RULE_ACTIVE;
+      for (let i = 0; i < sorted.length; i++) {
+        const v = sorted[i];
+        const len = Math.floor(v / 2 ** 32), addr = v - len * 2 ** 32;
+        const t = len === 32 ? tables.x4 : tables.v4;
+        flags |= TABLE_FLAG[t.name];
+        if ((i > 0 && sorted[i - 1] === v) || t.has4(0, len, addr)) {
+          duplicates++;
+          continue;
+        }
+        const id = next++;
+        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+        t.rule[t.append4(0, len, addr)] = id;
+        const so = (id - base) * SIZES.rule;
+        states.writeUInt32LE(flagsWord, so + 8);
+        states.writeUInt32LE(serial, so + 12);
+      }
+    }
+    if (bare6?.n) {
+      for (let i = 0; i < bare6.n; i++) {
+        const len = bare6.len[i];
+        const t = len === 128 ? tables.x6 : tables.v6;
+        flags |= TABLE_FLAG[t.name];
+        const idx = t.entry6(0, bare6.addr, i * 16, len);
+        if (t.rule[idx]) {
+          duplicates++;
+          continue;
+        }
+        const id = next++;
+        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+        t.rule[idx] = id;
+        const so = (id - base) * SIZES.rule;
+        states.writeUInt32LE(RULE_ACTIVE, so + 8);
+        states.writeUInt32LE(serial, so + 12);
+      }
+    }
+    const count = next - base;
+    const t1 = performance.now();
+    const ids = Buffer.alloc(4 * count);
+    for (let i = 0; i < count; i++) ids.writeUInt32LE(base + i, i * 4);
+    batch(this.maps.bl_rules, ids, states.subarray(0, count * SIZES.rule), 4, SIZES.rule);
+    if (carried.length) {
+      const per = this.hitBytes();
+      const cids = Buffer.alloc(4 * carried.length), vals = Buffer.alloc(per * carried.length);
+      carried.forEach(({ id, hits }, i) => {
+        cids.writeUInt32LE(id, i * 4);
+        vals.set(hits.subarray(0, per), i * per);
+        for (let o = i * per; o < (i + 1) * per; o += SIZES.hit) vals.writeBigUInt64LE(BigInt(serial), o + 24);
+      });
+      batch(this.maps.bl_hits, cids, vals, 4, per);
+    }
+    for (const [name, t] of Object.entries(tables) as [TableName, Table][]) {
+      if (!t.n) continue;
+      const vals = Buffer.alloc(SIZES.entry * t.n);
+      for (let i = 0; i < t.n; i++) writeEntry(vals, i * SIZES.entry, t.rule[i], t.set[i], t.plen[i]);
+      batch(this.table(name, gen), t.keys.subarray(0, t.n * t.ks), vals, t.ks, SIZES.entry);
+    }
+    if (l4ids.length) {
+      const vals = Buffer.alloc(4 * l4ids.length);
+      l4ids.forEach((id, i) => vals.writeUInt32LE(id, i * 4));
+      batch(this.table("l4", gen), l4keys.subarray(0, l4ids.length * SIZES.l4Key), vals, SIZES.l4Key, 4);
+    }
+    const t2 = performance.now();
+    // Two writes: first what the new generation holds, then the switch itself, so the program
+    // never reads the new generation's number with the old generation's flags.
+    c.nextId[gen] = next;
+    c.flags[gen] = flags;
+    this.writeCfg(c);
+    const ts = performance.now();
+    c.gen = gen;
+    this.writeCfg(c);
+    const t3 = performance.now();
+    this.clear(gen ^ 1);
+    const t4 = performance.now();
+    const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length;
+    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
+  }
+
+  /** Empty one generation (must not be the live one) and free its ids. */
+  clear(gen: number): void {
+    const c = this.cfg;
+    if (gen === c.gen && c.nextId[gen] !== this.base(gen, c)) throw new Error("refusing to clear the live generation");
+    for (const table of [...ADDR_TABLES, "l4"] as const) {
+      const m = this.table(table, gen);
+      const all: Buffer[] = [];
+      let count = 0;
+      m.lookupBatch(CHUNK, (keys, _v, n) => {
+        all.push(Buffer.from(keys));
+        count += n;
+      });
+      if (count) m.deleteBatch(Buffer.concat(all), count);
+    }
+    // bl_rules entries of the freed ids stay: nothing points at them any more, and the next
+    // user of an id writes its rule (with a new serial) before any entry points at it.
+    const now = this.cfg;
+    const base = this.base(gen, now);
+    now.nextId[gen] = base;
+    now.flags[gen] = 0;
+    this.writeCfg(now);
+  }
+}
+
+export interface ReplaceInput {
+  rule: Rule;
+  expires: bigint;
+  hits?: Buffer;
+}
+
+/** One address table being built: packed keys, and per entry its plain rule, set and prefixlen. */
+class Table {
+  readonly ks: number;
+  keys: Buffer;
+  rule: Uint32Array;
+  set: Uint32Array;
+  plen: Uint32Array;
+  n = 0;
+  private index = new Map<number | string, number>();
+  /** IPv4: one map per (tag, length) keyed by the address as int32 (cheap keys for a million). */
+  private index4 = new Map<number, Map<number, number>>();
+  constructor(readonly name: TableName, cap: number) {
+    this.ks = KEY_SIZE[name];
+    this.keys = Buffer.alloc(this.ks * Math.max(cap, 1));
+    this.rule = new Uint32Array(cap);
+    this.set = new Uint32Array(cap);
+    this.plen = new Uint32Array(cap);
+  }
+  /** Whether an IPv4 entry exists already (from the general path). */
+  has4(tag: number, len: number, addr: number): boolean {
+    return this.index4.get(tag * 64 + len)?.has(addr | 0) ?? false;
+  }
+  /** A new IPv4 entry known to be unique (not indexed: nothing looks it up again). */
+  append4(tag: number, len: number, addr: number): number {
+    const i = this.n++, o = i * this.ks;
+    if (this.name === "x4") {
+      this.keys[o] = tag;
+      this.keys.writeUInt32BE(addr, o + 1);
+    } else {
+      this.keys.writeUInt32LE(8 + len, o);
+      this.keys[o + 4] = tag;
+      this.keys.writeUInt32BE(addr, o + 5);
+    }
+    this.plen[i] = 8 + len;
+    return i;
+  }
+  /** Index of the IPv6 entry for addr[off, off+16)/len (made on first use). */
+  entry6(tag: number, addr: Uint8Array, off: number, len: number): number {
+    let k = String.fromCharCode(tag, len);
+    for (let j = 0; j < 16; j++) k += String.fromCharCode(addr[off + j]);
+    let i = this.index.get(k);
+    if (i !== undefined) return i;
+    i = this.n++;
+    this.index.set(k, i);
+    const o = i * this.ks;
+    if (this.name === "x6") {
+      this.keys[o] = tag;
+      this.keys.set(addr.subarray(off, off + 16), o + 1);
+    } else {
+      this.keys.writeUInt32LE(8 + len, o);
+      this.keys[o + 4] = tag;
+      this.keys.set(addr.subarray(off, off + 16), o + 5);
+    }
+    this.plen[i] = 8 + len;
+    return i;
+  }
+  /** Index of the entry for this address (made on first use). */
+  entry(m: Exclude<Match, { kind: "none" }>, tag: number): number {
+    let k: number | string;
+    let index = this.index;
+    if (m.kind === "mac") k = tag * 2 ** 48 + m.mac.reduce((a, b) => a * 256 + b, 0);
+    else if (m.prefix.family === 4) {
+      const a = m.prefix.addr;
+      k = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+      const sub = tag * 64 + m.prefix.len;
+      let x = this.index4.get(sub);
+      if (!x) this.index4.set(sub, (x = new Map()));
+      index = x;
+    } else k = String.fromCharCode(tag, m.prefix.len, ...m.prefix.addr);
+    let i = index.get(k);
+    if (i !== undefined) return i;
+    i = this.n++;
+    index.set(k, i);
+    writeKey(this.name, this.keys, i * this.ks, tag, m);
+    if (m.kind !== "mac") this.plen[i] = 8 + m.prefix.len;
+    return i;
+  }
+}
+
+export interface ReplaceStats {
+  rules: number;
+  duplicates: number;
+  entries: number;
+  prepareMs: number;
+  writeMs: number;
+  /** The switch itself: one bl_cfg write. */
+  switchUs: number;
+  clearOldMs: number;
+  totalMs: number;
+}
+
+/** A stored entry is this exact prefix (an LPM lookup may have returned a shorter one). */
+function exactEntry(v: Buffer, plen: number, table: string): boolean {
+  return (table !== "v4" && table !== "v6") || v.readUInt32LE(8) === plen;
+}
+
+function batch(m: BpfMap, keys: Buffer, vals: Buffer, ks: number, vs: number): void {
+  const n = keys.length / ks;
+  for (let i = 0; i < n; i += CHUNK * 4) {
+    const j = Math.min(n, i + CHUNK * 4);
+    m.updateBatch(keys.subarray(i * ks, j * ks), vals.subarray(i * vs, j * vs), j - i);
+  }
+}
+
+export { ruleKey, possibleCpus };

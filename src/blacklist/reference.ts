@@ -1,0 +1,180 @@
+// reference.ts — what the blacklist should decide for a frame, computed in plain TypeScript from
+// the rule list (no maps, no BPF). The differential test runs it beside the BPF program on the
+// same frames; it is written from the spec in bpf/include/blacklist.h's header comment and
+// bpf/include/parsing.h's rules, not from the BPF code.
+import { LPM_DEPTH } from "./layout.ts";
+import type { Dir, Rule } from "./rules.ts";
+
+export interface RefRule extends Rule {
+  id: number;
+  expires: bigint;
+}
+
+interface Parsed {
+  src: Uint8Array;
+  dst: Uint8Array;
+  /** Addresses judged per direction: [family, bytes][] */
+  addrs: Record<Dir, Uint8Array[]>;
+  family: 4 | 6 | 0;
+  proto: number | null;
+  sport: number | null;
+  dport: number | null;
+}
+
+const EXT = new Set([0, 43, 44, 60, 51, 135]);
+
+/** Parse a frame the way the spec says (VLAN ≤ 2, IPv6 extension headers ≤ 6, fragments, ARP, ND). */
+export function parseFrame(f: Uint8Array): Parsed | null {
+  if (f.length < 14) return null;
+  const out: Parsed = { dst: f.subarray(0, 6), src: f.subarray(6, 12), addrs: { src: [], dst: [] }, family: 0, proto: null, sport: null, dport: null };
+  const u16 = (o: number) => (f[o] << 8) | f[o + 1];
+  let type = u16(12), off = 14;
+  for (let i = 0; i < 2 && (type === 0x8100 || type === 0x88a8); i++) {
+    if (off + 4 > f.length) return out; // truncated tag: L2 only
+    type = u16(off + 2);
+    off += 4;
+  }
+  const ports = (l4: number, proto: number) => {
+    if ((proto === 6 || proto === 17) && l4 + 4 <= f.length) {
+      out.sport = u16(l4);
+      out.dport = u16(l4 + 2);
+    }
+  };
+  if (type === 0x0800) {
+    if (off + 20 > f.length || f[off] >> 4 !== 4 || (f[off] & 15) < 5) return out;
+    out.family = 4;
+    out.addrs.src.push(f.subarray(off + 12, off + 16));
+    out.addrs.dst.push(f.subarray(off + 16, off + 20));
+    out.proto = f[off + 9];
+    if (u16(off + 6) & 0x1fff) return out; // later fragment: no ports
+    ports(off + (f[off] & 15) * 4, out.proto);
+  } else if (type === 0x86dd) {
+    if (off + 40 > f.length) return out;
+    out.family = 6;
+    out.addrs.src.push(f.subarray(off + 8, off + 24));
+    out.addrs.dst.push(f.subarray(off + 24, off + 40));
+    let nh = f[off + 6], p = off + 40;
+    for (let i = 0; i < 6 && EXT.has(nh); i++) {
+      if (p + 8 > f.length) {
+        out.proto = nh;
+        return out;
+      }
+      let later = false, len: number;
+      if (nh === 44) {
+        later = (u16(p + 2) & 0xfff8) !== 0;
+        len = 8;
+      } else len = nh === 51 ? (f[p + 1] + 2) * 4 : (f[p + 1] + 1) * 8;
+      nh = f[p];
+      p += len;
+      if (later) {
+        out.proto = nh;
+        return out;
+      }
+    }
+    out.proto = nh;
+    if (EXT.has(nh)) return out;
+    ports(p, nh);
+    if (nh === 58 && p + 24 <= f.length && (f[p] === 135 || f[p] === 136)) out.addrs[f[p] === 135 ? "dst" : "src"].push(f.subarray(p + 8, p + 24));
+  } else if (type === 0x0806) {
+    if (off + 28 > f.length) return out;
+    if (u16(off) !== 1 || u16(off + 2) !== 0x0800 || f[off + 4] !== 6 || f[off + 5] !== 4) return out;
+    out.family = 4;
+    out.addrs.src.push(f.subarray(off + 14, off + 18));
+    out.addrs.dst.push(f.subarray(off + 24, off + 28));
+  }
+  return out;
+}
+
+function inPrefix(a: Uint8Array, p: Uint8Array, len: number): boolean {
+  const whole = len >> 3;
+  for (let i = 0; i < whole; i++) if (a[i] !== p[i]) return false;
+  const rest = len & 7;
+  if (!rest) return true;
+  const m = (0xff00 >> rest) & 0xff;
+  return (a[whole] & m) === (p[whole] & m);
+}
+
+function eq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export class Reference {
+  private readonly hasMac: boolean;
+  private readonly hasAllow: boolean;
+  private readonly hasGlobalDeny: boolean;
+  readonly hits = new Map<number, { packets: number; bytes: number }>();
+  /** Rules split by allow/deny and kind, so each frame scans only what can match it. */
+  private readonly split: Record<"deny" | "allow", { mac: RefRule[]; prefix: RefRule[]; none: RefRule[] }>;
+
+  constructor(private readonly rules: RefRule[], private readonly now: bigint) {
+    this.hasMac = rules.some((r) => r.match.kind === "mac");
+    this.hasAllow = rules.some((r) => r.allow);
+    this.hasGlobalDeny = rules.some((r) => !r.allow && r.match.kind === "none");
+    const part = (allow: boolean) => {
+      const mine = rules.filter((r) => r.allow === allow);
+      return { mac: mine.filter((r) => r.match.kind === "mac"), prefix: mine.filter((r) => r.match.kind === "prefix"), none: mine.filter((r) => r.match.kind === "none") };
+    };
+    this.split = { deny: part(false), allow: part(true) };
+  }
+
+  private live(r: RefRule): boolean {
+    return r.expires === 0n || this.now < r.expires;
+  }
+
+  /** On one address entry (or the global set): plain rule, proto-only, dst port, src port. */
+  private onEntry(rs: RefRule[], p: Parsed, plainAllowed: boolean): RefRule | undefined {
+    const live = rs.filter((r) => this.live(r));
+    if (plainAllowed) {
+      const plain = live.find((r) => r.l4.kind === "none");
+      if (plain) return plain;
+    }
+    if (p.proto === null) return undefined;
+    const byProto = live.find((r) => r.l4.kind === "proto" && r.l4.proto === p.proto);
+    if (byProto) return byProto;
+    if (p.sport === null) return undefined;
+    return live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "dst" && r.l4.port === p.dport)
+      ?? live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "src" && r.l4.port === p.sport);
+  }
+
+  private find(p: Parsed, allow: boolean): RefRule | undefined {
+    const mine = this.split[allow ? "allow" : "deny"];
+    if (this.hasMac) {
+      for (const [dir, mac] of [["src", p.src], ["dst", p.dst]] as const) {
+        const rs = mine.mac.filter((r) => r.match.kind === "mac" && r.match.dir === dir && eq(r.match.mac, mac));
+        const hit = this.onEntry(rs, p, true);
+        if (hit) return hit;
+      }
+    }
+    for (const dir of ["src", "dst"] as const) {
+      for (const a of p.addrs[dir]) {
+        // Entries = distinct prefixes that hold any stored rule (live or not), longest first;
+        // the program climbs through at most LPM_DEPTH of them in the trie.
+        const cover = mine.prefix.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
+        const lens = [...new Set(cover.map((r) => (r.match as { prefix: { len: number } }).prefix.len))].sort((x, y) => y - x);
+        // A full-length entry (kept in an exact hash) comes first and is not counted.
+        const full = p.family === 4 ? 32 : 128;
+        for (const len of lens[0] === full ? lens.slice(0, LPM_DEPTH + 1) : lens.slice(0, LPM_DEPTH)) {
+          const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true);
+          if (hit) return hit;
+        }
+      }
+    }
+    if (allow ? this.hasAllow : this.hasGlobalDeny) return this.onEntry(mine.none, p, false);
+    return undefined;
+  }
+
+  /** XDP_DROP (1) or XDP_PASS (2), and the counters of the rule that decided. */
+  judge(frame: Uint8Array): number {
+    const p = parseFrame(frame);
+    if (!p) return 2;
+    const deny = this.find(p, false);
+    if (!deny) return 2;
+    const allow = this.hasAllow ? this.find(p, true) : undefined;
+    const r = allow ?? deny;
+    const h = this.hits.get(r.id) ?? { packets: 0, bytes: 0 };
+    h.packets++;
+    h.bytes += frame.length;
+    this.hits.set(r.id, h);
+    return allow ? 2 : 1;
+  }
+}

@@ -1,0 +1,144 @@
+// rules.ts — a blacklist rule as data, its text form (the syntax of `add` and of import files),
+// and its identity (the one map entry it owns). Pure: no kernel, no files.
+import { UsageError } from "../errors.ts";
+import { formatIPv4, formatIPv6, formatMac, parseMac, parsePrefix, type Prefix } from "../net/addr.ts";
+
+export type Dir = "src" | "dst";
+
+export type Match =
+  | { kind: "none" }
+  | { kind: "mac"; dir: Dir; mac: Uint8Array }
+  | { kind: "prefix"; dir: Dir; prefix: Prefix };
+
+export type L4 =
+  | { kind: "none" }
+  | { kind: "proto"; proto: number }
+  | { kind: "port"; proto: 6 | 17; dir: Dir; port: number };
+
+export interface Rule {
+  allow: boolean;
+  match: Match;
+  l4: L4;
+  /** Seconds to live from when it is written; undefined = forever. */
+  ttl?: number;
+}
+
+export const PROTOS: Record<string, number> = {
+  icmp: 1, igmp: 2, ipip: 4, tcp: 6, udp: 17, ipv6: 41, gre: 47, esp: 50, ah: 51, icmpv6: 58, "ipv6-icmp": 58, ospf: 89, sctp: 132,
+};
+const PROTO_NAME: Record<number, string> = { 1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 41: "ipv6", 47: "gre", 50: "esp", 51: "ah", 58: "icmpv6", 89: "ospf", 132: "sctp" };
+
+export function protoName(n: number): string {
+  return PROTO_NAME[n] ?? String(n);
+}
+
+function parseProto(s: string): number {
+  const lower = s.toLowerCase();
+  if (lower in PROTOS) return PROTOS[lower];
+  if (/^\d{1,3}$/.test(s) && Number(s) <= 255) return Number(s);
+  throw new UsageError(`unknown protocol "${s}" (a name such as tcp, udp, icmp, gre, or a number 0-255)`);
+}
+
+function parsePort(s: string): { port: number; protos: (6 | 17)[] } {
+  const m = s.match(/^(\d{1,5})(?:\/(tcp|udp|both))?$/i);
+  if (!m || Number(m[1]) > 65535) throw new UsageError(`invalid port "${s}" (PORT or PORT/tcp, PORT/udp; 0-65535)`);
+  const p = (m[2] ?? "both").toLowerCase();
+  return { port: Number(m[1]), protos: p === "tcp" ? [6] : p === "udp" ? [17] : [6, 17] };
+}
+
+/** "90", "90s", "10m", "2h", "1d" → seconds. */
+export function parseTtl(s: string): number {
+  const m = s.match(/^(\d{1,9})([smhd]?)$/);
+  if (!m || Number(m[1]) === 0) throw new UsageError(`invalid --ttl "${s}" (a positive number with s, m, h or d, e.g. 10m)`);
+  return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s"];
+}
+
+export interface ParseOptions {
+  allow?: boolean;
+  /** --src / --dst / --any from the command line (a line's own flags win). */
+  dir?: Dir | "any";
+  ttl?: number;
+}
+
+/**
+ * Parse one rule from words: `[allow] [ADDR/LEN | mac MAC] [port P[/tcp|udp] | sport P | dport P]
+ * [proto NAME] [--src|--dst|--any] [--ttl T]`. Returns one or more rules: `--any` gives a
+ * source and a destination rule, `port 53` a TCP and a UDP rule (each rule owns one map entry).
+ */
+export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
+  let allow = opts.allow ?? false, dir: Dir | "any" | undefined = opts.dir, ttl = opts.ttl;
+  let addr: { kind: "mac"; mac: Uint8Array } | { kind: "prefix"; prefix: Prefix } | undefined;
+  let port: { port: number; protos: (6 | 17)[]; dir?: Dir } | undefined;
+  let proto: number | undefined;
+  const need = (i: number, what: string) => {
+    if (i >= words.length) throw new UsageError(`${words[i - 1]} needs ${what}`);
+    return words[i];
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === "allow" && i === 0) allow = true;
+    else if (w === "deny" && i === 0) allow = false;
+    else if (w === "--src" || w === "--dst" || w === "--any") dir = w.slice(2) as Dir | "any";
+    else if (w === "--ttl") ttl = parseTtl(need(++i, "a duration such as 10m"));
+    else if (w.startsWith("--ttl=")) ttl = parseTtl(w.slice(6));
+    else if (w === "mac") {
+      if (addr) throw new UsageError(`a rule names at most one address (got "${w}" after one)`);
+      const s = need(++i, "a MAC address such as 02:00:00:00:00:01");
+      const mac = parseMac(s);
+      if (!mac) throw new UsageError(`invalid MAC address "${s}" (six hex bytes, e.g. 02:00:00:00:00:01)`);
+      addr = { kind: "mac", mac };
+    } else if (w === "port" || w === "sport" || w === "dport") {
+      if (port) throw new UsageError("a rule names at most one port");
+      port = { ...parsePort(need(++i, "a port such as 53/udp")), dir: w === "sport" ? "src" : w === "dport" ? "dst" : undefined };
+    } else if (w === "proto") {
+      if (proto !== undefined) throw new UsageError("a rule names at most one protocol");
+      proto = parseProto(need(++i, "a protocol such as gre or 47"));
+    } else if (/[.:/]/.test(w) || /^\d/.test(w)) {
+      if (addr) throw new UsageError(`a rule names at most one address (got "${w}" after one)`);
+      addr = { kind: "prefix", prefix: parsePrefix(w) };
+    } else if (w.startsWith("-")) throw new UsageError(`unknown option "${w}" in rule`);
+    else throw new UsageError(`cannot read "${w}": expected an address/prefix, mac, port, sport, dport, proto, --src, --dst, --any or --ttl`);
+  }
+  if (!addr && !port && proto === undefined) throw new UsageError("empty rule: name an address, mac, port or proto");
+  if (port && proto !== undefined) {
+    if (proto !== 6 && proto !== 17) throw new UsageError(`ports exist only for tcp and udp, not ${protoName(proto)}`);
+    if (!port.protos.includes(proto)) throw new UsageError("the port's protocol and proto disagree");
+    port.protos = [proto];
+  }
+  // Direction: of the address when there is one; else (port-only rules) of the port.
+  const addrDirs: Dir[] = !addr ? ["src"] : dir === "any" ? ["src", "dst"] : [(dir as Dir) ?? "src"];
+  let portDir: Dir = port?.dir ?? "dst";
+  if (port && !addr && !port.dir && dir) {
+    if (dir === "any") throw new UsageError("--any applies to addresses; for ports write two rules (port P --src, port P)");
+    portDir = dir;
+  }
+  const l4s: L4[] = port ? port.protos.map((p) => ({ kind: "port", proto: p, dir: portDir, port: port!.port }))
+    : proto !== undefined ? [{ kind: "proto", proto }] : [{ kind: "none" }];
+  const out: Rule[] = [];
+  for (const d of addrDirs) {
+    const match: Match = !addr ? { kind: "none" } : addr.kind === "mac" ? { kind: "mac", dir: d, mac: addr.mac } : { kind: "prefix", dir: d, prefix: addr.prefix };
+    for (const l4 of l4s) out.push({ allow, match, l4, ttl });
+  }
+  return out;
+}
+
+/** Canonical text, re-readable by parseRule (TTL excluded: see formatRule's caller). */
+export function ruleText(r: Rule): string {
+  const w: string[] = [];
+  if (r.allow) w.push("allow");
+  const m = r.match;
+  if (m.kind === "mac") w.push("mac", formatMac(m.mac));
+  if (m.kind === "prefix") w.push(`${m.prefix.family === 4 ? formatIPv4(m.prefix.addr) : formatIPv6(m.prefix.addr)}/${m.prefix.len}`);
+  const l4 = r.l4;
+  if (l4.kind === "proto") w.push("proto", protoName(l4.proto));
+  if (l4.kind === "port") {
+    const kw = m.kind === "none" ? "port" : l4.dir === "src" ? "sport" : "port";
+    w.push(kw, `${l4.port}/${l4.proto === 6 ? "tcp" : "udp"}`);
+    if (m.kind === "none" && l4.dir === "src") w.push("--src");
+  }
+  if (m.kind !== "none" && m.dir === "dst") w.push("--dst");
+  return w.join(" ");
+}
+
+/** The identity of a rule: two rules with the same key own the same map entry. */
+export const ruleKey = ruleText;

@@ -1,0 +1,161 @@
+// store.ts — the blacklist attached to an interface: its pinned maps, the lock that serialises
+// writers, expiry, listing with counters, import/export.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { OpError, UsageError } from "../errors.ts";
+import { objGet } from "../ffi/fd.ts";
+import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
+import { clockNs, monoToWallMs } from "../ffi/clock.ts";
+import { withLock } from "../ffi/lock.ts";
+import { BlacklistMaps, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { ruleText } from "./rules.ts";
+import type { ParsedFile } from "./parse.ts";
+
+export function attachedInterfaces(): string[] {
+  return pinnedInterfaces().filter((i) => existsSync(join(pinDir(i), "bl_cfg")));
+}
+
+/** The interface a command works on: --interface, or the only one with a blacklist. */
+export function chooseInterface(opt?: string): string {
+  const all = attachedInterfaces();
+  if (opt) {
+    const name = opt.includes("/") ? opt.split("/")[1] : opt;
+    if (!all.includes(name)) throw new UsageError(`no blacklist on ${name}${all.length ? ` (it is on ${all.join(", ")})` : ""}; attach one: xdptool blacklist attach ${name}`);
+    return name;
+  }
+  if (all.length === 0) throw new OpError("no blacklist is attached; attach one first: xdptool blacklist attach IFACE");
+  if (all.length > 1) throw new UsageError(`blacklists are attached to ${all.join(", ")}: choose one with --interface`);
+  return all[0];
+}
+
+export function lockPath(ifname: string): string {
+  return `/run/xdptool/blacklist-${ifname}.lock`;
+}
+
+export function openPinned(ifname: string): BlacklistMaps {
+  const dir = pinDir(ifname);
+  return BlacklistMaps.open((n) => objGet(join(dir, n)));
+}
+
+/** Run `fn` on the interface's blacklist under its lock (writers never interleave). */
+export function withBlacklist<T>(ifname: string, fn: (bl: BlacklistMaps) => T): T {
+  return withLock(lockPath(ifname), () => {
+    const bl = openPinned(ifname);
+    try {
+      bl.init();
+      return fn(bl);
+    } finally {
+      bl.close();
+    }
+  });
+}
+
+export function expiresAt(ttl: number | undefined, now: bigint): bigint {
+  return ttl ? now + BigInt(ttl) * 1_000_000_000n : 0n;
+}
+
+/** Remove rules whose time is up (the program already ignores them; this frees their entries). */
+export function gc(bl: BlacklistMaps, rules = bl.read(), now = clockNs()): { kept: StoredRule[]; removed: number } {
+  const kept: StoredRule[] = [];
+  let removed = 0;
+  for (const r of rules) {
+    if (r.expires !== 0n && r.expires <= now) {
+      bl.delete(r);
+      removed++;
+    } else kept.push(r);
+  }
+  return { kept, removed };
+}
+
+export interface Listed {
+  id: number;
+  rule: string;
+  action: "deny" | "allow";
+  /** Seconds left, null = no TTL. */
+  ttl: number | null;
+  packets: number;
+  bytes: number;
+  /** ISO time of the last hit, null = never. */
+  lastHit: string | null;
+}
+
+export function listRules(bl: BlacklistMaps): Listed[] {
+  const now = clockNs();
+  const { kept } = gc(bl, bl.read(), now);
+  const { base, raw } = bl.hitsRaw();
+  return kept.map((r) => {
+    const h: Hits = bl.sumHits(raw, r.id - base, r.serial);
+    return {
+      id: r.id, rule: ruleText(r), action: r.allow ? "allow" : "deny",
+      ttl: r.expires ? Math.max(0, Math.ceil(Number(r.expires - now) / 1e9)) : null,
+      packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
+    };
+  });
+}
+
+/** Text that `import` reads back: the same rules, TTLs as the time left. */
+export function exportText(bl: BlacklistMaps): string {
+  return listRules(bl).map((l) => (l.ttl ? `${l.rule} --ttl ${l.ttl}s` : l.rule)).join("\n") + "\n";
+}
+
+export interface ImportSummary {
+  interface: string;
+  read: number;
+  duplicates: number;
+  /** Rules now in the blacklist (null when rules were added one by one: not counted). */
+  total: number | null;
+  added: number;
+  replace: boolean;
+  /** "rebuild": a new generation, switched in at once; "incremental": added one by one. */
+  method: "rebuild" | "incremental";
+  timing?: import("./maps.ts").ReplaceStats;
+}
+
+/** Up to this many new rules, a merge import adds them one by one instead of rebuilding. */
+export const INCREMENTAL_MAX = 20_000;
+
+/**
+ * Load rules. With --replace, or many new rules: a full rebuild in the idle generation and one
+ * switch (with --replace the new rules alone, otherwise the live rules, with their counters and
+ * TTLs, plus the new ones). A few new rules merged into a big set are added one by one, each
+ * live at once, at a cost that does not grow with the size of the set.
+ */
+export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
+  const rules = parsed.rules;
+  const now = clockNs();
+  const read = rules.length + parsed.bare4.n + parsed.bare6.n;
+  if (!replace && read <= INCREMENTAL_MAX) {
+    const all = [...rules];
+    for (let i = 0; i < parsed.bare4.n; i++) {
+      const a = parsed.bare4.addr[i];
+      const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
+    }
+    for (let i = 0; i < parsed.bare6.n; i++) {
+      const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
+      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
+    }
+    let duplicates = 0;
+    for (const r of all) if (bl.add(r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
+  }
+  const set: ReplaceInput[] = [];
+  let kept = 0;
+  if (!replace) {
+    const live = gc(bl, bl.read(), now).kept;
+    const { base, raw } = bl.hitsRaw();
+    const per = bl.maps.bl_hits.valueBytes;
+    for (const r of live) set.push({ rule: r, expires: r.expires, hits: withSerial(raw.subarray((r.id - base) * per, (r.id - base + 1) * per), r.serial) });
+    kept = live.length;
+  }
+  for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
+  const timing = bl.replace(set, parsed.bare4, parsed.bare6);
+  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
+}
+
+/** Per-CPU counters of a rule, with slots of an earlier rule (other serial) zeroed. */
+function withSerial(v: Buffer, serial: number): Buffer {
+  const out = Buffer.from(v);
+  for (let o = 0; o + 32 <= out.length; o += 32) if (Number(out.readBigUInt64LE(o + 24)) !== serial) out.fill(0, o, o + 32);
+  return out;
+}

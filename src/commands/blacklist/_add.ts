@@ -1,0 +1,19 @@
+// _add.ts — what `add` and `allow` do.
+import { printJson } from "../../table.ts";
+import { rulesFromArgs } from "./_shared.ts";
+
+export async function runAdd(args: Record<string, unknown>, allow: boolean): Promise<void> {
+  const rules = rulesFromArgs(args, allow);
+  const { requireCaps } = await import("../../privileges.ts");
+  requireCaps("xdptool blacklist");
+  const { chooseInterface, withBlacklist, expiresAt } = await import("../../blacklist/store.ts");
+  const { ruleText } = await import("../../blacklist/rules.ts");
+  const { clockNs } = await import("../../ffi/clock.ts");
+  const ifname = chooseInterface(args.interface as string | undefined);
+  const out = withBlacklist(ifname, (bl) => {
+    const now = clockNs();
+    return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, ...bl.add(r, expiresAt(r.ttl, now), now) }));
+  });
+  if (args.json) return printJson({ interface: ifname, rules: out });
+  for (const r of out) console.log(`${ifname}: ${r.existed ? "already there (TTL updated)" : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""} [id ${r.id}]`);
+}

@@ -1,0 +1,23 @@
+import { defineCommand } from "citty";
+import { ifaceArg } from "./_shared.ts";
+
+export default defineCommand({
+  meta: {
+    name: "export",
+    description: `Print every rule, one per line, in the syntax \`blacklist import\` reads back.
+
+  Rules with a TTL are written with the time they have left.
+
+  Examples:
+    xdptool blacklist export > rules.txt
+    xdptool blacklist export -i xl-dut | xdptool blacklist import - -i eth0 --replace`,
+  },
+  args: { ...ifaceArg },
+  async run({ args }) {
+    const { requireCaps } = await import("../../privileges.ts");
+    requireCaps("xdptool blacklist");
+    const { chooseInterface, withBlacklist, exportText } = await import("../../blacklist/store.ts");
+    const ifname = chooseInterface(args.interface);
+    process.stdout.write(withBlacklist(ifname, exportText));
+  },
+});

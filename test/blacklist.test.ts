@@ -1,0 +1,221 @@
+// Blacklist through the binary: the CLI (rules, import/export, errors, concurrency, TTL) and the
+// live lab (blocked sources get nothing through, allowed ones do, counters equal frames sent).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DUT, GEN, ROOT, XDPTOOL, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
+import { OFFSETS, SIZES } from "../src/blacklist/layout.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "xt-bl-"));
+function file(name: string, body: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, body);
+  return p;
+}
+// Every blacklist command names this lab's interface: another blacklist may be attached elsewhere.
+const bl = (...args: string[]) => xt("blacklist", ...args, "-i", DUT);
+const blOk = (...args: string[]) => xtOk("blacklist", ...args, "-i", DUT);
+const blJson = (...args: string[]) => json("blacklist", ...args, "-i", DUT);
+const exported = () => blOk("export");
+const ruleList = () => blJson("list").rules as any[];
+const rule = (text: string) => ruleList().find((r) => r.rule === text);
+
+beforeAll(() => {
+  freshLab();
+  xtOk("blacklist", "attach", DUT, "--max-rules", "200000");
+});
+afterAll(() => xt("lab", "down"));
+
+test("bpf/include/blacklist_types.h matches src/blacklist/layout.ts", () => {
+  const structs = { v4Key: "bl_v4_key", v6Key: "bl_v6_key", x4Key: "bl_x4_key", x6Key: "bl_x6_key", macKey: "bl_mac_key", entry: "bl_entry", l4Key: "bl_l4_key", rule: "bl_rule", hit: "bl_hit", cfg: "bl_cfg" };
+  const lines = ["#include <stddef.h>", "#include <stdio.h>", "#include <linux/types.h>", `#include "${ROOT}/bpf/include/blacklist_types.h"`, "int main(void) {"];
+  for (const [k, s] of Object.entries(structs)) lines.push(`printf("${k} %zu\\n", sizeof(struct ${s}));`);
+  for (const f of Object.keys(OFFSETS)) {
+    const [s, m] = f.split(".");
+    lines.push(`printf("${f} %zu\\n", offsetof(struct ${s}, ${m}));`);
+  }
+  lines.push("return 0; }");
+  const c = Object.fromEntries(compileAndRun(lines.join("\n")).trim().split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, Number(v)]));
+  expect({ ...SIZES, ...OFFSETS }).toEqual(c);
+});
+
+describe("rules", () => {
+  test("add, allow, list, export, del, flush", () => {
+    blOk("flush");
+    blOk("add", "198.18.7.0/24");
+    blOk("add", "2001:db8:bad::/48", "--any");
+    blOk("add", "mac", "02:00:00:00:00:01", "--dst");
+    blOk("add", "port", "53");
+    blOk("add", "port", "1900/udp", "--src");
+    blOk("add", "proto", "gre");
+    blOk("add", "198.18.7.0/24", "port", "22/tcp");
+    blOk("allow", "198.18.7.10");
+    const texts = ruleList().map((r) => r.rule);
+    expect(texts).toEqual([
+      "198.18.7.0/24", "2001:db8:bad::/48", "2001:db8:bad::/48 --dst", "mac 02:00:00:00:00:01 --dst", "port 53/tcp", "port 53/udp",
+      "port 1900/udp --src", "proto gre", "198.18.7.0/24 port 22/tcp", "allow 198.18.7.10/32",
+    ]);
+    // Adding again changes nothing but the TTL.
+    const again = blJson("add", "198.18.7.0/24", "--ttl", "1h");
+    expect(again.rules[0].existed).toBe(true);
+    expect(rule("198.18.7.0/24").ttl).toBeGreaterThan(3590);
+    blOk("del", "proto", "gre");
+    expect(rule("proto gre")).toBeUndefined();
+    const missing = bl("del", "proto", "gre");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no such rule");
+    blOk("flush");
+    expect(ruleList()).toEqual([]);
+  });
+
+  test("export is re-importable; import merges, skips duplicates, --replace replaces", () => {
+    blOk("flush");
+    const f = file("rules.txt", [
+      "# management and abusers", "allow 198.18.7.10", "198.18.7.0/24", "198.18.9.0/24 ; scanner seen 2026-11-01",
+      "2001:db8:bad::/48", "  mac 02:00:00:00:00:01 --dst   # a bad box", "port 53/udp", "198.18.7.0/24", "198.18.8.0/24 port 22/tcp --ttl 10m", "",
+    ].join("\n"));
+    const s = blJson("import", f);
+    expect(s).toMatchObject({ read: 8, duplicates: 1, added: 7, method: "incremental" });
+    expect(ruleList()).toHaveLength(7);
+    const out = exported();
+    const f2 = file("exported.txt", out);
+    blOk("import", f2, "--replace");
+    expect(exported().replace(/--ttl \d+s/, "")).toBe(out.replace(/--ttl \d+s/, ""));
+    expect(out).toContain("198.18.8.0/24 port 22/tcp --ttl");
+    const more = blJson("import", file("more.txt", "198.18.10.0/24\n198.18.7.0/24\n"));
+    expect(more).toMatchObject({ duplicates: 1, added: 1 });
+    expect(ruleList()).toHaveLength(8);
+    // Many new rules merge through a rebuild, keeping the live ones and their counters.
+    const many = Array.from({ length: 25_000 }, (_, i) => `198.19.${i >> 8}.${i & 255}`).join("\n");
+    const big = blJson("import", file("many.txt", many));
+    expect(big).toMatchObject({ method: "rebuild", total: 25_008, duplicates: 0 });
+    expect(ruleList()).toHaveLength(25_008);
+    const rep = blJson("import", file("only.txt", "198.18.11.0/24\n"), "--replace");
+    expect(rep.total).toBe(1);
+    expect(ruleList().map((r) => r.rule)).toEqual(["198.18.11.0/24"]);
+  });
+
+  test("bad input: one clear line, exit 2, nothing changed", () => {
+    blOk("flush");
+    blOk("add", "198.18.7.0/24");
+    const before = exported();
+    const cases: [string[], RegExp][] = [
+      [["add", "10.0.0.0/33"], /prefix length/],
+      [["add", "::g"], /invalid address/],
+      [["add", "mac", "02:00"], /invalid MAC/],
+      [["add", "port", "70000/udp"], /invalid port/],
+      [["add", "proto", "foo"], /unknown protocol/],
+      [["add"], /name a rule/],
+      [["add", "198.18.7.0/24", "--src", "--dst"], /choose one/],
+      [["add", "198.18.7.0/24", "--ttl", "soon"], /invalid --ttl/],
+      [["add", "port", "22/tcp", "proto", "gre"], /tcp and udp/],
+      [["import", file("empty.txt", "")], /no rules/],
+      [["import", file("comments.txt", "# nothing\n\n")], /no rules/],
+      [["import", file("binary.bin", Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]))], /binary\.bin:1: binary data/],
+      [["import", file("huge.txt", "198.18.0.0/16 " + "x".repeat(1_000_000))], /huge\.txt:1: line is 1000014 characters/],
+      [["import", file("bad3.txt", "198.18.1.0/24\n198.18.2.0/24\n10.0.0.0/33\n198.18.3.0/24\n")], /bad3\.txt:3: invalid prefix length/],
+      [["import", join(dir, "nope.txt")], /no such file/],
+    ];
+    for (const [args, re] of cases) {
+      const r = bl(...args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(exported()).toBe(before);
+  });
+
+  test("concurrent adds lose nothing", async () => {
+    blOk("flush");
+    const procs = Array.from({ length: 8 }, (_, p) => {
+      const cmds = Array.from({ length: 10 }, (_, i) => `${XDPTOOL} blacklist add 198.18.${100 + p}.${i} -i ${DUT}`).join(" && ");
+      return Bun.spawn(["sh", "-c", cmds], { stdout: "ignore", stderr: "pipe" });
+    });
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    expect(codes).toEqual(Array(8).fill(0));
+    const rules = ruleList();
+    expect(rules).toHaveLength(80);
+    expect(new Set(rules.map((r) => r.id)).size).toBe(80);
+    expect(new Set(rules.map((r) => r.rule)).size).toBe(80);
+  });
+
+  test("import --replace of 100,000 IPv4 + 10,000 IPv6 prefixes", () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) lines.push(`198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < 10_000; i++) lines.push(`2001:db8:${(i >> 8).toString(16)}:${(i & 255).toString(16)}::/64`);
+    const s = blJson("import", file("big.txt", lines.join("\n")), "--replace");
+    expect(s.total).toBe(110_000);
+    expect(ruleList()).toHaveLength(110_000);
+    blOk("flush");
+  });
+});
+
+describe("live lab", () => {
+  const send = (src: string, count: number, extra: string[] = []) => json("lab", "traffic", "--src", src, "--count", String(count), ...extra);
+  const dutStats = () => ethtoolStats(DUT, DUT);
+
+  beforeAll(() => {
+    for (const a of ["198.18.0.77/24", "198.18.0.78/24"]) inNs(GEN, ["ip", "addr", "replace", a, "dev", GEN]);
+    inNs(GEN, ["ip", "-6", "addr", "replace", "2001:db8::77/64", "dev", GEN, "nodad"]);
+  });
+
+  test("blocked sources get no ping through, allowed ones do; counters equal frames sent", () => {
+    blOk("flush");
+    blOk("add", "198.18.0.64/26");
+    blOk("allow", "198.18.0.78");
+    blOk("add", "2001:db8::77");
+    const ping = (src: string, dst: string) => inNs(GEN, ["ping", "-c", "2", "-i", "0.2", "-W", "1", "-I", src, dst]).code;
+    expect(ping("198.18.0.77", "198.18.0.2")).not.toBe(0);
+    expect(ping("198.18.0.78", "198.18.0.2")).toBe(0);
+    expect(ping("198.18.0.1", "198.18.0.2")).toBe(0);
+    expect(ping("2001:db8::77", "2001:db8::2")).not.toBe(0);
+    expect(ping("2001:db8::1", "2001:db8::2")).toBe(0);
+
+    const deny0 = rule("198.18.0.64/26").packets, allow0 = rule("allow 198.18.0.78/32").packets;
+    const s0 = dutStats();
+    send("198.18.0.77", 20_000);
+    send("198.18.0.78", 5_000, ["--proto", "udp"]);
+    const s1 = dutStats();
+    expect(rule("198.18.0.64/26").packets - deny0).toBe(20_000);
+    expect(rule("allow 198.18.0.78/32").packets - allow0).toBe(5_000);
+    expect(s1.rx_queue_0_xdp_drops - s0.rx_queue_0_xdp_drops).toBe(20_000);
+    expect(rule("198.18.0.64/26").lastHit).not.toBeNull();
+    expect(Math.abs(Date.parse(rule("198.18.0.64/26").lastHit) - Date.now())).toBeLessThan(60_000);
+    // A merge import that rebuilds the rule set carries the counters over.
+    const before = rule("198.18.0.64/26");
+    const many = Array.from({ length: 25_000 }, (_, i) => `198.19.${i >> 8}.${i & 255}`).join("\n");
+    expect(blJson("import", file("carry.txt", many)).method).toBe("rebuild");
+    const after = rule("198.18.0.64/26");
+    expect(after).toMatchObject({ packets: before.packets, bytes: before.bytes });
+    // (wall time of a monotonic stamp: each conversion reads both clocks afresh, a ms apart at most)
+    expect(Math.abs(Date.parse(after.lastHit) - Date.parse(before.lastHit))).toBeLessThan(1000);
+    send("198.18.0.77", 1000);
+    expect(rule("198.18.0.64/26").packets).toBe(before.packets + 1000);
+  });
+
+  test("a rule with a TTL stops matching at expiry with no xdptool process running", () => {
+    blOk("flush");
+    blOk("add", "198.18.0.77", "--ttl", "2s");
+    const s0 = dutStats();
+    send("198.18.0.77", 1000);
+    const s1 = dutStats();
+    expect(s1.rx_queue_0_xdp_drops - s0.rx_queue_0_xdp_drops).toBe(1000);
+    sh(["sleep", "3"]);
+    send("198.18.0.77", 1000);
+    const s2 = dutStats();
+    expect(s2.rx_queue_0_xdp_drops - s1.rx_queue_0_xdp_drops).toBe(0);
+    expect(ruleList()).toEqual([]); // and the next command removed it
+  });
+
+  test("rules survive re-attach and process exit (pinned)", () => {
+    blOk("add", "198.18.0.77");
+    xtOk("blacklist", "attach", DUT);
+    expect(rule("198.18.0.77/32")).toBeDefined();
+    const resize = xt("blacklist", "attach", DUT, "--max-rules", "5000");
+    expect(resize.code).toBe(2);
+    expect(resize.stderr).toContain("holds up to 200000 rules");
+    expect(rule("198.18.0.77/32")).toBeDefined();
+    expect(sh(["bpftool", "map", "show", "pinned", `/sys/fs/bpf/xdptool/${DUT}/bl_v4_0`]).code).toBe(0);
+  });
+});
