@@ -15,6 +15,7 @@
  */
 #include "include/stats.h"
 #include "include/features.h"
+#include "include/blacklist.h"
 #include "include/responder.h"
 /* The sampler's settings live in a map here (not .rodata): captures come and go, the program stays. */
 #define XT_SAMPLE_CFG_IN_MAP
@@ -29,6 +30,8 @@ int xdptool(struct xdp_md *ctx)
 	xt_parse(ctx, &pkt);
 	__u32 on = xt_features();
 
+	if (on & XT_F_BLACKLIST)
+		action = bl_stage(&pkt);
 	if (action == XDP_PASS && (on & XT_F_RESPONDER))
 		action = xt_responder(ctx, &pkt);
 	if (on & XT_F_SAMPLER)

@@ -29,6 +29,8 @@ export interface AttachRequest {
   force?: boolean;
   /** Called after open, before load: set global variables, map sizes… */
   configure?: (obj: BpfObject) => void;
+  /** Maps that must start empty even when a compatible pin exists (e.g. a resized set). */
+  fresh?: (mapName: string) => boolean;
 }
 
 export interface AttachResult {
@@ -74,11 +76,12 @@ function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string
     if (!existsSync(path)) continue;
     const pinned = BpfMap.pinned(path);
     try {
-      // A changed layout (type, key, value or size) cannot be reused: the new program gets a
-      // fresh map and the old pin is replaced when the new program is attached.
+      // A changed layout (type, key or value) cannot be reused: the new program gets a fresh
+      // map and the old pin is replaced when the new program is attached. A different size is
+      // not a layout change: the pinned map keeps its size (and its contents) — resizing is the
+      // caller's explicit choice (AttachRequest.fresh).
       const i = pinned.info;
-      // max_entries 0 means "libbpf decides at load" (perf event arrays: one slot per CPU).
-      if (i.type === m.type && i.keySize === m.keySize && i.valueSize === m.valueSize && (m.maxEntries === 0 || i.maxEntries === m.maxEntries)) {
+      if (i.type === m.type && i.keySize === m.keySize && i.valueSize === m.valueSize) {
         obj.reuseMap(m, pinned.fd);
         reused.push(m.name);
       }
@@ -111,7 +114,7 @@ export function attach(req: AttachRequest): AttachResult {
       throw new OpError(`${iface.name} already runs XDP program ${describe(state)} that xdptool did not load; --force replaces it`);
     }
     const maps = obj.maps().filter((m) => !m.internal);
-    const reusedMaps = owned ? reusePinnedMaps(obj, maps, dir) : [];
+    const reusedMaps = owned ? reusePinnedMaps(obj, maps.filter((m) => !req.fresh?.(m.name)), dir) : [];
     obj.load();
     const progFd = obj.progFd(prog);
 

@@ -16,6 +16,8 @@ import type { Iface } from "./ffi/netns.ts";
 import { embeddedObject } from "./embedded.ts";
 import { withLock } from "./ffi/lock.ts";
 import { UsageError } from "./errors.ts";
+import { sizeMaps } from "./blacklist/maps.ts";
+import { pinnedCapacity, withBlacklist } from "./blacklist/store.ts";
 
 /** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
 export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
@@ -43,9 +45,21 @@ export interface EnsureResult {
 }
 
 /** The combined program, running on the interface (nothing changes if it already is). */
-export function ensureCombined(iface: Iface, opts: { mode?: XdpMode | "auto"; force?: boolean } = {}): EnsureResult {
+/** Blacklist capacity of a combined program attached for another feature first (≈ 56 MiB). */
+export const DEFAULT_BLACKLIST_RULES = 65_536;
+
+export interface EnsureOptions {
+  mode?: XdpMode | "auto";
+  force?: boolean;
+  /** Size the blacklist maps for this many rules (`blacklist attach --max-rules`). */
+  blacklistRules?: number;
+}
+
+export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
-  if (own === COMBINED) {
+  const current = pinnedCapacity(iface.name);
+  const resize = opts.blacklistRules !== undefined && current !== undefined && opts.blacklistRules !== current;
+  if (own === COMBINED && !resize) {
     const st = xdpQuery(iface.ifindex);
     const want = opts.mode ?? "auto";
     if (want !== "auto" && want !== st.mode) {
@@ -53,7 +67,13 @@ export function ensureCombined(iface: Iface, opts: { mode?: XdpMode | "auto"; fo
     }
     return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
   }
-  const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force });
+  // New blacklist maps of another size start empty: only allowed while there is nothing to lose.
+  if (resize && own === COMBINED && withBlacklist(iface.name, (bl) => bl.read().length) > 0) {
+    throw new UsageError(`the blacklist on ${iface.name} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${iface.name} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
+  }
+  const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;
+  const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force, configure: (obj) => sizeMaps(obj, rules),
+    fresh: (name) => resize && name.startsWith("bl_") });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
   return { progId: r.progId, mode: r.mode, action: r.replaced === "xdptool" ? "upgraded" : "attached", replaced: own ?? undefined };
 }

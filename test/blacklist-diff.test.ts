@@ -4,6 +4,9 @@
 // Verdicts and per-rule counters must agree exactly. Runs in-process: no CLI call per packet.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BpfObject } from "../src/ffi/object.ts";
+import { FEATURE_BITS } from "../src/features.ts";
+import { bpf } from "../src/ffi/native.ts";
+import { check } from "../src/ffi/error.ts";
 import { testRun } from "../src/ffi/prog.ts";
 import { embeddedObject } from "../src/embedded.ts";
 import { BlacklistMaps, sizeMaps, type MapName } from "../src/blacklist/maps.ts";
@@ -16,14 +19,19 @@ let obj: BpfObject;
 let progFd: number;
 let bl: BlacklistMaps;
 
+// The program under test is the combined one operators run (bpf/xdptool.bpf.c), with only the
+// blacklist stage switched on, as `blacklist attach` leaves it.
 beforeAll(() => {
-  obj = BpfObject.open(embeddedObject("blacklist")!, "blacklist");
+  obj = BpfObject.open(embeddedObject("xdptool")!, "xdptool");
   sizeMaps(obj, 10000);
   obj.load();
   progFd = obj.progFd(obj.programs()[0]);
   const byName = new Map(obj.maps().map((m) => [m.name, obj.mapFd(m)]));
   bl = BlacklistMaps.open((n: MapName) => byName.get(n)!); // the fds stay owned by obj
   bl.init();
+  const features = Buffer.alloc(8);
+  features.writeUInt32LE(FEATURE_BITS.blacklist, 0);
+  check("switch the blacklist stage on", bpf().bpf_map_update_elem(byName.get("xdptool_features")!, Buffer.alloc(4), features, 0n));
 });
 
 afterAll(() => obj?.close());

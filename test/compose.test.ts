@@ -112,3 +112,60 @@ describe("status of one interface", () => {
     xtOk("responder", "disable", DUT);
   });
 });
+
+describe("blacklist, responder and sampler together", () => {
+  test("order: a blacklisted source is dropped, never answered; the sampler sees the drops", async () => {
+    xtOk("blacklist", "attach", DUT, "--max-rules", "1000");
+    xtOk("blacklist", "add", "198.18.7.0/24", "-i", DUT);
+    xtOk("responder", "enable", DUT);
+    expect(status().features).toEqual(["blacklist", "responder"]);
+    const pcap = join(dir, "drop.pcap");
+    const cap = Bun.spawn([XDPTOOL, "sample", DUT, "-w", pcap, "--action", "drop", "-c", "40", "--json"], { stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 100 && !status().features.includes("sampler"); i++) await Bun.sleep(50);
+    const before = answered();
+    xtOk("lab", "traffic", "--dns", "example.test", "--src", "198.18.7.7", "--count", "40"); // blocked
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "10"); // allowed: answered
+    const [code, out] = await Promise.all([cap.exited, new Response(cap.stdout).text()]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).captured).toBe(40);
+    expect(answered() - before).toBe(10);
+    const srcs = sh(["tshark", "-r", pcap, "-T", "fields", "-e", "ip.src"]).stdout.trim().split("\n");
+    expect(new Set(srcs)).toEqual(new Set(["198.18.7.7"]));
+    const rule = json("blacklist", "list", "-i", DUT).rules.find((r: any) => r.rule.startsWith("198.18.7.0/24"));
+    expect(rule.packets).toBe(40);
+    // An upgrade (the combined program loaded again) keeps the rule, its counters, and its effect.
+    const up = json("load", DUT, "xdptool");
+    expect(up.replaced).toBe("xdptool");
+    expect(status().features).toEqual(["blacklist", "responder"]);
+    xtOk("lab", "traffic", "--dns", "example.test", "--src", "198.18.7.7", "--count", "10");
+    expect(json("blacklist", "list", "-i", DUT).rules.find((r: any) => r.rule.startsWith("198.18.7.0/24")).packets).toBe(50);
+    expect(answered() - before).toBe(10);
+  });
+
+  test("switching features on and off under a stream never lets blocked traffic through", async () => {
+    const drops0 = ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops;
+    const count = 2_000_000;
+    const stream = Bun.spawn([XDPTOOL, "lab", "traffic", "--src", "198.18.7.9", "--count", String(count)], { stdout: "ignore", stderr: "pipe" });
+    let flips = 0;
+    while (stream.exitCode === null && flips < 12) {
+      xtOk("responder", flips % 2 ? "enable" : "disable", DUT);
+      flips++;
+    }
+    expect(await stream.exited).toBe(0);
+    expect(flips).toBeGreaterThan(1);
+    xt("responder", "enable", DUT);
+    expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops - drops0).toBe(count);
+    expect(status().features).toEqual(["blacklist", "responder"]);
+  });
+
+  test("the blacklist detaches alone; the responder keeps answering", () => {
+    const id = status().id;
+    xtOk("blacklist", "detach", DUT);
+    expect(status()).toMatchObject({ id, features: ["responder"] });
+    const before = answered();
+    xtOk("lab", "traffic", "--dns", "example.test", "--src", "198.18.7.7", "--count", "5");
+    expect(answered() - before).toBe(5); // no longer blocked
+    xtOk("responder", "disable", DUT);
+    expect(status().program).toBeNull();
+  });
+});

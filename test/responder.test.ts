@@ -162,7 +162,10 @@ describe("flood from the generator", () => {
     expect(d.answered + d.slip_dropped + d.under_rate).toBe(N);
     expect(d.under_rate).toBeGreaterThanOrEqual(1); // the first query fits the bucket
     expect(d.under_rate).toBeLessThan(N / 10);
-    expect(d.answered).toBe(Math.floor((d.answered + d.slip_dropped) / 3));
+    // Every 3rd over-limit query is answered. The slip counter lives in the source's bucket, shared
+    // by both CPUs without a lock (cheap, and RRL needs no exactness), so a few increments may race.
+    const third = (d.answered + d.slip_dropped) / 3;
+    expect(Math.abs(d.answered - third)).toBeLessThanOrEqual(Math.max(3, third * 0.01));
     const rx = g1.rx_queue_0_xdp_packets - g0.rx_queue_0_xdp_packets;
     expect(rx).toBeGreaterThanOrEqual(d.answered);
     expect(rx).toBeLessThan(d.answered + 50);

@@ -8,11 +8,26 @@ import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { withLock } from "../ffi/lock.ts";
 import { BlacklistMaps, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { BpfMap } from "../ffi/map.ts";
+import { enabledFeatures } from "../features.ts";
 import { ruleText } from "./rules.ts";
 import type { ParsedFile } from "./parse.ts";
 
+/** Interfaces whose combined program has the blacklist switched on. */
 export function attachedInterfaces(): string[] {
-  return pinnedInterfaces().filter((i) => existsSync(join(pinDir(i), "bl_cfg")));
+  return pinnedInterfaces().filter((i) => existsSync(join(pinDir(i), "bl_cfg")) && enabledFeatures(i).includes("blacklist"));
+}
+
+/** Rules the pinned blacklist maps of an interface can hold (undefined: none pinned). */
+export function pinnedCapacity(ifname: string): number | undefined {
+  const pin = join(pinDir(ifname), "bl_rules");
+  if (!existsSync(pin)) return undefined;
+  const m = BpfMap.pinned(pin);
+  try {
+    return m.info.maxEntries / 2 - 1; // two generations of (rules + 1)
+  } finally {
+    m.close();
+  }
 }
 
 /** The interface a command works on: --interface, or the only one with a blacklist. */

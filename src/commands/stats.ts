@@ -27,6 +27,8 @@ export default defineCommand({
   async run({ args }) {
     const interval = Number(args.interval);
     if (!/^\d+(\.\d+)?$/.test(args.interval) || interval < 0.05 || interval > 3600) throw new UsageError(`--interval must be seconds from 0.05 to 3600, not "${args.interval}"`);
+    // Every usage error before anything else (a bad address is exit 2 even with nothing to serve).
+    if (args.prometheus !== undefined) (await import("../stats/prometheus.ts")).parseListen(args.prometheus);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool stats");
     const { pickInterfaces, runStats } = await import("../stats/show.ts");

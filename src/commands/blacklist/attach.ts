@@ -6,59 +6,43 @@ import { printJson } from "../../table.ts";
 export default defineCommand({
   meta: {
     name: "attach",
-    description: `Attach the blacklist program (statistics + blacklist) to an interface.
+    description: `Switch the blacklist on for an interface (attaching xdptool's combined program if needed).
 
-  Rules live in maps pinned under /sys/fs/bpf/xdptool/IFACE/ and survive xdptool's exit;
-  attaching again keeps them (unless --max-rules changes the size). --max-rules sizes the
-  per-rule tables (two generations, per-CPU counters, preallocated /32 hashes: roughly
-  250 bytes + 64 bytes × CPUs per rule of capacity, taken when attached).
+  Rules live in maps pinned under /sys/fs/bpf/xdptool/IFACE/ and survive xdptool's exit. The
+  blacklist is a stage of the same program as the DNS responder and the sampler: switching it on
+  or off never detaches them. --max-rules sizes the per-rule tables (two generations, per-CPU
+  counters, preallocated /32 hashes: roughly 250 bytes + 64 bytes × CPUs per rule of capacity,
+  taken when attached). A combined program attached for another feature first holds 65536 rules;
+  an empty blacklist can be resized with --max-rules, one with rules cannot (export, flush, attach,
+  import).
 
   Examples:
-    xdptool blacklist attach xl-dut
+    xdptool blacklist attach xl-dut                     # room for 1200000 rules
     xdptool blacklist attach eth0 --max-rules 2000000
-    xdptool unload xl-dut                       # detach it, rules and all`,
+    xdptool blacklist detach xl-dut                     # rules go with it`,
   },
   args: {
     interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
-    "max-rules": { type: "string", description: "Most rules it can hold (default 1200000, or the current size when attached already)" },
+    "max-rules": { type: "string", description: "Most rules it can hold (default 1200000 on a fresh interface, else the current size)" },
     mode: { type: "string", description: "native, skb or auto", default: "auto" },
     ...forceArg,
     ...jsonArg,
   },
   async run({ args }) {
     if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const max = args["max-rules"] !== undefined ? intArg("max-rules", args["max-rules"], 16, 16_000_000) : undefined;
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist attach");
     const { resolveIface } = await import("../../ffi/netns.ts");
-    const { attach } = await import("../../attach.ts");
-    const { embeddedObject } = await import("../../embedded.ts");
-    const { sizeMaps } = await import("../../blacklist/maps.ts");
+    const { ensureCombined, setFeature } = await import("../../features.ts");
+    const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
     const iface = resolveIface(args.interface);
-    // Attaching again keeps the pinned maps, which only works at the same size: a partial reuse
-    // would strand the rules. Resizing is export, unload, attach, import.
-    const { existsSync } = await import("node:fs");
-    const { join } = await import("node:path");
-    const { pinDir } = await import("../../ffi/bpffs.ts");
-    const { BpfMap } = await import("../../ffi/map.ts");
-    const pin = join(pinDir(iface.name), "bl_rules");
-    let current: number | undefined;
-    if (existsSync(pin)) {
-      const m = BpfMap.pinned(pin);
-      current = m.info.maxEntries / 2 - 1;
-      m.close();
-    }
-    const max = args["max-rules"] !== undefined ? intArg("max-rules", args["max-rules"], 16, 16_000_000) : (current ?? 1_200_000);
-    if (current !== undefined && max !== current) {
-      throw new UsageError(`the blacklist on ${iface.name} holds up to ${current} rules; to resize: blacklist export > rules.txt, unload ${iface.name}, blacklist attach ${iface.name} --max-rules ${max}, blacklist import rules.txt`);
-    }
-    const r = attach({
-      iface, image: embeddedObject("blacklist")!, objectName: "blacklist", mode: args.mode as "auto", force: args.force,
-      configure: (obj) => sizeMaps(obj, max),
-    });
-    const { withBlacklist } = await import("../../blacklist/store.ts");
+    const r = ensureCombined(iface, { mode: args.mode as "auto", force: args.force, blacklistRules: max ?? (pinnedCapacity(iface.name) === undefined ? 1_200_000 : undefined) });
+    // Rules (if any were kept) are in place before the stage is switched on.
     const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
+    setFeature(iface.name, "blacklist", true);
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, capacity, ...r });
-    if (r.note) console.error(`xdptool: note: ${r.note}`);
-    console.log(`${iface.name}: blacklist attached (id ${r.progId}, ${r.mode} mode, room for ${capacity} rules${r.reusedMaps.includes("bl_cfg") ? ", existing rules kept" : ""}); pinned in ${r.pinDir}`);
+    const was = r.replaced ? `, replacing xdptool's "${r.replaced}" program` : "";
+    console.log(`${iface.name}: blacklist on (program id ${r.progId}, ${r.mode} mode${was}, room for ${capacity} rules)`);
   },
 });

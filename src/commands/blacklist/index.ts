@@ -17,6 +17,7 @@ export default defineCommand({
   },
   subCommands: {
     attach: sub(() => import("./attach.ts")),
+    detach: sub(() => import("./detach.ts")),
     add: sub(() => import("./add.ts")),
     allow: sub(() => import("./allow.ts")),
     del: sub(() => import("./del.ts")),
