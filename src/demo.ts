@@ -1,35 +1,75 @@
-// demo.ts — `xdptool lab demo`: every capability once, on the lab, with what happened printed.
-import { labAttachGenerator, labConfig, labDown, labUp } from "./lab.ts";
-import { resolveIface } from "./ffi/netns.ts";
-import { attach, detach } from "./attach.ts";
-import { embeddedObject } from "./embedded.ts";
-import { buildFrame } from "./net/packet.ts";
-import { sendFrames } from "./traffic.ts";
-import { readCounters } from "./stats.ts";
+// demo.ts — `xdptool lab demo`: the product on the lab in one minute — block, respond, sample,
+// count — printing what happened. Every step runs this very binary as an operator would, so the
+// demo exercises the real command paths (and doubles as a smoke test).
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn, spawnSync } from "bun";
+import { OpError } from "./errors.ts";
 
-const say = (s: string) => console.log(`» ${s}`);
+/** argv that runs this xdptool: the compiled binary itself, or bun + main.ts from source. */
+function self(): string[] {
+  return process.argv[1]?.startsWith("/$bunfs") || !process.argv[1] ? [process.execPath] : [process.execPath, process.argv[1]];
+}
 
-export async function runDemo(name?: string, keep = false): Promise<void> {
-  const lab = labConfig(name);
-  say(`lab ${lab.name}: ${labUp(lab)} — ${lab.gen.ifname} (${lab.gen.ipv4}) ⇄ ${lab.dut.ifname} (${lab.dut.ipv4})`);
+function xdptool(env: Record<string, string>, ...args: string[]): string {
+  const p = spawnSync([...self(), ...args], { env: { ...process.env, ...env }, stdin: "ignore" });
+  if (p.exitCode !== 0) throw new OpError(`demo step \`xdptool ${args.join(" ")}\` failed: ${p.stderr.toString().trim()}`);
+  return p.stdout.toString();
+}
+
+const say = (s: string) => console.log(`\n» ${s}`);
+const show = (text: string, keep = (_: string) => true) =>
+  text.trim().split("\n").filter(keep).forEach((l) => console.log(`  ${l}`));
+
+export async function runDemo(name = process.env.XDPTOOL_LAB || "xl", keep = false): Promise<void> {
+  const env = { XDPTOOL_LAB: name };
+  const x = (...a: string[]) => xdptool(env, ...a);
+  const dut = `${name}-dut`;
+  const pcap = join(mkdtempSync(join(tmpdir(), "xdptool-demo-")), "demo.pcap");
+  say(`the lab: namespaces ${name}-gen and ${dut}, one veth pair`);
+  show(x("lab", "up"));
   try {
-    await labAttachGenerator(lab);
-    const dut = resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
-    const r = attach({ iface: dut, image: embeddedObject("hello")!, objectName: "hello" });
-    say(`loaded hello on ${dut.name}: program id ${r.progId}, ${r.mode} mode, pinned in ${r.pinDir}`);
-    const gen = resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`);
-    const frame = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, srcMac: lab.gen.mac, dstMac: lab.dut.mac, l4: "udp", dport: 9 });
-    const sent = sendFrames(gen.ifindex, frame, 100_000);
-    say(`sent ${sent.frames} UDP frames with LIVE_FRAMES in ${sent.seconds.toFixed(3)} s (${(sent.pps / 1e6).toFixed(2)} Mpps)`);
-    resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
-    const c = readCounters(dut.name);
-    say(`hello counted: ${c.pass.packets} passed, of them ${c.udp.packets} UDP (${c.ipv4.packets} IPv4, ${c.ipv6.packets} IPv6)`);
-    const d = detach(dut);
-    say(`unloaded ${d.progName} from ${dut.name}`);
+    say(`blacklist on ${dut}: drop 198.18.7.0/24, but always let 198.18.7.10 through`);
+    show(x("blacklist", "attach", dut, "--max-rules", "10000"));
+    x("blacklist", "add", "198.18.7.0/24", "-i", dut);
+    x("blacklist", "allow", "198.18.7.10", "-i", dut);
+    say(`DNS responder on ${dut}: TC=1 replies over XDP_TX to queries for names under example.test`);
+    show(x("responder", "enable", dut, "--qname", "example.test"));
+
+    say(`sampling what the blacklist drops and what the responder sends, to ${pcap}`);
+    const sampler = spawn([...self(), "sample", dut, "--action", "drop,tx", "--rate", "20", "-w", pcap, "--json"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 100 && !x("status", dut, "--json").includes('"sampler"'); i++) await Bun.sleep(50);
+
+    say("traffic from the generator (BPF_PROG_TEST_RUN LIVE_FRAMES, XDP_TX out of the veth):");
+    show(x("lab", "traffic", "--dns", "www.example.test", "--count", "1000"));
+    show(x("lab", "traffic", "--src", "198.18.7.7", "--count", "1000"));
+    show(x("lab", "traffic", "--src", "198.18.7.10", "--count", "100"));
+    await Bun.sleep(200);
+    sampler.kill("SIGINT"); // like Ctrl-C: flush, close the file, print the counts
+    const [code, out] = await Promise.all([sampler.exited, new Response(sampler.stdout).text()]);
+    if (code === 0) {
+      const r = JSON.parse(out);
+      say(`the sample (1 in 20 of what was dropped or answered): ${r.captured} packets in ${pcap}, ${r.sampledOut} sampled out, ${r.lost} lost, ${r.filtered} passed (not selected)`);
+      if (existsSync("/usr/bin/tshark")) {
+        const n = (filter: string) => spawnSync(["tshark", "-r", pcap, "-Y", filter]).stdout.toString().trim().split("\n").filter(Boolean).length;
+        show(`tshark reads it: ${n("ip.src == 198.18.7.7")} dropped from 198.18.7.7, ${n("dns.flags.truncated == 1")} TC=1 DNS replies`);
+      }
+    }
+
+    say("what the blacklist matched (packets, bytes, last hit):");
+    show(x("blacklist", "list", "-i", dut));
+    say("what the responder did:");
+    show(x("responder", "status"));
+    say(`a real client: dig from ${name}-gen gets a truncated reply (flags: qr tc) from XDP, not from a server`);
+    const dig = spawnSync(["ip", "netns", "exec", `${name}-gen`, "dig", "@198.18.0.2", "www.example.test", "+ignore", "+tries=1", "+time=1"]);
+    show(dig.stdout.toString(), (l) => l.includes("flags:") || l.includes("status:"));
+    say(`everything on ${dut}, counted by the program's own per-CPU counters:`);
+    show(x("status", dut));
   } finally {
     if (!keep) {
-      labDown(lab);
-      say(`lab ${lab.name} removed`);
+      x("lab", "down");
+      say(`lab ${name} removed (xdptool lab demo --keep leaves it up)`);
     }
   }
 }
