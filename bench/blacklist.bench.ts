@@ -30,7 +30,9 @@ import { xdpQuery } from "../src/ffi/xdp.ts";
 
 const lab = labConfig();
 const REPEAT = 1_000_000, RUNS = 5, LIVE = Number(process.env.LIVE_FRAMES ?? 3_000_000);
-const HIT_SRC = "10.0.0.5", MISS_SRC = "198.18.0.1";
+// Test traffic only ever comes from the lab ranges (198.18.0.0/15); the bulk of the rules is data
+// from 100.64.0.0/10, never a packet source.
+const HIT_SRC = "198.18.7.5", MISS_SRC = "198.18.0.1";
 const frame = (src: string) => buildFrame({ src, dst: lab.dut.ipv4, srcMac: lab.gen.mac, dstMac: lab.dut.mac, l4: "udp", sport: 1024, dport: 9, frameSize: 64 });
 const hit = frame(HIT_SRC), miss = frame(MISS_SRC);
 
@@ -43,10 +45,10 @@ function nsPerPacket(fd: number, data: Uint8Array): { ns: number; retval: number
   return { ns: median(runs.map((r) => r.durationNs)), retval: runs[0].retval };
 }
 
-/** A rules file: n IPv4 /32 from 10.0.0.0/8 (HIT_SRC among them) and m IPv6 /64. */
+/** A rules file: HIT_SRC, n - 1 IPv4 /32 from 100.64.0.0/10, and m IPv6 /64. */
 function rulesText(n: number, m: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const lines: string[] = n ? [HIT_SRC] : [];
+  for (let i = 1; i < n; i++) lines.push(`${100 + (i >> 22)}.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`);
   for (let i = 0; i < m; i++) lines.push(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::/64`);
   return lines.join("\n");
 }

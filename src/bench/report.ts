@@ -5,11 +5,12 @@ import type { Result } from "./run.ts";
 const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? "-" : x.toFixed(d));
 
 export function resultTable(rs: Result[]): string {
-  return table(["SCENARIO", "NS/PKT", "× BARE", "LIVE MPPS", "× BARE"], rs.map((r) => [r.name, f(r.nsPerPacket, 1), f(r.nsRatio), f(r.liveMpps), f(r.liveRatio)]));
+  return table(["SCENARIO", "NS/PKT", "× BARE", "LIVE MPPS", "× BARE"], rs.map((r) => [r.name, `${f(r.nsPerPacket, 1)}${r.nsMethod === "single" ? "*" : ""}`, f(r.nsRatio), f(r.liveMpps), f(r.liveRatio)]))
+    + (rs.some((r) => r.nsMethod === "single") ? "\n* one packet per run (the program rewrites the frame), incl. a system call; ratio to bare XDP_DROP measured the same way" : "");
 }
 
 export function resultMarkdown(rs: Result[], command: string, when: Date): string {
-  const rows = rs.map((r) => `| ${r.name} | ${f(r.nsPerPacket, 1)} | ${f(r.nsRatio)} | ${f(r.liveMpps)} | ${f(r.liveRatio)} |`);
+  const rows = rs.map((r) => `| ${r.name} | ${f(r.nsPerPacket, 1)}${r.nsMethod === "single" ? "*" : ""} | ${f(r.nsRatio)} | ${f(r.liveMpps)} | ${f(r.liveRatio)} |`);
   return [
     `## xdptool bench — ${when.toISOString()}`,
     "",
@@ -17,7 +18,8 @@ export function resultMarkdown(rs: Result[], command: string, when: Date): strin
     "",
     "ns/packet: BPF_PROG_TEST_RUN, median of 5 runs × 1M packets. Live: LIVE_FRAMES over the lab veth (batch 64),",
     "counted by the program's own counters (the kernel's veth xdp_drops for the bare baseline). Ratios are to bare",
-    "XDP_DROP measured in the same run (ns: lower is better; live: higher is better).",
+    "XDP_DROP measured in the same run (ns: lower is better; live: higher is better). * = one packet per run",
+    "(the program rewrites the frame), including a system call; its ratio is to bare XDP_DROP measured the same way.",
     "",
     "| scenario | ns/packet | × bare | live Mpps | × bare |",
     "|---|---|---|---|---|",

@@ -2,9 +2,10 @@
 import { spawnSync } from "bun";
 import { attach, detach } from "../attach.ts";
 import { embeddedObject } from "../embedded.ts";
-import { BpfObject } from "../ffi/object.ts";
 import { resolveIface } from "../ffi/netns.ts";
-import { labConfig, type Lab } from "../lab.ts";
+import { fdById, withFd } from "../ffi/fd.ts";
+import { xdpQuery } from "../ffi/xdp.ts";
+import type { Lab } from "../lab.ts";
 import { buildFrame } from "../net/packet.ts";
 import { livePps, nsPerPacket } from "./measure.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -14,6 +15,8 @@ export interface Result {
   name: string;
   group: string;
   nsPerPacket: number;
+  /** How ns/packet was taken: "repeat" (1M packets per run) or "single" (one packet per run). */
+  nsMethod: "repeat" | "single";
   liveMpps: number | null;
   nsRatio?: number;
   liveRatio?: number | null;
@@ -26,23 +29,25 @@ function xdpDrops(lab: Lab): number {
 
 export async function runScenario(lab: Lab, s: Scenario, liveCount: number, progress: (msg: string) => void): Promise<Result> {
   const frame = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, srcMac: lab.gen.mac, dstMac: lab.dut.mac, ...s.frame } as never);
-  // ns/packet: a private copy of the program, never attached.
-  progress(`${s.name}: BPF_PROG_TEST_RUN`);
-  const obj = BpfObject.open(embeddedObject(s.program)!, s.program);
-  let ns: number;
+  const dutName = `${lab.dut.ns}/${lab.dut.ifname}`;
+  let dut = resolveIface(dutName);
+  progress(`${s.name}: attaching`);
+  const { sizeMaps } = await import("../blacklist/maps.ts");
+  attach({ iface: dut, image: embeddedObject(s.program)!, objectName: s.program, force: true, configure: s.blacklistRules ? (obj) => sizeMaps(obj, s.blacklistRules!) : undefined });
+  let undo: (() => Promise<void>) | void = undefined;
+  const genName = `${lab.gen.ns}/${lab.gen.ifname}`;
+  if (s.genDrops) attach({ iface: resolveIface(genName), image: embeddedObject("bare_drop")!, objectName: "bare_drop" });
   try {
-    s.configure?.(obj);
-    obj.load();
-    ns = nsPerPacket(obj.progFd(obj.programs()[0]), frame).ns;
-  } finally {
-    obj.close();
-  }
-  if (!s.live) return { name: s.name, group: s.group, nsPerPacket: ns, liveMpps: null };
-  progress(`${s.name}: ${liveCount} live frames`);
-  const dut = resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
-  attach({ iface: dut, image: embeddedObject(s.program)!, objectName: s.program, configure: s.configure, force: true });
-  try {
-    await s.setup?.(dut.name);
+    progress(`${s.name}: setting up`);
+    undo = await s.setup?.(lab, dut);
+    dut = resolveIface(dutName);
+    // ns/packet on the attached, configured program itself.
+    progress(`${s.name}: BPF_PROG_TEST_RUN`);
+    const ns = withFd(fdById("prog", xdpQuery(dut.ifindex).progId), (fd) =>
+      s.singleRuns ? nsPerPacket(fd, frame, 1, 2001).ns : nsPerPacket(fd, frame).ns);
+    const base: Result = { name: s.name, group: s.group, nsPerPacket: ns, nsMethod: s.singleRuns ? "single" : "repeat", liveMpps: null };
+    if (!s.live) return base;
+    progress(`${s.name}: ${liveCount} live frames`);
     let pps: number;
     if (s.verdict === "ethtool") {
       const before = xdpDrops(lab);
@@ -50,20 +55,37 @@ export async function runScenario(lab: Lab, s: Scenario, liveCount: number, prog
       const sent = sendFrames(gen.ifindex, frame, liveCount);
       pps = (xdpDrops(lab) - before) / sent.seconds;
     } else pps = livePps(lab, frame, liveCount, s.verdict).pps;
-    return { name: s.name, group: s.group, nsPerPacket: ns, liveMpps: pps / 1e6 };
+    return { ...base, liveMpps: pps / 1e6 };
   } finally {
-    resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
-    detach(dut, true);
+    if (undo) await undo();
+    detach(resolveIface(dutName), true);
+    if (s.genDrops) attach({ iface: resolveIface(genName), image: embeddedObject("pass")!, objectName: "pass" });
   }
 }
 
-export function withRatios(results: Result[]): Result[] {
+/** Ratios to bare XDP_DROP measured the same way in the same run (a single-run figure carries the
+ *  cost of one system call per packet, so it is compared with bare XDP_DROP in single runs). */
+export function withRatios(results: Result[], bareSingleNs?: number): Result[] {
   const base = results.find((r) => r.name === "bare XDP_DROP");
-  return results.map((r) => ({
-    ...r,
-    nsRatio: base ? r.nsPerPacket / base.nsPerPacket : undefined,
-    liveRatio: base?.liveMpps && r.liveMpps !== null ? r.liveMpps / base.liveMpps : null,
-  }));
+  return results.map((r) => {
+    const nsBase = r.nsMethod === "single" ? bareSingleNs : base?.nsPerPacket;
+    return {
+      ...r,
+      nsRatio: nsBase ? r.nsPerPacket / nsBase : undefined,
+      liveRatio: base?.liveMpps && r.liveMpps !== null ? r.liveMpps / base.liveMpps : null,
+    };
+  });
 }
 
-export { labConfig };
+/** Bare XDP_DROP measured one packet per run: the yardstick for single-run scenarios. */
+export async function bareSingleRunNs(lab: Lab): Promise<number> {
+  const { BpfObject } = await import("../ffi/object.ts");
+  const obj = BpfObject.open(embeddedObject("bare_drop")!, "bare_drop");
+  try {
+    obj.load();
+    const frame = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, l4: "udp" });
+    return nsPerPacket(obj.progFd(obj.programs()[0]), frame, 1, 2001).ns;
+  } finally {
+    obj.close();
+  }
+}

@@ -32,7 +32,7 @@ export default defineCommand({
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool bench", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
     const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab.ts");
-    const { runScenario, withRatios } = await import("../bench/run.ts");
+    const { runScenario, withRatios, bareSingleRunNs } = await import("../bench/run.ts");
     const lab = labConfig(args.name);
     const created = labUp(lab) === "created";
     const cleanup = () => created && labDown(lab);
@@ -49,7 +49,7 @@ export default defineCommand({
         results.push(await runScenario(lab, s, count, (m) => progress(`[${i + 1}/${chosen.length}] ${m}`)));
       }
       if (tty) process.stderr.write("\r\x1b[K");
-      const rs = withRatios(results);
+      const rs = withRatios(results, results.some((r) => r.nsMethod === "single") ? await bareSingleRunNs(lab) : undefined);
       const { resultTable, resultMarkdown, resultSvg } = await import("../bench/report.ts");
       const { appendFileSync, writeFileSync } = await import("node:fs");
       if (args.markdown) appendFileSync(args.markdown, `\n${resultMarkdown(rs, `xdptool ${rawArgs.join(" ")}`, new Date())}`);

@@ -16,6 +16,8 @@ const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
 const NETNS_DIR = "/run/netns";
 
 let home = -1;
+/** The namespace the process started in, as stat() sees it (taken before any setns). */
+const HOME_NS = statSync("/proc/self/ns/net");
 let current: string | null = null;
 
 function enterPath(path: string): void {
@@ -48,7 +50,7 @@ export function currentNetns(): string | null {
  */
 export function namedNetns(): string[] {
   if (!existsSync(NETNS_DIR)) return [];
-  const home = statSync("/proc/self/ns/net");
+  const home = HOME_NS;
   return readdirSync(NETNS_DIR).sort().filter((n) => {
     try {
       const st = statSync(`${NETNS_DIR}/${n}`);

@@ -1,0 +1,29 @@
+// `xdptool bench` runs end to end (figures are not asserted: timing belongs in bench/RESULTS.md).
+import { expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { sh, XDPTOOL } from "./helpers.ts";
+
+test("bench stats: every scenario measured, ratios to bare XDP_DROP, Markdown and SVG written", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xt-bench-"));
+  const md = join(dir, "r.md"), svg = join(dir, "p.svg");
+  const r = sh([XDPTOOL, "bench", "stats", "--name", "xbt", "--count", "200000", "--json", "--markdown", md, "--plot", svg]);
+  expect(r.code).toBe(0);
+  const rs = JSON.parse(r.stdout);
+  expect(rs.map((x: any) => x.name)).toEqual(["bare XDP_DROP", "bare XDP_PASS", "stats: parse + counters, XDP_DROP", "stats: parse + counters, XDP_PASS"]);
+  expect(rs[0].nsRatio).toBe(1);
+  expect(rs[0].liveRatio).toBe(1);
+  for (const x of rs) expect(x.nsPerPacket).toBeGreaterThan(0);
+  expect(rs[2].liveMpps).toBeGreaterThan(0);
+  expect(readFileSync(md, "utf8")).toContain("| stats: parse + counters, XDP_DROP |");
+  expect(readFileSync(svg, "utf8")).toStartWith("<svg");
+  // It set up its own lab and removed it.
+  expect(sh(["ip", "netns", "list"]).stdout).not.toContain("xbt-dut");
+});
+
+test("bench: an unknown group is a usage error", () => {
+  const r = sh([XDPTOOL, "bench", "nosuch"]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('unknown scenario group "nosuch"');
+});
