@@ -67,3 +67,13 @@ export async function helpText(cmd: CommandDef, parent?: CommandDef): Promise<st
   // citty colours even when piped; keep escapes for terminals only.
   return process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
 }
+
+export const xdpModeArg = {
+  mode: { type: "string", description: "XDP mode: native, skb or auto (native, falling back to skb)", default: "auto" },
+} as const;
+
+/** The --mode of an attaching command, checked. */
+export function xdpMode(v: string): "auto" | "native" | "skb" {
+  if (v !== "auto" && v !== "native" && v !== "skb") throw new UsageError(`--mode must be auto, native or skb, not "${v}"`);
+  return v;
+}

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
-import { forceArg, jsonArg } from "../cli.ts";
+import { forceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 
@@ -23,12 +23,12 @@ export default defineCommand({
     program: { type: "positional", required: true, description: "Embedded program name or path to a BPF .o file" },
     section: { type: "string", description: "ELF section of the program in a .o file (e.g. xdp)" },
     name: { type: "string", description: "Function name of the program in a .o file" },
-    mode: { type: "string", description: "native, skb or auto (native, falling back to skb)", default: "auto" },
+    ...xdpModeArg,
     ...forceArg,
     ...jsonArg,
   },
   async run({ args }) {
-    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const mode = xdpMode(args.mode);
     const { embeddedObject, LOADABLE } = await import("../embedded.ts");
     let image: Uint8Array | null = null;
     const isPath = args.program.includes("/") || args.program.endsWith(".o");
@@ -45,7 +45,7 @@ export default defineCommand({
     const { resolveIface } = await import("../ffi/netns.ts");
     const { attach } = await import("../attach.ts");
     const iface = resolveIface(args.interface);
-    const r = attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode: args.mode as "auto", force: args.force });
+    const r = attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force });
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
     if (r.note) console.error(`xdptool: note: ${r.note}`);
     const verb = r.replaced === "none" ? "attached" : `replaced ${r.replaced === "foreign" ? "a foreign program" : "the previous program"} with`;

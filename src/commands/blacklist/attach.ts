@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
-import { forceArg, intArg, jsonArg } from "../../cli.ts";
-import { UsageError } from "../../errors.ts";
+import { forceArg, intArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({
@@ -24,12 +23,12 @@ export default defineCommand({
   args: {
     interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
     "max-rules": { type: "string", description: "Most rules it can hold (default 1200000 on a fresh interface, else the current size)" },
-    mode: { type: "string", description: "native, skb or auto", default: "auto" },
+    ...xdpModeArg,
     ...forceArg,
     ...jsonArg,
   },
   async run({ args }) {
-    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const mode = xdpMode(args.mode);
     const max = args["max-rules"] !== undefined ? intArg("max-rules", args["max-rules"], 16, 16_000_000) : undefined;
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist attach");
@@ -37,7 +36,7 @@ export default defineCommand({
     const { ensureCombined, setFeature } = await import("../../features.ts");
     const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
     const iface = resolveIface(args.interface);
-    const r = ensureCombined(iface, { mode: args.mode as "auto", force: args.force, blacklistRules: max ?? (pinnedCapacity(iface.name) === undefined ? 1_200_000 : undefined) });
+    const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (pinnedCapacity(iface.name) === undefined ? 1_200_000 : undefined) });
     // Rules (if any were kept) are in place before the stage is switched on.
     const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
     setFeature(iface.name, "blacklist", true);

@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
-import { forceArg, jsonArg } from "../../cli.ts";
-import { UsageError } from "../../errors.ts";
+import { forceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({
@@ -31,12 +30,12 @@ export default defineCommand({
     slip: { type: "string", description: "With --over: TC to every Nth over-limit query, drop the rest", default: "2" },
     "v4-prefix": { type: "string", description: "With --over: aggregate IPv4 sources per /N", default: "24" },
     "v6-prefix": { type: "string", description: "With --over: aggregate IPv6 sources per /N", default: "56" },
-    mode: { type: "string", description: "native, skb or auto (native, falling back to skb)", default: "auto" },
+    ...xdpModeArg,
     ...forceArg,
     ...jsonArg,
   },
   async run({ args }) {
-    if (!["auto", "native", "skb"].includes(args.mode)) throw new UsageError(`--mode must be auto, native or skb, not "${args.mode}"`);
+    const mode = xdpMode(args.mode);
     const { parseEnableArgs, describeConfig } = await import("../../responder/config.ts");
     const { formatPrefix } = await import("../../net/addr.ts");
     const cfg = parseEnableArgs(args); // every usage error before anything is touched
@@ -44,7 +43,7 @@ export default defineCommand({
     requireCaps("xdptool responder enable");
     const { resolveIface } = await import("../../ffi/netns.ts");
     const { enable } = await import("../../responder/lifecycle.ts");
-    const r = enable(resolveIface(args.interface), cfg, { mode: args.mode as "auto", force: args.force });
+    const r = enable(resolveIface(args.interface), cfg, { mode, force: args.force });
     if (args.json) return printJson({ ...r, config: { ...cfg, from: cfg.from.map(formatPrefix) } });
     const was = r.replaced ? `, replacing xdptool's "${r.replaced}" program` : "";
     console.log(`${r.interface}: responder ${r.action} (id ${r.progId}, ${r.mode} mode${was}): ${describeConfig(cfg)}`);
