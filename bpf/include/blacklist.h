@@ -20,6 +20,11 @@
 #define BL_MAX_RULES 2400000 /* both generations; `blacklist attach --max-rules` resizes */
 #endif
 
+/* Map choices. An LPM trie answers "which stored prefix is the longest one containing this
+ * address" in one lookup; the kernel builds its nodes on insert and refuses an LPM map without
+ * BPF_F_NO_PREALLOC. A hash answers only exact keys, but in one probe, which is why full-length
+ * addresses (/32, /128) and MACs live in hashes. BPF_F_NO_PREALLOC on the other hashes makes
+ * max_entries a cap rather than memory taken at load: most lists use few of these maps. */
 #define BL_LPM(name, keytype, max)                                                   \
 	struct {                                                                     \
 		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                 \
@@ -60,6 +65,7 @@ BL_HASH(bl_mac_1, struct bl_mac_key, struct bl_entry, 262144);
 BL_HASH(bl_l4_0, struct bl_l4_key, __u32, 1048576);
 BL_HASH(bl_l4_1, struct bl_l4_key, __u32, 1048576);
 
+/* Indexed by rule id, so arrays: a lookup is an offset computation, no hashing. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, BL_MAX_RULES);
@@ -80,9 +86,12 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bl_cfg);
-} bl_cfg SEC(".maps");
+} bl_cfg SEC(".maps"); /* one slot: the live generation and what each generation holds */
 
-/* What the stage extracted from the packet, once. */
+/* What the stage extracted from the packet, once. It lives on the BPF stack (512 bytes in
+ * all) and is zeroed whole at the start: the keys below go to map lookups, which compare every
+ * byte of a key, padding included — a stray byte would make a lookup miss at random (and
+ * without CAP_PERFMON the verifier refuses uninitialised stack passed to a helper at all). */
 struct bl_ctx {
 	__u64 now; /* read lazily: only rules with a TTL need the clock */
 	__u32 flags;
@@ -109,7 +118,8 @@ static __always_inline int bl_live(__u32 id, struct bl_ctx *c)
 	if (!r || !(r->flags & BL_RULE_ACTIVE))
 		return 0;
 	if (r->expires) {
-		/* Expiry is judged here, so a rule stops at its time with no process running.
+		/* Expiry is judged here, so a rule stops at its time with no process running
+		 * (user space only frees expired entries later, on its next command).
 		 * The coarse clock (a tick's resolution) costs a few ns, not a TSC read. */
 		if (!c->now)
 			c->now = bpf_ktime_get_coarse_ns();
@@ -128,6 +138,8 @@ static __always_inline int bl_live(__u32 id, struct bl_ctx *c)
  * see two different maps is left as an indirect call through the generic helper (a retpoline
  * on this CPU, ~20 ns), while one fixed map becomes a direct call. */
 
+/* The l4 map is a hash keyed by (set, proto, dir, port): a combined rule "prefix AND port" is
+ * the prefix's entry (which names a set) plus one key in this map — exact lookups only. */
 static __always_inline __u32 bl_l4_lookup(void *l4, struct bl_l4_key *k, struct bl_ctx *c)
 {
 	__u32 *id = bpf_map_lookup_elem(l4, k);
@@ -187,6 +199,8 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 	if (!(c->flags & fprefix))                                                   \
 		return 0;                                                            \
 	key->prefixlen = full - 1; /* full-length entries are all in the hash */     \
+	/* A constant bound: the verifier must see the loop end. Deeper nests of       \
+	 * prefixes without a rule for this packet are not climbed (BL_LPM_DEPTH). */  \
 	for (int i = 0; i < BL_LPM_DEPTH; i++) {                                     \
 		struct bl_entry *e = bpf_map_lookup_elem(lpm, key);                  \
 		if (!e)                                                              \
@@ -221,7 +235,8 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 BL_GEN(0)
 BL_GEN(1)
 
-/* One address of the packet, in direction `dir` (0 src, 1 dst), slot `i`. */
+/* One address of the packet, in direction `dir` (0 src, 1 dst), slot `i`. The key's tag byte
+ * (allow | dir) selects one of the four kinds of entries sharing each map. */
 #define BL_ADDR(dir, i)                                                              \
 	do {                                                                         \
 		if (i < (dir ? c->ndst : c->nsrc)) {                                \
@@ -351,6 +366,8 @@ static __always_inline int bl_stage(struct xt_pkt *p)
 	if (!cfg || !p->eth)
 		return XDP_PASS;
 	struct bl_ctx c = {};
+	/* `& 1`: gen indexes flags[2]; the verifier only accepts an index it can prove in
+	 * bounds, and a mask is the cheapest proof (it also shrugs off a corrupt value). */
 	__u32 gen = cfg->gen & 1;
 
 	c.flags = cfg->flags[gen];
@@ -358,6 +375,8 @@ static __always_inline int bl_stage(struct xt_pkt *p)
 	__u32 deny = bl_find(p, gen, 0, &c);
 	if (!deny)
 		return XDP_PASS;
+	/* Allow beats deny, but is only searched when a deny rule matched: exceptions cost
+	 * nothing for the traffic no rule is about. */
 	__u32 allow = (c.flags & BL_HAS_ALLOW) ? bl_find(p, gen, BL_TAG_ALLOW, &c) : 0;
 	bl_count(allow ? allow : deny, p, &c);
 	return allow ? XDP_PASS : XDP_DROP;

@@ -7,8 +7,8 @@
  *  - a plain address rule is the `rule` slot of a prefix/MAC entry;
  *  - a rule that also names a protocol or port lives in bl_l4 under the entry's `set` id
  *    (set 0 / 1 are the global deny / allow sets: rules that name no address);
- * so a packet costs one hash lookup (full-length address) and/or LPM lookup per address plus, only for entries that carry
- * combined rules, up to three hash lookups — never a scan.
+ * so a packet costs one hash lookup (full-length address) and/or LPM lookup per address plus,
+ * only for entries that carry combined rules, up to three hash lookups — never a scan.
  * Two generations (suffix _0/_1) of the match maps let `import --replace` build a new rule set
  * beside the live one and switch with one write to bl_cfg.gen.
  */
@@ -48,6 +48,10 @@
 #define BL_LPM_DEPTH 8
 #endif
 
+/* LPM trie keys: the kernel requires a __u32 prefixlen first (struct bpf_lpm_trie_key), then
+ * the bytes it compares bit by bit, most significant first. The tag comes first so that a
+ * prefix never spans two kinds of entries. Padding is explicit in every key: user space writes
+ * the same bytes, and a hash compares all of its key's bytes. */
 struct bl_v4_key {
 	__u32 prefixlen; /* 8 (tag) + prefix length */
 	__u8 tag;
@@ -97,6 +101,8 @@ struct bl_l4_key {
 	__u16 port; /* host order; 0 for BL_L4_PROTO */
 };
 
+/* bl_rules[id]: what the program checks before a match counts (deleting a rule clears it
+ * first, so a rule stops matching before its entries are removed). */
 struct bl_rule {
 	__u64 expires; /* CLOCK_MONOTONIC_COARSE ns; 0 = never */
 	__u32 flags;   /* BL_RULE_* */
