@@ -14,7 +14,7 @@ import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery, type XdpMode } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
 import { embeddedObject } from "./embedded.ts";
-import { withLock } from "./ffi/lock.ts";
+import { tryLock, withLock } from "./ffi/lock.ts";
 import { UsageError } from "./errors.ts";
 import { sizeMaps } from "./blacklist/maps.ts";
 import { pinnedCapacity, withBlacklist } from "./blacklist/store.ts";
@@ -57,6 +57,7 @@ export interface EnsureOptions {
 
 export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
+  if (own === COMBINED) clearStaleSampler(iface.name);
   const current = pinnedCapacity(iface.name);
   const resize = opts.blacklistRules !== undefined && current !== undefined && opts.blacklistRules !== current;
   if (own === COMBINED && !resize) {
@@ -103,6 +104,26 @@ function writeFeatures(ifname: string, bits: number): void {
     m.update(Buffer.alloc(4), v);
   } finally {
     m.close();
+  }
+}
+
+/** Held by `xdptool sample` for as long as it captures through the combined program. */
+export function captureLockPath(ifname: string): string {
+  return `/run/xdptool/sample-${ifname}.lock`;
+}
+
+/**
+ * A capture killed with SIGKILL cannot switch its stage off. Nobody holding the capture lock while
+ * the bit is on means exactly that: switch it off (the program keeps running everything else).
+ */
+export function clearStaleSampler(ifname: string): void {
+  if (!(enabledBits(ifname) & FEATURE_BITS.sampler)) return;
+  const fd = tryLock(captureLockPath(ifname));
+  if (fd === null) return; // a capture is running
+  try {
+    setFeature(ifname, "sampler", false);
+  } finally {
+    closeFd(fd);
   }
 }
 

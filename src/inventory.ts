@@ -6,7 +6,7 @@ import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.
 import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery } from "./ffi/xdp.ts";
 import { hostPath, pinDir } from "./ffi/bpffs.ts";
-import { COMBINED, enabledFeatures } from "./features.ts";
+import { COMBINED, clearStaleSampler, enabledFeatures } from "./features.ts";
 
 export interface IfaceStatus {
   interface: string;
@@ -29,6 +29,7 @@ export function ifaceStatus(iface: Iface): IfaceStatus {
   const p = progInfoById(state.progId);
   const owned = ownedLink(iface, state);
   if (owned) closeFd(owned.fd);
+  if (owned && p.name === COMBINED) clearStaleSampler(iface.name);
   const features = owned && p.name === COMBINED ? enabledFeatures(iface.name) : [];
   return { ...base, mode: state.mode, program: p.name, id: p.id, tag: p.tag, owner: owned ? "xdptool" : "foreign", pinDir: owned ? hostPath(pinDir(iface.name)) : null, features };
 }

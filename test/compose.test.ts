@@ -169,3 +169,17 @@ describe("blacklist, responder and sampler together", () => {
     expect(status().program).toBeNull();
   });
 });
+
+describe("a capture killed with SIGKILL", () => {
+  test("leaves no sampler stage switched on: the next command clears it, the next capture works", async () => {
+    xtOk("responder", "enable", DUT);
+    const cap = Bun.spawn([XDPTOOL, "sample", DUT, "-w", join(dir, "k.pcap")], { stdout: "ignore", stderr: "ignore" });
+    for (let i = 0; i < 100 && !status().features.includes("sampler"); i++) await Bun.sleep(50);
+    cap.kill("SIGKILL");
+    await cap.exited;
+    expect(status().features).toEqual(["responder"]); // status found the stage without its reader
+    const again = xt("sample", DUT, "-c", "3", "-w", join(dir, "k2.pcap"), "--duration", "3");
+    expect(again.code).toBe(0);
+    xtOk("responder", "disable", DUT);
+  });
+});

@@ -23,3 +23,16 @@ export function withLock<T>(path: string, fn: () => T): T {
     closeSync(fd); // closing releases the lock
   }
 }
+
+const LOCK_NB = 4, EWOULDBLOCK = 11;
+
+/** Take an exclusive lock without waiting: the fd holding it, or null when someone else holds it. */
+export function tryLock(path: string): number | null {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const fd = openSync(path, "a", 0o600);
+  if (libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0) return fd;
+  const e = errno();
+  closeSync(fd);
+  if (e === EWOULDBLOCK) return null;
+  throw new OpError(`lock ${path}: ${errnoName(e)}`);
+}

@@ -6,17 +6,16 @@
 //               into its pinned xt_sample_conf and switch the sampler bit on for the capture —
 //               the other stages never stop, and the sampler sees the verdict they reached.
 import { join } from "node:path";
-import { openSync, closeSync } from "node:fs";
 import { BpfObject } from "../ffi/object.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { pinDir } from "../ffi/bpffs.ts";
-import { errno, libc } from "../ffi/native.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { createLink } from "../attach.ts";
 import { embeddedObject } from "../embedded.ts";
-import { COMBINED, ownProgram, setFeature } from "../features.ts";
+import { COMBINED, captureLockPath, ownProgram, setFeature } from "../features.ts";
+import { tryLock } from "../ffi/lock.ts";
 import { OpError } from "../errors.ts";
 import type { Iface } from "../ffi/netns.ts";
 
@@ -33,16 +32,10 @@ export interface SampleTarget {
   close(): void;
 }
 
-const LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
-
 /** One capture per interface at a time on the combined program: its buffers have one reader. */
 function lockCapture(ifname: string): number {
-  const fd = openSync(`/run/xdptool-sample-${ifname}.lock`, "a", 0o600);
-  if (libc.symbols.flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-    const e = errno();
-    closeSync(fd);
-    throw new OpError(e === EWOULDBLOCK ? `another xdptool sample is capturing on ${ifname}` : `lock capture on ${ifname}: errno ${e}`);
-  }
+  const fd = tryLock(captureLockPath(ifname));
+  if (fd === null) throw new OpError(`another xdptool sample is capturing on ${ifname}`);
   return fd;
 }
 
