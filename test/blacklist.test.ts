@@ -147,6 +147,9 @@ describe("rules", () => {
     const s = blJson("import", file("big.txt", lines.join("\n")), "--replace");
     expect(s.total).toBe(110_000);
     expect(ruleList()).toHaveLength(110_000);
+    // Through a pipe, as `export > rules.txt` or `| ssh …` would: every line arrives.
+    const piped = sh(["sh", "-c", `${XDPTOOL} blacklist export -i ${DUT} | wc -l`]);
+    expect(piped.stdout.trim()).toBe("110000");
     blOk("flush");
   });
 });

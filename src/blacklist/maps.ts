@@ -252,11 +252,11 @@ export class BlacklistMaps {
           const family = table === "v4" || table === "x4" ? 4 : 6;
           const alen = family === 4 ? 4 : 16;
           let match: Match;
-          if (table === "mac") match = { kind: "mac", dir, mac: Uint8Array.from(k.subarray(1, 7)) };
+          if (table === "mac") match = { kind: "mac", dir, mac: new Uint8Array(k.subarray(1, 7)) };
           else {
             const len = lpm ? k.readUInt32LE(0) - 8 : alen * 8;
             const at = lpm ? 5 : 1;
-            const prefix: Prefix = { family, addr: Uint8Array.from(k.subarray(at, at + alen)), len };
+            const prefix: Prefix = { family, addr: new Uint8Array(k.subarray(at, at + alen)), len };
             match = { kind: "prefix", dir, prefix };
           }
           const allow = (tag & TAG_ALLOW) !== 0;

@@ -46,7 +46,7 @@ export function parseMac(s: string): Uint8Array | null {
 }
 
 export function formatIPv4(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 4)).join(".");
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`; // hot: a million rules are listed with it
 }
 
 /** RFC 5952 text: lowercase, longest zero run (≥2 groups) as "::". */

@@ -18,6 +18,8 @@ export default defineCommand({
     requireCaps("xdptool blacklist");
     const { chooseInterface, withBlacklist, exportText } = await import("../../blacklist/store.ts");
     const ifname = chooseInterface(args.interface);
-    process.stdout.write(withBlacklist(ifname, exportText));
+    // Bun.write waits until a pipe has taken every byte (process.stdout.write of a big string
+    // followed by exit loses the tail: measured at 1M rules, ~8000 lines arrived).
+    await Bun.write(Bun.stdout, withBlacklist(ifname, exportText));
   },
 });
