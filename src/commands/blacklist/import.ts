@@ -44,8 +44,17 @@ export default defineCommand({
     const { chooseInterface, withBlacklist, importRules } = await import("../../blacklist/store.ts");
     const ifname = chooseInterface(args.interface);
     const tty = process.stderr.isTTY;
-    const progress = tty ? (what: string) => process.stderr.write(`\r\x1b[K${ifname}: ${what}…`) : undefined;
-    progress?.(`writing ${parsed.rules.length + parsed.bare4.n + parsed.bare6.n} rules`);
+    if (tty) {
+      // A progress bar on a terminal only. Each rule is written twice (its state, its match entry).
+      const { batchProgress } = await import("../../blacklist/maps.ts");
+      const total = 2 * (parsed.rules.length + parsed.bare4.n + parsed.bare6.n);
+      let done = 0;
+      batchProgress.onWrite = (n) => {
+        done = Math.min(total, done + n);
+        const pct = total ? done / total : 1, w = 30;
+        process.stderr.write(`\r\x1b[K${ifname}: [${"#".repeat(Math.round(pct * w)).padEnd(w, ".")}] ${(pct * 100).toFixed(0)}% of ${total / 2} rules`);
+      };
+    }
     const s = withBlacklist(ifname, (bl) => importRules(ifname, bl, parsed, !!args.replace));
     if (tty) process.stderr.write("\r\x1b[K");
     if (args.json) return printJson({ ...s, parseMs });
