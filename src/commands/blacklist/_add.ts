@@ -15,5 +15,5 @@ export async function runAdd(args: Record<string, unknown>, allow: boolean): Pro
     return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, ...bl.add(r, expiresAt(r.ttl, now), now) }));
   });
   if (args.json) return printJson({ interface: ifname, rules: out });
-  for (const r of out) console.log(`${ifname}: ${r.existed ? "already there (TTL updated)" : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""} [id ${r.id}]`);
+  for (const r of out) console.log(`${ifname}: ${r.existed ? `already there (${r.ttl ? "TTL reset" : "now permanent: no --ttl given"})` : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""} [id ${r.id}]`);
 }

@@ -11,7 +11,9 @@ export default defineCommand({
   A rule names an address (IPv4/IPv6 prefix, or mac ADDR), a protocol, a port, or an address
   together with a protocol or port (all must match). Addresses match the source unless --dst
   or --any; ports match the destination unless sport or --src (for a port-only rule).
-  Adding a rule that exists already only sets its TTL. Takes effect at once, on the live program.
+  Adding a rule that exists already only sets its TTL (without --ttl: permanent from now on).
+  Takes effect at once, on the live program. Longest prefix wins; up to 8 nested prefixes that
+  carry other rules (ports, protocols) are climbed to reach a shorter one's plain rule.
 
   Examples:
     xdptool blacklist add 198.18.7.0/24              # drop everything from this prefix
