@@ -6,14 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
 import { OpError } from "./errors.ts";
+import { selfArgv } from "./self.ts";
 
-/** argv that runs this xdptool: the compiled binary itself, or bun + main.ts from source. */
-function self(): string[] {
-  return process.argv[1]?.startsWith("/$bunfs") || !process.argv[1] ? [process.execPath] : [process.execPath, process.argv[1]];
-}
 
 function xdptool(env: Record<string, string>, ...args: string[]): string {
-  const p = spawnSync([...self(), ...args], { env: { ...process.env, ...env }, stdin: "ignore" });
+  const p = spawnSync([...selfArgv(), ...args], { env: { ...process.env, ...env }, stdin: "ignore" });
   if (p.exitCode !== 0) throw new OpError(`demo step \`xdptool ${args.join(" ")}\` failed: ${p.stderr.toString().trim()}`);
   return p.stdout.toString();
 }
@@ -38,7 +35,7 @@ export async function runDemo(name = process.env.XDPTOOL_LAB || "xl", keep = fal
     show(x("responder", "enable", dut, "--qname", "example.test"));
 
     say(`sampling what the blacklist drops and what the responder sends, to ${pcap}`);
-    const sampler = spawn([...self(), "sample", dut, "--action", "drop,tx", "--rate", "20", "-w", pcap, "--json"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    const sampler = spawn([...selfArgv(), "sample", dut, "--action", "drop,tx", "--rate", "20", "-w", pcap, "--json"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
     for (let i = 0; i < 100 && !x("status", dut, "--json").includes('"sampler"'); i++) await Bun.sleep(50);
 
     say("traffic from the generator (BPF_PROG_TEST_RUN LIVE_FRAMES, XDP_TX out of the veth):");

@@ -6,6 +6,7 @@ import type { StatName } from "../stats.ts";
 import type { Iface } from "../ffi/netns.ts";
 import type { Lab } from "../lab.ts";
 import { dnsQuery } from "../net/packet.ts";
+import { selfArgv } from "../self.ts";
 
 export interface Scenario {
   name: string;
@@ -56,8 +57,7 @@ async function responder(dut: Iface): Promise<void> {
 
 /** A capture by the real `xdptool sample` (a child process: the reader runs beside the sender). */
 async function capture(lab: Lab, dut: Iface, args: string[]): Promise<() => Promise<void>> {
-  const self = process.argv[1]?.startsWith("/$bunfs") || !process.argv[1] ? [process.execPath] : [process.execPath, process.argv[1]];
-  const p = Bun.spawn([...self, "sample", dut.name, "-w", "/dev/null", "--action", "drop,tx", ...args], { env: { ...process.env, XDPTOOL_LAB: lab.name }, stdout: "ignore", stderr: "pipe" });
+  const p = Bun.spawn([...selfArgv(), "sample", dut.name, "-w", "/dev/null", "--action", "drop,tx", ...args], { env: { ...process.env, XDPTOOL_LAB: lab.name }, stdout: "ignore", stderr: "pipe" });
   let err = "";
   (async () => { for await (const c of p.stderr as ReadableStream<Uint8Array>) err += Buffer.from(c).toString(); })();
   for (let i = 0; i < 200 && !err.includes("xdptool: sampling"); i++) await Bun.sleep(25);

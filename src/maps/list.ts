@@ -1,17 +1,10 @@
 // list.ts — the rows of `xdptool map list`.
 import { allIds } from "../ffi/fd.ts";
-import { BpfMap } from "../ffi/map.ts";
+import { BpfMap, type MapInfo } from "../ffi/map.ts";
 import { mapOwners, pinnedMaps } from "./find.ts";
 
-export interface MapRow {
-  id: number;
+export interface MapRow extends Pick<MapInfo, "id" | "name" | "keySize" | "valueSize" | "maxEntries" | "flags" | "btfId"> {
   type: string;
-  name: string;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  btfId: number;
   pins: string[];
   programs: { id: number; name: string }[];
 }
