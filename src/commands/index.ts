@@ -11,8 +11,8 @@ export const commands: Record<string, Lazy> = {
   status: lazy(() => import("./status.ts")),
   stats: lazy(() => import("./stats.ts")),
   map: lazy(() => import("./map/index.ts")),
-  responder: lazy(() => import("./responder/index.ts")),
-  bench: lazy(() => import("./bench.ts")),
-  sample: lazy(() => import("./sample.ts")),
   blacklist: lazy(() => import("./blacklist/index.ts")),
+  responder: lazy(() => import("./responder/index.ts")),
+  sample: lazy(() => import("./sample.ts")),
+  bench: lazy(() => import("./bench.ts")),
 };
