@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { OpError } from "../../errors.ts";
 import { jsonArg } from "../../cli.ts";
 import { printJson, table } from "../../table.ts";
 
@@ -15,7 +16,10 @@ export default defineCommand({
     xdptool responder status
     xdptool responder status --json | jq '.[0].counters.answered'`,
   },
-  args: { ...jsonArg },
+  args: {
+    interface: { type: "positional", required: false, description: "Only this interface (default: every one running the responder)" },
+    ...jsonArg,
+  },
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool responder status");
@@ -24,7 +28,9 @@ export default defineCommand({
     const { enabledFeatures } = await import("../../features.ts");
     // Its maps stay pinned while the combined program runs other features: list it only when on.
     const on = (ifname: string) => hasResponder(ifname) && enabledFeatures(ifname).includes("responder");
-    const rows = pinnedInterfaces().filter(on).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
+    const only = args.interface?.split("/").pop();
+    if (only && !on(only)) throw new OpError(`${only} runs no DNS responder of xdptool (xdptool responder enable ${only})`);
+    const rows = pinnedInterfaces().filter((i) => (only ? i === only : on(i))).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
     if (args.json) return printJson(rows);
     if (rows.length === 0) return console.log("no interface runs the DNS responder (xdptool responder enable IFACE)");
     console.log(
