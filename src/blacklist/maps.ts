@@ -6,12 +6,11 @@ import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
 import type { Prefix } from "../net/addr.ts";
-import {
-  HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_MAC, HAS_V4_EXACT, HAS_V4_PREFIX, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY,
-  SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeMacKey, writePrefixKey, writeRule, type Cfg,
-} from "./layout.ts";
+import { HAS_ALLOW, HAS_GLOBAL_DENY, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY, SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRule, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
+import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, TABLE_FLAG, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
+export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
 
@@ -28,61 +27,6 @@ export interface Hits {
   bytes: number;
   /** CLOCK_MONOTONIC_COARSE ns of the last hit, 0n = never. */
   last: bigint;
-}
-
-const ZERO = Buffer.alloc(4);
-const CHUNK = 131072;
-
-function tagOf(r: Rule): number {
-  return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);
-}
-
-type TableName = "v4" | "v6" | "x4" | "x6" | "mac";
-const ADDR_TABLES: TableName[] = ["v4", "v6", "x4", "x6", "mac"];
-const KEY_SIZE: Record<TableName, number> = { v4: SIZES.v4Key, v6: SIZES.v6Key, x4: SIZES.x4Key, x6: SIZES.x6Key, mac: SIZES.macKey };
-const TABLE_FLAG: Record<TableName, number> = { v4: HAS_V4_PREFIX, v6: HAS_V6_PREFIX, x4: HAS_V4_EXACT, x6: HAS_V6_EXACT, mac: HAS_MAC };
-
-/** Which table an address goes to: full-length addresses to the exact hashes, prefixes to the tries. */
-function tableOf(m: Exclude<Match, { kind: "none" }>): TableName {
-  if (m.kind === "mac") return "mac";
-  const full = m.prefix.len === (m.prefix.family === 4 ? 32 : 128);
-  return m.prefix.family === 4 ? (full ? "x4" : "v4") : full ? "x6" : "v6";
-}
-
-function flagsOf(table: TableName, tag: number): number {
-  return TABLE_FLAG[table] | (table !== "mac" && tag & TAG_DST ? HAS_DST : 0);
-}
-
-/** Write the key of an address entry (layout by table) at `off`. */
-function writeKey(table: TableName, b: Buffer, off: number, tag: number, m: Exclude<Match, { kind: "none" }>): void {
-  if (m.kind === "mac") writeMacKey(b, off, tag, m.mac);
-  else if (table === "x4" || table === "x6") {
-    b[off] = tag;
-    b.set(m.prefix.addr, off + 1);
-  } else writePrefixKey(b, off, tag, m.prefix);
-}
-
-/** Which map and key hold the address part of a rule. */
-function entryKey(m: Match, tag: number): { table: TableName; key: Buffer; plen: number } | null {
-  if (m.kind === "none") return null;
-  const table = tableOf(m);
-  const key = Buffer.alloc(KEY_SIZE[table]);
-  writeKey(table, key, 0, tag, m);
-  return { table, key, plen: m.kind === "mac" ? 0 : 8 + m.prefix.len };
-}
-
-function l4Key(r: Rule, set: number): Buffer | null {
-  const k = Buffer.alloc(SIZES.l4Key);
-  if (r.l4.kind === "none") return null;
-  if (r.l4.kind === "proto") writeL4Key(k, 0, set, r.l4.proto, L4_PROTO, 0);
-  else writeL4Key(k, 0, set, r.l4.proto, r.l4.dir === "src" ? L4_SPORT : L4_DPORT, r.l4.port);
-  return k;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
 }
 
 /**
@@ -492,85 +436,6 @@ export interface ReplaceInput {
   hits?: Buffer;
 }
 
-/** One address table being built: packed keys, and per entry its plain rule, set and prefixlen. */
-class Table {
-  readonly ks: number;
-  keys: Buffer;
-  rule: Uint32Array;
-  set: Uint32Array;
-  plen: Uint32Array;
-  n = 0;
-  private index = new Map<number | string, number>();
-  /** IPv4: one map per (tag, length) keyed by the address as int32 (cheap keys for a million). */
-  private index4 = new Map<number, Map<number, number>>();
-  constructor(readonly name: TableName, cap: number) {
-    this.ks = KEY_SIZE[name];
-    this.keys = Buffer.alloc(this.ks * Math.max(cap, 1));
-    this.rule = new Uint32Array(cap);
-    this.set = new Uint32Array(cap);
-    this.plen = new Uint32Array(cap);
-  }
-  /** Whether an IPv4 entry exists already (from the general path). */
-  has4(tag: number, len: number, addr: number): boolean {
-    return this.index4.get(tag * 64 + len)?.has(addr | 0) ?? false;
-  }
-  /** A new IPv4 entry known to be unique (not indexed: nothing looks it up again). */
-  append4(tag: number, len: number, addr: number): number {
-    const i = this.n++, o = i * this.ks;
-    if (this.name === "x4") {
-      this.keys[o] = tag;
-      this.keys.writeUInt32BE(addr, o + 1);
-    } else {
-      this.keys.writeUInt32LE(8 + len, o);
-      this.keys[o + 4] = tag;
-      this.keys.writeUInt32BE(addr, o + 5);
-    }
-    this.plen[i] = 8 + len;
-    return i;
-  }
-  /** Index of the IPv6 entry for addr[off, off+16)/len (made on first use). */
-  entry6(tag: number, addr: Uint8Array, off: number, len: number): number {
-    let k = String.fromCharCode(tag, len);
-    for (let j = 0; j < 16; j++) k += String.fromCharCode(addr[off + j]);
-    let i = this.index.get(k);
-    if (i !== undefined) return i;
-    i = this.n++;
-    this.index.set(k, i);
-    const o = i * this.ks;
-    if (this.name === "x6") {
-      this.keys[o] = tag;
-      this.keys.set(addr.subarray(off, off + 16), o + 1);
-    } else {
-      this.keys.writeUInt32LE(8 + len, o);
-      this.keys[o + 4] = tag;
-      this.keys.set(addr.subarray(off, off + 16), o + 5);
-    }
-    this.plen[i] = 8 + len;
-    return i;
-  }
-  /** Index of the entry for this address (made on first use). */
-  entry(m: Exclude<Match, { kind: "none" }>, tag: number): number {
-    let k: number | string;
-    let index = this.index;
-    if (m.kind === "mac") k = tag * 2 ** 48 + m.mac.reduce((a, b) => a * 256 + b, 0);
-    else if (m.prefix.family === 4) {
-      const a = m.prefix.addr;
-      k = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
-      const sub = tag * 64 + m.prefix.len;
-      let x = this.index4.get(sub);
-      if (!x) this.index4.set(sub, (x = new Map()));
-      index = x;
-    } else k = String.fromCharCode(tag, m.prefix.len, ...m.prefix.addr);
-    let i = index.get(k);
-    if (i !== undefined) return i;
-    i = this.n++;
-    index.set(k, i);
-    writeKey(this.name, this.keys, i * this.ks, tag, m);
-    if (m.kind !== "mac") this.plen[i] = 8 + m.prefix.len;
-    return i;
-  }
-}
-
 export interface ReplaceStats {
   rules: number;
   duplicates: number;
@@ -581,24 +446,6 @@ export interface ReplaceStats {
   switchUs: number;
   clearOldMs: number;
   totalMs: number;
-}
-
-/** A stored entry is this exact prefix (an LPM lookup may have returned a shorter one). */
-function exactEntry(v: Buffer, plen: number, table: string): boolean {
-  return (table !== "v4" && table !== "v6") || v.readUInt32LE(8) === plen;
-}
-
-/** Called after every batch write with the entries written (the import command's progress bar). */
-export const batchProgress: { onWrite?: (entries: number) => void } = {};
-
-function batch(m: BpfMap, keys: Buffer, vals: Buffer, ks: number, vs: number): void {
-  const n = keys.length / ks;
-  // 64k entries a call: a few hundred µs of kernel time each, fine-grained enough for progress.
-  for (let i = 0; i < n; i += CHUNK / 2) {
-    const j = Math.min(n, i + CHUNK / 2);
-    m.updateBatch(keys.subarray(i * ks, j * ks), vals.subarray(i * vs, j * vs), j - i);
-    batchProgress.onWrite?.(j - i);
-  }
 }
 
 export { ruleKey, possibleCpus };
