@@ -9,10 +9,6 @@ import { objects } from "../dist/bpf/embedded.ts";
  */
 export const LOADABLE = ["hello", "drop", "pass", "xdptool"] as const;
 
-export function embeddedNames(): string[] {
-  return Object.keys(objects).sort();
-}
-
 export function embeddedObject(name: string): Uint8Array | null {
   const path = objects[name];
   return path ? new Uint8Array(readFileSync(path)) : null;

@@ -22,12 +22,3 @@ export class OpError extends Error {
   }
 }
 
-/** Prefix an error's message with context ("load xl-dut: …"), keeping its class and exit code. */
-export function withContext<T>(context: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof Error) e.message = `${context}: ${e.message}`;
-    throw e;
-  }
-}

@@ -1,17 +1,22 @@
-// lock.ts — an exclusive flock(2) on a lock file, held while a function runs.
-// Serialises processes that change the same pinned maps (e.g. several `blacklist add` at once).
+// lock.ts — exclusive flock(2) on lock files: held while a function runs (withLock), or taken
+// without waiting (tryLock). Serialises processes that change the same pinned maps (several
+// `blacklist add` at once) and tells whether a capture is still running (sample).
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { OpError } from "../errors.ts";
 
-const LOCK_EX = 2;
-const EINTR = 4;
+const LOCK_EX = 2, LOCK_NB = 4;
+const EINTR = 4, EWOULDBLOCK = 11;
+
+function openLockFile(path: string): number {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  return openSync(path, "a", 0o600);
+}
 
 export function withLock<T>(path: string, fn: () => T): T {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openSync(path, "a", 0o600);
+  const fd = openLockFile(path);
   try {
     for (;;) {
       if (libc.symbols.flock(fd, LOCK_EX) === 0) break;
@@ -24,12 +29,9 @@ export function withLock<T>(path: string, fn: () => T): T {
   }
 }
 
-const LOCK_NB = 4, EWOULDBLOCK = 11;
-
 /** Take an exclusive lock without waiting: the fd holding it, or null when someone else holds it. */
 export function tryLock(path: string): number | null {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openSync(path, "a", 0o600);
+  const fd = openLockFile(path);
   if (libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0) return fd;
   const e = errno();
   closeSync(fd);

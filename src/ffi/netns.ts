@@ -9,7 +9,6 @@ import { CString, read, type Pointer } from "bun:ffi";
 import { cstr, errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { OpError, UsageError } from "../errors.ts";
-import { alloc } from "./layout.ts";
 
 const CLONE_NEWNET = 0x40000000;
 const O_RDONLY = 0, O_CLOEXEC = 0o2000000;
@@ -40,10 +39,6 @@ export function enterNetns(name: string | null): void {
   current = name;
 }
 
-export function currentNetns(): string | null {
-  return current;
-}
-
 /**
  * Named namespaces, except the one we started in (under `ip netns exec X`, X is where we already
  * are, and listing it again would show its interfaces twice).
@@ -63,11 +58,6 @@ export function namedNetns(): string[] {
 
 export function ifIndex(name: string): number {
   return libc.symbols.if_nametoindex(cstr(name));
-}
-
-export function ifName(index: number): string | null {
-  const buf = alloc(16);
-  return libc.symbols.if_indextoname(index, buf) ? buf.toString("utf8", 0, buf.indexOf(0)) : null;
 }
 
 /** Interfaces of the current namespace (the one this thread is in), by if_nameindex(3). */

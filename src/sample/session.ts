@@ -8,8 +8,6 @@ import { RingBuffer } from "../ffi/ringbuf.ts";
 import { libc } from "../ffi/native.ts";
 import { alloc } from "../ffi/layout.ts";
 import { UsageError } from "../errors.ts";
-import { pinDir } from "../ffi/bpffs.ts";
-import { join } from "node:path";
 import { combinedTarget, standaloneTarget, targetKind } from "./target.ts";
 import type { Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
@@ -104,15 +102,6 @@ function readSampleStats(stats: BpfMap): number[] {
   });
 }
 
-function combinedRingBytes(iface: Iface): number {
-  const m = BpfMap.pinned(join(pinDir(iface.name), "xt_sample_ring"));
-  try {
-    return m.info.maxEntries;
-  } finally {
-    m.close();
-  }
-}
-
 export async function sample(o: SampleOptions): Promise<SampleResult> {
   const kind = refuseBusy(o.iface, o);
   const readers: (PerfBuffer | RingBuffer)[] = [];
@@ -128,10 +117,13 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
   const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
   cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
   cfg.writeUInt32LE(o.actions ?? 0, CFG_LAYOUT.actions);
-  // The combined program's ring is sized once, when it is loaded: the watermark follows it.
-  const pinnedRing = kind === "combined" ? combinedRingBytes(o.iface) : wantRing;
-  cfg.writeBigUInt64LE(BigInt(Math.floor((o.transport === "ringbuf" ? pinnedRing : 4096) / 4)), CFG_LAYOUT.watermark);
-  const target = kind === "combined" ? combinedTarget(o.iface, cfg) : standaloneTarget(o.iface, cfg, wantRing);
+  // The wake-up watermark follows the ring actually used (the combined program's is sized once,
+  // when it is loaded), so the target completes the settings once it knows the size.
+  const cfgFor = (ringBytes: number) => {
+    cfg.writeBigUInt64LE(BigInt(Math.floor((o.transport === "ringbuf" ? ringBytes : 4096) / 4)), CFG_LAYOUT.watermark);
+    return cfg;
+  };
+  const target = kind === "combined" ? combinedTarget(o.iface, cfgFor) : standaloneTarget(o.iface, cfgFor, wantRing);
   try {
     const ringBytes = target.ringBytes;
     const mapFd = (name: string) => target.mapFd(name);

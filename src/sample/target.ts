@@ -53,12 +53,15 @@ export function targetKind(iface: Iface): "standalone" | "combined" {
   );
 }
 
-export function standaloneTarget(iface: Iface, cfg: Buffer, ringBytes: number): SampleTarget {
+/** The settings for a ring of the given size (the watermark depends on it). */
+export type CfgFor = (ringBytes: number) => Buffer;
+
+export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number): SampleTarget {
   const obj = BpfObject.open(embeddedObject("sampler")!, "sampler");
   let link = -1;
   try {
     const maps = obj.maps();
-    obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, cfg);
+    obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, cfgFor(ringBytes));
     obj.setMaxEntries(maps.find((m) => m.name === "xt_sample_ring")!, ringBytes);
     obj.load();
   } catch (e) {
@@ -86,7 +89,7 @@ export function standaloneTarget(iface: Iface, cfg: Buffer, ringBytes: number): 
   };
 }
 
-export function combinedTarget(iface: Iface, cfg: Buffer): SampleTarget {
+export function combinedTarget(iface: Iface, cfgFor: CfgFor): SampleTarget {
   const lock = lockCapture(iface.name);
   const maps = new Map<string, BpfMap>();
   const open = (name: string) => {
@@ -94,16 +97,18 @@ export function combinedTarget(iface: Iface, cfg: Buffer): SampleTarget {
     return maps.get(name)!;
   };
   let on = false;
+  let ringBytes: number;
   try {
-    const conf = open("xt_sample_conf");
-    conf.update(Buffer.alloc(4), cfg);
+    ringBytes = open("xt_sample_ring").info.maxEntries;
+    open("xt_sample_conf").update(Buffer.alloc(4), cfgFor(ringBytes));
   } catch (e) {
+    for (const m of maps.values()) m.close();
     closeFd(lock);
     throw e;
   }
   return {
     kind: "combined",
-    ringBytes: open("xt_sample_ring").info.maxEntries,
+    ringBytes,
     mapFd: (name) => open(name).fd,
     start() {
       setFeature(iface.name, "sampler", true);
