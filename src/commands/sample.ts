@@ -17,7 +17,7 @@ export default defineCommand({
 
   Examples:
     xdptool sample xl-dut -w out.pcap                     # every packet until Ctrl-C
-    xdptool sample xl-dut -w out.pcap --rate 100          # 1 packet in 100, chosen at random
+    xdptool sample xl-dut -w out.pcap --rate 100          # 1 packet in 100: one at a random place in every 100
     xdptool sample xl-dut -c 1000 --snaplen 128 -w - | tcpdump -r -
     xdptool sample xl-dut 'udp port 53 and src net 198.18.0.0/16'
     xdptool sample xl-dut --pcapng -w out.pcapng          # with drop statistics for Wireshark
@@ -30,7 +30,7 @@ export default defineCommand({
     write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines" },
     count: { type: "string", alias: "c", description: "Stop after this many packets" },
     duration: { type: "string", description: "Stop after this many seconds" },
-    rate: { type: "string", description: "Keep 1 packet in N, at random on each CPU", default: "1" },
+    rate: { type: "string", description: "Keep 1 packet in N: one at a random position in each block of N a CPU sees", default: "1" },
     snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most 4096)`, default: "4096" },
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
