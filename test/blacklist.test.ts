@@ -65,6 +65,14 @@ describe("rules", () => {
     const missing = bl("del", "proto", "gre");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("no such rule");
+    // By the ids `list` shows: all of them or, if one is unknown, none.
+    const ids = ["port 53/tcp", "mac 02:00:00:00:00:01 --dst"].map((t) => String(rule(t).id));
+    const unknown = bl("del", ids[0], "999999");
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([1, "xdptool: no rule with id 999999 (see xdptool blacklist list); nothing deleted"]);
+    expect(rule("port 53/tcp")).toBeDefined();
+    blOk("del", ...ids);
+    expect([rule("port 53/tcp"), rule("mac 02:00:00:00:00:01 --dst")]).toEqual([undefined, undefined]);
+    expect(rule("port 53/udp")).toBeDefined();
     blOk("flush");
     expect(ruleList()).toEqual([]);
   });
