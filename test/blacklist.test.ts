@@ -121,7 +121,8 @@ describe("rules", () => {
       [["import", file("empty.txt", "")], /no rules/],
       [["import", file("comments.txt", "# nothing\n\n")], /no rules/],
       [["import", file("binary.bin", Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]))], /binary\.bin:1: binary data/],
-      [["import", file("huge.txt", "198.18.0.0/16 " + "x".repeat(1_000_000))], /huge\.txt:1: line is 1000014 characters/],
+      [["import", file("huge.txt", "198.18.1.0/24\n198.18.0.0/16 " + "x".repeat(1_000_000))], /huge\.txt:2: line is longer than 4096 characters/],
+      [["import", dir], /is a directory/],
       [["import", file("bad3.txt", "198.18.1.0/24\n198.18.2.0/24\n10.0.0.0/33\n198.18.3.0/24\n")], /bad3\.txt:3: invalid prefix length/],
       [["import", join(dir, "nope.txt")], /no such file/],
     ];
@@ -131,6 +132,9 @@ describe("rules", () => {
       expect(r.stderr).toMatch(re);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
+    // A 2 GB line on stdin is refused at its first 4 KiB, not after being read whole.
+    const two = sh(["sh", "-c", `head -c 2147483648 /dev/zero | tr '\\0' a | ${XDPTOOL} blacklist import - -i ${DUT}`]);
+    expect([two.code, two.stderr.trim()]).toEqual([2, "xdptool: <stdin>:1: line is longer than 4096 characters; expected one rule per line (see --help)"]);
     expect(exported()).toBe(before);
   });
 
@@ -158,6 +162,15 @@ describe("rules", () => {
     // Through a pipe, as `export > rules.txt` or `| ssh …` would: every line arrives.
     const piped = sh(["sh", "-c", `${XDPTOOL} blacklist export -i ${DUT} | wc -l`]);
     expect(piped.stdout.trim()).toBe("110000");
+    // A smaller set replaces it; the old 100,000 /32s are freed after the command returns (a
+    // background `blacklist gc`, which the next command waits for): the kernel's maps of both
+    // generations then hold only the new set.
+    const small = Array.from({ length: 1000 }, (_, i) => `198.19.${i >> 8}.${i & 255}`);
+    expect(blJson("import", file("small.txt", small.join("\n")), "--replace").total).toBe(1000);
+    blOk("gc"); // whichever runs first frees it; the other finds nothing left
+    const entries = (m: string) => JSON.parse(sh(["bpftool", "-j", "map", "dump", "pinned", `/sys/fs/bpf/xdptool/${DUT}/${m}`]).stdout).length;
+    expect(entries("bl_x4_0") + entries("bl_x4_1")).toBe(1000);
+    expect(entries("bl_v6_0") + entries("bl_v6_1")).toBe(0);
     blOk("flush");
   });
 });

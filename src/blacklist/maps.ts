@@ -262,7 +262,10 @@ export class BlacklistMaps {
    * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
    * `hits`, when given, carries a rule's per-CPU counters over (merge import).
    */
-  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6): ReplaceStats {
+  /** Build `rules` in the idle generation and switch to it. With keepOld the old generation is
+   *  left for clearIdle() (a background `blacklist gc`): freeing a million entries takes longer
+   *  than building them, and nothing reads them once the switch is done. */
+  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
     const gen = c.gen ^ 1;
@@ -400,10 +403,30 @@ export class BlacklistMaps {
     c.gen = gen;
     this.writeCfg(c);
     const t3 = performance.now();
-    this.clear(gen ^ 1);
+    if (!keepOld) this.clear(gen ^ 1);
     const t4 = performance.now();
     const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length;
-    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: t4 - t3, totalMs: t4 - t0 };
+    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4 - t3, totalMs: t4 - t0 };
+  }
+
+  /** Rules of a generation by state, from bl_rules alone (no entries decoded: cheap at 1M). */
+  census(now: bigint, gen = this.cfg.gen): { live: number; expired: number } {
+    const c = this.cfg, base = this.base(gen, c);
+    const states = this.maps.bl_rules.lookupRange(base, c.nextId[gen] - base);
+    let live = 0, expired = 0;
+    for (let o = 0; o + SIZES.rule <= states.length; o += SIZES.rule) {
+      if (!(states.readUInt32LE(o + 8) & RULE_ACTIVE)) continue;
+      const exp = states.readBigUInt64LE(o);
+      if (exp === 0n || exp > now) live++;
+      else expired++;
+    }
+    return { live, expired };
+  }
+
+  /** Entries the idle generation still holds (a replaced set not yet freed), by its id range. */
+  idleRules(): number {
+    const c = this.cfg, idle = c.gen ^ 1;
+    return c.nextId[idle] - this.base(idle, c);
   }
 
   /** Empty one generation (must not be the live one) and free its ids. */
@@ -444,7 +467,8 @@ export interface ReplaceStats {
   writeMs: number;
   /** The switch itself: one bl_cfg write. */
   switchUs: number;
-  clearOldMs: number;
+  /** null: the old generation was left for a background `blacklist gc`. */
+  clearOldMs: number | null;
   totalMs: number;
 }
 

@@ -82,6 +82,11 @@ export function gc(bl: BlacklistMaps, rules = bl.read(), now = clockNs()): { kep
   return { kept, removed };
 }
 
+/** gc() when only the count matters: decodes the rules only if some have expired. */
+export function gcExpired(bl: BlacklistMaps, now = clockNs()): number {
+  return bl.census(now).expired ? gc(bl, bl.read(), now).removed : 0;
+}
+
 export interface Listed {
   id: number;
   rule: string;
@@ -164,7 +169,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
     kept = live.length;
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
-  const timing = bl.replace(set, parsed.bare4, parsed.bare6);
+  const timing = bl.replace(set, parsed.bare4, parsed.bare6, true); // the caller frees the old set (freeIdleInBackground)
   return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
 }
 
@@ -173,4 +178,18 @@ function withSerial(v: Buffer, serial: number): Buffer {
   const out = Buffer.from(v);
   for (let o = 0; o + 32 <= out.length; o += 32) if (Number(out.readBigUInt64LE(o + 24)) !== serial) out.fill(0, o, o + 32);
   return out;
+}
+
+/**
+ * Free a replaced rule set after the command that replaced it has returned: a detached
+ * `xdptool blacklist gc` takes the lock and empties the idle generation (~0.7 s per million
+ * entries). Safe to lose: the next replace empties the idle generation first anyway.
+ */
+export async function freeIdleInBackground(ifname: string): Promise<void> {
+  const { spawn } = await import("node:child_process");
+  const { selfArgv } = await import("../self.ts");
+  const [cmd, ...pre] = selfArgv();
+  const child = spawn(cmd, [...pre, "blacklist", "gc", "-i", ifname, "--quiet"], { detached: true, stdio: "ignore" });
+  child.on("error", () => {}); // nothing to report to: the next replace frees it
+  child.unref();
 }

@@ -25,5 +25,6 @@ export default defineCommand({
     list: sub(() => import("./list.ts")),
     import: sub(() => import("./import.ts")),
     export: sub(() => import("./export.ts")),
+    gc: sub(() => import("./gc.ts")),
   },
 });
