@@ -1,4 +1,5 @@
 // table.ts — aligned plain-text tables for listings (every listing also has --json).
+import { writeSync } from "node:fs";
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   // A loop, not Math.max(...column): a million rows would overflow the call stack.
@@ -10,6 +11,36 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
 }
 
+const bigints = (_: string, x: unknown) => (typeof x === "bigint" ? Number(x) : x);
+
 export function printJson(v: unknown): void {
-  console.log(JSON.stringify(v, (_, x) => (typeof x === "bigint" ? Number(x) : x), 2));
+  const rows = v && typeof v === "object" && !Array.isArray(v) ? Object.entries(v).find(([, x]) => Array.isArray(x) && x.length > 10_000) : undefined;
+  if (!rows) return void console.log(JSON.stringify(v, bigints, 2));
+  // A big listing (a million rules): one compact element per line, written in pieces.
+  // Pretty-printing it whole would build a 150 MB string and take seconds; this is the same
+  // JSON to jq. Elements are plain rows (no BigInt), so no replacer runs per value.
+  const [key, list] = rows as [string, unknown[]];
+  const head = JSON.stringify({ ...(v as object), [key]: [] }, bigints, 2);
+  const open = head.indexOf(`"${key}": []`) + key.length + 5; // just past the "["
+  writeAll(head.slice(0, open) + "\n");
+  for (let i = 0; i < list.length; i += 50_000) {
+    const part = list.slice(i, i + 50_000).map((x) => "    " + JSON.stringify(x));
+    writeAll(part.join(",\n") + (i + 50_000 < list.length ? ",\n" : "\n"));
+  }
+  writeAll("  ]" + head.slice(open + 1) + "\n");
+}
+
+/** Synchronous, whole: a pipe reader gets every byte even if the process exits right after. */
+function writeAll(text: string): void {
+  const b = Buffer.from(text);
+  for (let off = 0; off < b.length; ) {
+    try {
+      off += writeSync(1, b, off, b.length - off);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "EPIPE") process.exit(141); // the reader left (| head): stop, as SIGPIPE would
+      if (code !== "EAGAIN") throw e;
+      Bun.sleepSync(1);
+    }
+  }
 }

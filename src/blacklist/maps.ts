@@ -5,7 +5,7 @@
 import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
-import type { Prefix } from "../net/addr.ts";
+import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
 import { HAS_ALLOW, HAS_GLOBAL_DENY, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY, SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRule, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
@@ -179,58 +179,68 @@ export class BlacklistMaps {
   }
 
   /** Every rule of a generation as stored (rules marked deleted are skipped). */
-  read(gen = this.cfg.gen): StoredRule[] {
+  /**
+   * Visit every live rule of a generation, straight from the map entries: `v` is one object
+   * reused for every rule (copy what you keep), so a million rules cost no million objects.
+   * Order is the maps' order; `v.id - base` gives a rule's place in id order.
+   */
+  scan(visit: (v: RuleView) => void, gen = this.cfg.gen): void {
     const c = this.cfg;
-    const owners = new Map<number, { match: Match; allow: boolean }>();
-    owners.set(SET_DENY, { match: { kind: "none" }, allow: false });
-    owners.set(SET_ALLOW, { match: { kind: "none" }, allow: true });
-    const plain: { id: number; match: Match; allow: boolean }[] = [];
+    const base = this.base(gen, c);
+    // States first: an entry whose id is not active is skipped before anything is decoded.
+    const states = this.maps.bl_rules.lookupRange(base, c.nextId[gen] - base);
+    const v: RuleView = { id: 0, base, states, stateOff: 0, allow: false, table: null, keys: states, keyOff: 0, dst: false, l4: NO_L4 };
+    const owners = new Map<number, { table: TableName | null; keys: Buffer; dst: boolean; allow: boolean }>();
+    owners.set(SET_DENY, { table: null, keys: states, dst: false, allow: false });
+    owners.set(SET_ALLOW, { table: null, keys: states, dst: false, allow: true });
+    const live = (id: number) => {
+      const off = (id - base) * SIZES.rule;
+      if (off < 0 || off >= states.length || !(states.readUInt32LE(off + 8) & RULE_ACTIVE)) return false;
+      v.id = id;
+      v.stateOff = off;
+      return true;
+    };
     for (const table of ADDR_TABLES) {
-      const ks = KEY_SIZE[table];
+      const ks = KEY_SIZE[table], tagAt = table === "v4" || table === "v6" ? 4 : 0;
       this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
         for (let i = 0; i < n; i++) {
-          const k = keys.subarray(i * ks, (i + 1) * ks);
-          const lpm = table === "v4" || table === "v6";
-          const tag = lpm ? k[4] : k[0];
-          const dir = tag & TAG_DST ? "dst" : "src";
-          const family = table === "v4" || table === "x4" ? 4 : 6;
-          const alen = family === 4 ? 4 : 16;
-          let match: Match;
-          if (table === "mac") match = { kind: "mac", dir, mac: new Uint8Array(k.subarray(1, 7)) };
-          else {
-            const len = lpm ? k.readUInt32LE(0) - 8 : alen * 8;
-            const at = lpm ? 5 : 1;
-            const prefix: Prefix = { family, addr: new Uint8Array(k.subarray(at, at + alen)), len };
-            match = { kind: "prefix", dir, prefix };
-          }
-          const allow = (tag & TAG_ALLOW) !== 0;
           const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
-          if (rule) plain.push({ id: rule, match, allow });
-          if (set) owners.set(set, { match, allow });
+          const tag = keys[i * ks + tagAt];
+          if (set) owners.set(set, { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
+          if (!rule || !live(rule)) continue;
+          v.allow = (tag & TAG_ALLOW) !== 0;
+          v.dst = (tag & TAG_DST) !== 0;
+          v.table = table;
+          v.keys = keys;
+          v.keyOff = i * ks;
+          v.l4 = NO_L4;
+          visit(v);
         }
       });
     }
-    const out: StoredRule[] = [];
-    const states = this.maps.bl_rules.lookupRange(this.base(gen, c), c.nextId[gen] - this.base(gen, c));
-    const base = this.base(gen, c);
-    const push = (id: number, r: Rule) => {
-      const off = (id - base) * SIZES.rule;
-      if (off < 0 || off >= states.length) return;
-      const flags = states.readUInt32LE(off + 8);
-      if (!(flags & RULE_ACTIVE)) return;
-      out.push({ ...r, id, expires: states.readBigUInt64LE(off), serial: states.readUInt32LE(off + 12) });
-    };
-    for (const p of plain) push(p.id, { allow: p.allow, match: p.match, l4: { kind: "none" } });
     this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
       for (let i = 0; i < n; i++) {
-        const k = keys.subarray(i * 8, i * 8 + 8);
-        const owner = owners.get(k.readUInt32LE(0));
-        if (!owner) continue;
-        const proto = k[4], dir = k[5], port = k.readUInt16LE(6);
-        const l4: Rule["l4"] = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
-        push(values.readUInt32LE(i * 4), { allow: owner.allow, match: owner.match, l4 });
+        const k = i * 8;
+        const owner = owners.get(keys.readUInt32LE(k));
+        if (!owner || !live(values.readUInt32LE(i * 4))) continue;
+        const proto = keys[k + 4], dir = keys[k + 5], port = keys.readUInt16LE(k + 6);
+        v.l4 = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
+        v.allow = owner.allow;
+        v.dst = owner.dst;
+        v.table = owner.table;
+        v.keys = owner.keys;
+        v.keyOff = 0;
+        visit(v);
       }
     });
+  }
+
+  /** Every live rule of a generation as objects, in id order. */
+  read(gen = this.cfg.gen): StoredRule[] {
+    const out: StoredRule[] = [];
+    this.scan((v) => {
+      out.push({ allow: v.allow, match: matchOf(v), l4: v.l4, id: v.id, expires: v.states.readBigUInt64LE(v.stateOff), serial: v.states.readUInt32LE(v.stateOff + 12) });
+    }, gen);
     return out.sort((a, b) => a.id - b.id);
   }
 
@@ -242,18 +252,19 @@ export class BlacklistMaps {
   }
 
   sumHits(raw: Buffer, index: number, serial: number): Hits {
+    // Number arithmetic (exact below 2^53: years of line rate), BigInt only for a last-hit time.
     const per = this.hitBytes(), cpus = per / SIZES.hit;
-    let packets = 0n, bytes = 0n, last = 0n;
+    let packets = 0, bytes = 0, last = 0;
+    const u64 = (o: number) => raw.readUInt32LE(o) + raw.readUInt32LE(o + 4) * 4294967296;
     for (let cpu = 0; cpu < cpus; cpu++) {
       const o = index * per + cpu * SIZES.hit;
       if (o + SIZES.hit > raw.length) break;
-      if (Number(raw.readBigUInt64LE(o + 24)) !== serial) continue; // an earlier rule's counts
-      packets += raw.readBigUInt64LE(o);
-      bytes += raw.readBigUInt64LE(o + 8);
-      const l = raw.readBigUInt64LE(o + 16);
-      if (l > last) last = l;
+      if (u64(o + 24) !== serial) continue; // an earlier rule's counts
+      packets += u64(o);
+      bytes += u64(o + 8);
+      last = Math.max(last, u64(o + 16));
     }
-    return { packets: Number(packets), bytes: Number(bytes), last };
+    return { packets, bytes, last: BigInt(last) }; // ns since boot: rounding past 104 days of uptime is ~ns
   }
 
   /**
@@ -423,6 +434,12 @@ export class BlacklistMaps {
     return { live, expired };
   }
 
+  /** Size of the live generation's id range (deleted ids included). */
+  liveIds(): number {
+    const c = this.cfg;
+    return c.nextId[c.gen] - this.base(c.gen, c);
+  }
+
   /** Entries the idle generation still holds (a replaced set not yet freed), by its id range. */
   idleRules(): number {
     const c = this.cfg, idle = c.gen ^ 1;
@@ -473,3 +490,47 @@ export interface ReplaceStats {
 }
 
 export { ruleKey, possibleCpus };
+
+/** A rule as BlacklistMaps.scan() sees it: its state in `states`, its match entry's key in `keys`. */
+export interface RuleView {
+  id: number;
+  /** First id of the generation (`id - base` indexes the states). */
+  base: number;
+  states: Buffer;
+  stateOff: number;
+  allow: boolean;
+  /** Where the match entry lives; null: the rule names no address. */
+  table: TableName | null;
+  keys: Buffer;
+  keyOff: number;
+  dst: boolean;
+  l4: Rule["l4"];
+}
+
+const NO_L4: Rule["l4"] = { kind: "none" };
+
+/** Key layouts (blacklist_types.h): exact keys are tag, address; LPM keys prefixlen (u32, counting
+ *  the tag's 8 bits), tag, address. */
+function matchOf(v: RuleView): Match {
+  const { table, keys, keyOff: k } = v;
+  const dir = v.dst ? "dst" : "src";
+  if (table === null) return { kind: "none" };
+  if (table === "mac") return { kind: "mac", dir, mac: new Uint8Array(keys.subarray(k + 1, k + 7)) };
+  const lpm = table === "v4" || table === "v6", family = table === "v4" || table === "x4" ? 4 : 6;
+  const alen = family === 4 ? 4 : 16, at = k + (lpm ? 5 : 1);
+  return { kind: "prefix", dir, prefix: { family, addr: new Uint8Array(keys.subarray(at, at + alen)), len: lpm ? keys.readUInt32LE(k) - 8 : alen * 8 } };
+}
+
+/** The rule's match as `add` writes it, from the key bytes (no objects). */
+export function matchText(v: RuleView): string | null {
+  const { table, keys, keyOff: k } = v;
+  switch (table) {
+    case null: return null;
+    case "mac": return `mac ${formatMac(keys, k + 1)}`;
+    case "x4": return `${formatIPv4(keys, k + 1)}/32`;
+    case "x6": return `${formatIPv6(keys, k + 1)}/128`;
+    case "v4": return `${formatIPv4(keys, k + 5)}/${keys.readUInt32LE(k) - 8}`;
+    case "v6": return `${formatIPv6(keys, k + 5)}/${keys.readUInt32LE(k) - 8}`;
+  }
+}
+

@@ -1,7 +1,7 @@
 // rules.ts — a blacklist rule as data, its text form (the syntax of `add` and of import files),
 // and its identity (the one map entry it owns). Pure: no kernel, no files.
 import { UsageError } from "../errors.ts";
-import { formatIPv4, formatIPv6, formatMac, parseMac, parsePrefix, type Prefix } from "../net/addr.ts";
+import { formatMac, formatPrefix, parseMac, parsePrefix, type Prefix } from "../net/addr.ts";
 
 export type Dir = "src" | "dst";
 
@@ -124,19 +124,25 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
 
 /** Canonical text, re-readable by parseRule (TTL excluded: see formatRule's caller). */
 export function ruleText(r: Rule): string {
-  const w: string[] = [];
-  if (r.allow) w.push("allow");
   const m = r.match;
-  if (m.kind === "mac") w.push("mac", formatMac(m.mac));
-  if (m.kind === "prefix") w.push(`${m.prefix.family === 4 ? formatIPv4(m.prefix.addr) : formatIPv6(m.prefix.addr)}/${m.prefix.len}`);
-  const l4 = r.l4;
+  const what = m.kind === "mac" ? `mac ${formatMac(m.mac)}` : m.kind === "prefix" ? formatPrefix(m.prefix) : null;
+  return ruleWords(r.allow, what, m.kind !== "none" && m.dir === "dst", r.l4);
+}
+
+/** A rule's text from its parts: `what` is the match already written ("198.18.0.0/24",
+ *  "mac 02:…"), or null for a rule that names no address. */
+export function ruleWords(allow: boolean, what: string | null, dst: boolean, l4: Rule["l4"]): string {
+  if (!allow && what !== null && !dst && l4.kind === "none") return what; // most rules of a big list
+  const w: string[] = [];
+  if (allow) w.push("allow");
+  if (what !== null) w.push(what);
   if (l4.kind === "proto") w.push("proto", protoName(l4.proto));
   if (l4.kind === "port") {
-    const kw = m.kind === "none" ? "port" : l4.dir === "src" ? "sport" : "port";
+    const kw = what === null ? "port" : l4.dir === "src" ? "sport" : "port";
     w.push(kw, `${l4.port}/${l4.proto === 6 ? "tcp" : "udp"}`);
-    if (m.kind === "none" && l4.dir === "src") w.push("--src");
+    if (what === null && l4.dir === "src") w.push("--src");
   }
-  if (m.kind !== "none" && m.dir === "dst") w.push("--dst");
+  if (what !== null && dst) w.push("--dst");
   return w.join(" ");
 }
 

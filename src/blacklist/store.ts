@@ -7,10 +7,10 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../features.ts";
-import { ruleText } from "./rules.ts";
+import { ruleWords } from "./rules.ts";
 import type { ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
@@ -101,16 +101,20 @@ export interface Listed {
 
 export function listRules(bl: BlacklistMaps): Listed[] {
   const now = clockNs();
-  const { kept } = gc(bl, bl.read(), now);
+  gcExpired(bl, now);
   const { base, raw } = bl.hitsRaw();
-  return kept.map((r) => {
-    const h: Hits = bl.sumHits(raw, r.id - base, r.serial);
-    return {
-      id: r.id, rule: ruleText(r), action: r.allow ? "allow" : "deny",
-      ttl: r.expires ? Math.max(0, Math.ceil(Number(r.expires - now) / 1e9)) : null,
+  const slots: (Listed | undefined)[] = new Array(bl.liveIds());
+  bl.scan((v) => {
+    const serial = v.states.readUInt32LE(v.stateOff + 12);
+    const h: Hits = bl.sumHits(raw, v.id - base, serial);
+    const expires = v.states.readBigUInt64LE(v.stateOff);
+    slots[v.id - base] = {
+      id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
+      ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
       packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
     };
   });
+  return slots.filter((l) => l !== undefined); // id order
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left. */

@@ -45,13 +45,13 @@ export function parseMac(s: string): Uint8Array | null {
   return Uint8Array.from([m[1], m[3], m[4], m[5], m[6], m[7]].map((h) => parseInt(h, 16)));
 }
 
-export function formatIPv4(b: Uint8Array): string {
-  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`; // hot: a million rules are listed with it
+export function formatIPv4(b: Uint8Array, at = 0): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`; // hot: a million rules are listed with it
 }
 
 /** RFC 5952 text: lowercase, longest zero run (≥2 groups) as "::". */
-export function formatIPv6(b: Uint8Array): string {
-  const g = Array.from({ length: 8 }, (_, i) => (b[i * 2] << 8) | b[i * 2 + 1]);
+export function formatIPv6(b: Uint8Array, at = 0): string {
+  const g = Array.from({ length: 8 }, (_, i) => (b[at + i * 2] << 8) | b[at + i * 2 + 1]);
   let best = -1, bestLen = 0;
   for (let i = 0; i < 8; ) {
     if (g[i] !== 0) { i++; continue; }
@@ -65,8 +65,8 @@ export function formatIPv6(b: Uint8Array): string {
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
-export function formatMac(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
+export function formatMac(b: Uint8Array, at = 0): string {
+  return Array.from(b.subarray(at, at + 6), (x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 export interface Prefix {
