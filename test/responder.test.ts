@@ -97,6 +97,15 @@ describe("selection with real clients", () => {
     expect(diff(before, counters())).toMatchObject({ answered: 0, no_match: 2 });
   });
 
+  test("a TSIG-signed query goes to the server: a reply with its signature cut off would be rejected", () => {
+    xtOk("responder", "enable", DUT, "--qname", "example.test");
+    const before = counters();
+    // nsd knows no such key and answers NOTAUTH itself; what matters is that the answer is nsd's.
+    const signed = dig(["+ignore", "-y", "hmac-sha256:xdptool-test:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "www.example.test"]);
+    expect(flags(signed.stdout)).not.toContain("tc");
+    expect(diff(before, counters())).toMatchObject({ answered: 0, not_query: 1 });
+  });
+
   test("--from selects sources by prefix, changed live without re-attaching", () => {
     const a = json("responder", "enable", DUT, "--from", "198.18.64.0/18,2001:db8:1::/48");
     expect(flags(dig(["+ignore", "www.other.test"]).stdout)).not.toContain("tc");

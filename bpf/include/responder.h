@@ -513,6 +513,16 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 	__u32 seg_len = sizeof(*udp) + sizeof(*dns) + len + 1 + 4; /* + root byte + QTYPE, QCLASS */
 	if (p->l4_off + seg_len > udp_end)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS); /* QTYPE/QCLASS missing */
+	/* The one additional record allowed is EDNS OPT: root name, TYPE 41. A TSIG or SIG(0)
+	 * signature would be cut off with the tail, and its client rejects an unsigned reply; a
+	 * signed query is no spoofed flood anyway. */
+	if (dns->arcount) {
+		__u8 rr[3];
+		if (p->l4_off + seg_len + sizeof(rr) > udp_end ||
+		    bpf_xdp_load_bytes(ctx, p->l4_off + seg_len, rr, sizeof(rr)) ||
+		    rr[0] != 0 || rr[1] != 0 || rr[2] != 41)
+			return xt_resp_verdict(XT_RESP_NOT_QUERY, XDP_PASS);
+	}
 
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))

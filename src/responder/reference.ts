@@ -80,6 +80,9 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   if (!name) return pass("name");
   const segLen = 8 + 12 + name.wireLen + 4;
   if (l4 + segLen > udpEnd) return pass("no qtype/qclass");
+  // The one additional record allowed is EDNS OPT (root name, type 41); a TSIG or SIG(0)
+  // signature would be cut off, and its client would reject the unsigned reply.
+  if (u16(d + 10) === 1 && (l4 + segLen + 3 > udpEnd || b[l4 + segLen] !== 0 || u16(l4 + segLen + 1) !== 41)) return pass("additional record not OPT");
   if (!nameSelected(name.labels, cfg.qnames)) return pass("no match");
 
   // The reply: the same bytes up to the end of the question, then edited.
