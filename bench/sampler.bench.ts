@@ -75,17 +75,29 @@ const load = () => run(["cat", "/proc/loadavg"]).split(" ").slice(0, 3).join(" "
 log(`\n## sampler — ${new Date().toISOString()} (kernel ${run(["uname", "-r"]).trim()}, N=${N} frames per run, load average at start ${load()})\n`);
 log("2 CPUs shared with other work: the load average says how much of the machine this run had.\n");
 
-log("(a) passed traffic (XDP_PASS into the stack), 64-byte frames, batch 64:\n");
-log("| capturer | sender rate (Mpps) | captured | lost |");
-log("|---|---|---|---|");
-const td = await tcpdump(N, 64);
-log(`| tcpdump -w (AF_PACKET, behind XDP pass) | ${(td.pps / 1e6).toFixed(2)} | ${td.captured} | ${td.lost} |`);
-const a: Record<string, number> = {};
-for (const mode of ["ringbuf", "perf"]) {
-  const s = await sampler(["--mode", mode], N, 64);
-  a[mode] = s.pps;
-  log(`| xdptool sample --mode ${mode} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} |`);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+log(`(a) passed traffic (XDP_PASS into the stack), 64-byte frames, batch 64; ${ROUNDS} rounds, the three capturers interleaved in each (so drift of the shared machine hits all alike), medians:\n`);
+log("| capturer | sender rate (Mpps), median | each round | captured (sum) | lost (sum) |");
+log("|---|---|---|---|---|");
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+const runsA: Record<string, { pps: number[]; captured: number; lost: number }> = {};
+const addA = (k: string, r: { pps: number; captured: number; lost: number }) => {
+  const e = (runsA[k] ??= { pps: [], captured: 0, lost: 0 });
+  e.pps.push(r.pps);
+  e.captured += r.captured;
+  e.lost += r.lost;
+};
+for (let round = 0; round < ROUNDS; round++) {
+  addA("tcpdump", await tcpdump(N, 64));
+  for (const mode of ["ringbuf", "perf"]) addA(mode, await sampler(["--mode", mode], N, 64));
 }
+const a: Record<string, number> = {};
+for (const [k, label] of [["tcpdump", "tcpdump -w (AF_PACKET, behind XDP pass)"], ["ringbuf", "xdptool sample --mode ringbuf"], ["perf", "xdptool sample --mode perf"]]) {
+  const e = runsA[k];
+  a[k] = median(e.pps);
+  log(`| ${label} | ${(a[k] / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${e.captured} | ${e.lost} |`);
+}
+const td = { pps: a.tcpdump };
 
 log("\n(b) capture-and-drop (--drop-after-sample), 64-byte frames to a pcap file, 16 MiB buffer:\n");
 log("| mode | batch | offered = sender rate (Mpps) | captured | lost | loss % | reader CPU ns/pkt |");
