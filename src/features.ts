@@ -18,6 +18,7 @@ import { tryLock, withLock } from "./ffi/lock.ts";
 import { UsageError } from "./errors.ts";
 import { sizeMaps } from "./blacklist/maps.ts";
 import { pinnedCapacity, withBlacklist } from "./blacklist/store.ts";
+import { clockNs } from "./ffi/clock.ts";
 
 /** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
 export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
@@ -47,6 +48,16 @@ export interface EnsureResult {
 /** The combined program, running on the interface (nothing changes if it already is). */
 /** Blacklist capacity of a combined program attached for another feature first (≈ 56 MiB). */
 export const DEFAULT_BLACKLIST_RULES = 65_536;
+/** What `blacklist attach` sizes an empty blacklist for (standalone or joining the program). */
+export const ATTACH_BLACKLIST_RULES = 1_200_000;
+
+/** Nothing in the blacklist's maps (live or expired): they can be recreated at another size. */
+export function blacklistEmpty(ifname: string): boolean {
+  return withBlacklist(ifname, (bl) => {
+    const { live, expired } = bl.census(clockNs());
+    return live + expired === 0;
+  });
+}
 
 export interface EnsureOptions {
   mode?: XdpMode | "auto";
@@ -69,7 +80,7 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
   }
   // New blacklist maps of another size start empty: only allowed while there is nothing to lose.
-  if (resize && own === COMBINED && withBlacklist(iface.name, (bl) => bl.read().length) > 0) {
+  if (resize && own === COMBINED && !blacklistEmpty(iface.name)) {
     throw new UsageError(`the blacklist on ${iface.name} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${iface.name} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
   }
   const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;

@@ -113,6 +113,23 @@ describe("status of one interface", () => {
   });
 });
 
+describe("a blacklist joining the responder", () => {
+  test("gets the default room while unused; the responder keeps answering across the resize", () => {
+    xtOk("responder", "enable", DUT);
+    expect(json("blacklist", "attach", DUT).capacity).toBe(1_200_000);
+    const before = answered();
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
+    expect(answered() - before).toBe(5);
+    xtOk("blacklist", "add", "198.18.7.0/24", "-i", DUT);
+    xtOk("blacklist", "detach", DUT);
+    // Off but holding a rule: attaching again keeps what it has.
+    expect(json("blacklist", "attach", DUT).capacity).toBe(1_200_000);
+    xtOk("blacklist", "flush", "-i", DUT);
+    xtOk("blacklist", "detach", DUT);
+    xtOk("responder", "disable", DUT);
+  });
+});
+
 describe("blacklist, responder and sampler together", () => {
   test("order: a blacklisted source is dropped, never answered; the sampler sees the drops", async () => {
     xtOk("blacklist", "attach", DUT, "--max-rules", "1000");

@@ -11,9 +11,10 @@ export default defineCommand({
   blacklist is a stage of the same program as the DNS responder and the sampler: switching it on
   or off never detaches them. --max-rules sizes the per-rule tables (two generations, per-CPU
   counters, preallocated /32 hashes: roughly 250 bytes + 64 bytes × CPUs per rule of capacity,
-  taken when attached). A combined program attached for another feature first holds 65536 rules;
-  an empty blacklist can be resized with --max-rules, one with rules cannot (export, flush, attach,
-  import).
+  taken when attached). A combined program attached for another feature first brings a blacklist
+  of 65536 rules; \`blacklist attach\` grows it to the default while it is unused. A blacklist
+  that is on keeps its size unless --max-rules says otherwise, and one with rules cannot be
+  resized (export, flush, attach --max-rules N, import).
 
   Examples:
     xdptool blacklist attach xl-dut                     # room for 1200000 rules
@@ -22,7 +23,7 @@ export default defineCommand({
   },
   args: {
     interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
-    "max-rules": { type: "string", description: "Most rules it can hold (default 1200000 on a fresh interface, else the current size)" },
+    "max-rules": { type: "string", description: "Most rules it can hold (default 1200000; a blacklist that is on or holds rules keeps its size)" },
     ...xdpModeArg,
     ...forceArg,
     ...jsonArg,
@@ -33,10 +34,15 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist attach");
     const { resolveIface } = await import("../../ffi/netns.ts");
-    const { ensureCombined, setFeature } = await import("../../features.ts");
+    const { ensureCombined, setFeature, enabledFeatures, blacklistEmpty, ATTACH_BLACKLIST_RULES } = await import("../../features.ts");
     const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
     const iface = resolveIface(args.interface);
-    const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (pinnedCapacity(iface.name) === undefined ? 1_200_000 : undefined) });
+    // Without --max-rules: room for ATTACH_BLACKLIST_RULES, also when the program came with a
+    // smaller blacklist for another feature (responder, sample) and nobody has used it yet; a
+    // blacklist that is on, or holds rules, keeps its size.
+    const current = pinnedCapacity(iface.name);
+    const grow = current !== undefined && current < ATTACH_BLACKLIST_RULES && !enabledFeatures(iface.name).includes("blacklist") && blacklistEmpty(iface.name);
+    const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (current === undefined || grow ? ATTACH_BLACKLIST_RULES : undefined) });
     // Rules (if any were kept) are in place before the stage is switched on.
     const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
     setFeature(iface.name, "blacklist", true);
