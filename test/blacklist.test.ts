@@ -218,6 +218,21 @@ describe("live lab", () => {
     expect(rule("198.18.0.64/26").packets).toBe(before.packets + 1000);
   });
 
+  test("every covering prefix is asked: a nest of 17 prefixes with port rules still reaches the /15", () => {
+    blOk("flush");
+    // /16 … /31 and the /32 itself each hold only a TCP port-1 rule; the UDP frames match none of
+    // them, so the program must climb past all 17 entries to the plain /15 rule.
+    const lines = ["198.18.0.0/15"];
+    for (let len = 16; len <= 32; len++) lines.push(`198.18.0.77/${len} port 1/tcp`); // host bits are masked
+    blJson("import", file("nest.txt", lines.join("\n")), "--replace");
+    expect(ruleList()).toHaveLength(18);
+    const s0 = dutStats();
+    send("198.18.0.77", 1000, ["--proto", "udp"]);
+    expect(dutStats().rx_queue_0_xdp_drops - s0.rx_queue_0_xdp_drops).toBe(1000);
+    expect(rule("198.18.0.0/15").packets).toBe(1000);
+    blOk("flush");
+  });
+
   test("a rule with a TTL stops matching at expiry with no xdptool process running", () => {
     blOk("flush");
     blOk("add", "198.18.0.77", "--ttl", "2s");

@@ -184,7 +184,7 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 /* Longest prefix first: the full-length address in the exact hash, then the trie. When an
  * entry has no rule for this packet, climb to the next shorter prefix by asking the trie again
  * with a shorter prefixlen (it returns the longest entry whose length is at most the key's). */
-#define BL_ADDR_MATCH(xmap, lpm, key, full, fexact, fprefix)                         \
+#define BL_ADDR_MATCH(xmap, lpm, key, full, fexact, fprefix, depth)                  \
 	if (!key || !c)                                                              \
 		return 0;                                                            \
 	__u32 len = full;                                                            \
@@ -199,9 +199,9 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 	if (!(c->flags & fprefix))                                                   \
 		return 0;                                                            \
 	key->prefixlen = full - 1; /* full-length entries are all in the hash */     \
-	/* A constant bound: the verifier must see the loop end. Deeper nests of       \
-	 * prefixes without a rule for this packet are not climbed (BL_LPM_DEPTH). */  \
-	for (int i = 0; i < BL_LPM_DEPTH; i++) {                                     \
+	/* A constant bound, for the verifier: one step per prefix length, so even   \
+	 * a nest of every length is climbed to its end (BL_LPM_DEPTH_V4/_V6). */      \
+	for (int i = 0; i < depth; i++) {                                            \
 		struct bl_entry *e = bpf_map_lookup_elem(lpm, key);                  \
 		if (!e)                                                              \
 			return 0;                                                    \
@@ -218,12 +218,12 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 	__noinline __u32 bl_lpm4_##g(struct bl_v4_key *key, struct bl_ctx *c)        \
 	{                                                                            \
 		const __u32 gen = g;                                                 \
-		BL_ADDR_MATCH(&bl_x4_##g, &bl_v4_##g, key, 8 + 32, BL_HAS_V4_EXACT, BL_HAS_V4_PREFIX); \
+		BL_ADDR_MATCH(&bl_x4_##g, &bl_v4_##g, key, 8 + 32, BL_HAS_V4_EXACT, BL_HAS_V4_PREFIX, BL_LPM_DEPTH_V4); \
 	}                                                                            \
 	__noinline __u32 bl_lpm6_##g(struct bl_v6_key *key, struct bl_ctx *c)        \
 	{                                                                            \
 		const __u32 gen = g;                                                 \
-		BL_ADDR_MATCH(&bl_x6_##g, &bl_v6_##g, key, 8 + 128, BL_HAS_V6_EXACT, BL_HAS_V6_PREFIX); \
+		BL_ADDR_MATCH(&bl_x6_##g, &bl_v6_##g, key, 8 + 128, BL_HAS_V6_EXACT, BL_HAS_V6_PREFIX, BL_LPM_DEPTH_V6); \
 	}                                                                            \
 	__noinline __u32 bl_macm_##g(struct bl_mac_key *key, struct bl_ctx *c)       \
 	{                                                                            \

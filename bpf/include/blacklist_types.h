@@ -43,10 +43,11 @@
 #define BL_HAS_DST 128      /* some address entry matches destinations */
 
 /* How many covering prefixes one lookup may climb through when a longer one did not match
- * (its rule expired, or its combined rules named another port). */
-#ifndef BL_LPM_DEPTH
-#define BL_LPM_DEPTH 8
-#endif
+ * (its rule expired, or its combined rules named another port): every length a trie can hold
+ * (/0 to /31, /0 to /127: full-length addresses live in the exact hashes), so the climb always
+ * reaches the shortest covering prefix and longest-prefix semantics are exact. */
+#define BL_LPM_DEPTH_V4 32
+#define BL_LPM_DEPTH_V6 128
 
 /* LPM trie keys: the kernel requires a __u32 prefixlen first (struct bpf_lpm_trie_key), then
  * the bytes it compares bit by bit, most significant first. The tag comes first so that a

@@ -6,7 +6,6 @@ export const SET_DENY = 0, SET_ALLOW = 1;
 export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2;
 export const RULE_ACTIVE = 1, RULE_ALLOW = 2;
 export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4_EXACT = 8, HAS_V4_PREFIX = 16, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128;
-export const LPM_DEPTH = 8;
 
 export const SIZES = { v4Key: 12, v6Key: 24, x4Key: 8, x6Key: 20, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
 /** Field offsets the tests compare with offsetof() in C. */

@@ -2,7 +2,6 @@
 // the rule list (no maps, no BPF). The differential test runs it beside the BPF program on the
 // same frames; it is written from the spec in bpf/include/blacklist.h's header comment and
 // bpf/include/parsing.h's rules, not from the BPF code.
-import { LPM_DEPTH } from "./layout.ts";
 import type { Dir, Rule } from "./rules.ts";
 
 export interface RefRule extends Rule {
@@ -148,12 +147,10 @@ export class Reference {
     for (const dir of ["src", "dst"] as const) {
       for (const a of p.addrs[dir]) {
         // Entries = distinct prefixes that hold any stored rule (live or not), longest first;
-        // the program climbs through at most LPM_DEPTH of them in the trie.
+        // the first that has a rule for this packet decides.
         const cover = mine.prefix.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
         const lens = [...new Set(cover.map((r) => (r.match as { prefix: { len: number } }).prefix.len))].sort((x, y) => y - x);
-        // A full-length entry (kept in an exact hash) comes first and is not counted.
-        const full = p.family === 4 ? 32 : 128;
-        for (const len of lens[0] === full ? lens.slice(0, LPM_DEPTH + 1) : lens.slice(0, LPM_DEPTH)) {
+        for (const len of lens) {
           const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true);
           if (hit) return hit;
         }

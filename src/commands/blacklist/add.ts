@@ -12,8 +12,8 @@ export default defineCommand({
   together with a protocol or port (all must match). Addresses match the source unless --dst
   or --any; ports match the destination unless sport or --src (for a port-only rule).
   Adding a rule that exists already only sets its TTL (without --ttl: permanent from now on).
-  Takes effect at once, on the live program. Longest prefix wins; up to 8 nested prefixes that
-  carry other rules (ports, protocols) are climbed to reach a shorter one's plain rule.
+  Takes effect at once, on the live program. Longest prefix wins; when the longest one's rules
+  do not fit the packet (another port, say), the next shorter prefix is asked, and so on.
 
   Examples:
     xdptool blacklist add 198.18.7.0/24              # drop everything from this prefix
