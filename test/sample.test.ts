@@ -1,5 +1,6 @@
 // sample: XDP → pcap. Real peers read what we write (capinfos, tshark, tcpdump) and real traffic
 // (LIVE_FRAMES frames built by src/net/packet.ts, pings through the stack) is what we capture.
+import { formatPacket } from "../src/sample/format.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -204,6 +205,21 @@ describe("sample: what we write is what was sent", () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{6} ${DUT} pass IP 198\\.18\\.0\\.1\\.1024 > 198\\.18\\.0\\.2\\.22: TCP`));
   });
+});
+
+test("the one-line form walks IPv6 extension headers (an MLD report behind hop-by-hop options)", () => {
+  const f = Buffer.alloc(14 + 40 + 8 + 28);
+  f.writeUInt16BE(0x86dd, 12);
+  f[14] = 0x60;
+  f.writeUInt16BE(36, 18); // payload: 8 (HBH) + 28 (ICMPv6)
+  f[21] = 1; // next header 0 = hop-by-hop; hop limit 1
+  f.writeUInt16BE(0xfe80, 22);
+  f[37] = 1;
+  f.writeUInt16BE(0xff02, 38);
+  f[53] = 0x16;
+  f[54] = 58; // HBH: next header ICMPv6, length 0 (8 bytes)
+  f[62] = 143; // MLDv2 report
+  expect(formatPacket({ sec: 0, nsec: 0 }, f, 0, f.length, f.length, "if0", 2)).toEndWith(" if0 pass IP6 HBH fe80::1 > ff02::16: ICMP6, length 28");
 });
 
 describe("sample: filters match exactly what tcpdump matches", () => {

@@ -36,14 +36,23 @@ export function formatPacket(t: Stamp, b: Buffer, off: number, caplen: number, o
     const ihl = (b[at] & 15) * 4;
     const len = b.readUInt16BE(at + 2) - ihl;
     const frag = b.readUInt16BE(at + 6) & 0x1fff;
-    const src = formatIPv4(b.subarray(at + 12, at + 16)), dst = formatIPv4(b.subarray(at + 16, at + 20));
+    const src = formatIPv4(b, at + 12), dst = formatIPv4(b, at + 16);
     return `${head}${vlan} IP ${frag ? `${src} > ${dst}: fragment, length ${len}` : l4(b, at + ihl, end, b[at + 9], src, dst, len - (b[at + 9] === 17 ? 8 : 0))}`;
   }
   if (type === 0x86dd && at + 40 <= end) {
-    const src = formatIPv6(b.subarray(at + 8, at + 24)), dst = formatIPv6(b.subarray(at + 24, at + 40));
-    const len = b.readUInt16BE(at + 4);
-    return `${head}${vlan} IP6 ${l4(b, at + 40, end, b[at + 6], src, dst, len - (b[at + 6] === 17 ? 8 : 0))}`;
+    const src = formatIPv6(b, at + 8), dst = formatIPv6(b, at + 24);
+    let len = b.readUInt16BE(at + 4), next = b[at + 6], l4at = at + 40, ext = "";
+    // Walk extension headers (hop-by-hop, routing, destination options; fragment) as tcpdump does.
+    while ((next === 0 || next === 43 || next === 60 || next === 44) && l4at + 8 <= end) {
+      const hlen = next === 44 ? 8 : (b[l4at + 1] + 1) * 8;
+      ext += { 0: "HBH ", 43: "srcrt ", 60: "DSTOPT ", 44: "frag " }[next];
+      if (next === 44 && (b.readUInt16BE(l4at + 2) & 0xfff8) !== 0) return `${head}${vlan} IP6 ${src} > ${dst}: ${ext}fragment, length ${len}`;
+      next = b[l4at];
+      l4at += hlen;
+      len -= hlen;
+    }
+    return `${head}${vlan} IP6 ${ext}${l4(b, l4at, end, next, src, dst, len - (next === 17 ? 8 : 0))}`;
   }
   if (type === 0x0806) return `${head}${vlan} ARP, length ${origlen - 14}`;
-  return `${head}${vlan} ${formatMac(b.subarray(off + 6, off + 12))} > ${formatMac(b.subarray(off, off + 6))}, ethertype 0x${type.toString(16).padStart(4, "0")}, length ${origlen}`;
+  return `${head}${vlan} ${formatMac(b, off + 6)} > ${formatMac(b, off)}, ethertype 0x${type.toString(16).padStart(4, "0")}, length ${origlen}`;
 }
