@@ -235,10 +235,11 @@ export class BlacklistMaps {
     });
   }
 
-  /** Every live rule of a generation as objects, in id order. */
-  read(gen = this.cfg.gen): StoredRule[] {
+  /** Every live rule of a generation as objects (or only those with the given ids), in id order. */
+  read(gen = this.cfg.gen, ids?: Set<number>): StoredRule[] {
     const out: StoredRule[] = [];
     this.scan((v) => {
+      if (ids && !ids.has(v.id)) return;
       out.push({ allow: v.allow, match: matchOf(v), l4: v.l4, id: v.id, expires: v.states.readBigUInt64LE(v.stateOff), serial: v.states.readUInt32LE(v.stateOff + 12) });
     }, gen);
     return out.sort((a, b) => a.id - b.id);

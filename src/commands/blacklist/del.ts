@@ -36,15 +36,15 @@ export default defineCommand({
     const rules = ids ? [] : rulesFromArgs(args, false);
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist");
-    const { chooseInterface, withBlacklist, gc, gcExpired } = await import("../../blacklist/store.ts");
+    const { chooseInterface, withBlacklist, gcExpired } = await import("../../blacklist/store.ts");
     const { ruleText } = await import("../../blacklist/rules.ts");
     const ifname = chooseInterface(args.interface);
     const out = withBlacklist(ifname, (bl) => {
       // By id: resolve every id first, so an unknown one deletes nothing at all.
       let chosen: Rule[] = rules;
-      if (!ids) gcExpired(bl);
-      else {
-        const byId = new Map(gc(bl).kept.map((r) => [r.id, r]));
+      gcExpired(bl);
+      if (ids) {
+        const byId = new Map(bl.read(undefined, new Set(ids)).map((r) => [r.id, r]));
         const unknown = ids.filter((id) => !byId.has(id));
         if (unknown.length) throw new OpError(`no rule with id ${unknown.join(", ")} (see xdptool blacklist list); nothing deleted`);
         chosen = [...new Set(ids)].map((id) => byId.get(id)!);
