@@ -82,6 +82,49 @@ for (const [label, n, m] of [["0", 0, 0], ["10k", 10_000, 0], ["1M + 100k IPv6",
   add(`blacklist, ${label} rules, miss (passed)`, `${x.ns.toFixed(1)} ns`, `${(x.ns / bare).toFixed(2)}×`);
 }
 
+// ---- 1b. Where a million prefixes live: the LPM trie, or the exact hash of /32s plus a small
+// trie (what the blacklist does). Same hit frame, three layouts of 1M rules, all through the
+// command's import path; also what building and freeing each costs (the free runs in the
+// background `blacklist gc` after a replace, timed here directly).
+// The tries are dense around the frames (every 4th /31 of 198.0.0.0/10, every 4th /24 of
+// 160.0.0.0/3 …): a lookup walks a full-depth path, as it would in a real list, instead of
+// leaving the trie at its first node.
+const dotted = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+const slash24 = (i: number, first: number) => `${first + (i >> 14)}.${(i >> 6) & 255}.${((i & 63) << 2) | 1}.0/24`;
+const layouts: [string, string, () => string][] = [
+  ["1M /32 in the exact hash", "hit on its /32", () => rulesText(1_000_000, 0)],
+  ["1M /31 in the LPM trie", "hit on 198.18.7.4/31", () => {
+    const lines = ["198.18.7.4/31"];
+    for (let i = 1; i < 1_000_000; i++) lines.push(`${dotted(0xc6000000 + 4 * i + 2)}/31`);
+    return lines.join("\n");
+  }],
+  ["1M /24 in the LPM trie", "hit on 198.18.7.0/24", () => {
+    const lines = ["198.18.7.0/24"];
+    for (let i = 1; i < 1_000_000; i++) lines.push(slash24(i, 160));
+    return lines.join("\n");
+  }],
+  ["1M /32 (hash) + 10k /24 (small trie)", "hit on 198.18.7.0/24", () => {
+    const lines = ["198.18.7.0/24"];
+    for (let i = 1; i < 10_000; i++) lines.push(slash24(i, 198));
+    for (let i = 1; i < 1_000_000; i++) lines.push(`${100 + (i >> 22)}.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`);
+    return lines.join("\n");
+  }],
+];
+for (const [what, which, text] of layouts) {
+  const t0 = performance.now();
+  const s = importRules("bench", maps, parseRulesText(text(), "bench"), true);
+  const buildMs = performance.now() - t0;
+  const h = nsPerPacket(blFd, hit), x = nsPerPacket(blFd, miss);
+  if (h.retval !== 1) throw new Error(`${what}: hit frame not dropped`);
+  const tf = performance.now();
+  maps.clear(maps.cfg.gen ^ 1); // the replaced set (freed by the background gc in real use)
+  const freeMs = performance.now() - tf;
+  add(`${what}: ${which} / miss`, `${h.ns.toFixed(1)} / ${x.ns.toFixed(1)} ns`, `${(h.ns / bare).toFixed(2)}× / ${(x.ns / bare).toFixed(2)}×`,
+    `import ${buildMs.toFixed(0)} ms (${s.total} rules), switch ${s.timing!.switchUs.toFixed(0)} µs, freeing the set it replaced ${freeMs.toFixed(0)} ms`);
+}
+maps.replace([]);
+maps.clear(maps.cfg.gen ^ 1);
+
 // ---- lab
 labUp(lab);
 await labAttachGenerator(lab);
