@@ -244,7 +244,8 @@ describe("live lab", () => {
     send("198.18.0.77", 1000);
     const s2 = dutStats();
     expect(s2.rx_queue_0_xdp_drops - s1.rx_queue_0_xdp_drops).toBe(0);
-    expect(ruleList()).toEqual([]); // and the next command removed it
+    expect(blJson("gc")).toMatchObject({ expired: 1 }); // `gc` (or any later command) frees it
+    expect(ruleList()).toEqual([]);
   });
 
   test("rules survive re-attach and process exit (pinned)", () => {
