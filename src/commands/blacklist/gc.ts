@@ -27,6 +27,10 @@ export default defineCommand({
     requireCaps("xdptool blacklist");
     const { chooseInterface, withBlacklist, gcExpired } = await import("../../blacklist/store.ts");
     const ifname = chooseInterface(args.interface);
+    if (args.quiet) {
+      // In the background after an import: yield the CPU to anything more urgent.
+      try { (await import("node:os")).setPriority(10); } catch { /* best effort */ }
+    }
     const r = withBlacklist(ifname, (bl) => {
       const expired = gcExpired(bl);
       const replaced = bl.idleRules();
