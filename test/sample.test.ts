@@ -338,10 +338,20 @@ describe("sample: lifecycle and refusals", () => {
     expect(existsSync(f("busy.pcap"))).toBe(false);
   });
 
+  test("the filter may be unquoted words, as with tcpdump", async () => {
+    const s = await startSample("-w", f("words.pcap"), "--json", "udp", "and", "dst", "port", "9");
+    traffic("--count", "4", "--proto", "tcp", "--dport", "9");
+    traffic("--count", "6");
+    const c = await stop(s);
+    expect(readPcap(f("words.pcap"))).toHaveLength(6);
+    expect(c.captured).toBe(6);
+  });
+
   test("bad input: exit 2, one line", () => {
     const cases: [string[], string][] = [
       [["-w", "/nonexistent-dir/x.pcap"], "cannot write"],
       [["udp port 53 and"], "syntax error"],
+      [["udp", "port"], 'bad filter "udp port"'], // the words after the interface are one expression
       [["--rate", "0"], "--rate"],
       [["--snaplen", "0"], "--snaplen"],
       [["--mode", "pcap"], "--mode"],

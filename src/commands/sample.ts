@@ -26,7 +26,7 @@ export default defineCommand({
   },
   args: {
     interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
-    filter: { type: "positional", required: false, description: "tcpdump filter expression (quote it)" },
+    filter: { type: "positional", required: false, description: "tcpdump filter expression (the rest of the line, as with tcpdump)" },
     write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines" },
     count: { type: "string", alias: "c", description: "Stop after this many packets" },
     duration: { type: "string", description: "Stop after this many seconds" },
@@ -59,10 +59,13 @@ export default defineCommand({
     }
     if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
     if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
+    // Like tcpdump, every word after the interface is part of the filter: `udp port 53` needs no quotes.
+    const words = ((args._ as string[] | undefined) ?? []).map(String);
+    const expr = words.length > 1 ? words.slice(1).join(" ") : args.filter;
     const { run } = await import("../sample/run.ts");
     await run({
       actions,
-      ifname: args.interface, expr: args.filter, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
+      ifname: args.interface, expr, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
       rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport: args.mode, bufferBytes: mib << 20,
       dropAfterSample: !!args["drop-after-sample"], json: !!args.json,
     });
