@@ -23,22 +23,39 @@ export async function resolveChain(root: CommandDef, argv: string[]): Promise<Co
   return chain;
 }
 
-/** Reject unknown --flags (citty silently ignores them, which hides typos like --foce). */
-export async function checkFlags(cmd: CommandDef, argv: string[]): Promise<void> {
+/** Commands whose trailing words are one free-form argument (a rule, a tcpdump filter). */
+const VARIADIC = new Set(["blacklist add", "blacklist allow", "blacklist del", "sample"]);
+
+/** Reject unknown --flags (citty silently ignores them, which hides typos like --foce), and
+ *  words a command does not take (`load eth0 hello extra` would otherwise ignore "extra"). */
+export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<void> {
+  const cmd = chain[chain.length - 1];
   const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
   const known = new Set(["help", "h", "verbose"]);
+  const takesValue = new Set<string>();
+  let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
-    known.add(name);
-    known.add(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    const names = [name, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), ...[def.alias ?? []].flat()];
+    for (const n of names) known.add(n);
     if (def.type === "boolean") known.add(`no-${name}`);
-    for (const a of [def.alias ?? []].flat()) known.add(a);
+    if (def.type === "string") for (const n of names) takesValue.add(n);
+    if (def.type === "positional") positionals++;
   }
-  for (const a of argv) {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === "--") break;
-    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) continue;
+    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) {
+      words.push(a);
+      continue;
+    }
     const name = a.replace(/^--?/, "").split("=")[0];
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
+    if (takesValue.has(name) && !a.includes("=")) i++; // its value is the next word
   }
+  const path = await Promise.all(chain.slice(1).map(async (c) => (await value(c.meta))?.name ?? ""));
+  const extra = words.slice(path.length + positionals);
+  if (extra.length && !VARIADIC.has(path.join(" "))) throw new UsageError(`unexpected argument "${extra[0]}"`);
 }
 
 /** Parse a whole number option with bounds, as a usage error. */

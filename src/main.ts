@@ -30,7 +30,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(await helpText(cmd, chain.length > 1 ? chain[chain.length - 2] : undefined));
     return argv.length === 0 ? 2 : 0;
   }
-  await checkFlags(cmd, argv);
+  await checkFlags(chain, argv);
   await runCommand(main, { rawArgs: argv });
   return (process.exitCode as number) ?? 0;
 }

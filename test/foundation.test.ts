@@ -22,12 +22,14 @@ describe("binary", () => {
     expect(out).toContain(`kernel ${sh(["uname", "-r"]).stdout.trim()}`);
   });
 
-  test("unknown command and unknown option are usage errors (exit 2, one line)", () => {
-    for (const args of [["frobnicate"], ["load", DUT, "hello", "--frobnicate"]]) {
+  test("unknown command, unknown option and a word too many are usage errors (exit 2, one line)", () => {
+    for (const args of [["frobnicate"], ["load", DUT, "hello", "--frobnicate"], ["load", DUT, "hello", "extra"], ["unload", DUT, "--force", "now"]]) {
       const r = xt(...args);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
+    expect(xt("load", DUT, "hello", "extra").stderr).toContain('unexpected argument "extra"');
+    expect(xt("status", "--json").code).toBe(0); // options with values and booleans are not words
   });
 
   test("runs with the system libbpf, libelf and zlib hidden", () => {
