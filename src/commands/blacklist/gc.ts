@@ -6,8 +6,10 @@ import { ifaceArg } from "./_shared.ts";
 export default defineCommand({
   meta: {
     name: "gc",
-    description: `Free what no packet can match any more: rules past their TTL, and the rule set an
-  \`import\` or \`flush\` replaced.
+    description: `Free what no packet can match any more: expired rules and replaced rule sets.
+
+  Expired rules are those past their TTL; a replaced set is the one an \`import\` or \`flush\`
+  switched away from.
 
   The program already ignores both (expiry is judged per packet; a replaced set is never read
   after the switch), so this only returns memory. \`import\` and \`flush\` start it in the
