@@ -11,7 +11,7 @@ import { BpfMap } from "../ffi/map.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
-import { progInfoById } from "../ffi/prog.ts";
+import { progInfoById, testRun } from "../ffi/prog.ts";
 import { createLink } from "../attach.ts";
 import { embeddedObject } from "../embedded.ts";
 import { COMBINED, captureLockPath, ownProgram, setFeature } from "../features.ts";
@@ -25,6 +25,8 @@ export interface SampleTarget {
   mapFd(name: string): number;
   /** Size of the ring buffer actually used (the combined program's is fixed when first loaded). */
   ringBytes: number;
+  /** Have the kernel write through the whole ring buffer once before the capture (see standaloneTarget). */
+  warm?(): void;
   /** Start sampling; returns the XDP mode. */
   start(): string;
   /** Stop sampling (detach, or switch the bit off). Idempotent. */
@@ -73,6 +75,15 @@ export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number
     kind: "standalone",
     ringBytes,
     mapFd: (name) => obj.mapFd(obj.maps().find((m) => m.name === name)!),
+    warm() {
+      // A fresh ring buffer is slow to fill the first time through (measured: 0.75 Mpps in the
+      // first 500k records of a 16 MiB ring, 1.9 Mpps after). Running the program over a dummy
+      // frame until the ring has been written once moves that cost before the capture starts;
+      // the caller then skips those records and takes its counter baseline afterwards.
+      const frame = new Uint8Array(64);
+      const runs = Math.min(4_000_000, Math.ceil(ringBytes / 64) * 2);
+      testRun(progFd, { data: frame, repeat: runs });
+    },
     start() {
       const a = createLink(progFd, iface, "auto");
       link = a.fd;
