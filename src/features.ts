@@ -17,6 +17,8 @@ import { embeddedObject } from "./embedded.ts";
 import { tryLock, withLock } from "./ffi/lock.ts";
 import { UsageError } from "./errors.ts";
 import { sizeMaps } from "./blacklist/maps.ts";
+import { DEFAULT_BUFFER_MIB } from "./sample/layout.ts";
+import type { BpfObject } from "./ffi/object.ts";
 import { pinnedCapacity, withBlacklist } from "./blacklist/store.ts";
 import { clockNs } from "./ffi/clock.ts";
 
@@ -66,6 +68,13 @@ export interface EnsureOptions {
   blacklistRules?: number;
 }
 
+/** The combined program's ring buffer serves every capture on the interface: the size a
+ *  standalone capture gets by default (`sample --buffer` cannot resize it later). */
+function sizeSampleRing(obj: BpfObject): void {
+  const ring = obj.maps().find((m) => m.name === "xt_sample_ring");
+  if (ring) obj.setMaxEntries(ring, DEFAULT_BUFFER_MIB << 20);
+}
+
 export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
   if (own === COMBINED) clearStaleSampler(iface.name);
@@ -84,7 +93,7 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     throw new UsageError(`the blacklist on ${iface.name} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${iface.name} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
   }
   const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;
-  const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force, configure: (obj) => sizeMaps(obj, rules),
+  const r = attach({ iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force, configure: (obj) => { sizeMaps(obj, rules); sizeSampleRing(obj); },
     fresh: (name) => resize && name.startsWith("bl_") });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
   return { progId: r.progId, mode: r.mode, action: r.replaced === "xdptool" ? "upgraded" : "attached", replaced: own ?? undefined };

@@ -1,6 +1,7 @@
 // sample: XDP → pcap. Real peers read what we write (capinfos, tshark, tcpdump) and real traffic
 // (LIVE_FRAMES frames built by src/net/packet.ts, pings through the stack) is what we capture.
 import { formatPacket } from "../src/sample/format.ts";
+import { CBPF_MAX, CFG_LAYOUT, HDR_LAYOUT, MODE, SAMPLE_STATS } from "../src/sample/layout.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -103,14 +104,26 @@ describe("sample: shared layout", () => {
       #include <stddef.h>
       #include <linux/types.h>
       #include "${join(import.meta.dir, "../bpf/include/xdptool.h")}"
+      #define F(s, f) printf("%s %zu\\n", #s "." #f, offsetof(struct s, f))
       int main() {
-        printf("%zu %zu %zu %zu %zu %zu\\n", sizeof(struct xt_sample_hdr), offsetof(struct xt_sample_hdr, orig_len),
-          offsetof(struct xt_sample_hdr, cap_len), offsetof(struct xt_sample_hdr, action), sizeof(struct xt_sample_cfg),
-          offsetof(struct xt_sample_cfg, drop));
-        printf("%d %d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_FAILED, XT_SAMPLE_FILTERED);
-        printf("%zu %zu %zu %d\\n", offsetof(struct xt_sample_cfg, kfilter), sizeof(struct xt_cbpf_insn), sizeof(struct xt_cbpf_prog), XT_CBPF_MAX);
+        printf("hdr.size %zu\\n", sizeof(struct xt_sample_hdr));
+        F(xt_sample_hdr, tstamp); F(xt_sample_hdr, orig_len); F(xt_sample_hdr, cap_len); F(xt_sample_hdr, action);
+        printf("cfg.size %zu\\n", sizeof(struct xt_sample_cfg));
+        F(xt_sample_cfg, watermark); F(xt_sample_cfg, rate); F(xt_sample_cfg, snaplen); F(xt_sample_cfg, mode);
+        F(xt_sample_cfg, drop); F(xt_sample_cfg, kfilter); F(xt_sample_cfg, actions);
+        printf("mode.perf %d\\nmode.ringbuf %d\\n", XT_SAMPLE_MODE_PERF, XT_SAMPLE_MODE_RINGBUF);
+        printf("stats %d %d %d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_FAILED, XT_SAMPLE_FILTERED, XT_SAMPLE_STAT_MAX);
+        printf("cbpf %zu %zu %d\\n", sizeof(struct xt_cbpf_insn), sizeof(struct xt_cbpf_prog), XT_CBPF_MAX);
       }`);
-    expect(out).toBe("32 8 12 28 32 20\n0 1 2 3 4\n24 8 2056 256\n");
+    const ts = [
+      `hdr.size ${HDR_LAYOUT.size}`, `xt_sample_hdr.tstamp ${HDR_LAYOUT.tstamp}`, `xt_sample_hdr.orig_len ${HDR_LAYOUT.origLen}`,
+      `xt_sample_hdr.cap_len ${HDR_LAYOUT.capLen}`, `xt_sample_hdr.action ${HDR_LAYOUT.action}`, `cfg.size ${CFG_LAYOUT.size}`,
+      ...(["watermark", "rate", "snaplen", "mode", "drop", "kfilter", "actions"] as const).map((f) => `xt_sample_cfg.${f} ${CFG_LAYOUT[f]}`),
+      `mode.perf ${MODE.perf}`, `mode.ringbuf ${MODE.ringbuf}`,
+      `stats ${SAMPLE_STATS.map((_, i) => i).join(" ")} ${SAMPLE_STATS.length}`,
+      `cbpf 8 ${8 + 8 * CBPF_MAX} ${CBPF_MAX}`,
+    ];
+    expect(out.trim().split("\n")).toEqual(ts);
   });
 });
 

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { DEFAULT_BUFFER_MIB } from "../sample/layout.ts";
 import { intArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
@@ -35,7 +36,7 @@ export default defineCommand({
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
-    buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf)", default: "16" },
+    buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf; the combined program's ring is sized when it is loaded)", default: String(DEFAULT_BUFFER_MIB) },
     action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
     "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
     json: { type: "boolean", description: "Print the final counts as JSON (on stdout with -w FILE, else on stderr)" },

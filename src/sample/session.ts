@@ -12,18 +12,9 @@ import { combinedTarget, standaloneTarget, targetKind } from "./target.ts";
 import type { Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
+import { CBPF_MAX, HDR_LAYOUT, SAMPLE_STATS, encodeCfg } from "./layout.ts";
 
 export type Transport = "perf" | "ringbuf";
-/** struct xt_sample_hdr (bpf/include/xdptool.h) */
-export const SAMPLE_HDR = 32;
-/** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
-export const MAX_SNAPLEN = 4096;
-/** struct xt_sample_cfg */
-export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24, actions: 28 } as const;
-export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed", "kernelFiltered"] as const;
-/** XT_CBPF_MAX: longest filter the kernel side runs (longer ones run in user space). */
-export const CBPF_MAX = 256;
-
 export interface SampleOptions {
   iface: Iface;
   transport: Transport;
@@ -108,21 +99,14 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
   const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   let stopped = false;
   const onSignal = () => { stopped = true; };
-  const cfg = Buffer.alloc(CFG_LAYOUT.size);
-  const wantRing = o.transport === "ringbuf" ? o.bufferBytes : 4096;
-  cfg.writeUInt32LE(o.rate, CFG_LAYOUT.rate);
-  cfg.writeUInt32LE(o.snaplen, CFG_LAYOUT.snaplen);
-  cfg.writeUInt32LE(o.transport === "ringbuf" ? 1 : 0, CFG_LAYOUT.mode);
-  cfg.writeUInt32LE(o.dropAfterSample ? 1 : 0, CFG_LAYOUT.drop);
   const inKernel = !!(o.filter && o.kernelFilter && o.filter.insns.length / 8 <= CBPF_MAX);
-  cfg.writeUInt32LE(inKernel ? 1 : 0, CFG_LAYOUT.kfilter);
-  cfg.writeUInt32LE(o.actions ?? 0, CFG_LAYOUT.actions);
   // The wake-up watermark follows the ring actually used (the combined program's is sized once,
   // when it is loaded), so the target completes the settings once it knows the size.
-  const cfgFor = (ringBytes: number) => {
-    cfg.writeBigUInt64LE(BigInt(Math.floor((o.transport === "ringbuf" ? ringBytes : 4096) / 4)), CFG_LAYOUT.watermark);
-    return cfg;
-  };
+  const cfgFor = (ringBytes: number) => encodeCfg({
+    watermark: Math.floor((o.transport === "ringbuf" ? ringBytes : 4096) / 4), rate: o.rate, snaplen: o.snaplen,
+    mode: o.transport, drop: !!o.dropAfterSample, kfilter: inKernel, actions: o.actions ?? 0,
+  });
+  const wantRing = o.transport === "ringbuf" ? o.bufferBytes : 4096;
   const target = kind === "combined" ? combinedTarget(o.iface, cfgFor) : standaloneTarget(o.iface, cfgFor, wantRing);
   try {
     const ringBytes = target.ringBytes;
@@ -172,15 +156,15 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const limit = o.count ?? Infinity;
     const sink: RawSink = (b, off) => {
       if (captured >= limit) { overLimit++; return; }
-      const caplen = b.readUInt32LE(off + 12), origlen = b.readUInt32LE(off + 8);
-      if (userFilter && !userFilter.match(b, off + SAMPLE_HDR, caplen, origlen)) { filtered++; return; }
-      const ts = b.readUInt32LE(off) + b.readUInt32LE(off + 4) * 4294967296; // < 2^53 for 104 days of uptime
+      const caplen = b.readUInt32LE(off + HDR_LAYOUT.capLen), origlen = b.readUInt32LE(off + HDR_LAYOUT.origLen);
+      if (userFilter && !userFilter.match(b, off + HDR_LAYOUT.size, caplen, origlen)) { filtered++; return; }
+      const ts = b.readUInt32LE(off + HDR_LAYOUT.tstamp) + b.readUInt32LE(off + HDR_LAYOUT.tstamp + 4) * 4294967296; // < 2^53 for 104 days of uptime
       const s = Math.floor(ts / 1e9);
       t.nsec = ts - s * 1e9 + wall.nsec;
       t.sec = s + wall.sec;
       if (t.nsec >= 1e9) { t.nsec -= 1e9; t.sec++; }
       captured++;
-      o.onPacket(t, b, off + SAMPLE_HDR, caplen, origlen, b.readUInt32LE(off + 28));
+      o.onPacket(t, b, off + HDR_LAYOUT.size, caplen, origlen, b.readUInt32LE(off + HDR_LAYOUT.action));
     };
     const drainAll = () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
 
