@@ -31,11 +31,6 @@ export class RingBuffer {
     return Number(this.prod!.buf.readBigUInt64LE(0) - this.cons!.buf.readBigUInt64LE(0));
   }
 
-  /** Consume everything committed so far without reading it. */
-  skipAll(): void {
-    this.cons!.buf.writeBigUInt64LE(this.prod!.buf.readBigUInt64LE(0), 0);
-  }
-
   drain(sink: RawSink): number {
     const prod = Number(this.prod!.buf.readBigUInt64LE(0));
     let cons = Number(this.cons!.buf.readBigUInt64LE(0));

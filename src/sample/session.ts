@@ -112,7 +112,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const ringBytes = target.ringBytes;
     const mapFd = (name: string) => target.mapFd(name);
     const stats = new BpfMap(mapFd("xt_sample_stats"));
-    let baseline = readSampleStats(stats); // the combined program's counters outlive captures
+    const baseline = readSampleStats(stats); // the combined program's counters outlive captures
     if (inKernel) {
       // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
       const prog = Buffer.alloc(8 + CBPF_MAX * 8);
@@ -140,13 +140,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         perfMap.update(k, v);
       }
     } else {
-      const ring = new RingBuffer(mapFd("xt_sample_ring"), ringBytes);
-      readers.push(ring);
-      if (target.warm) {
-        target.warm();
-        ring.skipAll();
-        baseline = readSampleStats(stats);
-      }
+      readers.push(new RingBuffer(mapFd("xt_sample_ring"), ringBytes));
     }
 
     // Account for every record; the stage writes struct xt_sample_hdr then cap_len bytes.

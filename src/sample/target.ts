@@ -11,10 +11,8 @@ import { BpfMap } from "../ffi/map.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
-import { progInfoById, testRun } from "../ffi/prog.ts";
+import { progInfoById } from "../ffi/prog.ts";
 import { createLink } from "../attach.ts";
-import { encodeCfg } from "./layout.ts";
-import { mmapFd, munmap, PAGE_SIZE, PROT_READ } from "../ffi/mmap.ts";
 import { embeddedObject } from "../embedded.ts";
 import { COMBINED, captureLockPath, ownProgram, setFeature } from "../features.ts";
 import { tryLock } from "../ffi/lock.ts";
@@ -27,8 +25,6 @@ export interface SampleTarget {
   mapFd(name: string): number;
   /** Size of the ring buffer actually used (the combined program's is fixed when first loaded). */
   ringBytes: number;
-  /** Have the kernel write through the whole ring buffer once before the capture (see standaloneTarget). */
-  warm?(): void;
   /** Start sampling; returns the XDP mode. */
   start(): string;
   /** Stop sampling (detach, or switch the bit off). Idempotent. */
@@ -77,7 +73,6 @@ export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number
     kind: "standalone",
     ringBytes,
     mapFd: (name) => obj.mapFd(obj.maps().find((m) => m.name === name)!),
-    warm: () => writeThrough(progFd, ringBytes),
     start() {
       const a = createLink(progFd, iface, "auto");
       link = a.fd;
@@ -92,36 +87,6 @@ export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number
       obj.close();
     },
   };
-}
-
-/**
- * A fresh ring buffer is slow to fill the first time through (measured: 0.75 Mpps in the first
- * 500k records of a 16 MiB ring, 1.9 Mpps after). Running a sampler program over a dummy frame
- * until the ring has been written once moves that cost before the capture starts; the caller
- * then skips those records and takes its counter baseline afterwards.
- */
-function writeThrough(progFd: number, ringBytes: number): void {
-  testRun(progFd, { data: new Uint8Array(64), repeat: Math.min(4_000_000, Math.ceil(ringBytes / 64) * 2) });
-}
-
-/** The combined program's ring outlives captures: warm it once, through a standalone sampler
- *  sharing the ring (the combined program itself would count the dummy frames as traffic). */
-function warmSharedRing(ring: BpfMap, cfg: Buffer): void {
-  const ringBytes = ring.info.maxEntries;
-  const prod = mmapFd("ring buffer producer page", ring.fd, PAGE_SIZE, PROT_READ, PAGE_SIZE);
-  const used = prod.buf.readBigUInt64LE(0);
-  munmap(prod);
-  if (used >= BigInt(ringBytes)) return; // written through by an earlier capture
-  const obj = BpfObject.open(embeddedObject("sampler")!, "sampler");
-  try {
-    const maps = obj.maps();
-    obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, cfg);
-    obj.reuseMap(maps.find((m) => m.name === "xt_sample_ring")!, ring.fd);
-    obj.load();
-    writeThrough(obj.progFd(obj.programs()[0]), ringBytes);
-  } finally {
-    obj.close();
-  }
 }
 
 export function combinedTarget(iface: Iface, cfgFor: CfgFor): SampleTarget {
@@ -145,8 +110,6 @@ export function combinedTarget(iface: Iface, cfgFor: CfgFor): SampleTarget {
     kind: "combined",
     ringBytes,
     mapFd: (name) => open(name).fd,
-    // Records of every packet, no wake-ups: whatever this capture's own settings select.
-    warm: () => warmSharedRing(open("xt_sample_ring"), encodeCfg({ watermark: 2 ** 52, rate: 1, snaplen: 64, mode: "ringbuf", drop: false, kfilter: false, actions: 0 })),
     start() {
       setFeature(iface.name, "sampler", true);
       on = true;
