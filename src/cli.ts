@@ -65,6 +65,8 @@ export function intArg(name: string, v: unknown, min: number, max = Number.MAX_S
   return Number(s);
 }
 
+/** The interface a command works on, first on its line: a name, or NETNS/IFNAME for one in a namespace. */
+export const interfaceArg = { interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" } } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON instead of a table" } } as const;
 export const forceArg = { force: { type: "boolean", description: "Replace or remove an XDP program that xdptool did not load" } } as const;
 

@@ -47,7 +47,6 @@ export interface EnsureResult {
   replaced?: string;
 }
 
-/** The combined program, running on the interface (nothing changes if it already is). */
 /** Blacklist capacity of a combined program attached for another feature first (≈ 56 MiB). */
 export const DEFAULT_BLACKLIST_RULES = 65_536;
 /** What `blacklist attach` sizes an empty blacklist for (standalone or joining the program). */
@@ -57,7 +56,7 @@ export const ATTACH_BLACKLIST_RULES = 1_200_000;
 export function blacklistEmpty(ifname: string): boolean {
   return withBlacklist(ifname, (bl) => {
     const { live, expired } = bl.census(clockNs());
-    return live + expired === 0;
+    return live + expired.length === 0;
   });
 }
 
@@ -75,6 +74,7 @@ function sizeSampleRing(obj: BpfObject): void {
   if (ring) obj.setMaxEntries(ring, DEFAULT_BUFFER_MIB << 20);
 }
 
+/** The combined program, running on the interface (nothing changes if it already is). */
 export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
   if (own === COMBINED) clearStaleSampler(iface.name);

@@ -30,8 +30,9 @@ export function printJson(v: unknown): void {
   writeAll("  ]" + head.slice(open + 1) + "\n");
 }
 
-/** Synchronous, whole: a pipe reader gets every byte even if the process exits right after. */
-function writeAll(text: string): void {
+/** All of `text` to stdout, synchronously: a pipe reader gets every byte even if the process
+ *  exits right after (process.stdout.write of a big string followed by exit loses the tail). */
+export function writeAll(text: string): void {
   const b = Buffer.from(text);
   for (let off = 0; off < b.length; ) {
     try {

@@ -178,7 +178,6 @@ export class BlacklistMaps {
     return true;
   }
 
-  /** Every rule of a generation as stored (rules marked deleted are skipped). */
   /**
    * Visit every live rule of a generation, straight from the map entries: `v` is one object
    * reused for every rule (copy what you keep), so a million rules cost no million objects.
@@ -272,11 +271,10 @@ export class BlacklistMaps {
    * Write a whole rule set into the idle generation with batch updates, then make it live with
    * one write of bl_cfg.gen, then empty the old generation. Packets see the old set or the new
    * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
-   * `hits`, when given, carries a rule's per-CPU counters over (merge import).
+   * `hits`, when given, carries a rule's per-CPU counters over (merge import). With keepOld the
+   * old generation is left for clear() by a background `blacklist gc`: freeing a million entries
+   * takes longer than building them, and nothing reads them once the switch is done.
    */
-  /** Build `rules` in the idle generation and switch to it. With keepOld the old generation is
-   *  left for clearIdle() (a background `blacklist gc`): freeing a million entries takes longer
-   *  than building them, and nothing reads them once the switch is done. */
   replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
@@ -421,30 +419,27 @@ export class BlacklistMaps {
     return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4 - t3, totalMs: t4 - t0 };
   }
 
-  /** Rules of a generation by state, from bl_rules alone (no entries decoded: cheap at 1M). */
-  census(now: bigint, gen = this.cfg.gen): { live: number; expired: number } {
+  /** Rules of a generation by state, from bl_rules alone (no entries decoded: cheap at 1M):
+   *  how many are live, and the ids of those past their TTL. */
+  census(now: bigint, gen = this.cfg.gen): { live: number; expired: number[] } {
     const c = this.cfg, base = this.base(gen, c);
     const states = this.maps.bl_rules.lookupRange(base, c.nextId[gen] - base);
-    let live = 0, expired = 0;
+    let live = 0;
+    const expired: number[] = [];
     for (let o = 0; o + SIZES.rule <= states.length; o += SIZES.rule) {
       if (!(states.readUInt32LE(o + 8) & RULE_ACTIVE)) continue;
       const exp = states.readBigUInt64LE(o);
       if (exp === 0n || exp > now) live++;
-      else expired++;
+      else expired.push(base + o / SIZES.rule);
     }
     return { live, expired };
   }
 
-  /** Size of the live generation's id range (deleted ids included). */
-  liveIds(): number {
+  /** Ids a generation has handed out (deleted ones included): the live one by default, or the
+   *  idle one, where a replaced set waits to be freed. */
+  idsUsed(gen = this.cfg.gen): number {
     const c = this.cfg;
-    return c.nextId[c.gen] - this.base(c.gen, c);
-  }
-
-  /** Entries the idle generation still holds (a replaced set not yet freed), by its id range. */
-  idleRules(): number {
-    const c = this.cfg, idle = c.gen ^ 1;
-    return c.nextId[idle] - this.base(idle, c);
+    return c.nextId[gen] - this.base(gen, c);
   }
 
   /** Empty one generation (must not be the live one) and free its ids. */
@@ -510,28 +505,27 @@ export interface RuleView {
 
 const NO_L4: Rule["l4"] = { kind: "none" };
 
-/** Key layouts (blacklist_types.h): exact keys are tag, address; LPM keys prefixlen (u32, counting
- *  the tag's 8 bits), tag, address. */
-function matchOf(v: RuleView): Match {
+/** Where an address table's key keeps the address (blacklist_types.h): exact keys are tag,
+ *  address; LPM keys are prefixlen (a u32 counting the tag's 8 bits), tag, address. */
+function prefixAt(v: RuleView): { family: 4 | 6; at: number; len: number } {
   const { table, keys, keyOff: k } = v;
-  const dir = v.dst ? "dst" : "src";
-  if (table === null) return { kind: "none" };
-  if (table === "mac") return { kind: "mac", dir, mac: new Uint8Array(keys.subarray(k + 1, k + 7)) };
   const lpm = table === "v4" || table === "v6", family = table === "v4" || table === "x4" ? 4 : 6;
-  const alen = family === 4 ? 4 : 16, at = k + (lpm ? 5 : 1);
-  return { kind: "prefix", dir, prefix: { family, addr: new Uint8Array(keys.subarray(at, at + alen)), len: lpm ? keys.readUInt32LE(k) - 8 : alen * 8 } };
+  return { family, at: k + (lpm ? 5 : 1), len: lpm ? keys.readUInt32LE(k) - 8 : family === 4 ? 32 : 128 };
+}
+
+function matchOf(v: RuleView): Match {
+  const dir = v.dst ? "dst" : "src";
+  if (v.table === null) return { kind: "none" };
+  if (v.table === "mac") return { kind: "mac", dir, mac: new Uint8Array(v.keys.subarray(v.keyOff + 1, v.keyOff + 7)) };
+  const { family, at, len } = prefixAt(v);
+  return { kind: "prefix", dir, prefix: { family, addr: new Uint8Array(v.keys.subarray(at, at + (family === 4 ? 4 : 16))), len } };
 }
 
 /** The rule's match as `add` writes it, from the key bytes (no objects). */
 export function matchText(v: RuleView): string | null {
-  const { table, keys, keyOff: k } = v;
-  switch (table) {
-    case null: return null;
-    case "mac": return `mac ${formatMac(keys, k + 1)}`;
-    case "x4": return `${formatIPv4(keys, k + 1)}/32`;
-    case "x6": return `${formatIPv6(keys, k + 1)}/128`;
-    case "v4": return `${formatIPv4(keys, k + 5)}/${keys.readUInt32LE(k) - 8}`;
-    case "v6": return `${formatIPv6(keys, k + 5)}/${keys.readUInt32LE(k) - 8}`;
-  }
+  if (v.table === null) return null;
+  if (v.table === "mac") return `mac ${formatMac(v.keys, v.keyOff + 1)}`;
+  const { family, at, len } = prefixAt(v);
+  return `${family === 4 ? formatIPv4(v.keys, at) : formatIPv6(v.keys, at)}/${len}`;
 }
 

@@ -5,7 +5,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { MAX_LINE } from "./parse.ts";
 
-export const MAX_FILE = 512 * 1024 * 1024;
+const MAX_FILE = 512 * 1024 * 1024;
 const CHUNK = 1 << 20;
 
 function openRules(path: string): number {

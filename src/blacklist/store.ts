@@ -82,9 +82,10 @@ export function gc(bl: BlacklistMaps, rules = bl.read(), now = clockNs()): { kep
   return { kept, removed };
 }
 
-/** gc() when only the count matters: decodes the rules only if some have expired. */
+/** gc() when only the count matters: decodes just the rules that have expired. */
 export function gcExpired(bl: BlacklistMaps, now = clockNs()): number {
-  return bl.census(now).expired ? gc(bl, bl.read(), now).removed : 0;
+  const { expired } = bl.census(now);
+  return expired.length ? gc(bl, bl.read(undefined, new Set(expired)), now).removed : 0;
 }
 
 export interface Listed {
@@ -101,19 +102,21 @@ export interface Listed {
 
 export function listRules(bl: BlacklistMaps): Listed[] {
   const now = clockNs();
-  gcExpired(bl, now);
   const { base, raw } = bl.hitsRaw();
-  const slots: (Listed | undefined)[] = new Array(bl.liveIds());
+  const slots: (Listed | undefined)[] = new Array(bl.idsUsed());
+  let expired = false;
   bl.scan((v) => {
+    const expires = v.states.readBigUInt64LE(v.stateOff);
+    if (expires && expires <= now) { expired = true; return; } // not listed, and freed below
     const serial = v.states.readUInt32LE(v.stateOff + 12);
     const h: Hits = bl.sumHits(raw, v.id - base, serial);
-    const expires = v.states.readBigUInt64LE(v.stateOff);
     slots[v.id - base] = {
       id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
       ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
       packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
     };
   });
+  if (expired) gcExpired(bl, now);
   return slots.filter((l) => l !== undefined); // id order
 }
 

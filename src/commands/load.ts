@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
-import { forceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
+import { forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 
@@ -19,7 +19,7 @@ export default defineCommand({
     xdptool load eth0 pass --force              # replace a program another tool attached`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     program: { type: "positional", required: true, description: "Embedded program name or path to a BPF .o file" },
     section: { type: "string", description: "ELF section of the program in a .o file (e.g. xdp)" },
     name: { type: "string", description: "Function name of the program in a .o file" },

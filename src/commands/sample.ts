@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
-import { DEFAULT_BUFFER_MIB } from "../sample/layout.ts";
-import { intArg } from "../cli.ts";
+import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN } from "../sample/layout.ts";
+import { intArg, interfaceArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -26,13 +26,13 @@ export default defineCommand({
     xdptool sample xl-dut                                 # one line per packet`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     filter: { type: "positional", required: false, description: "tcpdump filter expression (the rest of the line, as with tcpdump)" },
     write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines" },
     count: { type: "string", alias: "c", description: "Stop after this many packets" },
     duration: { type: "string", description: "Stop after this many seconds" },
     rate: { type: "string", description: "Keep 1 packet in N: one at a random position in each block of N a CPU sees", default: "1" },
-    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most 4096)`, default: "4096" },
+    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most ${MAX_SNAPLEN})`, default: String(MAX_SNAPLEN) },
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
@@ -43,7 +43,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const rate = intArg("rate", args.rate, 1, 2 ** 31);
-    const snaplen = intArg("snaplen", args.snaplen, 1, 4096);
+    const snaplen = intArg("snaplen", args.snaplen, 1, MAX_SNAPLEN);
     const count = args.count !== undefined ? intArg("count", args.count, 1) : undefined;
     const duration = args.duration !== undefined ? intArg("duration", args.duration, 1, 86400 * 365) : undefined;
     const mib = intArg("buffer", args.buffer, 1, 1024);
@@ -61,8 +61,7 @@ export default defineCommand({
     if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
     if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
     // Like tcpdump, every word after the interface is part of the filter: `udp port 53` needs no quotes.
-    const words = ((args._ as string[] | undefined) ?? []).map(String);
-    const expr = words.length > 1 ? words.slice(1).join(" ") : args.filter;
+    const expr = ((args._ as string[] | undefined) ?? []).map(String).slice(1).join(" ") || undefined;
     const { run } = await import("../sample/run.ts");
     await run({
       actions,

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { forceArg, jsonArg } from "../cli.ts";
+import { forceArg, interfaceArg, jsonArg } from "../cli.ts";
 import { printJson } from "../table.ts";
 
 export default defineCommand({
@@ -12,7 +12,7 @@ export default defineCommand({
     xdptool unload eth0 --force    # also removes a program another tool attached`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     ...forceArg,
     ...jsonArg,
   },

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { forceArg, intArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
+import { forceArg, intArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({
@@ -22,7 +22,7 @@ export default defineCommand({
     xdptool blacklist detach xl-dut                     # rules go with it`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     "max-rules": { type: "string", description: "Most rules it can hold (default 1200000; a blacklist that is on or holds rules keeps its size)" },
     ...xdpModeArg,
     ...forceArg,

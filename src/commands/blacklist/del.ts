@@ -40,10 +40,10 @@ export default defineCommand({
     const { ruleText } = await import("../../blacklist/rules.ts");
     const ifname = chooseInterface(args.interface);
     const out = withBlacklist(ifname, (bl) => {
-      // By id: resolve every id first, so an unknown one deletes nothing at all.
-      let chosen: Rule[] = rules;
       gcExpired(bl);
+      let chosen: Rule[] = rules;
       if (ids) {
+        // Resolve every id first, so an unknown one deletes nothing at all.
         const byId = new Map(bl.read(undefined, new Set(ids)).map((r) => [r.id, r]));
         const unknown = ids.filter((id) => !byId.has(id));
         if (unknown.length) throw new OpError(`no rule with id ${unknown.join(", ")} (see xdptool blacklist list); nothing deleted`);

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { jsonArg } from "../../cli.ts";
+import { interfaceArg, jsonArg } from "../../cli.ts";
 import { OpError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 
@@ -14,7 +14,7 @@ export default defineCommand({
     xdptool blacklist detach xl-dut`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     ...jsonArg,
   },
   async run({ args }) {

@@ -35,7 +35,7 @@ export default defineCommand({
     }
     const r = withBlacklist(ifname, (bl) => {
       const expired = gcExpired(bl);
-      const replaced = bl.idleRules();
+      const replaced = bl.idsUsed(bl.cfg.gen ^ 1);
       const t = performance.now();
       bl.clear(bl.cfg.gen ^ 1); // also empties what an interrupted replace left behind
       return { expired, replaced, ms: Math.round(performance.now() - t) };

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { jsonArg } from "../../cli.ts";
+import { interfaceArg, jsonArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({
@@ -11,7 +11,7 @@ export default defineCommand({
     xdptool responder disable xl-dut`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     ...jsonArg,
   },
   async run({ args }) {

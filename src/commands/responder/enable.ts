@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { forceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
+import { forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({
@@ -22,7 +22,7 @@ export default defineCommand({
     xdptool responder enable xl-dut --over 100 --slip 3 --v4-prefix 32`,
   },
   args: {
-    interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" },
+    ...interfaceArg,
     ports: { type: "string", description: "UDP destination ports, comma-separated (up to 8)", default: "53" },
     qname: { type: "string", description: "Only names at or under these (comma-separated; label-aware, case-insensitive)" },
     from: { type: "string", description: "Only sources in these prefixes (comma-separated, IPv4 or IPv6)" },
