@@ -1,10 +1,20 @@
-// fd.ts — file descriptors of BPF objects: by id, by pin path, info, close.
+// fd.ts — file descriptors: BPF objects by id, by pin path, info, close; direct I/O on a file.
 import { bpf, cstr, libc } from "./native.ts";
 import { check } from "./error.ts";
 import { alloc, Struct, type StructName } from "./layout.ts";
 
 export function closeFd(fd: number): void {
   if (fd >= 0) libc.symbols.close(fd);
+}
+
+const SYS_fcntl = 72, F_GETFL = 3, F_SETFL = 4;
+export const O_DIRECT = 0x4000;
+
+/** Switch O_DIRECT on or off for an open file; false if the file system refuses it. */
+export function setDirectIo(fd: number, on: boolean): boolean {
+  const flags = Number(libc.symbols.syscall(SYS_fcntl, fd, F_GETFL, 0, 0, 0, 0));
+  if (flags < 0) return false;
+  return Number(libc.symbols.syscall(SYS_fcntl, fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT, 0, 0, 0)) === 0;
 }
 
 /** Open a pinned object (program, map or link) from bpffs. */

@@ -8,7 +8,7 @@ import { errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { alloc } from "./layout.ts";
 import { closeFd } from "./fd.ts";
-import { mmapFd, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
+import { mmapFd, munmap, prefault, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
 import { OpError } from "../errors.ts";
 
 const SYS_perf_event_open = 298; // x86-64
@@ -59,6 +59,7 @@ export class PerfBuffer {
     this.size = Number(this.map.buf.readBigUInt64LE(DATA_SIZE)) || pages * PAGE_SIZE;
     this.mask = this.size - 1;
     this.data = this.map.buf.subarray(off, off + this.size);
+    prefault(this.data);
   }
 
   /** Unread bytes right now. */

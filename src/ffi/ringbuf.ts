@@ -4,7 +4,7 @@
 // position (read-only), then the data area mapped twice in a row, so a record that wraps around
 // the end is still contiguous in memory. Each record: u32 len (BUSY/DISCARD flags in the top
 // bits), u32 page offset, then len bytes, padded to 8.
-import { mmapFd, munmap, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
+import { mmapFd, munmap, prefault, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
 import type { RawSink } from "./perf.ts";
 
 const BUSY = 0x80000000, DISCARD = 0x40000000, HDR = 8;
@@ -25,6 +25,18 @@ export class RingBuffer {
     }
     this.data = this.prod.buf.subarray(PAGE_SIZE);
     this.mask = size - 1;
+    // The first copy, and the start of the second that records wrapping around the end reach.
+    prefault(this.data.subarray(0, size + PAGE_SIZE));
+  }
+
+  /** Consume everything committed so far without reading it (the records of a warm-up). */
+  skipAll(): void {
+    this.cons!.buf.writeBigUInt64LE(this.prod!.buf.readBigUInt64LE(0), 0);
+  }
+
+  /** Bytes the producer has ever committed (a ring written through once has produced ≥ size). */
+  produced(): number {
+    return Number(this.prod!.buf.readBigUInt64LE(0));
   }
 
   pending(): number {

@@ -112,7 +112,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const ringBytes = target.ringBytes;
     const mapFd = (name: string) => target.mapFd(name);
     const stats = new BpfMap(mapFd("xt_sample_stats"));
-    const baseline = readSampleStats(stats); // the combined program's counters outlive captures
+    let baseline = readSampleStats(stats); // the combined program's counters outlive captures
     if (inKernel) {
       // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
       const prog = Buffer.alloc(8 + CBPF_MAX * 8);
@@ -140,7 +140,11 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         perfMap.update(k, v);
       }
     } else {
-      readers.push(new RingBuffer(mapFd("xt_sample_ring"), ringBytes));
+      const ring = new RingBuffer(mapFd("xt_sample_ring"), ringBytes);
+      readers.push(ring);
+      target.warmRing(ring);
+      ring.skipAll(); // the warm-up's records, and any a stopped capture left unread
+      baseline = readSampleStats(stats);
     }
 
     // Account for every record; the stage writes struct xt_sample_hdr then cap_len bytes.
