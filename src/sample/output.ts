@@ -1,69 +1,124 @@
-// output.ts — a buffered byte sink on a file descriptor (a file or stdout), few large writes.
+// output.ts — the capture's byte sink on a file descriptor (a file or stdout): the reader fills
+// 2 MiB chunks, a writer thread (output-worker.ts) writes them, and the reader only waits when all
+// CHUNKS are queued (a disk or pipe slower than the capture then slows the reader, and the
+// kernel's buffers count the loss). If the thread cannot start, the same chunks are written inline.
 //
-// A capture file is written with direct I/O when its file system allows it. Through the page
-// cache, every 4 KiB of capture needs a fresh page, and on this VM a page the guest has not used
-// lately costs ~20 µs to allocate (measured: 200 MiB to a new file 1.05 s buffered, 0.18 s direct;
-// 0.03 s buffered only when the pages were freed moments before). For 64-byte frames that is
-// 0.4 µs per packet in the reader's write() — more than reading the record. Direct writes go from
-// this buffer to the disk, in whole 4 KiB blocks; the tail goes through the page cache at the end.
+// Memory and files cost here what they cost on this VM (docs/05): the chunks are one mapping
+// touched before the capture, and a capture file is written with direct I/O where its file system
+// allows — through the page cache every 4 KiB needs a fresh page, ~20 µs each when the guest has
+// not used it lately (200 MiB to a new file: 1.05 s buffered, 0.18 s direct). Direct writes take
+// whole 4 KiB blocks from page-aligned memory; the last partial block goes through the page cache.
 import { closeSync, fstatSync, writeSync } from "node:fs";
 import { anonymous, munmap, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { setDirectIo } from "../ffi/fd.ts";
+import type { WriterInit } from "./output-worker.ts";
 
-const SIZE = 1 << 22;
+const CHUNK = 1 << 21, CHUNKS = 4;
+/** Errors a write can end with, by code: the writer thread hands them back as numbers. */
+export const WRITE_ERRNO: Record<string, number> = { EPIPE: 32, ENOSPC: 28, EIO: 5, EBADF: 9, EFBIG: 27, EDQUOT: 122, EINVAL: 22 };
+export const errnoOf = (e: unknown) => WRITE_ERRNO[(e as { code?: string }).code ?? ""] ?? WRITE_ERRNO.EIO;
+
+/** The writer thread, started and answering, or null (then chunks are written inline). */
+async function startWriter(init: WriterInit): Promise<Worker | null> {
+  // Compiled, the worker is an extra entry point of the binary, at its path below src/.
+  const url = import.meta.url.includes("$bunfs") ? new URL("./sample/output-worker.ts", import.meta.url) : new URL("./output-worker.ts", import.meta.url);
+  let w: Worker;
+  try {
+    w = new Worker(url.href);
+  } catch {
+    return null;
+  }
+  const ok = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000);
+    w.onmessage = () => { clearTimeout(timer); resolve(true); };
+    w.onerror = () => { clearTimeout(timer); resolve(false); };
+    w.postMessage(init);
+  });
+  if (!ok) w.terminate();
+  return ok ? w : null;
+}
 
 export class Output {
-  private mem: Mapping | null = anonymous("capture write buffer", SIZE); // page-aligned, as direct I/O needs
-  readonly buf = this.mem!.buf;
+  private mem: Mapping | null = anonymous("capture write buffer", CHUNK * CHUNKS); // page-aligned, as direct I/O needs
+  /** The chunk being filled. */
+  buf = this.mem!.buf.subarray(0, CHUNK);
   pos = 0;
-  private direct: boolean;
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private sent = 0;
+  private worker: Worker | null = null;
 
-  constructor(readonly fd: number, private readonly own: boolean) {
+  private constructor(readonly fd: number, private readonly own: boolean, private direct: boolean) {}
+
+  static async open(fd: number, own: boolean): Promise<Output> {
     // Only a file we opened: stdout may be shared with others who do not expect O_DIRECT.
-    this.direct = own && fstatSync(fd).isFile() && setDirectIo(fd, true);
+    const o = new Output(fd, own, own && fstatSync(fd).isFile() && setDirectIo(fd, true));
+    o.worker = await startWriter({ fd, base: Number(o.mem!.ptr), chunk: CHUNK, state: o.state, direct: o.direct });
+    return o;
   }
 
-  /** Room for n more bytes; writes out what is buffered first when needed. Returns the write position. */
+  /** Room for n more bytes (n ≤ 2 MiB); hands the chunk over first when needed. Returns the write position. */
   reserve(n: number): number {
-    if (this.pos + n > this.buf.length) this.writeOut(this.direct ? this.pos & ~(PAGE_SIZE - 1) : this.pos);
+    if (this.pos + n > CHUNK) this.handOver(this.direct ? this.pos & ~(PAGE_SIZE - 1) : this.pos);
     return this.pos;
   }
 
-  /** Write the first n buffered bytes; the rest moves to the front. */
-  private writeOut(n: number): void {
-    let off = 0;
-    while (off < n) {
-      try {
-        off += writeSync(this.fd, this.buf, off, n - off);
-      } catch (e) {
-        // A file system that takes O_DIRECT at open but not these writes: carry on buffered.
-        if (!this.direct || (e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
-        this.direct = false;
-        setDirectIo(this.fd, false);
-      }
-    }
-    this.buf.copy(this.buf, 0, n, this.pos);
+  /** Queue the first n bytes of the chunk; the rest (< 4 KiB) moves to the front of the next one. */
+  private handOver(n: number): void {
+    this.check();
+    if (n === 0) return;
+    const slot = this.sent % CHUNKS;
+    if (this.worker) this.worker.postMessage({ slot, len: n });
+    else this.writeInline(slot, n);
+    this.sent++;
+    this.waitDone(this.sent - CHUNKS + 1); // the next slot is free once the chunk last in it is written
+    const next = this.mem!.buf.subarray((this.sent % CHUNKS) * CHUNK, (this.sent % CHUNKS + 1) * CHUNK);
+    this.buf.copy(next, 0, n, this.pos);
     this.pos -= n;
+    this.buf = next;
   }
 
-  /** Write out everything (the last partial block goes through the page cache). */
-  flush(): void {
-    if (this.direct) {
-      this.writeOut(this.pos & ~(PAGE_SIZE - 1));
-      this.direct = !setDirectIo(this.fd, false);
+  private writeInline(slot: number, n: number): void {
+    const b = this.mem!.buf.subarray(slot * CHUNK, slot * CHUNK + n);
+    try {
+      for (let off = 0; off < n; ) off += writeSync(this.fd, b, off, n - off);
+    } catch (e) {
+      Atomics.store(this.state, 1, errnoOf(e));
     }
-    this.writeOut(this.pos);
+    Atomics.add(this.state, 0, 1);
+  }
+
+  /** Write out everything; throws the write's error (code EPIPE, ENOSPC…) if one failed. */
+  flush(): void {
+    if (this.direct) this.handOver(this.pos & ~(PAGE_SIZE - 1));
+    this.waitDone(this.sent);
+    // The tail is not a whole block: written through the page cache, after every direct write.
+    if (this.direct) this.direct = !setDirectIo(this.fd, false);
+    if (this.pos) this.handOver(this.pos);
+    this.waitDone(this.sent);
+    this.check();
   }
 
   close(): void {
     if (!this.mem) return;
     try {
       this.flush();
-      if (this.own) closeSync(this.fd);
     } finally {
+      this.worker?.terminate();
+      if (this.own) closeSync(this.fd);
       munmap(this.mem);
       this.mem = null;
     }
+  }
+
+  private waitDone(n: number): void {
+    for (let done = Atomics.load(this.state, 0); done < n; done = Atomics.load(this.state, 0)) Atomics.wait(this.state, 0, done, 1000);
+  }
+
+  private check(): void {
+    const errno = Atomics.load(this.state, 1);
+    if (!errno) return;
+    const code = Object.keys(WRITE_ERRNO).find((k) => WRITE_ERRNO[k] === errno) ?? "EIO";
+    throw Object.assign(new Error(`${code}: write failed`), { code, errno: -errno });
   }
 }
 

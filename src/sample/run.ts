@@ -43,10 +43,10 @@ export async function run(o: RunOptions): Promise<void> {
   const { sample, refuseBusy } = await import("./session.ts");
   refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
   let out: Output | null = null;
-  if (o.write === "-") out = new Output(1, false);
+  if (o.write === "-") out = await Output.open(1, false);
   else if (o.write) {
     try {
-      out = new Output(openSync(o.write, "w"), true);
+      out = await Output.open(openSync(o.write, "w"), true);
     } catch (e) {
       throw new UsageError(`cannot write ${o.write}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
