@@ -8,6 +8,7 @@
 // (b) capture-and-drop (--drop-after-sample): 64-byte frames written to a pcap file, per transport,
 //     at several LIVE_FRAMES batch sizes (smaller batches = lower offered rate) — the highest rate
 //     with zero loss, the loss at full rate, and the reader's CPU time per packet.
+// (c) the tcpdump filter in the kernel vs in user space, on traffic it rejects entirely.
 // Results are appended to bench/RESULTS.md; figures are ratios within this run.
 import { appendFileSync, mkdtempSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -75,8 +76,8 @@ const load = () => run(["cat", "/proc/loadavg"]).split(" ").slice(0, 3).join(" "
 log(`\n## sampler — ${new Date().toISOString()} (kernel ${run(["uname", "-r"]).trim()}, N=${N} frames per run, load average at start ${load()})\n`);
 log("2 CPUs shared with other work: the load average says how much of the machine this run had.\n");
 
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
-log(`(a) passed traffic (XDP_PASS into the stack), 64-byte frames, batch 64; ${ROUNDS} rounds, the three capturers interleaved in each (so drift of the shared machine hits all alike), medians:\n`);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+log(`(a) passed traffic (XDP_PASS into the stack), ${N * 2} 64-byte frames per run, batch 64; ${ROUNDS} rounds, the three capturers interleaved in each (so drift of the shared machine hits all alike), medians:\n`);
 log("| capturer | sender rate (Mpps), median | each round | captured (sum) | lost (sum) |");
 log("|---|---|---|---|---|");
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
@@ -87,9 +88,13 @@ const addA = (k: string, r: { pps: number; captured: number; lost: number }) => 
   e.captured += r.captured;
   e.lost += r.lost;
 };
+// The order within a round rotates, so neither capturer always runs right after the other.
+const orderA = ["tcpdump", "ringbuf", "perf"];
 for (let round = 0; round < ROUNDS; round++) {
-  addA("tcpdump", await tcpdump(N, 64));
-  for (const mode of ["ringbuf", "perf"]) addA(mode, await sampler(["--mode", mode], N, 64));
+  for (let i = 0; i < orderA.length; i++) {
+    const k = orderA[(i + round) % orderA.length];
+    addA(k, k === "tcpdump" ? await tcpdump(N * 2, 64) : await sampler(["--mode", k], N * 2, 64));
+  }
 }
 const a: Record<string, number> = {};
 for (const [k, label] of [["tcpdump", "tcpdump -w (AF_PACKET, behind XDP pass)"], ["ringbuf", "xdptool sample --mode ringbuf"], ["perf", "xdptool sample --mode perf"]]) {
@@ -98,6 +103,10 @@ for (const [k, label] of [["tcpdump", "tcpdump -w (AF_PACKET, behind XDP pass)"]
   log(`| ${label} | ${(a[k] / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${e.captured} | ${e.lost} |`);
 }
 const td = { pps: a.tcpdump };
+// This machine drifts between slower and faster phases that last seconds: a ratio of two runs in
+// the same round is steadier than a ratio of medians taken over all rounds.
+const pairRatio = (k: string) => median(runsA[k].pps.map((x, i) => x / runsA.tcpdump.pps[i]));
+log(`\nPer round, xdptool / tcpdump: ringbuf ${runsA.ringbuf.pps.map((x, i) => (x / runsA.tcpdump.pps[i]).toFixed(2)).join(", ")}; perf ${runsA.perf.pps.map((x, i) => (x / runsA.tcpdump.pps[i]).toFixed(2)).join(", ")}.`);
 
 log("\n(b) capture-and-drop (--drop-after-sample), 64-byte frames to a pcap file, 16 MiB buffer:\n");
 log("| mode | batch | offered = sender rate (Mpps) | captured | lost | loss % | reader CPU ns/pkt |");
@@ -110,25 +119,35 @@ for (const mode of ["ringbuf", "perf"]) {
     log(`| ${mode} | ${batch} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} | ${((100 * s.lost) / s.seen).toFixed(2)} | ${s.cpuNsPerPkt.toFixed(0)} |`);
   }
 }
-log("\n(c) filter where? capture-and-drop, 64-byte frames none of which match 'udp port 53', ringbuf:\n");
-log("| filter at | sender rate (Mpps) | filtered | reader CPU µs total |");
-log("|---|---|---|---|");
+log(`\n(c) filter where? capture-and-drop, 64-byte frames none of which match 'udp port 53', ringbuf; ${ROUNDS} rounds alternating, medians:\n`);
+log("| filter at | sender rate (Mpps), median | each round | filtered (sum) | lost (sum) | reader CPU µs, median |");
+log("|---|---|---|---|---|---|");
+const runsC: Record<string, { pps: number[]; filtered: number; lost: number; cpu: number[] }> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const at of ["kernel", "user"]) {
+    const out = join(dir, "f.pcap");
+    const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "pipe", stderr: "pipe" });
+    await waitFor(p, "xdptool: sampling");
+    const r = send(N * 4, 64);
+    p.kill("SIGINT");
+    const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
+    const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
+    const e = (runsC[at] ??= { pps: [], filtered: 0, lost: 0, cpu: [] });
+    e.pps.push(r.pps);
+    e.filtered += c.filtered;
+    e.lost += c.lost;
+    e.cpu.push(c.cpuMicros);
+  }
+}
 const fr: Record<string, number> = {};
-for (const at of ["kernel", "user"]) {
-  const out = join(dir, "f.pcap");
-  const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "pipe", stderr: "pipe" });
-  await waitFor(p, "xdptool: sampling");
-  const r = send(N * 4, 64);
-  p.kill("SIGINT");
-  const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
-  const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
-  fr[at] = r.pps;
-  log(`| ${at} | ${(r.pps / 1e6).toFixed(2)} | ${c.filtered} | ${c.cpuMicros} |`);
+for (const [at, e] of Object.entries(runsC)) {
+  fr[at] = median(e.pps);
+  log(`| ${at} | ${(fr[at] / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${e.filtered} | ${e.lost} | ${median(e.cpu)} |`);
 }
 log(`\nRatio (c): kernel / user-space filtering sender rate = ${(fr.kernel / fr.user).toFixed(2)}.`);
 
 log(`\nLoad average at end: ${load()}.`);
 log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
-log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)}, (perf) = ${(a.perf / td.pps).toFixed(2)}.`);
+log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)} (medians), ${pairRatio("ringbuf").toFixed(2)} (median of per-round ratios); (perf) = ${(a.perf / td.pps).toFixed(2)}, ${pairRatio("perf").toFixed(2)}.`);
 appendFileSync(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
 run([XT, "lab", "down"]);

@@ -35,6 +35,11 @@ export function prefault(buf: Buffer): void {
   if (sum < 0) throw new Error("unreachable"); // keeps the reads from being optimized away
 }
 
+/** A Buffer over memory this process already owns at `address` (e.g. a Mapping's, from another thread). */
+export function viewAt(address: number, len: number): Buffer {
+  return Buffer.from(toArrayBuffer(address as Pointer, 0, len));
+}
+
 /** Page-aligned private memory, written once so every page is already present (see prefault). */
 export function anonymous(what: string, len: number): Mapping {
   const p = libc.symbols.mmap(null, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -3,7 +3,7 @@
 // order and counts them done, so the reader never waits for the disk (or a pipe) while the kernel
 // keeps filling its buffers. Same process, so the chunk is the reader's memory itself: no copy.
 import { writeSync } from "node:fs";
-import { toArrayBuffer } from "bun:ffi";
+import { viewAt } from "../ffi/mmap.ts";
 import { setDirectIo } from "../ffi/fd.ts";
 import { errnoOf } from "./output.ts";
 
@@ -20,7 +20,7 @@ export interface WriterInit {
 let w: WriterInit;
 
 function write(slot: number, len: number): void {
-  const b = Buffer.from(toArrayBuffer(w.base + slot * w.chunk, 0, len) as ArrayBuffer);
+  const b = viewAt(w.base + slot * w.chunk, len);
   for (let off = 0; off < len; ) {
     try {
       off += writeSync(w.fd, b, off, len - off);
