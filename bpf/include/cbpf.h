@@ -35,13 +35,36 @@ struct xt_cbpf_run {
 	struct xt_cbpf_state *s;
 };
 
-/* Big-endian load of 1, 2 or 4 bytes at `off`; -1 when it lies past caplen. */
+/* Big-endian load of 1, 2 or 4 bytes at `off`; -1 when it lies past caplen. Straight from the
+ * packet when the bytes are in its linear part: most filters load a few header fields per packet,
+ * and a helper call per load was most of the interpreter's cost. Through bpf_xdp_load_bytes()
+ * otherwise (a fragment of a multi-buffer frame, or an offset past 16 KiB). */
 static __always_inline int xt_cbpf_load(struct xt_cbpf_run *r, __u32 off, __u32 size, __u32 *v)
 {
+	__u8 *data = (__u8 *)(long)r->ctx->data, *end = (__u8 *)(long)r->ctx->data_end, *p;
 	__u8 b[4] = {};
 
 	if (off > 0xffff || off + size > r->s->caplen)
 		return -1;
+	/* The verifier takes a variable packet offset only if it knows a bound small enough that
+	 * offset + access size stays ≤ 0xffff: mask it to 16 KiB, after an optimisation barrier (the
+	 * compiler would otherwise drop the mask, or derive `p` from an unbounded copy of `off`). */
+	asm volatile("" : "+r"(off));
+	p = data + (off & 0x3fff);
+	if (off <= 0x3fff) {
+		if (size == 4 && p + 4 <= end) {
+			*v = (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+			return 0;
+		}
+		if (size == 2 && p + 2 <= end) {
+			*v = (__u32)p[0] << 8 | p[1];
+			return 0;
+		}
+		if (size == 1 && p + 1 <= end) {
+			*v = p[0];
+			return 0;
+		}
+	}
 	if (size == 4) {
 		if (bpf_xdp_load_bytes(r->ctx, off, b, 4))
 			return -1;
