@@ -434,6 +434,25 @@ describe("sample: lifecycle and refusals", () => {
     expect(c.captured).toBe(6);
   });
 
+  test("a full disk stops the capture with an error after the counts, keeps what was written, detaches", async () => {
+    const mnt = mkdtempSync(join(tmpdir(), "xt-full-"));
+    expect(sh(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]).code).toBe(0);
+    try {
+      const s = await startSample("-w", join(mnt, "x.pcap"), "udp");
+      traffic("--count", "60000", "--size", "100"); // ~7 MB of capture for 2 MB of room
+      expect(await s.proc.exited).toBe(1);
+      const lines = s.stderr().trim().split("\n");
+      expect(lines.at(-2)).toMatch(/^xdptool: \d+ packets captured/);
+      expect(lines.at(-1)).toContain(`write ${join(mnt, "x.pcap")}: ENOSPC`);
+      const kept = sh(["capinfos", "-c", "-M", join(mnt, "x.pcap")]).stdout;
+      expect(Number(/Number of packets:\s+(\d+)/.exec(kept)?.[1] ?? 0)).toBeGreaterThan(10000);
+      expect(JSON.parse(inNs(DUT, ["ip", "-j", "link", "show", DUT]).stdout)[0].xdp).toBeUndefined();
+    } finally {
+      sh(["umount", mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
   test("bad input: exit 2, one line", () => {
     const cases: [string[], string][] = [
       [["-w", "/nonexistent-dir/x.pcap"], "cannot write"],

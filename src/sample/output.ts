@@ -114,11 +114,17 @@ export class Output {
     for (let done = Atomics.load(this.state, 0); done < n; done = Atomics.load(this.state, 0)) Atomics.wait(this.state, 0, done, 1000);
   }
 
-  private check(): void {
+  /** The error a write ended with (the writer thread's, seen without waiting for the next chunk), or null. */
+  failure(): NodeJS.ErrnoException | null {
     const errno = Atomics.load(this.state, 1);
-    if (!errno) return;
+    if (!errno) return null;
     const code = Object.keys(WRITE_ERRNO).find((k) => WRITE_ERRNO[k] === errno) ?? "EIO";
-    throw Object.assign(new Error(`${code}: write failed`), { code, errno: -errno });
+    return Object.assign(new Error(`${code}: write failed`), { code, errno: -errno });
+  }
+
+  private check(): void {
+    const e = this.failure();
+    if (e) throw e;
   }
 }
 

@@ -58,21 +58,21 @@ export async function run(o: RunOptions): Promise<void> {
     const now = () => { libc.symbols.clock_gettime(0, ts); return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8); };
     writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
   }
-  let pipeClosed = false;
+  // A failed write (the reader of a pipe went away: EPIPE; a full disk: ENOSPC…) stops the
+  // capture; the counts are still reported, and anything but EPIPE is an error after them.
+  let writeFailed: NodeJS.ErrnoException | null = null;
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
-    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => pipeClosed,
+    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => (writeFailed ??= out?.failure() ?? null) !== null,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: writer
       ? (t, b, off, cap, orig) => {
-          if (pipeClosed) return;
+          if (writeFailed) return;
           try {
             writer.packet(t, b, off, cap, orig);
           } catch (e) {
-            // The reader went away (tcpdump -c, head): stop writing, still report the counts.
-            if ((e as NodeJS.ErrnoException).code === "EPIPE") pipeClosed = true;
-            else throw e;
+            writeFailed = e as NodeJS.ErrnoException;
           }
         }
       : (t, b, off, cap, orig, action) => console.log(formatPacket(t, b, off, cap, orig, iface.name, action)),
@@ -88,10 +88,15 @@ export async function run(o: RunOptions): Promise<void> {
     writer?.finish({ received: r.seen, dropped: r.lost, accepted: r.captured + r.overLimit });
     out?.close();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPIPE") throw new OpError(`write ${o.write}: ${(e as Error).message}`);
+    writeFailed ??= e as NodeJS.ErrnoException;
   }
   // The summary goes to stdout unless stdout carries the capture (-w -) or the packet lines.
   const summaryOut = o.write && o.write !== "-" ? console.log : console.error;
   if (o.json) summaryOut(JSON.stringify(r));
   else console.error(`xdptool: ${summary(r)}`);
+  const failed = writeFailed as NodeJS.ErrnoException | null;
+  if (failed && failed.code !== "EPIPE") {
+    const where = o.write === "-" ? "standard output" : o.write;
+    throw new OpError(`write ${where}: ${failed.code ?? failed.message} — the capture stopped there; what was written before is kept`);
+  }
 }
