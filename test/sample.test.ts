@@ -136,7 +136,8 @@ describe("sample: the writer", () => {
       const path = join(dirPath, `xt-output-${process.pid}.bin`);
       const expected: Buffer[] = [];
       try {
-        const out = await Output.open(openSync(path, "w"), true);
+        const out = new Output(openSync(path, "w"), true);
+        await out.ready;
         let seed = 1;
         for (let total = 0; total < 12 << 20; ) {
           seed = (seed * 1103515245 + 12345) >>> 0;

@@ -29,7 +29,12 @@ export function mmapFd(what: string, fd: number, len: number, prot: number, offs
  * here, before a capture starts, instead of by the reader on its first pass while the kernel keeps
  * writing — the difference between keeping up and losing the first tens of thousands of records.
  */
-export function prefault(buf: Buffer): void {
+export function prefault(buf: Buffer, forWriting = false): void {
+  if (forWriting) {
+    // Fresh private memory: a read would only map the shared zero page, and the first write fault anyway.
+    for (let i = 0; i < buf.length; i += PAGE_SIZE) buf[i] = 0;
+    return;
+  }
   let sum = 0;
   for (let i = 0; i < buf.length; i += PAGE_SIZE) sum += buf[i];
   if (sum < 0) throw new Error("unreachable"); // keeps the reads from being optimized away
@@ -40,13 +45,11 @@ export function viewAt(address: number, len: number): Buffer {
   return Buffer.from(toArrayBuffer(address as Pointer, 0, len));
 }
 
-/** Page-aligned private memory, written once so every page is already present (see prefault). */
+/** Page-aligned private memory (zero-filled; its pages fault in on first touch, see prefault). */
 export function anonymous(what: string, len: number): Mapping {
   const p = libc.symbols.mmap(null, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (!p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
-  const m = { ptr: p, len, buf: Buffer.from(toArrayBuffer(p, 0, len)) };
-  m.buf.fill(0);
-  return m;
+  return { ptr: p, len, buf: Buffer.from(toArrayBuffer(p, 0, len)) };
 }
 
 export function munmap(m: Mapping | null | undefined): void {

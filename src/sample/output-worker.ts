@@ -3,7 +3,7 @@
 // order and counts them done, so the reader never waits for the disk (or a pipe) while the kernel
 // keeps filling its buffers. Same process, so the chunk is the reader's memory itself: no copy.
 import { writeSync } from "node:fs";
-import { viewAt } from "../ffi/mmap.ts";
+import { prefault, viewAt } from "../ffi/mmap.ts";
 import { setDirectIo } from "../ffi/fd.ts";
 import { errnoOf } from "./output.ts";
 
@@ -12,6 +12,7 @@ export interface WriterInit {
   /** Address of the chunks (the mapping stays alive until the worker is done). */
   base: number;
   chunk: number;
+  chunks: number;
   /** [0] chunks done, [1] errno of the first failed write (0: none). */
   state: Int32Array;
   direct: boolean;
@@ -37,6 +38,9 @@ self.onmessage = (e: MessageEvent) => {
   const m = e.data;
   if (m.state) {
     w = m;
+    // Fault the other chunks in here, while the reader's thread loads the program (see prefault);
+    // the first is the reader's own until the first hand-over (the file header is in it already).
+    prefault(viewAt(w.base + w.chunk, w.chunk * (w.chunks - 1)), true);
     postMessage("ready");
     return;
   }

@@ -9,7 +9,7 @@
 // not used it lately (200 MiB to a new file: 1.05 s buffered, 0.18 s direct). Direct writes take
 // whole 4 KiB blocks from page-aligned memory; the last partial block goes through the page cache.
 import { closeSync, fstatSync, writeSync } from "node:fs";
-import { anonymous, munmap, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
+import { anonymous, munmap, prefault, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { setDirectIo } from "../ffi/fd.ts";
 import type { WriterInit } from "./output-worker.ts";
 
@@ -46,14 +46,20 @@ export class Output {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private sent = 0;
   private worker: Worker | null = null;
+  private direct: boolean;
+  /** Settles once the writer thread answers (or could not start: chunks are then written inline). */
+  readonly ready: Promise<void>;
 
-  private constructor(readonly fd: number, private readonly own: boolean, private direct: boolean) {}
-
-  static async open(fd: number, own: boolean): Promise<Output> {
+  constructor(readonly fd: number, private readonly own: boolean) {
     // Only a file we opened: stdout may be shared with others who do not expect O_DIRECT.
-    const o = new Output(fd, own, own && fstatSync(fd).isFile() && setDirectIo(fd, true));
-    o.worker = await startWriter({ fd, base: Number(o.mem!.ptr), chunk: CHUNK, state: o.state, direct: o.direct });
-    return o;
+    this.direct = own && fstatSync(fd).isFile() && setDirectIo(fd, true);
+    prefault(this.buf, true); // the first chunk; the thread faults in the others
+    // The thread starts while the caller goes on (loading the program takes longer); nothing is
+    // handed over before `ready` — the first chunk fills only once packets arrive.
+    this.ready = startWriter({ fd, base: Number(this.mem!.ptr), chunk: CHUNK, chunks: CHUNKS, state: this.state, direct: this.direct }).then((w) => {
+      if (this.mem) this.worker = w;
+      else w?.terminate(); // closed before the thread answered
+    });
   }
 
   /** Room for n more bytes (n ≤ 2 MiB); hands the chunk over first when needed. Returns the write position. */

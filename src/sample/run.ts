@@ -43,10 +43,10 @@ export async function run(o: RunOptions): Promise<void> {
   const { sample, refuseBusy } = await import("./session.ts");
   refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
   let out: Output | null = null;
-  if (o.write === "-") out = await Output.open(1, false);
+  if (o.write === "-") out = new Output(1, false);
   else if (o.write) {
     try {
-      out = await Output.open(openSync(o.write, "w"), true);
+      out = new Output(openSync(o.write, "w"), true);
     } catch (e) {
       throw new UsageError(`cannot write ${o.write}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -64,6 +64,7 @@ export async function run(o: RunOptions): Promise<void> {
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
     count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => (writeFailed ??= out?.failure() ?? null) !== null,
+    beforeAttach: async () => { await out?.ready; },
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: writer

@@ -36,6 +36,8 @@ export interface SampleOptions {
   onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
   /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
   shouldStop?(): boolean;
+  /** Awaited just before attaching: what must be ready by the first packet (the writer thread). */
+  beforeAttach?(): Promise<void>;
   /** Called once the program is attached (tests and benches start traffic then). */
   onAttached?(xdpMode: string): void;
 }
@@ -166,6 +168,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     };
     const drainAll = () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
 
+    await o.beforeAttach?.();
     for (const s of stopSignals) process.on(s, onSignal);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
