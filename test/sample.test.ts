@@ -435,6 +435,14 @@ describe("sample: lifecycle and refusals", () => {
     expect(c.captured).toBe(6);
   });
 
+  test("a large --buffer says it is being prepared, then captures every packet", async () => {
+    const s = await startSample("-w", f("big-buffer.pcap"), "--buffer", "64", "udp");
+    expect(s.stderr().split("\n")[0]).toBe("xdptool: preparing 64 MiB of capture buffers (every page is touched before the capture starts, ~0.15 s per 16 MiB)");
+    traffic("--count", "1000");
+    await stop(s);
+    expect(readPcap(f("big-buffer.pcap"))).toHaveLength(1000);
+  });
+
   test("a full disk stops the capture with an error after the counts, keeps what was written, detaches", async () => {
     const mnt = mkdtempSync(join(tmpdir(), "xt-full-"));
     expect(sh(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt]).code).toBe(0);

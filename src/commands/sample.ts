@@ -36,7 +36,7 @@ export default defineCommand({
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
-    buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf; the combined program's ring is sized when it is loaded). Every page is touched before the capture starts, ~0.15 s per 16 MiB", default: String(DEFAULT_BUFFER_MIB) },
+    buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf; the combined program's ring is sized when it is loaded). Every page is touched before the capture starts, ~0.15 s per 16 MiB (said on stderr from 64 MiB on)", default: String(DEFAULT_BUFFER_MIB) },
     action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
     "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
     json: { type: "boolean", description: "Print the final counts as JSON (on stdout with -w FILE, else on stderr)" },

@@ -27,6 +27,9 @@ export interface RunOptions {
   json: boolean;
 }
 
+/** Buffers from this size on take long enough to prepare that the operator is told (~0.6 s). */
+const PREPARE_NOTICE_BYTES = 64 << 20;
+
 /** "N packets captured, N sampled out, N lost in kernel buffers, N filtered": adds up to what the program saw. */
 export function summary(r: SampleResult): string {
   let s = `${r.captured} packets captured, ${r.sampledOut} sampled out, ${r.lost} lost in kernel buffers, ${r.filtered} filtered`;
@@ -41,7 +44,12 @@ export async function run(o: RunOptions): Promise<void> {
   const { resolveIface } = await import("../ffi/netns.ts");
   const iface = resolveIface(o.ifname);
   const { sample, refuseBusy } = await import("./session.ts");
-  refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
+  const kind = refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
+  if (kind === "standalone") {
+    // Every page of the buffers is touched before the capture (docs/05): say so when that takes a while.
+    const bytes = o.transport === "perf" ? o.bufferBytes * (await import("../ffi/map.ts")).possibleCpus() : o.bufferBytes;
+    if (bytes >= PREPARE_NOTICE_BYTES) console.error(`xdptool: preparing ${bytes >> 20} MiB of capture buffers (every page is touched before the capture starts, ~0.15 s per 16 MiB)`);
+  }
   let out: Output | null = null;
   if (o.write === "-") out = new Output(1, false);
   else if (o.write) {
