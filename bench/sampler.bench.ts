@@ -46,7 +46,7 @@ async function sampler(args: string[], count: number, batch: number, size = 64) 
   // With -w FILE the JSON summary is on stdout.
   const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
   const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
-  return { pps: r.pps, lost: c.lost, captured: c.captured, seen: c.seen, cpuNsPerPkt: (c.cpuMicros * 1000) / Math.max(1, c.captured), bytes: statSync(out).size };
+  return { pps: r.pps, lost: c.lost, captured: c.captured, seen: c.seen, filtered: c.filtered, cpuMicros: c.cpuMicros, cpuNsPerPkt: (c.cpuMicros * 1000) / Math.max(1, c.captured), bytes: statSync(out).size };
 }
 
 async function tcpdump(count: number, batch: number, size = 64) {
@@ -125,15 +125,9 @@ log("|---|---|---|---|---|---|");
 const runsC: Record<string, { pps: number[]; filtered: number; lost: number; cpu: number[] }> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const at of ["kernel", "user"]) {
-    const out = join(dir, "f.pcap");
-    const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", "--drop-after-sample", "--filter-at", at, "udp port 53"], { env, stdout: "pipe", stderr: "pipe" });
-    await waitFor(p, "xdptool: sampling");
-    const r = send(N * 4, 64);
-    p.kill("SIGINT");
-    const [, text] = await Promise.all([p.exited, new Response(p.stdout as ReadableStream).text()]);
-    const c = JSON.parse(text.split("\n").find((l) => l.startsWith("{"))!);
+    const c = await sampler(["--drop-after-sample", "--filter-at", at, "udp port 53"], N * 4, 64);
     const e = (runsC[at] ??= { pps: [], filtered: 0, lost: 0, cpu: [] });
-    e.pps.push(r.pps);
+    e.pps.push(c.pps);
     e.filtered += c.filtered;
     e.lost += c.lost;
     e.cpu.push(c.cpuMicros);

@@ -2,10 +2,8 @@
 // one page-aligned mapping and posts "chunk k is ready, n bytes"; this thread writes them in
 // order and counts them done, so the reader never waits for the disk (or a pipe) while the kernel
 // keeps filling its buffers. Same process, so the chunk is the reader's memory itself: no copy.
-import { writeSync } from "node:fs";
 import { prefault, viewAt } from "../ffi/mmap.ts";
-import { setDirectIo } from "../ffi/fd.ts";
-import { errnoOf } from "./output.ts";
+import { writeChunk } from "./output.ts";
 
 export interface WriterInit {
   fd: number;
@@ -19,37 +17,22 @@ export interface WriterInit {
 }
 
 let w: WriterInit;
-
-function write(slot: number, len: number): void {
-  const b = viewAt(w.base + slot * w.chunk, len);
-  for (let off = 0; off < len; ) {
-    try {
-      off += writeSync(w.fd, b, off, len - off);
-    } catch (err) {
-      // A file system that took O_DIRECT at open but not these writes: carry on buffered.
-      if (!w.direct || (err as { code?: string }).code !== "EINVAL") throw err;
-      w.direct = false;
-      setDirectIo(w.fd, false);
-    }
-  }
-}
+let direct = { on: false };
 
 self.onmessage = (e: MessageEvent) => {
   const m = e.data;
   if (m.state) {
     w = m;
+    direct = { on: w.direct };
     // Fault the other chunks in here, while the reader's thread loads the program (see prefault);
     // the first is the reader's own until the first hand-over (the file header is in it already).
     prefault(viewAt(w.base + w.chunk, w.chunk * (w.chunks - 1)), true);
     postMessage("ready");
     return;
   }
-  // Whatever happens, the chunk is counted done: the reader waits for that count.
-  try {
-    if (!Atomics.load(w.state, 1)) write(m.slot, m.len);
-  } catch (err) {
-    Atomics.store(w.state, 1, errnoOf(err));
-  }
+  // Whatever happens, the chunk is counted done: the reader waits for that count. After a failed
+  // write the rest are only counted (the reader stops at the error).
+  if (!Atomics.load(w.state, 1)) Atomics.store(w.state, 1, writeChunk(w.fd, viewAt(w.base + m.slot * w.chunk, m.len), direct));
   Atomics.add(w.state, 0, 1);
   Atomics.notify(w.state, 0);
 };

@@ -11,12 +11,33 @@
 import { closeSync, fstatSync, writeSync } from "node:fs";
 import { anonymous, munmap, prefault, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { setDirectIo } from "../ffi/fd.ts";
+import { errnoName } from "../ffi/errno.ts";
 import type { WriterInit } from "./output-worker.ts";
 
 const CHUNK = 1 << 21, CHUNKS = 4;
-/** Errors a write can end with, by code: the writer thread hands them back as numbers. */
-export const WRITE_ERRNO: Record<string, number> = { EPIPE: 32, ENOSPC: 28, EIO: 5, EBADF: 9, EFBIG: 27, EDQUOT: 122, EINVAL: 22 };
-export const errnoOf = (e: unknown) => WRITE_ERRNO[(e as { code?: string }).code ?? ""] ?? WRITE_ERRNO.EIO;
+const EIO = 5;
+
+/**
+ * Write all of `b` to `fd`; the errno of a failure (0: none), which is how the writer thread
+ * hands it back. A file system that took O_DIRECT at open but refuses these writes (EINVAL)
+ * gets them buffered instead: `direct.on` turns off.
+ */
+export function writeChunk(fd: number, b: Buffer, direct: { on: boolean }): number {
+  try {
+    for (let off = 0; off < b.length; ) {
+      try {
+        off += writeSync(fd, b, off, b.length - off);
+      } catch (e) {
+        if (!direct.on || (e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+        direct.on = false;
+        setDirectIo(fd, false);
+      }
+    }
+    return 0;
+  } catch (e) {
+    return Math.abs((e as NodeJS.ErrnoException).errno ?? 0) || EIO;
+  }
+}
 
 /** The writer thread, started and answering, or null (then chunks are written inline). */
 async function startWriter(init: WriterInit): Promise<Worker | null> {
@@ -46,17 +67,18 @@ export class Output {
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private sent = 0;
   private worker: Worker | null = null;
-  private direct: boolean;
+  /** O_DIRECT on the file (the inline writer may turn it off, see writeChunk). */
+  private readonly direct = { on: false };
   /** Settles once the writer thread answers (or could not start: chunks are then written inline). */
   readonly ready: Promise<void>;
 
   constructor(readonly fd: number, private readonly own: boolean) {
     // Only a file we opened: stdout may be shared with others who do not expect O_DIRECT.
-    this.direct = own && fstatSync(fd).isFile() && setDirectIo(fd, true);
+    this.direct.on = own && fstatSync(fd).isFile() && setDirectIo(fd, true);
     prefault(this.buf, true); // the first chunk; the thread faults in the others
     // The thread starts while the caller goes on (loading the program takes longer); nothing is
     // handed over before `ready` — the first chunk fills only once packets arrive.
-    this.ready = startWriter({ fd, base: Number(this.mem!.ptr), chunk: CHUNK, chunks: CHUNKS, state: this.state, direct: this.direct }).then((w) => {
+    this.ready = startWriter({ fd, base: Number(this.mem!.ptr), chunk: CHUNK, chunks: CHUNKS, state: this.state, direct: this.direct.on }).then((w) => {
       if (this.mem) this.worker = w;
       else w?.terminate(); // closed before the thread answered
     });
@@ -64,7 +86,7 @@ export class Output {
 
   /** Room for n more bytes (n ≤ 2 MiB); hands the chunk over first when needed. Returns the write position. */
   reserve(n: number): number {
-    if (this.pos + n > CHUNK) this.handOver(this.direct ? this.pos & ~(PAGE_SIZE - 1) : this.pos);
+    if (this.pos + n > CHUNK) this.handOver(this.direct.on ? this.pos & ~(PAGE_SIZE - 1) : this.pos);
     return this.pos;
   }
 
@@ -84,21 +106,17 @@ export class Output {
   }
 
   private writeInline(slot: number, n: number): void {
-    const b = this.mem!.buf.subarray(slot * CHUNK, slot * CHUNK + n);
-    try {
-      for (let off = 0; off < n; ) off += writeSync(this.fd, b, off, n - off);
-    } catch (e) {
-      Atomics.store(this.state, 1, errnoOf(e));
-    }
+    const errno = Atomics.load(this.state, 1) || writeChunk(this.fd, this.mem!.buf.subarray(slot * CHUNK, slot * CHUNK + n), this.direct);
+    Atomics.store(this.state, 1, errno);
     Atomics.add(this.state, 0, 1);
   }
 
   /** Write out everything; throws the write's error (code EPIPE, ENOSPC…) if one failed. */
   flush(): void {
-    if (this.direct) this.handOver(this.pos & ~(PAGE_SIZE - 1));
+    if (this.direct.on) this.handOver(this.pos & ~(PAGE_SIZE - 1));
     this.waitDone(this.sent);
     // The tail is not a whole block: written through the page cache, after every direct write.
-    if (this.direct) this.direct = !setDirectIo(this.fd, false);
+    if (this.direct.on) this.direct.on = !setDirectIo(this.fd, false);
     if (this.pos) this.handOver(this.pos);
     this.waitDone(this.sent);
     this.check();
@@ -124,7 +142,7 @@ export class Output {
   failure(): NodeJS.ErrnoException | null {
     const errno = Atomics.load(this.state, 1);
     if (!errno) return null;
-    const code = Object.keys(WRITE_ERRNO).find((k) => WRITE_ERRNO[k] === errno) ?? "EIO";
+    const code = errnoName(errno);
     return Object.assign(new Error(`${code}: write failed`), { code, errno: -errno });
   }
 

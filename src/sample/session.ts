@@ -8,7 +8,7 @@ import { RingBuffer } from "../ffi/ringbuf.ts";
 import { libc } from "../ffi/native.ts";
 import { alloc } from "../ffi/layout.ts";
 import { UsageError } from "../errors.ts";
-import { combinedTarget, standaloneTarget, targetKind } from "./target.ts";
+import { combinedTarget, standaloneTarget, targetKind, warmRing } from "./target.ts";
 import type { Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
@@ -114,7 +114,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const ringBytes = target.ringBytes;
     const mapFd = (name: string) => target.mapFd(name);
     const stats = new BpfMap(mapFd("xt_sample_stats"));
-    let baseline = readSampleStats(stats); // the combined program's counters outlive captures
+    const baseline = readSampleStats(stats); // the combined program's counters outlive captures
     if (inKernel) {
       // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
       const prog = Buffer.alloc(8 + CBPF_MAX * 8);
@@ -144,9 +144,8 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     } else {
       const ring = new RingBuffer(mapFd("xt_sample_ring"), ringBytes);
       readers.push(ring);
-      target.warmRing(ring);
+      warmRing(mapFd("xt_sample_ring"), ringBytes, ring); // its own counters: the baseline stands
       ring.skipAll(); // the warm-up's records, and any a stopped capture left unread
-      baseline = readSampleStats(stats);
     }
 
     // Account for every record; the stage writes struct xt_sample_hdr then cap_len bytes.

@@ -26,8 +26,6 @@ export interface SampleTarget {
   mapFd(name: string): number;
   /** Size of the ring buffer actually used (the combined program's is fixed when first loaded). */
   ringBytes: number;
-  /** Have the kernel write through the ring buffer once, before the capture (see warmRing). */
-  warmRing(ring: { produced(): number }): void;
   /** Start sampling; returns the XDP mode. */
   start(): string;
   /** Stop sampling (detach, or switch the bit off). Idempotent. */
@@ -65,7 +63,7 @@ export function targetKind(iface: Iface): "standalone" | "combined" {
  * It runs as a separate standalone sampler sharing the ring, with settings that record every
  * frame whatever the capture's own (rate, filter, verdicts), and its own counters.
  */
-function warmRing(ringFd: number, ringBytes: number, ring: { produced(): number }): void {
+export function warmRing(ringFd: number, ringBytes: number, ring: { produced(): number }): void {
   if (ring.produced() >= ringBytes) return; // written through already (the combined program's outlives captures)
   const obj = BpfObject.open(embeddedObject("sampler")!, "sampler");
   try {
@@ -101,7 +99,6 @@ export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number
     kind: "standalone",
     ringBytes,
     mapFd: (name) => obj.mapFd(obj.maps().find((m) => m.name === name)!),
-    warmRing: (ring) => warmRing(obj.mapFd(obj.maps().find((m) => m.name === "xt_sample_ring")!), ringBytes, ring),
     start() {
       const a = createLink(progFd, iface, "auto");
       link = a.fd;
@@ -139,7 +136,6 @@ export function combinedTarget(iface: Iface, cfgFor: CfgFor): SampleTarget {
     kind: "combined",
     ringBytes,
     mapFd: (name) => open(name).fd,
-    warmRing: (ring) => warmRing(open("xt_sample_ring").fd, ringBytes, ring),
     start() {
       setFeature(iface.name, "sampler", true);
       on = true;
