@@ -69,11 +69,9 @@ function runOnce(seed: number, nRules: number, nFrames: number, viaAdd = false) 
       if (examples.length < 5) examples.push(`frame ${i}: bpf ${got} ref ${want} ${Buffer.from(f).toString("hex")}`);
     }
   }
-  const { raw: hraw } = bl.hitsRaw();
   const bad: string[] = [];
-  const base = bl.base(bl.cfg.gen);
   stored.forEach((r) => {
-    const h = bl.sumHits(hraw, r.id - base, r.serial);
+    const h = bl.hits(r.id);
     const w = ref.hits.get(r.id) ?? { packets: 0, bytes: 0 };
     if (h.packets !== w.packets || h.bytes !== w.bytes) bad.push(`rule ${r.id} ${ruleKey(r)}: bpf ${h.packets}/${h.bytes} ref ${w.packets}/${w.bytes}`);
   });

@@ -7,7 +7,9 @@
  * addresses (IP source; ARP sender; NA target), destination addresses (IP destination; ARP
  * target; NS target), then rules that name no address. For an address, the longest prefix
  * first; on one entry the plain rule, then protocol-only, destination-port and source-port
- * combined rules. The first live deny rule decides; then allow rules are searched the same way
+ * combined rules. IPv4 addresses are looked up in one open-addressing table (bl_t4) that holds
+ * every prefix length, probed longest first for the lengths that occur in the address's /16
+ * (bl_len4); IPv6 in an exact hash (/128) and an LPM trie. The first live deny rule decides; then allow rules are searched the same way
  * and, if one matches, the packet passes and that allow rule is counted instead.
  */
 #ifndef XDPTOOL_BLACKLIST_H
@@ -17,14 +19,22 @@
 #include "blacklist_types.h"
 
 #ifndef BL_MAX_RULES
-#define BL_MAX_RULES 2400000 /* both generations; `blacklist attach --max-rules` resizes */
+#define BL_MAX_RULES 131072 /* records, both generations; `blacklist attach --max-rules` resizes */
+#endif
+#ifndef BL_T4_SLOTS
+#define BL_T4_SLOTS 262144 /* IPv4 slots, both generations; resized with BL_MAX_RULES */
 #endif
 
-/* Map choices. An LPM trie answers "which stored prefix is the longest one containing this
- * address" in one lookup; the kernel builds its nodes on insert and refuses an LPM map without
- * BPF_F_NO_PREALLOC. A hash answers only exact keys, but in one probe, which is why full-length
- * addresses (/32, /128) and MACs live in hashes. BPF_F_NO_PREALLOC on the other hashes makes
- * max_entries a cap rather than memory taken at load: most lists use few of these maps. */
+/* Map choices (docs/04 has the measurements). Under a flood from many sources every lookup
+ * misses the CPU caches, so what counts is how many dependent cache lines a packet touches:
+ *  - IPv4, every prefix length: ONE open-addressing table in a plain array. Array lookups are
+ *    inlined by the verifier (no helper call, no hashing in the kernel), a key and its rule's
+ *    counters share a 32-byte slot, and a hit costs one cache line. A kernel hash costs a
+ *    bucket, an element and the rule's state; an LPM trie ~20 nodes.
+ *  - bl_len4: per /16, which prefix lengths exist there, so a lookup probes only those.
+ *  - IPv6 and MACs: hashes for full-length keys, an LPM trie for IPv6 prefixes (rarer in
+ *    floods; the same table design would carry over). BPF_F_NO_PREALLOC on them makes
+ *    max_entries a cap rather than memory taken at load: most lists use few of these maps. */
 #define BL_LPM(name, keytype, max)                                                   \
 	struct {                                                                     \
 		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                 \
@@ -42,44 +52,46 @@
 		__type(value, valtype);                                              \
 	} name SEC(".maps")
 
-BL_LPM(bl_v4_0, struct bl_v4_key, 2000000);
-BL_LPM(bl_v4_1, struct bl_v4_key, 2000000);
 BL_LPM(bl_v6_0, struct bl_v6_key, 1000000);
 BL_LPM(bl_v6_1, struct bl_v6_key, 1000000);
-/* IPv4 /32s are the bulk of big lists: preallocated, so a million-entry import or free takes
- * elements from a free list instead of the allocator (≈2× faster both ways). Sized by
- * `blacklist attach --max-rules` (src/blacklist/maps.ts sizeMaps). */
-#define BL_HASH_PREALLOC(name, keytype, valtype, max)                                \
-	struct {                                                                     \
-		__uint(type, BPF_MAP_TYPE_HASH);                                     \
-		__uint(max_entries, max);                                            \
-		__type(key, keytype);                                                \
-		__type(value, valtype);                                              \
-	} name SEC(".maps")
-BL_HASH_PREALLOC(bl_x4_0, struct bl_x4_key, struct bl_entry, 65536);
-BL_HASH_PREALLOC(bl_x4_1, struct bl_x4_key, struct bl_entry, 65536);
 BL_HASH(bl_x6_0, struct bl_x6_key, struct bl_entry, 1000000);
 BL_HASH(bl_x6_1, struct bl_x6_key, struct bl_entry, 1000000);
 BL_HASH(bl_mac_0, struct bl_mac_key, struct bl_entry, 262144);
 BL_HASH(bl_mac_1, struct bl_mac_key, struct bl_entry, 262144);
 BL_HASH(bl_l4_0, struct bl_l4_key, __u32, 1048576);
 BL_HASH(bl_l4_1, struct bl_l4_key, __u32, 1048576);
+/* Expiry times of IPv4 slot rules that have a TTL (few), by rule id. */
+BL_HASH(bl_exp4, __u32, __u64, 1048576);
 
-/* Indexed by rule id, so arrays: a lookup is an offset computation, no hashing. */
+/* Filled by user space through mmap (BPF_F_MMAPABLE): a million slots are memory writes, not
+ * a million syscalls, and `list` reads them back the same way. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BL_MAX_RULES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BL_T4_SLOTS);
 	__type(key, __u32);
-	__type(value, struct bl_rule);
-} bl_rules SEC(".maps");
+	__type(value, struct bl_slot4);
+} bl_t4 SEC(".maps");
 
-/* Per-CPU: a hit writes only its own CPU's copy, no atomics, no shared cache line. */
+/* [gen][tag & 3][first 16 bits of the address]: bit L set = some entry of length L and that
+ * kind overlaps this /16 (a /8 sets its bit in 256 of them). 512 KiB per generation and kind. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * 4 * 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_len4 SEC(".maps");
+
+/* Indexed by rule id, so an array: a lookup is an offset computation, no hashing. Counters are
+ * shared by all CPUs (atomic adds): per-CPU copies would cost 5 KB a rule on a 64-CPU host. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, BL_MAX_RULES);
 	__type(key, __u32);
-	__type(value, struct bl_hit);
-} bl_hits SEC(".maps");
+	__type(value, struct bl_rec);
+} bl_recs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -93,41 +105,44 @@ struct {
  * byte of a key, padding included — a stray byte would make a lookup miss at random (and
  * without CAP_PERFMON the verifier refuses uninitialised stack passed to a helper at all). */
 struct bl_ctx {
-	__u64 now; /* read lazily: only rules with a TTL need the clock */
+	__u64 now; /* read lazily: only rules with a TTL, and hits, need the clock */
 	__u32 flags;
+	__u32 gen;
+	__u32 t4_size;   /* bl_cfg copies, so the global functions below need no map lookup */
+	__u32 slot_base;
 	__u8 has_proto; /* the L3 header was read: `proto` is valid */
 	__u8 has_ports; /* the TCP/UDP ports were read */
 	__u8 proto;
 	__u8 nsrc, ndst; /* addresses to judge per direction (0..2), family below */
 	__u8 v6;
 	__u16 sport, dport; /* host order */
-	__u32 serial; /* bl_rule.serial of the last rule bl_live() accepted (for bl_count) */
 	union { /* one family per packet: sharing the space halves what must be zeroed */
-		struct bl_v4_key k4[2][2]; /* [dir][i] */
+		__u32 a4[2][2]; /* [dir][i]: IPv4 addresses as loaded from the packet (network order) */
 		struct bl_v6_key k6[2][2];
 	};
 };
 
 #define BL_ARP_HLEN 28 /* Ethernet/IPv4 ARP: 8 fixed + 2 × (6 MAC + 4 IP) */
 
+/* Expiry is judged here, so a rule stops at its time with no process running (user space only
+ * frees expired entries later, on its next command). The coarse clock (a tick's resolution)
+ * costs a few ns, not a TSC read. */
+static __always_inline int bl_unexpired(__u64 expires, struct bl_ctx *c)
+{
+	if (!expires)
+		return 1;
+	if (!c->now)
+		c->now = bpf_ktime_get_coarse_ns();
+	return c->now < expires;
+}
+
+/* A record rule (any id below slot_base) that is active and not expired. */
 static __always_inline int bl_live(__u32 id, struct bl_ctx *c)
 {
 	if (!id)
 		return 0;
-	struct bl_rule *r = bpf_map_lookup_elem(&bl_rules, &id);
-	if (!r || !(r->flags & BL_RULE_ACTIVE))
-		return 0;
-	if (r->expires) {
-		/* Expiry is judged here, so a rule stops at its time with no process running
-		 * (user space only frees expired entries later, on its next command).
-		 * The coarse clock (a tick's resolution) costs a few ns, not a TSC read. */
-		if (!c->now)
-			c->now = bpf_ktime_get_coarse_ns();
-		if (c->now >= r->expires)
-			return 0;
-	}
-	c->serial = r->serial;
-	return 1;
+	struct bl_rec *r = bpf_map_lookup_elem(&bl_recs, &id);
+	return r && (r->flags & BL_RULE_ACTIVE) && bl_unexpired(r->expires, c);
 }
 
 /* The lookups below are global (non-static, noinline) BPF functions: the verifier checks each
@@ -215,11 +230,6 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 	return len & 0
 
 #define BL_GEN(g)                                                                    \
-	__noinline __u32 bl_lpm4_##g(struct bl_v4_key *key, struct bl_ctx *c)        \
-	{                                                                            \
-		const __u32 gen = g;                                                 \
-		BL_ADDR_MATCH(&bl_x4_##g, &bl_v4_##g, key, 8 + 32, BL_HAS_V4_EXACT, BL_HAS_V4_PREFIX, BL_LPM_DEPTH_V4); \
-	}                                                                            \
 	__noinline __u32 bl_lpm6_##g(struct bl_v6_key *key, struct bl_ctx *c)        \
 	{                                                                            \
 		const __u32 gen = g;                                                 \
@@ -235,17 +245,94 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 BL_GEN(0)
 BL_GEN(1)
 
-/* One address of the packet, in direction `dir` (0 src, 1 dst), slot `i`. The key's tag byte
- * (allow | dir) selects one of the four kinds of entries sharing each map. */
+/* The slot hash, the same in src/blacklist/table4.ts: murmur3's finalizer over the address
+ * (as loaded, network byte order) mixed with length and tag. 32-bit multiplies and shifts are
+ * single BPF instructions; consecutive addresses land far apart. */
+static __always_inline __u32 bl_hash4(__u32 a, __u32 lentag)
+{
+	__u32 h = a ^ (lentag * 0x9E3779B1u);
+
+	h ^= h >> 16;
+	h *= 0x85EBCA6Bu;
+	h ^= h >> 13;
+	h *= 0xC2B2AE35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* The entry for one prefix (a masked, len, tag) in bl_t4: its rule when live, else the
+ * combined rules of its set. Linear probing from the home slot: a key is never placed more than
+ * BL_T4_PROBES slots away (user space refuses), and an empty slot ends the search. */
+__noinline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx *c)
+{
+	if (!c)
+		return 0;
+	__u64 key = (__u64)a | ((__u64)lentag << 32);
+	__u32 size = c->t4_size, h = bl_hash4(a, lentag), first = c->gen * size;
+
+	for (int j = 0; j < BL_T4_PROBES; j++) {
+		__u32 idx = first + ((h + j) & (size - 1));
+		struct bl_slot4 *s = bpf_map_lookup_elem(&bl_t4, &idx);
+		if (!s)
+			return 0;
+		__u64 w = *(__u64 *)s; /* addr, len, tag, flags: one load */
+		if (!w)
+			return 0;
+		if ((w & 0xffffffffffffULL) != key)
+			continue;
+		__u32 flags = w >> 48, id = c->slot_base + idx;
+		if (flags & BL_SLOT_RULE) {
+			if (!(flags & BL_SLOT_TTL))
+				return id;
+			__u64 *exp = bpf_map_lookup_elem(&bl_exp4, &id);
+			if (exp && bl_unexpired(*exp, c))
+				return id;
+		}
+		return s->set ? bl_set_match(c->gen, s->set, c) : 0;
+	}
+	return 0;
+}
+
+/* One IPv4 address (as loaded from the packet) of one kind (tag): longest prefix first, over
+ * the lengths that occur in its /16 only — usually one or two probes. */
+__noinline __u32 bl_addr4(__u32 a, __u32 tag, struct bl_ctx *c)
+{
+	if (!c)
+		return 0;
+	__u32 hi16 = ((a & 0xff) << 8) | ((a >> 8) & 0xff); /* first two bytes on the wire */
+	__u32 bi = ((c->gen & 1) * 4 + (tag & 3)) * 65536 + hi16;
+	__u64 *lp = bpf_map_lookup_elem(&bl_len4, &bi);
+	if (!lp)
+		return 0;
+	__u64 lens = *lp;
+
+	/* Down from /32, leaving as soon as no shorter length is left: a /16 that holds only /32s
+	 * costs one round. (A loop over the set bits would be shorter still, but finding the highest
+	 * bit takes branches that multiply the paths the verifier walks.) */
+	for (int len = 32; len >= 0; len--) {
+		if (!(lens & ((2ULL << len) - 1)))
+			break;
+		if (!((lens >> len) & 1))
+			continue;
+		/* Host bits off: the mask is built in wire order, then loaded like the address. */
+		__u32 mask = len ? __builtin_bswap32(0xffffffffu << ((32 - len) & 31)) : 0;
+		__u32 id = bl_slot_match(a & mask, len | ((tag | BL_TAG_USED) << 8), c);
+		if (id)
+			return id;
+	}
+	return 0;
+}
+
+/* One address of the packet, in direction `dir` (0 src, 1 dst), slot `i`. The tag (allow | dir)
+ * selects one of the four kinds of entries sharing each table. */
 #define BL_ADDR(dir, i)                                                              \
 	do {                                                                         \
 		if (i < (dir ? c->ndst : c->nsrc)) {                                \
 			if (c->v6) {                                                 \
 				c->k6[dir][i].tag = allow | dir;                     \
 				id = gen ? bl_lpm6_1(&c->k6[dir][i], c) : bl_lpm6_0(&c->k6[dir][i], c); \
-			} else {                                                     \
-				c->k4[dir][i].tag = allow | dir;                     \
-				id = gen ? bl_lpm4_1(&c->k4[dir][i], c) : bl_lpm4_0(&c->k4[dir][i], c); \
+			} else if (c->flags & BL_HAS_V4) {                           \
+				id = bl_addr4(c->a4[dir][i], allow | dir, c);        \
 			}                                                            \
 			if (id)                                                      \
 				return id;                                           \
@@ -290,8 +377,8 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 		struct iphdr *ip = l3;
 		if ((void *)(ip + 1) > p->data_end || ip->version != 4 || ip->ihl < 5)
 			return; /* no addresses: judged on L2 only */
-		__builtin_memcpy(c->k4[0][0].addr, &ip->saddr, 4);
-		__builtin_memcpy(c->k4[1][0].addr, &ip->daddr, 4);
+		c->a4[0][0] = ip->saddr;
+		c->a4[1][0] = ip->daddr;
 		c->nsrc = c->ndst = 1;
 		c->has_proto = 1;
 	} else if (p->l3_proto == ETH_P_IPV6) {
@@ -324,8 +411,8 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 		/* Only Ethernet/IPv4 ARP has 4-byte addresses at these offsets. */
 		if (arp[0] != 0 || arp[1] != 1 || arp[2] != 0x08 || arp[3] != 0 || arp[4] != 6 || arp[5] != 4)
 			return;
-		__builtin_memcpy(c->k4[0][0].addr, arp + 14, 4); /* sender protocol address */
-		__builtin_memcpy(c->k4[1][0].addr, arp + 24, 4); /* target protocol address */
+		__builtin_memcpy(&c->a4[0][0], arp + 14, 4); /* sender protocol address */
+		__builtin_memcpy(&c->a4[1][0], arp + 24, 4); /* target protocol address */
 		c->nsrc = c->ndst = 1;
 		return; /* no protocol or ports */
 	} else {
@@ -340,46 +427,80 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 	}
 }
 
+/* A hit: one atomic add per counter on the rule's own line (the slot, or the record). The last-
+ * hit time is written only when it moved, so a hot rule's line is not dirtied twice per packet. */
+#define BL_COUNT(r, bytes, last)                                                     \
+	do {                                                                         \
+		__sync_fetch_and_add(&(r)->packets, 1);                              \
+		__sync_fetch_and_add(&(r)->bytes, bytes);                            \
+		if ((r)->last != (last))                                             \
+			(r)->last = (last);                                          \
+	} while (0)
+
 static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *c)
 {
-	struct bl_hit *h = bpf_map_lookup_elem(&bl_hits, &id);
+	__u64 bytes = p->data_end - p->data;
 
-	if (!h)
-		return;
-	if (h->serial != c->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
-		h->packets = 0;
-		h->bytes = 0;
-		h->serial = c->serial;
-	}
 	if (!c->now)
 		c->now = bpf_ktime_get_coarse_ns();
-	h->packets++;
-	h->bytes += p->data_end - p->data;
-	h->last = c->now;
+	__u32 last = c->now >> BL_LAST_SHIFT;
+	if (id >= c->slot_base) {
+		__u32 idx = id - c->slot_base;
+		struct bl_slot4 *s = bpf_map_lookup_elem(&bl_t4, &idx);
+		if (s)
+			BL_COUNT(s, bytes, last);
+	} else {
+		struct bl_rec *r = bpf_map_lookup_elem(&bl_recs, &id);
+		if (r)
+			BL_COUNT(r, bytes, last);
+	}
 }
 
-static __always_inline int bl_stage(struct xt_pkt *p)
+/* The verdict for a parsed packet and the rule that decided it (0: none), without counting:
+ * bl_stage counts, `blacklist test` (blacklist_test.bpf.c) only asks. */
+static __always_inline int bl_judge(struct xt_pkt *p, struct bl_ctx *c, __u32 *rule)
 {
 	__u32 zero = 0;
 	struct bl_cfg *cfg = bpf_map_lookup_elem(&bl_cfg, &zero);
 
+	*rule = 0;
 	if (!cfg || !p->eth)
 		return XDP_PASS;
-	struct bl_ctx c = {};
 	/* `& 1`: gen indexes flags[2]; the verifier only accepts an index it can prove in
 	 * bounds, and a mask is the cheapest proof (it also shrugs off a corrupt value). */
 	__u32 gen = cfg->gen & 1;
 
-	c.flags = cfg->flags[gen];
-	bl_extract(p, &c);
-	__u32 deny = bl_find(p, gen, 0, &c);
+	c->gen = gen;
+	c->flags = cfg->flags[gen];
+	c->t4_size = cfg->t4_size;
+	c->slot_base = cfg->slot_base;
+	bl_extract(p, c);
+	__u32 deny = bl_find(p, gen, 0, c);
 	if (!deny)
 		return XDP_PASS;
 	/* Allow beats deny, but is only searched when a deny rule matched: exceptions cost
 	 * nothing for the traffic no rule is about. */
-	__u32 allow = (c.flags & BL_HAS_ALLOW) ? bl_find(p, gen, BL_TAG_ALLOW, &c) : 0;
-	bl_count(allow ? allow : deny, p, &c);
+	__u32 allow = (c->flags & BL_HAS_ALLOW) ? bl_find(p, gen, BL_TAG_ALLOW, c) : 0;
+	*rule = allow ? allow : deny;
 	return allow ? XDP_PASS : XDP_DROP;
+}
+
+static __always_inline int bl_decide(struct xt_pkt *p, __u32 *rule)
+{
+	struct bl_ctx c = {};
+
+	return bl_judge(p, &c, rule);
+}
+
+static __always_inline int bl_stage(struct xt_pkt *p)
+{
+	struct bl_ctx c = {};
+	__u32 rule;
+	int action = bl_judge(p, &c, &rule);
+
+	if (rule)
+		bl_count(rule, p, &c);
+	return action;
 }
 
 #endif

@@ -3,14 +3,18 @@
  * Data only (fixed-width types and constants); test/blacklist.test.ts compiles this header and
  * checks every size and offset the TypeScript side writes.
  *
- * Model: every rule has an id (index into bl_rules / bl_hits) and exactly ONE map entry:
- *  - a plain address rule is the `rule` slot of a prefix/MAC entry;
- *  - a rule that also names a protocol or port lives in bl_l4 under the entry's `set` id
- *    (set 0 / 1 are the global deny / allow sets: rules that name no address);
- * so a packet costs one hash lookup (full-length address) and/or LPM lookup per address plus,
- * only for entries that carry combined rules, up to three hash lookups — never a scan.
- * Two generations (suffix _0/_1) of the match maps let `import --replace` build a new rule set
- * beside the live one and switch with one write to bl_cfg.gen.
+ * Model: every rule has an id (its record in bl_recs, handed out in the order rules are added)
+ * and exactly ONE place where it matches:
+ *  - an IPv4 address rule (any prefix length) is a SLOT of the open-addressing table bl_t4, and
+ *    the slot itself holds the rule's state and counters: one cache line per packet under a
+ *    flood (docs/04 has the measurements). The program names such a rule by its slot
+ *    (cfg.slot_base + index); its record only tells user space which slot (BL_RULE_SLOT);
+ *  - every other rule (IPv6, MAC, combined address+port, no address) has its state and
+ *    counters in its record, reached from its entry in a hash / LPM map, or from bl_l4 under the
+ *    `set` of its address entry (set 0 / 1 are the global deny / allow sets: no address).
+ * Two generations of everything that matches (bl_t4 halves, bl_len4 halves, _0/_1 maps, record
+ * id ranges) let `import --replace` build a new rule set beside the live one and switch with
+ * one write to bl_cfg.gen.
  */
 #ifndef XDPTOOL_BLACKLIST_TYPES_H
 #define XDPTOOL_BLACKLIST_TYPES_H
@@ -28,38 +32,40 @@
 #define BL_L4_SPORT 1
 #define BL_L4_DPORT 2
 
-/* bl_rule.flags */
+/* bl_rec.flags */
 #define BL_RULE_ACTIVE 1
 #define BL_RULE_ALLOW 2
+#define BL_RULE_SLOT 4 /* an IPv4 rule: matched and counted in bl_t4 slot `last` (user space only) */
+
+/* bl_slot4.tag: BL_TAG_* plus this bit, so that no used slot is all zeros (an empty slot is). */
+#define BL_TAG_USED 0x80
+/* bl_slot4.flags */
+#define BL_SLOT_RULE 1 /* the slot's own plain rule is live */
+#define BL_SLOT_TTL 2  /* ... and has an expiry time in bl_exp4 */
+
+/* bl_t4: the program looks at most this many slots from a key's home slot; user space never
+ * places a key further (a rule set that would need it is refused: the table is too full). */
+#define BL_T4_PROBES 32
 
 /* bl_cfg.flags[gen]: what a generation holds, so the fast path skips empty stages. */
 #define BL_HAS_MAC 1
 #define BL_HAS_GLOBAL_DENY 2
 #define BL_HAS_ALLOW 4
-#define BL_HAS_V4_EXACT 8   /* bl_x4 has entries */
-#define BL_HAS_V4_PREFIX 16 /* bl_v4 has entries */
+#define BL_HAS_V4 8          /* bl_t4 has entries */
 #define BL_HAS_V6_EXACT 32
 #define BL_HAS_V6_PREFIX 64
 #define BL_HAS_DST 128      /* some address entry matches destinations */
 
-/* How many covering prefixes one lookup may climb through when a longer one did not match
- * (its rule expired, or its combined rules named another port): every length a trie can hold
- * (/0 to /31, /0 to /127: full-length addresses live in the exact hashes), so the climb always
- * reaches the shortest covering prefix and longest-prefix semantics are exact. */
-#define BL_LPM_DEPTH_V4 32
+/* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
+ * (its rule expired, or its combined rules named another port): every length the trie can hold
+ * (/0 to /127: full-length addresses live in the exact hash), so the climb always reaches the
+ * shortest covering prefix and longest-prefix semantics are exact. */
 #define BL_LPM_DEPTH_V6 128
 
 /* LPM trie keys: the kernel requires a __u32 prefixlen first (struct bpf_lpm_trie_key), then
  * the bytes it compares bit by bit, most significant first. The tag comes first so that a
  * prefix never spans two kinds of entries. Padding is explicit in every key: user space writes
  * the same bytes, and a hash compares all of its key's bytes. */
-struct bl_v4_key {
-	__u32 prefixlen; /* 8 (tag) + prefix length */
-	__u8 tag;
-	__u8 addr[4];
-	__u8 pad[3];
-};
-
 struct bl_v6_key {
 	__u32 prefixlen; /* 8 (tag) + prefix length */
 	__u8 tag;
@@ -67,14 +73,8 @@ struct bl_v6_key {
 	__u8 pad[3];
 };
 
-/* Full-length addresses (/32, /128: the bulk of big lists) live in a hash, not the trie: one
- * hash lookup instead of a walk down ~20 trie nodes. */
-struct bl_x4_key {
-	__u8 tag;
-	__u8 addr[4];
-	__u8 pad[3];
-};
-
+/* Full-length IPv6 addresses (/128: the bulk of big IPv6 lists) live in a hash, not the trie:
+ * one hash lookup instead of a walk down ~20 trie nodes. */
 struct bl_x6_key {
 	__u8 tag;
 	__u8 addr[16];
@@ -102,31 +102,43 @@ struct bl_l4_key {
 	__u16 port; /* host order; 0 for BL_L4_PROTO */
 };
 
-/* bl_rules[id]: what the program checks before a match counts (deleting a rule clears it
- * first, so a rule stops matching before its entries are removed). */
-struct bl_rule {
-	__u64 expires; /* CLOCK_MONOTONIC_COARSE ns; 0 = never */
-	__u32 flags;   /* BL_RULE_* */
-	__u32 serial;  /* which use of this id; never 0 (see bl_hit) */
+/* One IPv4 entry: an address prefix of one kind (tag), and what applies to it. 32 bytes, two
+ * to a cache line: the key, the rule's state and its counters are read and written together.
+ * The first 8 bytes are compared as one word; user space writes them last. */
+struct bl_slot4 {
+	__u8 addr[4];   /* network order, host bits zero */
+	__u8 len;       /* prefix length 0..32 */
+	__u8 tag;       /* BL_TAG_* | BL_TAG_USED; 0 = empty slot */
+	__u16 flags;    /* BL_SLOT_*; 0 with no set: a deleted entry (probing goes on past it) */
+	__u32 set;      /* bl_l4 set of the combined rules on this prefix (0 = none) */
+	__u32 last;     /* last hit: CLOCK_MONOTONIC_COARSE >> BL_LAST_SHIFT */
+	__u64 packets;  /* shared by all CPUs: atomic adds (docs/04: why not per-CPU) */
+	__u64 bytes;
 };
 
-/* Per-CPU, per rule. A slot whose serial differs from its rule's belongs to an earlier rule
- * with the same id: the program restarts it on the first hit and user space ignores it, so ids
- * are reused without writing a million zeroed counters per CPU on every import. */
-struct bl_hit {
+/* bl_recs[id]: every rule that is not an IPv4 table slot. Deleting a rule clears it first, so a
+ * rule stops matching before its entries are removed. User space zeroes the counters whenever it
+ * gives an id to a rule. */
+struct bl_rec {
+	__u64 expires;  /* CLOCK_MONOTONIC_COARSE ns; 0 = never */
+	__u32 flags;    /* BL_RULE_* */
+	__u32 last;     /* last hit: CLOCK_MONOTONIC_COARSE >> BL_LAST_SHIFT; with BL_RULE_SLOT the slot */
 	__u64 packets;
 	__u64 bytes;
-	__u64 last; /* CLOCK_MONOTONIC_COARSE ns of the last hit */
-	__u64 serial;
 };
+
+/* Last-hit times in units of 2^24 ns (16.8 ms): a u32 lasts 2.2 years of uptime. */
+#define BL_LAST_SHIFT 24
 
 struct bl_cfg {
 	__u32 gen;        /* live generation of the match maps: 0 or 1 */
 	__u32 next_set;   /* user space: next free set id */
-	__u32 half;       /* user space: ids of gen g are [g*half + (g==0), (g+1)*half) */
+	__u32 half;       /* record ids of gen g are [g*half + (g==0), (g+1)*half) */
 	__u32 flags[2];   /* BL_HAS_* per generation */
-	__u32 next_id[2]; /* user space: next free rule id per generation */
-	__u32 next_serial; /* user space: next bl_rule.serial */
+	__u32 next_id[2]; /* user space: next free record id per generation */
+	__u32 t4_size;    /* slots per generation in bl_t4 (a power of two); gen g owns [g*size, (g+1)*size) */
+	__u32 slot_base;  /* id of slot 0 of bl_t4 (= bl_recs' max_entries: ids never overlap) */
+	__u32 t4_used[2]; /* user space: slots in use per generation (deleted ones included) */
 };
 
 #endif

@@ -4,19 +4,21 @@ import type { Prefix } from "../net/addr.ts";
 export const TAG_DST = 1, TAG_ALLOW = 2;
 export const SET_DENY = 0, SET_ALLOW = 1;
 export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2;
-export const RULE_ACTIVE = 1, RULE_ALLOW = 2;
-export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4_EXACT = 8, HAS_V4_PREFIX = 16, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128;
+export const RULE_ACTIVE = 1, RULE_ALLOW = 2, RULE_SLOT = 4;
+export const TAG_USED = 0x80, SLOT_RULE = 1, SLOT_TTL = 2, T4_PROBES = 32, LAST_SHIFT = 24;
+export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4 = 8, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128;
 
-export const SIZES = { v4Key: 12, v6Key: 24, x4Key: 8, x6Key: 20, macKey: 8, entry: 16, l4Key: 8, rule: 16, hit: 32, cfg: 32 } as const;
+export const SIZES = { v6Key: 24, x6Key: 20, macKey: 8, entry: 16, l4Key: 8, slot4: 32, rec: 32, cfg: 44 } as const;
 /** Field offsets the tests compare with offsetof() in C. */
 export const OFFSETS = {
-  "bl_v4_key.tag": 4, "bl_v4_key.addr": 5, "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1, "bl_x4_key.addr": 1, "bl_x6_key.addr": 1,
+  "bl_v6_key.tag": 4, "bl_v6_key.addr": 5, "bl_mac_key.mac": 1, "bl_x6_key.addr": 1,
   "bl_entry.rule": 0, "bl_entry.set": 4, "bl_entry.plen": 8, "bl_l4_key.proto": 4, "bl_l4_key.dir": 5, "bl_l4_key.port": 6,
-  "bl_rule.expires": 0, "bl_rule.flags": 8, "bl_rule.serial": 12, "bl_hit.packets": 0, "bl_hit.bytes": 8, "bl_hit.last": 16, "bl_hit.serial": 24,
-  "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.next_serial": 28,
+  "bl_slot4.addr": 0, "bl_slot4.len": 4, "bl_slot4.tag": 5, "bl_slot4.flags": 6, "bl_slot4.set": 8, "bl_slot4.last": 12, "bl_slot4.packets": 16, "bl_slot4.bytes": 24,
+  "bl_rec.expires": 0, "bl_rec.flags": 8, "bl_rec.last": 12, "bl_rec.packets": 16, "bl_rec.bytes": 24,
+  "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.t4_size": 28, "bl_cfg.slot_base": 32, "bl_cfg.t4_used": 36,
 } as const;
 
-export const MAP_NAMES = ["bl_cfg", "bl_rules", "bl_hits", "bl_v4_0", "bl_v4_1", "bl_v6_0", "bl_v6_1", "bl_x4_0", "bl_x4_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
+export const MAP_NAMES = ["bl_cfg", "bl_recs", "bl_t4", "bl_len4", "bl_exp4", "bl_v6_0", "bl_v6_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
 
 export interface Cfg {
   gen: number;
@@ -24,21 +26,24 @@ export interface Cfg {
   half: number;
   flags: [number, number];
   nextId: [number, number];
-  nextSerial: number;
+  t4Size: number;
+  slotBase: number;
+  t4Used: [number, number];
 }
 
 export function decodeCfg(b: Uint8Array): Cfg {
   const v = Buffer.from(b.buffer, b.byteOffset, b.length);
-  return { gen: v.readUInt32LE(0), nextSet: v.readUInt32LE(4), half: v.readUInt32LE(8), flags: [v.readUInt32LE(12), v.readUInt32LE(16)], nextId: [v.readUInt32LE(20), v.readUInt32LE(24)], nextSerial: v.readUInt32LE(28) };
+  const u = (i: number) => v.readUInt32LE(i * 4);
+  return { gen: u(0), nextSet: u(1), half: u(2), flags: [u(3), u(4)], nextId: [u(5), u(6)], t4Size: u(7), slotBase: u(8), t4Used: [u(9), u(10)] };
 }
 
 export function encodeCfg(c: Cfg): Buffer {
   const b = Buffer.alloc(SIZES.cfg);
-  [c.gen, c.nextSet, c.half, c.flags[0], c.flags[1], c.nextId[0], c.nextId[1], c.nextSerial].forEach((x, i) => b.writeUInt32LE(x >>> 0, i * 4));
+  [c.gen, c.nextSet, c.half, c.flags[0], c.flags[1], c.nextId[0], c.nextId[1], c.t4Size, c.slotBase, c.t4Used[0], c.t4Used[1]].forEach((x, i) => b.writeUInt32LE(x >>> 0, i * 4));
   return b;
 }
 
-/** Write an LPM key (v4 or v6 by the prefix) at `off`. */
+/** Write an LPM key (IPv6) at `off`. */
 export function writePrefixKey(b: Buffer, off: number, tag: number, p: Prefix): void {
   b.writeUInt32LE(8 + p.len, off);
   b[off + 4] = tag;
@@ -63,8 +68,9 @@ export function writeL4Key(b: Buffer, off: number, set: number, proto: number, d
   b.writeUInt16LE(port, off + 6);
 }
 
-export function writeRule(b: Buffer, off: number, expires: bigint, flags: number, serial: number): void {
+/** A bl_rec with zeroed counters. */
+export function writeRec(b: Buffer, off: number, expires: bigint, flags: number): void {
   b.writeBigUInt64LE(expires, off);
   b.writeUInt32LE(flags, off + 8);
-  b.writeUInt32LE(serial >>> 0, off + 12);
+  b.fill(0, off + 12, off + SIZES.rec);
 }

@@ -1,15 +1,20 @@
 // maps.ts — the blacklist's rules in its BPF maps: add, delete, read back, rebuild and switch.
 //
-// Layout and model: bpf/include/blacklist_types.h. Every change runs under the caller's lock
-// (see store.ts); nothing here is safe against a concurrent writer on its own.
-import { BpfMap, BPF_ANY, BPF_NOEXIST, possibleCpus } from "../ffi/map.ts";
+// Layout and model: bpf/include/blacklist_types.h. IPv4 address rules are slots of bl_t4
+// (table4.ts); every other rule has a record in bl_recs and an entry in a hash / LPM map. The
+// three big arrays are mmapped: writing and reading them is memory access, no syscalls. Every
+// change runs under the caller's lock (see store.ts); nothing here is safe against a concurrent
+// writer on its own.
+import { BpfMap, BPF_ANY, BPF_NOEXIST } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
+import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
-import { HAS_ALLOW, HAS_GLOBAL_DENY, L4_DPORT, L4_PROTO, L4_SPORT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, SET_ALLOW, SET_DENY, SIZES, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRule, type Cfg } from "./layout.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
-import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, TABLE_FLAG, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
+import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
+import { Table4, maskBE, wireLE, type SlotCounters } from "./table4.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -18,30 +23,48 @@ export type MapName = (typeof MAP_NAMES)[number];
 export interface StoredRule extends Rule {
   id: number;
   expires: bigint;
-  /** bl_rule.serial: counters with another serial belong to an earlier user of the id. */
-  serial: number;
 }
 
-export interface Hits {
-  packets: number;
-  bytes: number;
-  /** CLOCK_MONOTONIC_COARSE ns of the last hit, 0n = never. */
-  last: bigint;
+export type Hits = SlotCounters;
+
+/** IPv4 slots per generation for a capacity: load at most 0.6, so probe chains stay short. */
+export function t4SizeFor(maxRules: number): number {
+  let n = 1024;
+  while (n * 0.6 < maxRules) n *= 2;
+  return n;
 }
 
-/**
- * Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation: the id
- * tables hold both generations (ids 1 … 2·max+1), the preallocated /32 hashes one each.
- */
+/** Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation. */
 export function sizeMaps(obj: BpfObject, maxRules: number): void {
   for (const m of obj.maps()) {
-    if (m.name === "bl_rules" || m.name === "bl_hits") obj.setMaxEntries(m, 2 * (maxRules + 1));
-    if (m.name === "bl_x4_0" || m.name === "bl_x4_1") obj.setMaxEntries(m, maxRules);
+    if (m.name === "bl_recs") obj.setMaxEntries(m, 2 * (maxRules + 1));
+    if (m.name === "bl_t4") obj.setMaxEntries(m, 2 * t4SizeFor(maxRules));
   }
 }
 
+/** The ipv4 table sits beside the others in scans; "t4" names it in a RuleView. */
+export type WhereName = TableName | "t4";
+
+function mapAll(m: BpfMap, name: string): Mapping {
+  const len = Math.ceil((m.info.maxEntries * Math.ceil(m.info.valueSize / 8) * 8) / PAGE_SIZE) * PAGE_SIZE;
+  return mmapFd(name, m.fd, len, PROT_READ | PROT_WRITE);
+}
+
 export class BlacklistMaps {
-  constructor(readonly maps: Record<MapName, BpfMap>) {}
+  private readonly mt4: Mapping;
+  private readonly mlen: Mapping;
+  private readonly mrec: Mapping;
+  readonly t4: Table4;
+  /** bl_recs as a Buffer over the mapping. */
+  readonly recs: Buffer;
+
+  constructor(readonly maps: Record<MapName, BpfMap>) {
+    this.mt4 = mapAll(maps.bl_t4, "bl_t4");
+    this.mlen = mapAll(maps.bl_len4, "bl_len4");
+    this.mrec = mapAll(maps.bl_recs, "bl_recs");
+    this.t4 = new Table4(this.mt4.buf, this.mlen.buf, maps.bl_t4.info.maxEntries / 2);
+    this.recs = this.mrec.buf;
+  }
 
   static open(fdOf: (name: MapName) => number): BlacklistMaps {
     const maps = {} as Record<MapName, BpfMap>;
@@ -50,6 +73,9 @@ export class BlacklistMaps {
   }
 
   close(): void {
+    munmap(this.mt4);
+    munmap(this.mlen);
+    munmap(this.mrec);
     for (const m of Object.values(this.maps)) m.close();
   }
 
@@ -69,8 +95,8 @@ export class BlacklistMaps {
   init(): void {
     const c = this.cfg;
     if (c.half) return;
-    const half = Math.floor(this.maps.bl_rules.info.maxEntries / 2);
-    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], nextSerial: 1 });
+    const recs = this.maps.bl_recs.info.maxEntries, half = Math.floor(recs / 2);
+    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], t4Size: this.t4.size, slotBase: recs, t4Used: [0, 0] });
   }
 
   base(gen: number, c = this.cfg): number {
@@ -82,34 +108,94 @@ export class BlacklistMaps {
     return c.half - 1;
   }
 
-  private hitBytes(): number {
-    return this.maps.bl_hits.valueBytes;
+  /** Kernel memory the blacklist's maps take (the kernel's own accounting, fdinfo memlock). */
+  memoryBytes(): number {
+    return Object.values(this.maps).reduce((a, m) => a + m.memlock(), 0);
+  }
+
+  /** The slot of an IPv4 rule (its record says so), or -1 for a rule whose record is its state. */
+  slotOfId(id: number): number {
+    const o = id * SIZES.rec;
+    return this.recs.readUInt32LE(o + 8) & RULE_SLOT ? this.recs.readUInt32LE(o + 12) : -1;
+  }
+
+  /** The rule id behind what the program reports (a slot handle for IPv4 rules), or 0. */
+  idOfHandle(handle: number, c = this.cfg): number {
+    if (handle < c.slotBase) return handle;
+    const slot = handle - c.slotBase, gen = slot >= this.t4.size ? 1 : 0, base = this.base(gen, c);
+    for (let id = base; id < c.nextId[gen]; id++) if (this.slotOfId(id) === slot && this.recs.readUInt32LE(id * SIZES.rec + 8) & RULE_ACTIVE) return id;
+    return 0;
+  }
+
+  /** The slot of an IPv4 rule's prefix in `gen`, or -1. */
+  private slotOf(m: Match, tag: number, gen: number): number {
+    if (m.kind !== "prefix" || m.prefix.family !== 4) return -1;
+    const p = m.prefix;
+    return this.t4.find(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
   }
 
   /** Where a rule lives in the live generation: its id, or null. */
   locate(r: Rule, gen = this.cfg.gen): number | null {
-    const ek = entryKey(r.match, tagOf(r));
+    const c = this.cfg;
+    const tag = tagOf(r);
     let set = r.allow ? SET_ALLOW : SET_DENY;
-    if (ek) {
-      const v = this.table(ek.table, gen).lookup(ek.key);
-      if (!v || !exactEntry(v, ek.plen, ek.table)) return null;
-      if (r.l4.kind === "none") return v.readUInt32LE(0) || null;
-      set = v.readUInt32LE(4);
+    if (isV4(r.match)) {
+      const s = this.slotOf(r.match, tag, gen);
+      if (s < 0) return null;
+      if (r.l4.kind === "none") return this.t4.flags(s) & SLOT_RULE ? this.idOfHandle(c.slotBase + s, c) || null : null;
+      set = this.t4.set(s);
       if (!set) return null;
+    } else {
+      const ek = entryKey(r.match, tag);
+      if (ek) {
+        const v = this.table(ek.table, gen).lookup(ek.key);
+        if (!v || !exactEntry(v, ek.plen, ek.table)) return null;
+        if (r.l4.kind === "none") return v.readUInt32LE(0) || null;
+        set = v.readUInt32LE(4);
+        if (!set) return null;
+      }
     }
     const v = this.table("l4", gen).lookup(l4Key(r, set)!);
     return v ? v.readUInt32LE(0) || null : null;
   }
 
-  ruleState(id: number): { flags: number; expires: bigint; serial: number } {
-    const v = this.maps.bl_rules.lookup(u32(id))!;
-    return { expires: v.readBigUInt64LE(0), flags: v.readUInt32LE(8), serial: v.readUInt32LE(12) };
+  /** A rule's state from its record (for an IPv4 rule a mirror of what its slot tells the program). */
+  ruleState(id: number): { active: boolean; expires: bigint } {
+    const o = id * SIZES.rec;
+    return { active: (this.recs.readUInt32LE(o + 8) & RULE_ACTIVE) !== 0, expires: this.recs.readBigUInt64LE(o) };
   }
 
-  setRule(id: number, expires: bigint, allow: boolean, serial: number): void {
-    const b = Buffer.alloc(SIZES.rule);
-    writeRule(b, 0, expires, RULE_ACTIVE | (allow ? RULE_ALLOW : 0), serial);
-    this.maps.bl_rules.update(u32(id), b);
+  hits(id: number): Hits {
+    const slot = this.slotOfId(id);
+    if (slot >= 0) return this.t4.counters(slot);
+    const o = id * SIZES.rec, r = this.recs, last = r.readUInt32LE(o + 12);
+    return { packets: r.readUInt32LE(o + 16) + r.readUInt32LE(o + 20) * 2 ** 32, bytes: r.readUInt32LE(o + 24) + r.readUInt32LE(o + 28) * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
+  }
+
+  /** An IPv4 rule takes its slot: record, then TTL in bl_exp4, then the slot's flags (live). */
+  private slotRule(id: number, slot: number, expires: bigint, allow: boolean, c: Cfg, carry?: Hits): void {
+    this.setRec(id, expires, allow, undefined, slot);
+    const handle = c.slotBase + slot;
+    if (expires) this.maps.bl_exp4.update(u32(handle), u64(expires));
+    this.t4.takeRule(slot, expires !== 0n, carry);
+    if (!expires) this.maps.bl_exp4.delete(u32(handle));
+  }
+
+  /** A record with zeroed counters (or carried ones); for an IPv4 rule, which slot is its. */
+  private setRec(id: number, expires: bigint, allow: boolean, carry?: Hits, slot = -1): void {
+    const o = id * SIZES.rec;
+    writeRec(this.recs, o, expires, 0);
+    if (carry) writeCounters(this.recs, o + 12, carry);
+    if (slot >= 0) this.recs.writeUInt32LE(slot, o + 12);
+    // The flags last: the record is whole before the program can count it as live.
+    this.recs.writeUInt32LE(RULE_ACTIVE | (allow ? RULE_ALLOW : 0) | (slot >= 0 ? RULE_SLOT : 0), o + 8);
+  }
+
+  private newId(gen: number, c: Cfg): number {
+    const id = c.nextId[gen];
+    if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
+    c.nextId[gen] = id + 1;
+    return id;
   }
 
   /** Add one rule to the live generation. Returns the id and whether it was already there. */
@@ -119,37 +205,57 @@ export class BlacklistMaps {
     const old = this.locate(r, gen);
     if (old) {
       const s = this.ruleState(old);
-      if (s.flags & RULE_ACTIVE && (s.expires === 0n || s.expires > now)) {
+      if (s.active && (s.expires === 0n || s.expires > now)) {
         // Same rule again: it takes the new TTL (or loses its TTL), nothing else changes.
-        this.setRule(old, expires, r.allow, s.serial);
+        const slot = this.slotOfId(old);
+        if (slot >= 0) {
+          if (expires) this.maps.bl_exp4.update(u32(c.slotBase + slot), u64(expires));
+          this.t4.setFlags(slot, (this.t4.flags(slot) & ~SLOT_TTL) | (expires ? SLOT_TTL : 0));
+        }
+        this.recs.writeBigUInt64LE(expires, old * SIZES.rec);
         return { id: old, existed: true };
       }
     }
-    const id = c.nextId[gen];
-    if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
-    // The rule first, the entry that points at it last: the fast path never sees a half-made
-    // rule. A fresh serial makes the program restart the id's counters on its first hit.
-    c.nextId[gen] = id + 1;
-    const serial = c.nextSerial++;
-    const ek = entryKey(r.match, tagOf(r));
-    if (ek) c.flags[gen] |= flagsOf(ek.table, tagOf(r));
+    const tag = tagOf(r);
     if (r.allow) c.flags[gen] |= HAS_ALLOW;
-    if (!ek && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
-    let entry: Buffer | null = null;
+    if (r.match.kind === "none" && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
     let set = r.allow ? SET_ALLOW : SET_DENY;
+    let slot = -1;
+    if (isV4(r.match)) {
+      const p = r.match.prefix;
+      const placed = this.t4.place(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
+      if (placed.slot < 0) throw new OpError(`the IPv4 table has no room near ${formatPrefix4(p.addr, p.len)}: replace the rule set (import --replace) or attach with a larger --max-rules`);
+      slot = placed.slot;
+      if (placed.fresh) c.t4Used[gen]++;
+      c.flags[gen] |= HAS_V4 | (tag & TAG_DST ? HAS_DST : 0);
+      if (r.l4.kind !== "none") {
+        set = this.t4.set(slot);
+        if (!set) this.t4.setSet(slot, (set = c.nextSet++));
+      }
+    }
+    const ek = slot < 0 ? entryKey(r.match, tag) : null;
+    let entry: Buffer | null = null;
     if (ek) {
+      c.flags[gen] |= flagsOf(ek.table, tag);
       const v = this.table(ek.table, gen).lookup(ek.key);
       entry = Buffer.alloc(SIZES.entry);
       if (v && exactEntry(v, ek.plen, ek.table)) entry.set(v.subarray(0, SIZES.entry));
       else writeEntry(entry, 0, 0, 0, ek.plen);
-      if (r.l4.kind === "none") entry.writeUInt32LE(id, 0);
-      else {
+      if (r.l4.kind !== "none") {
         set = entry.readUInt32LE(4);
         if (!set) entry.writeUInt32LE((set = c.nextSet++), 4);
       }
     }
+    const id = this.newId(gen, c);
+    if (slot >= 0 && r.l4.kind === "none") {
+      this.writeCfg(c);
+      this.slotRule(id, slot, expires, r.allow, c);
+      return { id, existed: false };
+    }
+    // The rule first, the entry that points at it last: the fast path never sees a half-made rule.
+    if (ek && r.l4.kind === "none") entry!.writeUInt32LE(id, 0);
     this.writeCfg(c);
-    this.setRule(id, expires, r.allow, serial);
+    this.setRec(id, expires, r.allow);
     const lk = l4Key(r, set);
     if (lk) this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
     if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
@@ -158,77 +264,109 @@ export class BlacklistMaps {
 
   /** Remove one rule from the live generation; false when it is not there. */
   delete(r: Rule): boolean {
-    const gen = this.cfg.gen;
+    const c = this.cfg, gen = c.gen;
     const id = this.locate(r, gen);
     if (!id) return false;
-    this.maps.bl_rules.update(u32(id), Buffer.alloc(SIZES.rule)); // stops matching at once
-    const ek = entryKey(r.match, tagOf(r));
+    const slot = this.slotOfId(id);
+    this.recs.writeUInt32LE(0, id * SIZES.rec + 8); // stops matching at once (a record rule)
+    if (slot >= 0) {
+      this.t4.setFlags(slot, this.t4.flags(slot) & ~(SLOT_RULE | SLOT_TTL)); // stops matching at once
+      this.maps.bl_exp4.delete(u32(c.slotBase + slot));
+      return true; // the key stays: a deleted slot, reused if the prefix comes back
+    }
     if (r.l4.kind !== "none") {
       let set = r.allow ? SET_ALLOW : SET_DENY;
-      if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
+      if (isV4(r.match)) set = this.t4.set(this.slotOf(r.match, tagOf(r), gen));
+      else {
+        const ek = entryKey(r.match, tagOf(r));
+        if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
+      }
       this.table("l4", gen).delete(l4Key(r, set)!);
       return true;
     }
-    const t = this.table(ek!.table, gen);
-    const v = t.lookup(ek!.key)!;
-    const entry = Buffer.from(v.subarray(0, SIZES.entry));
+    const ek = entryKey(r.match, tagOf(r))!;
+    const t = this.table(ek.table, gen);
+    const entry = Buffer.from(t.lookup(ek.key)!.subarray(0, SIZES.entry));
     entry.writeUInt32LE(0, 0);
-    if (entry.readUInt32LE(4) === 0) t.delete(ek!.key);
-    else t.update(ek!.key, entry);
+    if (entry.readUInt32LE(4) === 0) t.delete(ek.key);
+    else t.update(ek.key, entry);
     return true;
   }
 
   /**
-   * Visit every live rule of a generation, straight from the map entries: `v` is one object
-   * reused for every rule (copy what you keep), so a million rules cost no million objects.
-   * Order is the maps' order; `v.id - base` gives a rule's place in id order.
+   * Visit every live rule of a generation, straight from the maps: `v` is one object reused for
+   * every rule (copy what you keep), so a million rules cost no million objects. Order: IPv4
+   * slots, the other address tables, then combined rules.
    */
   scan(visit: (v: RuleView) => void, gen = this.cfg.gen): void {
     const c = this.cfg;
     const base = this.base(gen, c);
-    // States first: an entry whose id is not active is skipped before anything is decoded.
-    const states = this.maps.bl_rules.lookupRange(base, c.nextId[gen] - base);
-    const v: RuleView = { id: 0, base, states, stateOff: 0, allow: false, table: null, keys: states, keyOff: 0, dst: false, l4: NO_L4 };
-    const owners = new Map<number, { table: TableName | null; keys: Buffer; dst: boolean; allow: boolean }>();
-    owners.set(SET_DENY, { table: null, keys: states, dst: false, allow: false });
-    owners.set(SET_ALLOW, { table: null, keys: states, dst: false, allow: true });
-    const live = (id: number) => {
-      const off = (id - base) * SIZES.rule;
-      if (off < 0 || off >= states.length || !(states.readUInt32LE(off + 8) & RULE_ACTIVE)) return false;
+    const v: RuleView = { id: 0, allow: false, table: null, keys: this.mt4.buf, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
+    const owners = new Map<number, { table: WhereName | null; keys: Buffer; keyOff: number; len: number; dst: boolean; allow: boolean }>();
+    owners.set(SET_DENY, { table: null, keys: this.recs, keyOff: 0, len: 0, dst: false, allow: false });
+    owners.set(SET_ALLOW, { table: null, keys: this.recs, keyOff: 0, len: 0, dst: false, allow: true });
+    const recs = this.recs;
+    const recLive = (id: number) => id >= base && id < c.nextId[gen] && (recs.readUInt32LE(id * SIZES.rec + 8) & RULE_ACTIVE) !== 0;
+    const t4 = this.t4, tbuf = this.mt4.buf;
+    // IPv4 rules from their records (id order), their keys from their slots.
+    for (let id = base; id < c.nextId[gen]; id++) {
+      const o = id * SIZES.rec, f = recs.readUInt32LE(o + 8);
+      if ((f & (RULE_ACTIVE | RULE_SLOT)) !== (RULE_ACTIVE | RULE_SLOT)) continue;
+      const s = recs.readUInt32LE(o + 12), tag = t4.tag(s);
       v.id = id;
-      v.stateOff = off;
-      return true;
-    };
+      v.allow = (tag & TAG_ALLOW) !== 0;
+      v.dst = (tag & TAG_DST) !== 0;
+      v.table = "t4";
+      v.keys = tbuf;
+      v.keyOff = Table4.byteOffset(s);
+      v.len = t4.len(s);
+      v.l4 = NO_L4;
+      v.expires = recs.readBigUInt64LE(o);
+      visit(v);
+    }
+    t4.forEachUsed(gen, (s) => {
+      const set = t4.set(s);
+      if (!set) return;
+      const tag = t4.tag(s);
+      owners.set(set, { table: "t4", keys: tbuf, keyOff: Table4.byteOffset(s), len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
+    });
     for (const table of ADDR_TABLES) {
-      const ks = KEY_SIZE[table], tagAt = table === "v4" || table === "v6" ? 4 : 0;
+      const ks = KEY_SIZE[table], lpm = table === "v6";
       this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
         for (let i = 0; i < n; i++) {
           const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
-          const tag = keys[i * ks + tagAt];
-          if (set) owners.set(set, { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
-          if (!rule || !live(rule)) continue;
+          const tag = keys[i * ks + (lpm ? 4 : 0)];
+          const len = lpm ? keys.readUInt32LE(i * ks) - 8 : 128;
+          if (set) owners.set(set, { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), keyOff: 0, len, dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
+          if (!rule || !recLive(rule)) continue;
+          v.id = rule;
           v.allow = (tag & TAG_ALLOW) !== 0;
           v.dst = (tag & TAG_DST) !== 0;
           v.table = table;
           v.keys = keys;
           v.keyOff = i * ks;
+          v.len = len;
           v.l4 = NO_L4;
+          v.expires = this.recs.readBigUInt64LE(rule * SIZES.rec);
           visit(v);
         }
       });
     }
     this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
       for (let i = 0; i < n; i++) {
-        const k = i * 8;
+        const k = i * 8, id = values.readUInt32LE(i * 4);
         const owner = owners.get(keys.readUInt32LE(k));
-        if (!owner || !live(values.readUInt32LE(i * 4))) continue;
+        if (!owner || !recLive(id)) continue;
         const proto = keys[k + 4], dir = keys[k + 5], port = keys.readUInt16LE(k + 6);
+        v.id = id;
         v.l4 = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
         v.allow = owner.allow;
         v.dst = owner.dst;
         v.table = owner.table;
         v.keys = owner.keys;
-        v.keyOff = 0;
+        v.keyOff = owner.keyOff;
+        v.len = owner.len;
+        v.expires = this.recs.readBigUInt64LE(id * SIZES.rec);
         visit(v);
       }
     });
@@ -239,69 +377,76 @@ export class BlacklistMaps {
     const out: StoredRule[] = [];
     this.scan((v) => {
       if (ids && !ids.has(v.id)) return;
-      out.push({ allow: v.allow, match: matchOf(v), l4: v.l4, id: v.id, expires: v.states.readBigUInt64LE(v.stateOff), serial: v.states.readUInt32LE(v.stateOff + 12) });
+      out.push({ allow: v.allow, match: matchOf(v), l4: v.l4, id: v.id, expires: v.expires });
     }, gen);
     return out.sort((a, b) => a.id - b.id);
   }
 
-  /** Per-CPU counters of a generation's id range, raw (for carrying over) and summed. */
-  hitsRaw(gen = this.cfg.gen): { base: number; raw: Buffer } {
-    const c = this.cfg;
-    const base = this.base(gen, c);
-    return { base, raw: this.maps.bl_hits.lookupRange(base, c.nextId[gen] - base) };
-  }
-
-  sumHits(raw: Buffer, index: number, serial: number): Hits {
-    // Number arithmetic (exact below 2^53: years of line rate), BigInt only for a last-hit time.
-    const per = this.hitBytes(), cpus = per / SIZES.hit;
-    let packets = 0, bytes = 0, last = 0;
-    const u64 = (o: number) => raw.readUInt32LE(o) + raw.readUInt32LE(o + 4) * 4294967296;
-    for (let cpu = 0; cpu < cpus; cpu++) {
-      const o = index * per + cpu * SIZES.hit;
-      if (o + SIZES.hit > raw.length) break;
-      if (u64(o + 24) !== serial) continue; // an earlier rule's counts
-      packets += u64(o);
-      bytes += u64(o + 8);
-      last = Math.max(last, u64(o + 16));
-    }
-    return { packets, bytes, last: BigInt(last) }; // ns since boot: rounding past 104 days of uptime is ~ns
-  }
-
   /**
-   * Write a whole rule set into the idle generation with batch updates, then make it live with
-   * one write of bl_cfg.gen, then empty the old generation. Packets see the old set or the new
-   * one, never a mix. Rules that own an entry already taken are duplicates: skipped, counted.
-   * `hits`, when given, carries a rule's per-CPU counters over (merge import). With keepOld the
-   * old generation is left for clear() by a background `blacklist gc`: freeing a million entries
-   * takes longer than building them, and nothing reads them once the switch is done.
+   * Write a whole rule set into the idle generation, then make it live with one write of
+   * bl_cfg.gen, then empty the old generation. Packets see the old set or the new one, never a
+   * mix. Rules that own an entry already taken are duplicates: skipped, counted. `hits`, when
+   * given, carries a rule's counters over (merge import). With keepOld the old generation is
+   * left for clear() by a background `blacklist gc`.
    */
   replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
     const gen = c.gen ^ 1;
     this.clear(gen); // normally empty already; a crash mid-replace may have left something
-    const base = this.base(gen, c), cap = this.capacity(c);
-    const serial = c.nextSerial++;
+    const cc = this.cfg;
+    const base = this.base(gen, cc), cap = this.capacity(cc);
     const n = rules.length;
-    const counts: Record<TableName, number> = { v4: 0, v6: 0, x4: 0, x6: 0, mac: 0 };
-    for (const { rule: r } of rules) if (r.match.kind !== "none") counts[tableOf(r.match)]++;
-    if (bare4) for (let i = 0; i < bare4.n; i++) counts[bare4.len[i] === 32 ? "x4" : "v4"]++;
+    const counts: Record<TableName, number> = { v6: 0, x6: 0, mac: 0 };
+    for (const { rule: r } of rules) if (r.match.kind !== "none" && !isV4(r.match)) counts[tableOf(r.match)]++;
     if (bare6) for (let i = 0; i < bare6.n; i++) counts[bare6.len[i] === 128 ? "x6" : "v6"]++;
     const tables = {} as Record<TableName, Table>;
     for (const t of ADDR_TABLES) tables[t] = new Table(t, counts[t]);
     const l4index = new Set<string>();
     const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
     const l4ids: number[] = [];
-    const states = Buffer.alloc(SIZES.rule * Math.min(n + (bare4?.n ?? 0) + (bare6?.n ?? 0), cap + 1));
-    const carried: { id: number; hits: Buffer }[] = [];
-    let next = base, duplicates = 0, flags = 0;
+    const exp4: { id: number; expires: bigint }[] = [];
+    const t4 = this.t4;
+    const recWords = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
+    let next = base, duplicates = 0, flags = 0, used = 0;
+    const full = () => new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+    const place4 = (be: number, len: number, tag: number): number => {
+      const p = t4.place(gen, wireLE(maskBE(be, len)), len, tag);
+      if (p.slot < 0) throw new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots): attach with a larger --max-rules`);
+      if (p.fresh) used++;
+      flags |= HAS_V4 | (tag & TAG_DST ? HAS_DST : 0);
+      return p.slot;
+    };
+    const newRec = (expires: bigint, allow: boolean, hits?: Hits): number => {
+      const id = next++;
+      if (id - base >= cap) throw full();
+      this.setRec(id, expires, allow, hits);
+      return id;
+    };
     for (let i = 0; i < n; i++) {
       const { rule: r, expires, hits } = rules[i];
       const m = r.match;
       const tag = tagOf(r);
       let set = r.allow ? SET_ALLOW : SET_DENY;
-      let t: Table | null = null, idx = -1;
-      if (m.kind !== "none") {
+      let t: Table | null = null, idx = -1, slot = -1;
+      if (isV4(m)) {
+        slot = place4(beOf(m.prefix.addr), m.prefix.len, tag);
+        if (r.l4.kind === "none") {
+          if (t4.flags(slot) & SLOT_RULE) {
+            duplicates++;
+            continue;
+          }
+          if (expires) exp4.push({ id: cc.slotBase + slot, expires });
+          const id = next++;
+          if (id - base >= cap) throw full();
+          this.setRec(id, expires, r.allow, undefined, slot);
+          t4.takeRule(slot, expires !== 0n, hits); // the generation is idle: order does not matter
+          if (r.allow) flags |= HAS_ALLOW;
+          continue;
+        }
+        set = t4.set(slot);
+        if (!set) t4.setSet(slot, (set = cc.nextSet++));
+      } else if (m.kind !== "none") {
         t = tables[tableOf(m)];
         flags |= flagsOf(t.name, tag);
         idx = t.entry(m, tag);
@@ -309,7 +454,7 @@ export class BlacklistMaps {
           duplicates++;
           continue;
         }
-        if (r.l4.kind !== "none") set = t.set[idx] ||= c.nextSet++;
+        if (r.l4.kind !== "none") set = t.set[idx] ||= cc.nextSet++;
       }
       if (r.l4.kind !== "none") {
         const l4 = r.l4;
@@ -320,77 +465,52 @@ export class BlacklistMaps {
         }
         l4index.add(k);
       }
-      const id = next++;
-      if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+      const id = newRec(expires, r.allow, hits);
       if (r.l4.kind === "none") t!.rule[idx] = id;
       else {
         const l4 = r.l4;
         writeL4Key(l4keys, l4ids.length * SIZES.l4Key, set, l4.proto, l4.kind === "proto" ? L4_PROTO : l4.dir === "src" ? L4_SPORT : L4_DPORT, l4.kind === "proto" ? 0 : l4.port);
         l4ids.push(id);
       }
-      const so = (id - base) * SIZES.rule;
-      if (expires) states.writeBigUInt64LE(expires, so); // (BigInt writes are slow: skip the zeros)
-      states.writeUInt32LE(RULE_ACTIVE | (r.allow ? RULE_ALLOW : 0), so + 8);
-      states.writeUInt32LE(serial, so + 12);
-      if (hits) carried.push({ id, hits });
       if (r.allow) flags |= HAS_ALLOW;
       else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
     }
     if (bare4?.n) {
-      // Bare source prefixes: sorted, so duplicates sit side by side (no per-rule map insert).
-      const sorted = new Float64Array(bare4.n);
-      for (let i = 0; i < bare4.n; i++) sorted[i] = bare4.len[i] * 2 ** 32 + bare4.addr[i];
-      sorted.sort();
-      const flagsWord = RULE_ACTIVE;
-      for (let i = 0; i < sorted.length; i++) {
-        const v = sorted[i];
-        const len = Math.floor(v / 2 ** 32), addr = v - len * 2 ** 32;
-        const t = len === 32 ? tables.x4 : tables.v4;
-        flags |= TABLE_FLAG[t.name];
-        if ((i > 0 && sorted[i - 1] === v) || t.has4(0, len, addr)) {
+      // Bare source prefixes (the bulk of big lists): straight into the table.
+      for (let i = 0; i < bare4.n; i++) {
+        const slot = place4(bare4.addr[i], bare4.len[i], 0);
+        if (t4.flags(slot) & SLOT_RULE) {
           duplicates++;
           continue;
         }
         const id = next++;
-        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
-        t.rule[t.append4(0, len, addr)] = id;
-        const so = (id - base) * SIZES.rule;
-        states.writeUInt32LE(flagsWord, so + 8);
-        states.writeUInt32LE(serial, so + 12);
+        if (id - base >= cap) throw full();
+        // The record by hand (setRec's Buffer writes cost ~100 ms a million): flags, slot.
+        recWords[id * 8 + 2] = RULE_ACTIVE | RULE_SLOT;
+        recWords[id * 8 + 3] = slot;
+        recWords[id * 8] = recWords[id * 8 + 1] = 0;
+        recWords.fill(0, id * 8 + 4, id * 8 + 8);
+        t4.takeRule(slot, false);
       }
     }
     if (bare6?.n) {
       for (let i = 0; i < bare6.n; i++) {
         const len = bare6.len[i];
         const t = len === 128 ? tables.x6 : tables.v6;
-        flags |= TABLE_FLAG[t.name];
+        flags |= flagsOf(t.name, 0);
         const idx = t.entry6(0, bare6.addr, i * 16, len);
         if (t.rule[idx]) {
           duplicates++;
           continue;
         }
-        const id = next++;
-        if (id - base >= cap) throw new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
-        t.rule[idx] = id;
-        const so = (id - base) * SIZES.rule;
-        states.writeUInt32LE(RULE_ACTIVE, so + 8);
-        states.writeUInt32LE(serial, so + 12);
+        t.rule[idx] = newRec(0n, false);
       }
     }
-    const count = next - base;
     const t1 = performance.now();
-    const ids = Buffer.alloc(4 * count);
-    for (let i = 0; i < count; i++) ids.writeUInt32LE(base + i, i * 4);
-    batch(this.maps.bl_rules, ids, states.subarray(0, count * SIZES.rule), 4, SIZES.rule);
-    if (carried.length) {
-      const per = this.hitBytes();
-      const cids = Buffer.alloc(4 * carried.length), vals = Buffer.alloc(per * carried.length);
-      carried.forEach(({ id, hits }, i) => {
-        cids.writeUInt32LE(id, i * 4);
-        vals.set(hits.subarray(0, per), i * per);
-        for (let o = i * per; o < (i + 1) * per; o += SIZES.hit) vals.writeBigUInt64LE(BigInt(serial), o + 24);
-      });
-      batch(this.maps.bl_hits, cids, vals, 4, per);
+    if (exp4.length) {
+      const ks = Buffer.alloc(4 * exp4.length), vs = Buffer.alloc(8 * exp4.length);
+      exp4.forEach((e, i) => { ks.writeUInt32LE(e.id, i * 4); vs.writeBigUInt64LE(e.expires, i * 8); });
+      batch(this.maps.bl_exp4, ks, vs, 4, 8);
     }
     for (const [name, t] of Object.entries(tables) as [TableName, Table][]) {
       if (!t.n) continue;
@@ -406,31 +526,35 @@ export class BlacklistMaps {
     const t2 = performance.now();
     // Two writes: first what the new generation holds, then the switch itself, so the program
     // never reads the new generation's number with the old generation's flags.
-    c.nextId[gen] = next;
-    c.flags[gen] = flags;
-    this.writeCfg(c);
+    const now = this.cfg;
+    now.nextId[gen] = next;
+    now.flags[gen] = flags;
+    now.t4Used[gen] = used;
+    now.nextSet = cc.nextSet;
+    this.writeCfg(now);
     const ts = performance.now();
-    c.gen = gen;
-    this.writeCfg(c);
+    now.gen = gen;
+    this.writeCfg(now);
     const t3 = performance.now();
     if (!keepOld) this.clear(gen ^ 1);
-    const t4 = performance.now();
-    const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length;
-    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4 - t3, totalMs: t4 - t0 };
+    const t4done = performance.now();
+    const count = next - base;
+    const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length + used;
+    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4done - t3, totalMs: t4done - t0 };
   }
 
-  /** Rules of a generation by state, from bl_rules alone (no entries decoded: cheap at 1M):
-   *  how many are live, and the ids of those past their TTL. */
+  /** Rules of a generation by state (no entries decoded: cheap at 1M): how many are live, and
+   *  the ids of those past their TTL. */
   census(now: bigint, gen = this.cfg.gen): { live: number; expired: number[] } {
     const c = this.cfg, base = this.base(gen, c);
-    const states = this.maps.bl_rules.lookupRange(base, c.nextId[gen] - base);
     let live = 0;
     const expired: number[] = [];
-    for (let o = 0; o + SIZES.rule <= states.length; o += SIZES.rule) {
-      if (!(states.readUInt32LE(o + 8) & RULE_ACTIVE)) continue;
-      const exp = states.readBigUInt64LE(o);
+    for (let id = base; id < c.nextId[gen]; id++) {
+      const o = id * SIZES.rec;
+      if (!(this.recs.readUInt32LE(o + 8) & RULE_ACTIVE)) continue;
+      const exp = this.recs.readBigUInt64LE(o);
       if (exp === 0n || exp > now) live++;
-      else expired.push(base + o / SIZES.rule);
+      else expired.push(id);
     }
     return { live, expired };
   }
@@ -445,7 +569,22 @@ export class BlacklistMaps {
   /** Empty one generation (must not be the live one) and free its ids. */
   clear(gen: number): void {
     const c = this.cfg;
-    if (gen === c.gen && c.nextId[gen] !== this.base(gen, c)) throw new Error("refusing to clear the live generation");
+    if (gen === c.gen && this.idsUsed(gen) + c.t4Used[gen] !== 0) throw new Error("refusing to clear the live generation");
+    // TTLs of the generation's slots: the only bl_exp4 entries in its slot range.
+    const lo = c.slotBase + gen * this.t4.size, hi = lo + this.t4.size;
+    const expKeys: Buffer[] = [];
+    let nexp = 0;
+    this.maps.bl_exp4.lookupBatch(CHUNK, (keys, _v, n) => {
+      for (let i = 0; i < n; i++) {
+        const id = keys.readUInt32LE(i * 4);
+        if (id >= lo && id < hi) {
+          expKeys.push(Buffer.from(keys.subarray(i * 4, i * 4 + 4)));
+          nexp++;
+        }
+      }
+    });
+    if (nexp) this.maps.bl_exp4.deleteBatch(Buffer.concat(expKeys), nexp);
+    this.t4.clear(gen);
     for (const table of [...ADDR_TABLES, "l4"] as const) {
       const m = this.table(table, gen);
       const all: Buffer[] = [];
@@ -456,12 +595,12 @@ export class BlacklistMaps {
       });
       if (count) m.deleteBatch(Buffer.concat(all), count);
     }
-    // bl_rules entries of the freed ids stay: nothing points at them any more, and the next
-    // user of an id writes its rule (with a new serial) before any entry points at it.
+    // Records of the freed ids stay: nothing points at them any more, and the next user of an
+    // id writes its record (counters zeroed) before any entry points at it.
     const now = this.cfg;
-    const base = this.base(gen, now);
-    now.nextId[gen] = base;
+    now.nextId[gen] = this.base(gen, now);
     now.flags[gen] = 0;
+    now.t4Used[gen] = 0;
     this.writeCfg(now);
   }
 }
@@ -469,7 +608,7 @@ export class BlacklistMaps {
 export interface ReplaceInput {
   rule: Rule;
   expires: bigint;
-  hits?: Buffer;
+  hits?: Hits;
 }
 
 export interface ReplaceStats {
@@ -485,32 +624,58 @@ export interface ReplaceStats {
   totalMs: number;
 }
 
-export { ruleKey, possibleCpus };
+export { ruleKey };
 
-/** A rule as BlacklistMaps.scan() sees it: its state in `states`, its match entry's key in `keys`. */
+/** A rule as BlacklistMaps.scan() sees it: where its match entry's key bytes are. */
 export interface RuleView {
   id: number;
-  /** First id of the generation (`id - base` indexes the states). */
-  base: number;
-  states: Buffer;
-  stateOff: number;
   allow: boolean;
   /** Where the match entry lives; null: the rule names no address. */
-  table: TableName | null;
+  table: WhereName | null;
   keys: Buffer;
   keyOff: number;
+  /** Prefix length of an address match. */
+  len: number;
   dst: boolean;
   l4: Rule["l4"];
+  /** CLOCK_MONOTONIC_COARSE ns, 0n = never. */
+  expires: bigint;
 }
 
 const NO_L4: Rule["l4"] = { kind: "none" };
 
-/** Where an address table's key keeps the address (blacklist_types.h): exact keys are tag,
- *  address; LPM keys are prefixlen (a u32 counting the tag's 8 bits), tag, address. */
+function isV4(m: Match): m is Extract<Match, { kind: "prefix" }> {
+  return m.kind === "prefix" && m.prefix.family === 4;
+}
+
+function beOf(a: Uint8Array): number {
+  return ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+}
+
+function formatPrefix4(a: Uint8Array, len: number): string {
+  return `${a.join(".")}/${len}`;
+}
+
+function u64(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+}
+
+function writeCounters(b: Buffer, off: number, h: Hits): void {
+  b.writeUInt32LE(h.last ? Number(h.last >> BigInt(LAST_SHIFT)) >>> 0 : 0, off);
+  b.writeUInt32LE(h.packets >>> 0, off + 4);
+  b.writeUInt32LE(Math.floor(h.packets / 2 ** 32), off + 8);
+  b.writeUInt32LE(h.bytes >>> 0, off + 12);
+  b.writeUInt32LE(Math.floor(h.bytes / 2 ** 32), off + 16);
+}
+
+/** Where an address table's key keeps the address (blacklist_types.h): a slot and exact keys
+ *  start with the address (after a tag byte for exact keys); LPM keys are prefixlen, tag, address. */
 function prefixAt(v: RuleView): { family: 4 | 6; at: number; len: number } {
-  const { table, keys, keyOff: k } = v;
-  const lpm = table === "v4" || table === "v6", family = table === "v4" || table === "x4" ? 4 : 6;
-  return { family, at: k + (lpm ? 5 : 1), len: lpm ? keys.readUInt32LE(k) - 8 : family === 4 ? 32 : 128 };
+  const { table, keyOff: k } = v;
+  if (table === "t4") return { family: 4, at: k, len: v.len };
+  return { family: 6, at: k + (table === "v6" ? 5 : 1), len: v.len };
 }
 
 function matchOf(v: RuleView): Match {
@@ -528,4 +693,3 @@ export function matchText(v: RuleView): string | null {
   const { family, at, len } = prefixAt(v);
   return `${family === 4 ? formatIPv4(v.keys, at) : formatIPv6(v.keys, at)}/${len}`;
 }
-

@@ -20,11 +20,11 @@ export function attachedInterfaces(): string[] {
 
 /** Rules the pinned blacklist maps of an interface can hold (undefined: none pinned). */
 export function pinnedCapacity(ifname: string): number | undefined {
-  const pin = join(pinDir(ifname), "bl_rules");
+  const pin = join(pinDir(ifname), "bl_recs");
   if (!existsSync(pin)) return undefined;
   const m = BpfMap.pinned(pin);
   try {
-    return m.info.maxEntries / 2 - 1; // two generations of (rules + 1)
+    return m.info.maxEntries / 2 - 1; // two generations of (rules + 1) records
   } finally {
     m.close();
   }
@@ -102,22 +102,20 @@ export interface Listed {
 
 export function listRules(bl: BlacklistMaps): Listed[] {
   const now = clockNs();
-  const { base, raw } = bl.hitsRaw();
-  const slots: (Listed | undefined)[] = new Array(bl.idsUsed());
+  const out: Listed[] = [];
   let expired = false;
   bl.scan((v) => {
-    const expires = v.states.readBigUInt64LE(v.stateOff);
+    const expires = v.expires;
     if (expires && expires <= now) { expired = true; return; } // not listed, and freed below
-    const serial = v.states.readUInt32LE(v.stateOff + 12);
-    const h: Hits = bl.sumHits(raw, v.id - base, serial);
-    slots[v.id - base] = {
+    const h: Hits = bl.hits(v.id);
+    out.push({
       id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
       ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
       packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
-    };
+    });
   });
   if (expired) gcExpired(bl, now);
-  return slots.filter((l) => l !== undefined); // id order
+  return out.sort((a, b) => a.id - b.id);
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left. */
@@ -170,21 +168,12 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   let kept = 0;
   if (!replace) {
     const live = gc(bl, bl.read(), now).kept;
-    const { base, raw } = bl.hitsRaw();
-    const per = bl.maps.bl_hits.valueBytes;
-    for (const r of live) set.push({ rule: r, expires: r.expires, hits: withSerial(raw.subarray((r.id - base) * per, (r.id - base + 1) * per), r.serial) });
+    for (const r of live) set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
     kept = live.length;
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
   const timing = bl.replace(set, parsed.bare4, parsed.bare6, true); // the caller frees the old set (freeIdleInBackground)
   return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
-}
-
-/** Per-CPU counters of a rule, with slots of an earlier rule (other serial) zeroed. */
-function withSerial(v: Buffer, serial: number): Buffer {
-  const out = Buffer.from(v);
-  for (let o = 0; o + 32 <= out.length; o += 32) if (Number(out.readBigUInt64LE(o + 24)) !== serial) out.fill(0, o, o + 32);
-  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 // tables.ts — how blacklist rules become map keys and entries (bpf/include/blacklist_types.h),
 // and the address tables a rebuild fills before writing them in batches. Used by maps.ts.
 import type { BpfMap } from "../ffi/map.ts";
-import { HAS_DST, HAS_MAC, HAS_V4_EXACT, HAS_V4_PREFIX, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, SIZES, TAG_ALLOW, TAG_DST, writeL4Key, writeMacKey, writePrefixKey } from "./layout.ts";
+import { HAS_DST, HAS_MAC, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_SPORT, SIZES, TAG_ALLOW, TAG_DST, writeL4Key, writeMacKey, writePrefixKey } from "./layout.ts";
 import type { Match, Rule } from "./rules.ts";
 
 export const ZERO = Buffer.alloc(4);
@@ -11,16 +11,17 @@ export function tagOf(r: Rule): number {
   return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);
 }
 
-export type TableName = "v4" | "v6" | "x4" | "x6" | "mac";
-export const ADDR_TABLES: TableName[] = ["v4", "v6", "x4", "x6", "mac"];
-export const KEY_SIZE: Record<TableName, number> = { v4: SIZES.v4Key, v6: SIZES.v6Key, x4: SIZES.x4Key, x6: SIZES.x6Key, mac: SIZES.macKey };
-export const TABLE_FLAG: Record<TableName, number> = { v4: HAS_V4_PREFIX, v6: HAS_V6_PREFIX, x4: HAS_V4_EXACT, x6: HAS_V6_EXACT, mac: HAS_MAC };
+/** The hash and LPM maps (IPv4 lives in bl_t4: table4.ts). */
+export type TableName = "v6" | "x6" | "mac";
+export const ADDR_TABLES: TableName[] = ["v6", "x6", "mac"];
+export const KEY_SIZE: Record<TableName, number> = { v6: SIZES.v6Key, x6: SIZES.x6Key, mac: SIZES.macKey };
+export const TABLE_FLAG: Record<TableName, number> = { v6: HAS_V6_PREFIX, x6: HAS_V6_EXACT, mac: HAS_MAC };
 
-/** Which table an address goes to: full-length addresses to the exact hashes, prefixes to the tries. */
+/** Which map a non-IPv4 address goes to: full-length IPv6 to the exact hash, prefixes to the trie. */
 export function tableOf(m: Exclude<Match, { kind: "none" }>): TableName {
   if (m.kind === "mac") return "mac";
-  const full = m.prefix.len === (m.prefix.family === 4 ? 32 : 128);
-  return m.prefix.family === 4 ? (full ? "x4" : "v4") : full ? "x6" : "v6";
+  if (m.prefix.family === 4) throw new Error("IPv4 prefixes live in bl_t4");
+  return m.prefix.len === 128 ? "x6" : "v6";
 }
 
 export function flagsOf(table: TableName, tag: number): number {
@@ -30,7 +31,7 @@ export function flagsOf(table: TableName, tag: number): number {
 /** Write the key of an address entry (layout by table) at `off`. */
 export function writeKey(table: TableName, b: Buffer, off: number, tag: number, m: Exclude<Match, { kind: "none" }>): void {
   if (m.kind === "mac") writeMacKey(b, off, tag, m.mac);
-  else if (table === "x4" || table === "x6") {
+  else if (table === "x6") {
     b[off] = tag;
     b.set(m.prefix.addr, off + 1);
   } else writePrefixKey(b, off, tag, m.prefix);
@@ -68,32 +69,12 @@ export class Table {
   plen: Uint32Array;
   n = 0;
   private index = new Map<number | string, number>();
-  /** IPv4: one map per (tag, length) keyed by the address as int32 (cheap keys for a million). */
-  private index4 = new Map<number, Map<number, number>>();
   constructor(readonly name: TableName, cap: number) {
     this.ks = KEY_SIZE[name];
     this.keys = Buffer.alloc(this.ks * Math.max(cap, 1));
     this.rule = new Uint32Array(cap);
     this.set = new Uint32Array(cap);
     this.plen = new Uint32Array(cap);
-  }
-  /** Whether an IPv4 entry exists already (from the general path). */
-  has4(tag: number, len: number, addr: number): boolean {
-    return this.index4.get(tag * 64 + len)?.has(addr | 0) ?? false;
-  }
-  /** A new IPv4 entry known to be unique (not indexed: nothing looks it up again). */
-  append4(tag: number, len: number, addr: number): number {
-    const i = this.n++, o = i * this.ks;
-    if (this.name === "x4") {
-      this.keys[o] = tag;
-      this.keys.writeUInt32BE(addr, o + 1);
-    } else {
-      this.keys.writeUInt32LE(8 + len, o);
-      this.keys[o + 4] = tag;
-      this.keys.writeUInt32BE(addr, o + 5);
-    }
-    this.plen[i] = 8 + len;
-    return i;
   }
   /** Index of the IPv6 entry for addr[off, off+16)/len (made on first use). */
   entry6(tag: number, addr: Uint8Array, off: number, len: number): number {
@@ -118,16 +99,9 @@ export class Table {
   /** Index of the entry for this address (made on first use). */
   entry(m: Exclude<Match, { kind: "none" }>, tag: number): number {
     let k: number | string;
-    let index = this.index;
+    const index = this.index;
     if (m.kind === "mac") k = tag * 2 ** 48 + m.mac.reduce((a, b) => a * 256 + b, 0);
-    else if (m.prefix.family === 4) {
-      const a = m.prefix.addr;
-      k = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
-      const sub = tag * 64 + m.prefix.len;
-      let x = this.index4.get(sub);
-      if (!x) this.index4.set(sub, (x = new Map()));
-      index = x;
-    } else k = String.fromCharCode(tag, m.prefix.len, ...m.prefix.addr);
+    else k = String.fromCharCode(tag, m.prefix.len, ...m.prefix.addr);
     let i = index.get(k);
     if (i !== undefined) return i;
     i = this.n++;
@@ -140,7 +114,7 @@ export class Table {
 
 /** A stored entry is this exact prefix (an LPM lookup may have returned a shorter one). */
 export function exactEntry(v: Buffer, plen: number, table: string): boolean {
-  return (table !== "v4" && table !== "v6") || v.readUInt32LE(8) === plen;
+  return table !== "v6" || v.readUInt32LE(8) === plen;
 }
 
 /** Called after every batch write with the entries written (the import command's progress bar). */

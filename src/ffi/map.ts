@@ -1,4 +1,5 @@
 // map.ts — BPF maps from user space: info, lookup/update/delete, iteration, batch operations.
+import { readFileSync } from "node:fs";
 import { bpf } from "./native.ts";
 import { BpfError, check, takeLog } from "./error.ts";
 import { alloc, Struct } from "./layout.ts";
@@ -157,6 +158,12 @@ export class BpfMap {
     k.set(keys);
     check(`batch delete from map ${this.info.name}`, bpf().bpf_map_delete_batch(this.fd, k, n, new Struct("bpf_map_batch_opts").buf));
     return n.readUInt32LE(0);
+  }
+  /** Kernel memory the map takes, as the kernel accounts it (fdinfo `memlock`: its real use since
+   *  6.4, elements of non-preallocated hashes and trie nodes included). */
+  memlock(): number {
+    const m = readFileSync(`/proc/self/fdinfo/${this.fd}`, "utf8").match(/^memlock:\s*(\d+)/m);
+    return m ? Number(m[1]) : 0;
   }
   close(): void {
     closeFd(this.fd);

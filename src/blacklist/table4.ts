@@ -1,0 +1,161 @@
+// table4.ts — the IPv4 table (bl_t4) and its length bitmaps (bl_len4) from user space, through
+// mmap: placing a million prefixes is memory writes, no syscalls. Layout and probing rules:
+// bpf/include/blacklist_types.h (struct bl_slot4) and blacklist.h (bl_slot_match, bl_hash4).
+import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, TAG_USED } from "./layout.ts";
+
+/** bl_hash4 in blacklist.h: `a` is the address as the kernel loads it (wire bytes, little-endian). */
+export function hash4(a: number, lentag: number): number {
+  let h = (a ^ Math.imul(lentag, 0x9e3779b1)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** An address written most significant octet first (parse.ts Bare4) → as the kernel loads it. */
+export function wireLE(be: number): number {
+  return (((be & 0xff) << 24) | ((be >>> 8) & 0xff) << 16 | ((be >>> 16) & 0xff) << 8 | (be >>> 24)) >>> 0;
+}
+
+/** The prefix's network address (host bits cleared), most significant octet first. */
+export function maskBE(be: number, len: number): number {
+  return len === 0 ? 0 : (be & (0xffffffff << (32 - len))) >>> 0;
+}
+
+/** 8 u32 words a slot: addr, len|tag<<8|flags<<16, set, last, packets lo/hi, bytes lo/hi. */
+const W = 8;
+
+export interface SlotCounters {
+  packets: number;
+  bytes: number;
+  /** CLOCK_MONOTONIC_COARSE ns of the last hit, 0 = never. */
+  last: bigint;
+}
+
+export class Table4 {
+  private readonly w: Uint32Array;
+  private readonly lens: Uint32Array;
+  /** Slots per generation (a power of two). */
+  readonly size: number;
+
+  constructor(t4: Buffer, len4: Buffer, size: number) {
+    this.w = new Uint32Array(t4.buffer, t4.byteOffset, t4.length >>> 2);
+    this.lens = new Uint32Array(len4.buffer, len4.byteOffset, len4.length >>> 2);
+    this.size = size;
+  }
+
+  /** Global slot index of a key in generation `gen`, or -1. `a` is wire-LE, masked. */
+  find(gen: number, a: number, len: number, tag: number): number {
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1, first = gen * this.size;
+    for (let j = 0; j < T4_PROBES; j++) {
+      const i = first + ((h + j) & mask), o = i * W;
+      const w1 = this.w[o + 1];
+      if (w1 === 0 && this.w[o] === 0) return -1;
+      if (this.w[o] === a && (w1 & 0xffff) === lt) return i;
+    }
+    return -1;
+  }
+
+  /**
+   * The slot for a key: the existing one, or a new empty one with the key written (no rule, no
+   * set: matches nothing yet). -1 when no empty slot lies within T4_PROBES of the key's home.
+   * Deleted slots of other keys are not reused: the program might be reading them right now.
+   */
+  place(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1, first = gen * this.size;
+    for (let j = 0; j < T4_PROBES; j++) {
+      const i = first + ((h + j) & mask), o = i * W;
+      const w1 = this.w[o + 1];
+      if (w1 === 0 && this.w[o] === 0) {
+        // Address first, then length and tag: a half-written key has tag 0, which no lookup uses.
+        this.w.fill(0, o + 2, o + W);
+        this.w[o] = a;
+        this.w[o + 1] = lt;
+        this.markLength(gen, a, len, tag);
+        return { slot: i, fresh: true };
+      }
+      if (this.w[o] === a && (w1 & 0xffff) === lt) return { slot: i, fresh: false };
+    }
+    return { slot: -1, fresh: false };
+  }
+
+  /** bl_len4: the length occurs in every /16 the prefix overlaps. */
+  private markLength(gen: number, a: number, len: number, tag: number): void {
+    const hi16 = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);
+    const base = (gen * 4 + (tag & 3)) * 65536, word = len >>> 5, bit = 1 << (len & 31);
+    if (len >= 16) {
+      this.lens[(base + hi16) * 2 + word] |= bit;
+      return;
+    }
+    const span = 1 << (16 - len), from = hi16 & ~(span - 1);
+    for (let k = from; k < from + span; k++) this.lens[(base + k) * 2 + word] |= bit;
+  }
+
+  flags(slot: number): number {
+    return this.w[slot * W + 1] >>> 16;
+  }
+
+  /** Set the slot's flags (the key's low half kept): one 32-bit store, seen whole by the program. */
+  setFlags(slot: number, flags: number): void {
+    const o = slot * W + 1;
+    this.w[o] = (this.w[o] & 0xffff) | (flags << 16);
+  }
+
+  set(slot: number): number {
+    return this.w[slot * W + 2];
+  }
+
+  setSet(slot: number, set: number): void {
+    this.w[slot * W + 2] = set;
+  }
+
+  /** A rule takes the slot: counters from zero (or carried over), then the flags that make it live. */
+  takeRule(slot: number, ttl: boolean, carry?: SlotCounters): void {
+    const o = slot * W;
+    this.w.fill(0, o + 3, o + W);
+    if (carry) {
+      this.w[o + 3] = Number(carry.last >> BigInt(LAST_SHIFT)) >>> 0;
+      this.w[o + 4] = carry.packets >>> 0;
+      this.w[o + 5] = Math.floor(carry.packets / 2 ** 32);
+      this.w[o + 6] = carry.bytes >>> 0;
+      this.w[o + 7] = Math.floor(carry.bytes / 2 ** 32);
+    }
+    this.setFlags(slot, (this.flags(slot) & ~(SLOT_RULE | SLOT_TTL)) | SLOT_RULE | (ttl ? SLOT_TTL : 0));
+  }
+
+  counters(slot: number): SlotCounters {
+    const o = slot * W, last = this.w[o + 3];
+    return { packets: this.w[o + 4] + this.w[o + 5] * 2 ** 32, bytes: this.w[o + 6] + this.w[o + 7] * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
+  }
+
+  /** Byte offset of the slot in the table: its address bytes, in wire order, start there. */
+  static byteOffset(slot: number): number {
+    return slot * W * 4;
+  }
+
+  len(slot: number): number {
+    return this.w[slot * W + 1] & 0xff;
+  }
+
+  tag(slot: number): number {
+    return (this.w[slot * W + 1] >>> 8) & 0x7f;
+  }
+
+  used(slot: number): boolean {
+    return this.w[slot * W + 1] !== 0;
+  }
+
+  /** Empty one generation's slots and bitmaps (it must not be live). */
+  clear(gen: number): void {
+    this.w.fill(0, gen * this.size * W, (gen + 1) * this.size * W);
+    this.lens.fill(0, gen * 4 * 65536 * 2, (gen + 1) * 4 * 65536 * 2);
+  }
+
+  /** Visit the slots of a generation that are in use. */
+  forEachUsed(gen: number, visit: (slot: number) => void): void {
+    const end = (gen + 1) * this.size;
+    for (let i = gen * this.size; i < end; i++) if (this.w[i * W + 1] !== 0) visit(i);
+  }
+}
