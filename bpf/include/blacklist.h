@@ -1,6 +1,7 @@
 /* blacklist.h — the blacklist stage: drop packets whose MAC, IPv4/IPv6 prefix, protocol or port
  * matches a deny rule, unless an allow rule matches too. Rules and their layout:
- * blacklist_types.h. Call `bl_stage(&pkt)` after xt_parse(); it returns XDP_DROP or XDP_PASS.
+ * blacklist_types.h. Call `bl_stage(&pkt)` after xt_parse(); it returns XDP_DROP or XDP_PASS and counts the
+ * packet on the deciding rule. bl_decide() is the same decision without the counting.
  *
  * Order of evaluation (the TypeScript reference matcher, src/blacklist/reference.ts, follows it,
  * so per-rule counters can be compared hit for hit): source MAC, destination MAC, source
@@ -101,7 +102,6 @@ struct bl_ctx {
 	__u8 nsrc, ndst; /* addresses to judge per direction (0..2), family below */
 	__u8 v6;
 	__u16 sport, dport; /* host order */
-	__u32 serial; /* bl_rule.serial of the last rule bl_live() accepted (for bl_count) */
 	union { /* one family per packet: sharing the space halves what must be zeroed */
 		struct bl_v4_key k4[2][2]; /* [dir][i] */
 		struct bl_v6_key k6[2][2];
@@ -126,7 +126,6 @@ static __always_inline int bl_live(__u32 id, struct bl_ctx *c)
 		if (c->now >= r->expires)
 			return 0;
 	}
-	c->serial = r->serial;
 	return 1;
 }
 
@@ -340,29 +339,34 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 	}
 }
 
-static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *c)
+/* Count a packet on the rule that decided it. The rule's serial is read here, not carried over
+ * from the search: bl_decide() reports only the id. */
+static __always_inline void bl_count(__u32 id, struct xt_pkt *p)
 {
+	struct bl_rule *r = bpf_map_lookup_elem(&bl_rules, &id);
 	struct bl_hit *h = bpf_map_lookup_elem(&bl_hits, &id);
 
-	if (!h)
+	if (!r || !h)
 		return;
-	if (h->serial != c->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
+	if (h->serial != r->serial) { /* first hit of this rule on this CPU: drop a predecessor's counts */
 		h->packets = 0;
 		h->bytes = 0;
-		h->serial = c->serial;
+		h->serial = r->serial;
 	}
-	if (!c->now)
-		c->now = bpf_ktime_get_coarse_ns();
 	h->packets++;
 	h->bytes += p->data_end - p->data;
-	h->last = c->now;
+	h->last = bpf_ktime_get_coarse_ns();
 }
 
-static __always_inline int bl_stage(struct xt_pkt *p)
+/* The decision alone: XDP_DROP or XDP_PASS, and in *rule the id of the rule that decided (the
+ * deny rule; the allow rule when one let a denied packet pass; 0 when no rule matched). Writes
+ * no map: `blacklist test` (bpf/blacklist_test.bpf.c) runs it on a built frame. */
+static __always_inline int bl_decide(struct xt_pkt *p, __u32 *rule)
 {
 	__u32 zero = 0;
 	struct bl_cfg *cfg = bpf_map_lookup_elem(&bl_cfg, &zero);
 
+	*rule = 0;
 	if (!cfg || !p->eth)
 		return XDP_PASS;
 	struct bl_ctx c = {};
@@ -378,8 +382,19 @@ static __always_inline int bl_stage(struct xt_pkt *p)
 	/* Allow beats deny, but is only searched when a deny rule matched: exceptions cost
 	 * nothing for the traffic no rule is about. */
 	__u32 allow = (c.flags & BL_HAS_ALLOW) ? bl_find(p, gen, BL_TAG_ALLOW, &c) : 0;
-	bl_count(allow ? allow : deny, p, &c);
+	*rule = allow ? allow : deny;
 	return allow ? XDP_PASS : XDP_DROP;
+}
+
+/* The stage: decide, then count the packet on the deciding rule. */
+static __always_inline int bl_stage(struct xt_pkt *p)
+{
+	__u32 rule;
+	int verdict = bl_decide(p, &rule);
+
+	if (rule)
+		bl_count(rule, p);
+	return verdict;
 }
 
 #endif
