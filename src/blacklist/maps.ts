@@ -435,6 +435,16 @@ export class BlacklistMaps {
     return { live, expired };
   }
 
+  /** Ports that some live-generation rule names for this protocol and direction (any address),
+   *  from the l4 keys alone. */
+  portsNamed(proto: 6 | 17, dir: "src" | "dst", gen = this.cfg.gen): Set<number> {
+    const want = dir === "src" ? L4_SPORT : L4_DPORT, out = new Set<number>();
+    this.table("l4", gen).lookupBatch(CHUNK, (keys, _v, n) => {
+      for (let k = 0; k < n * SIZES.l4Key; k += SIZES.l4Key) if (keys[k + 4] === proto && keys[k + 5] === want) out.add(keys.readUInt16LE(k + 6));
+    });
+    return out;
+  }
+
   /** Ids a generation has handed out (deleted ones included): the live one by default, or the
    *  idle one, where a replaced set waits to be freed. */
   idsUsed(gen = this.cfg.gen): number {

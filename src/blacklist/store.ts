@@ -7,7 +7,7 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type RuleView, type StoredRule } from "./maps.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../features.ts";
 import { ruleWords } from "./rules.ts";
@@ -108,16 +108,33 @@ export function listRules(bl: BlacklistMaps): Listed[] {
   bl.scan((v) => {
     const expires = v.states.readBigUInt64LE(v.stateOff);
     if (expires && expires <= now) { expired = true; return; } // not listed, and freed below
-    const serial = v.states.readUInt32LE(v.stateOff + 12);
-    const h: Hits = bl.sumHits(raw, v.id - base, serial);
-    slots[v.id - base] = {
-      id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
-      ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
-      packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
-    };
+    slots[v.id - base] = listed(bl, v, raw, base, now);
   });
   if (expired) gcExpired(bl, now);
   return slots.filter((l) => l !== undefined); // id order
+}
+
+/** One rule of the live generation as `list` shows it, by id; null when no entry holds it.
+ *  Read only: an expired rule is shown (with ttl 0), not freed. */
+export function listedRule(bl: BlacklistMaps, id: number): Listed | null {
+  const now = clockNs();
+  const { base, raw } = bl.hitsRaw();
+  let out: Listed | null = null;
+  bl.scan((v) => {
+    if (v.id === id) out = listed(bl, v, raw, base, now);
+  });
+  return out;
+}
+
+function listed(bl: BlacklistMaps, v: RuleView, raw: Buffer, base: number, now: bigint): Listed {
+  const expires = v.states.readBigUInt64LE(v.stateOff);
+  const serial = v.states.readUInt32LE(v.stateOff + 12);
+  const h: Hits = bl.sumHits(raw, v.id - base, serial);
+  return {
+    id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
+    ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
+    packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
+  };
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left. */
