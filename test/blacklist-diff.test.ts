@@ -115,6 +115,21 @@ describe("blacklist: BPF vs reference", () => {
   }
 });
 
+describe("blacklist test names the rule as list does", () => {
+  test("listedRule by located candidates and by a scan agree on every rule", () => {
+    const { listedRule } = require("../src/blacklist/store.ts");
+    const stored = bl.read();
+    expect(stored.length).toBeGreaterThan(100);
+    const noTime = ({ lastHit, ...r }: any) => ({ ...r, hit: lastHit !== null });
+    const decoy = stored.find((r) => r.match.kind === "none") ?? stored[0];
+    const bad = stored.filter((r) => {
+      const located = listedRule(bl, r.id, [decoy, r]), scanned = listedRule(bl, r.id);
+      return JSON.stringify(noTime(located)) !== JSON.stringify(noTime(scanned)) || scanned.rule !== ruleKey(r);
+    });
+    expect(bad.map((r) => ruleKey(r))).toEqual([]);
+  });
+});
+
 describe("import fast paths agree with the full parser", () => {
   test("bare IPv4/IPv6 addresses and prefixes: same prefix, or both refuse", () => {
     const { parsePrefix, formatPrefix } = require("../src/net/addr.ts");

@@ -12,8 +12,8 @@ import { pinDir } from "../ffi/bpffs.ts";
 import { testRun } from "../ffi/prog.ts";
 import { embeddedObject } from "../embedded.ts";
 import { buildFrame } from "../net/packet.ts";
-import { formatIPv4, formatIPv6, formatMac, parseMac } from "../net/addr.ts";
-import { protoName, type Rule } from "./rules.ts";
+import { formatIPv4, formatIPv6, formatMac, parseMac, parsePrefix } from "../net/addr.ts";
+import { protoName, type L4, type Match, type Rule } from "./rules.ts";
 import type { BlacklistMaps } from "./maps.ts";
 import type { Iface } from "../ffi/netns.ts";
 
@@ -79,7 +79,7 @@ function unnamedPort(bl: BlacklistMaps, proto: 6 | 17, dir: "src" | "dst"): numb
  * Without port or protocol: IP protocol 253 (IPv4) / 59 (IPv6), no ports — only rules on the
  * address alone can decide. A port or protocol not given is one that no rule names.
  */
-export function testPacket(q: Rule, iface: Iface, bl: BlacklistMaps): { packet: TestPacket; frame: Uint8Array } {
+export function testPacket(q: Rule, iface: Iface, bl: BlacklistMaps): { packet: TestPacket; frame: Uint8Array; candidates: Iterable<Rule> } {
   const own = ownAddresses(iface);
   const m = q.match;
   const dst = m.kind !== "none" && m.dir === "dst";
@@ -94,7 +94,7 @@ export function testPacket(q: Rule, iface: Iface, bl: BlacklistMaps): { packet: 
       f.set(parseMac(pkt.dstMac)!, 0);
       f.set(parseMac(pkt.srcMac)!, 6);
       f.set([ETH_P_LOCAL >> 8, ETH_P_LOCAL & 255], 12);
-      return { packet: pkt, frame: f };
+      return { packet: pkt, frame: f, candidates: candidates(pkt, null) };
     }
     pkt.src = DOC_IPV4;
     pkt.dst = own.ipv4 ?? DOC_IPV4;
@@ -118,7 +118,27 @@ export function testPacket(q: Rule, iface: Iface, bl: BlacklistMaps): { packet: 
     l4: proto === 6 ? "tcp" : proto === 17 ? "udp" : "none", proto: proto ?? undefined,
     sport: pkt.sport ?? undefined, dport: pkt.dport ?? undefined, frameSize: 60,
   });
-  return { packet: pkt, frame };
+  return { packet: pkt, frame, candidates: candidates(pkt, proto) };
+}
+
+/** Every rule that could match the packet (either kind): on its MACs, on each prefix of its
+ *  addresses, or on no address; with no L4 part, its protocol, or one of its ports. */
+function* candidates(p: TestPacket, proto: number | null): Generator<Rule> {
+  const l4s: L4[] = [{ kind: "none" }];
+  if (proto !== null) l4s.push({ kind: "proto", proto });
+  if ((proto === 6 || proto === 17) && p.sport !== null && p.dport !== null) {
+    l4s.push({ kind: "port", proto, dir: "dst", port: p.dport }, { kind: "port", proto, dir: "src", port: p.sport });
+  }
+  const matches: Match[] = [{ kind: "mac", dir: "src", mac: parseMac(p.srcMac)! }, { kind: "mac", dir: "dst", mac: parseMac(p.dstMac)! }];
+  for (const [dir, a] of [["src", p.src], ["dst", p.dst]] as const) {
+    if (a === null) continue;
+    const full = parsePrefix(a);
+    for (let len = full.len; len >= 0; len--) matches.push({ kind: "prefix", dir, prefix: parsePrefix(`${a}/${len}`) });
+  }
+  for (const allow of [false, true]) {
+    for (const match of matches) for (const l4 of l4s) yield { allow, match, l4 };
+    for (const l4 of l4s.slice(1)) yield { allow, match: { kind: "none" }, l4 };
+  }
 }
 
 /** Run the blacklist's decision on `frame` over the interface's pinned maps. Changes nothing:

@@ -10,7 +10,9 @@ import { withLock } from "../ffi/lock.ts";
 import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type RuleView, type StoredRule } from "./maps.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../features.ts";
-import { ruleWords } from "./rules.ts";
+import { ruleText, ruleWords, type Rule } from "./rules.ts";
+import { RULE_ALLOW } from "./layout.ts";
+import { u32 } from "./tables.ts";
 import type { ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
@@ -114,10 +116,20 @@ export function listRules(bl: BlacklistMaps): Listed[] {
   return slots.filter((l) => l !== undefined); // id order
 }
 
-/** One rule of the live generation as `list` shows it, by id; null when no entry holds it.
- *  Read only: an expired rule is shown (with ttl 0), not freed. */
-export function listedRule(bl: BlacklistMaps, id: number): Listed | null {
+/**
+ * One rule of the live generation as `list` shows it, by id; null when no entry holds it. Read
+ * only: an expired rule is shown (with ttl 0), not freed. `candidates`, rules the id may be (those
+ * a packet could match), are located first, a few lookups each; the whole set is scanned only
+ * when none of them is the one (a second at a million rules).
+ */
+export function listedRule(bl: BlacklistMaps, id: number, candidates: Iterable<Rule> = []): Listed | null {
   const now = clockNs();
+  const state = bl.ruleState(id);
+  for (const r of candidates) {
+    if (r.allow !== ((state.flags & RULE_ALLOW) !== 0) || bl.locate(r) !== id) continue;
+    const h = bl.sumHits(bl.maps.bl_hits.lookup(u32(id))!, 0, state.serial);
+    return { id, rule: ruleText(r), action: r.allow ? "allow" : "deny", ...timesAndHits(state.expires, h, now) };
+  }
   const { base, raw } = bl.hitsRaw();
   let out: Listed | null = null;
   bl.scan((v) => {
@@ -126,15 +138,18 @@ export function listedRule(bl: BlacklistMaps, id: number): Listed | null {
   return out;
 }
 
+function timesAndHits(expires: bigint, h: Hits, now: bigint): Pick<Listed, "ttl" | "packets" | "bytes" | "lastHit"> {
+  return {
+    ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
+    packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
+  };
+}
+
 function listed(bl: BlacklistMaps, v: RuleView, raw: Buffer, base: number, now: bigint): Listed {
   const expires = v.states.readBigUInt64LE(v.stateOff);
   const serial = v.states.readUInt32LE(v.stateOff + 12);
   const h: Hits = bl.sumHits(raw, v.id - base, serial);
-  return {
-    id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
-    ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
-    packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
-  };
+  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(expires, h, now) };
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left. */

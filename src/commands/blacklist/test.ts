@@ -31,7 +31,7 @@ export default defineCommand({
     xdptool blacklist test mac 02:00:00:00:00:01`,
   },
   args: {
-    ...ifaceArg,
+    interface: { ...ifaceArg.interface, description: "Interface whose blacklist to ask (default: the only one attached)" },
     src: { type: "boolean", description: "The address (or MAC) is the packet's source (the default)" },
     dst: { type: "boolean", description: "The address (or MAC) is the packet's destination" },
     ...jsonArg,
@@ -56,9 +56,9 @@ export default defineCommand({
     const iface = resolveIface(opt ?? ifname);
     // Under the blacklist's lock: the ids the probe reports are the ones listed below.
     const out = withBlacklist(ifname, (bl) => {
-      const { packet, frame } = testPacket(q, iface, bl);
+      const { packet, frame, candidates } = testPacket(q, iface, bl);
       const { verdict, rule } = probe(ifname, frame);
-      return { interface: ifname, verdict, rule: rule ? listedRule(bl, rule) ?? { id: rule } : null, packet };
+      return { interface: ifname, verdict, rule: rule ? listedRule(bl, rule, candidates) ?? { id: rule } : null, packet };
     });
     if (args.json) return printJson(out);
     const r = out.rule as { id: number; rule?: string } | null;
