@@ -24,7 +24,7 @@ export async function resolveChain(root: CommandDef, argv: string[]): Promise<Co
 }
 
 /** Commands whose trailing words are one free-form argument (a rule, a tcpdump filter). */
-const VARIADIC = new Set(["blacklist add", "blacklist allow", "blacklist del", "sample"]);
+const VARIADIC = new Set(["blacklist add", "blacklist allow", "blacklist del", "blacklist test", "sample"]);
 
 /** Reject unknown --flags (citty silently ignores them, which hides typos like --foce), and
  *  words a command does not take (`load eth0 hello extra` would otherwise ignore "extra"). */

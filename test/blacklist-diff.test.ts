@@ -17,6 +17,9 @@ import { Gen } from "./blacklist-gen.ts";
 
 let obj: BpfObject;
 let progFd: number;
+/** `blacklist test`'s probe (bpf/blacklist_test.bpf.c) over the same maps. */
+let probeObj: BpfObject;
+let probeFd: number;
 let bl: BlacklistMaps;
 
 // The program under test is the combined one operators run (bpf/xdptool.bpf.c), with only the
@@ -32,9 +35,16 @@ beforeAll(() => {
   const features = Buffer.alloc(8);
   features.writeUInt32LE(FEATURE_BITS.blacklist, 0);
   check("switch the blacklist stage on", bpf().bpf_map_update_elem(byName.get("xdptool_features")!, Buffer.alloc(4), features, 0n));
+  probeObj = BpfObject.open(embeddedObject("blacklist_test")!, "blacklist_test");
+  for (const m of probeObj.maps()) if (m.name.startsWith("bl_")) probeObj.reuseMap(m, byName.get(m.name)!);
+  probeObj.load();
+  probeFd = probeObj.progFd(probeObj.programs()[0]);
 });
 
-afterAll(() => obj?.close());
+afterAll(() => {
+  obj?.close();
+  probeObj?.close();
+});
 
 function dedupe<T extends Omit<RefRule, "id">>(rules: T[]): T[] {
   const seen = new Set<string>();
@@ -52,11 +62,13 @@ function runOnce(seed: number, nRules: number, nFrames: number, viaAdd = false) 
   } else bl.replace(raw.map((r) => ({ rule: r, expires: r.expires })));
   const stored = bl.read();
   expect(stored.length).toBe(raw.length);
-  // The reference judges the rules as read back from the maps (ids, expiry, serial included).
+  // The reference judges the rules as read back from the maps (ids and expiry included).
   const rules: RefRule[] = stored;
   expect(new Set(stored.map((r) => ruleKey(r)))).toEqual(new Set(raw.map((r) => ruleKey(r))));
   const ref = new Reference(rules, clockNs());
-  let mismatches = 0, drops = 0;
+  // The program names an IPv4 rule by its table slot: back to rule ids.
+  const idOf = new Map(stored.map((r) => [bl.handleOf(r.id), r.id]));
+  let mismatches = 0, probeMismatches = 0, drops = 0;
   const examples: string[] = [];
   for (let i = 0; i < nFrames; i++) {
     const f = g.frame();
@@ -68,6 +80,14 @@ function runOnce(seed: number, nRules: number, nFrames: number, viaAdd = false) 
       mismatches++;
       if (examples.length < 5) examples.push(`frame ${i}: bpf ${got} ref ${want} ${Buffer.from(f).toString("hex")}`);
     }
+    // The probe of `blacklist test`: the same verdict and the rule the reference counted the
+    // frame on (it counts nothing itself: the counters below would disagree).
+    const out = testRun(probeFd, { data: f, dataOut: f.length }).dataOut!;
+    const pv = out.readUInt32LE(0), pr = idOf.get(out.readUInt32LE(4)) ?? out.readUInt32LE(4);
+    if (pv !== want || pr !== ref.lastRule) {
+      probeMismatches++;
+      if (examples.length < 5) examples.push(`frame ${i}: probe ${pv}/rule ${pr} ref ${want}/rule ${ref.lastRule} ${Buffer.from(f).toString("hex")}`);
+    }
   }
   const bad: string[] = [];
   stored.forEach((r) => {
@@ -75,23 +95,39 @@ function runOnce(seed: number, nRules: number, nFrames: number, viaAdd = false) 
     const w = ref.hits.get(r.id) ?? { packets: 0, bytes: 0 };
     if (h.packets !== w.packets || h.bytes !== w.bytes) bad.push(`rule ${r.id} ${ruleKey(r)}: bpf ${h.packets}/${h.bytes} ref ${w.packets}/${w.bytes}`);
   });
-  return { mismatches, examples, bad, drops, rules: rules.length, hitRules: ref.hits.size };
+  return { mismatches, probeMismatches, examples, bad, drops, rules: rules.length, hitRules: ref.hits.size };
 }
 
 describe("blacklist: BPF vs reference", () => {
   // Seed 3 reuses the id range of seed 1: stale counters must not leak into the new rules.
   for (const seed of [1, 2, 3]) {
     const how = seed === 2 ? "added one by one" : "imported";
-    test(`seed ${seed}: 300 random rules (${how}), 100,000 random frames: zero mismatches, counters agree`, () => {
+    test(`seed ${seed}: 300 random rules (${how}), 100,000 random frames: zero mismatches (program and \`blacklist test\`'s probe), counters agree`, () => {
       const r = runOnce(seed * 7919, 300, 100_000, seed === 2);
       console.log(`seed ${seed}: ${r.rules} rules, ${r.drops} drops, ${r.hitRules} rules hit`);
       expect(r.examples).toEqual([]);
       expect(r.mismatches).toBe(0);
+      expect(r.probeMismatches).toBe(0);
       expect(r.bad).toEqual([]);
       expect(r.drops).toBeGreaterThan(1000); // the test must exercise both verdicts
       expect(r.hitRules).toBeGreaterThan(20);
     });
   }
+});
+
+describe("blacklist test names the rule as list does", () => {
+  test("listedRule by located candidates and by a scan agree on every rule", () => {
+    const { listedRule } = require("../src/blacklist/store.ts");
+    const stored = bl.read();
+    expect(stored.length).toBeGreaterThan(100);
+    const noTime = ({ lastHit, ...r }: any) => ({ ...r, hit: lastHit !== null });
+    const decoy = stored.find((r) => r.match.kind === "none") ?? stored[0];
+    const bad = stored.filter((r) => {
+      const located = listedRule(bl, r.id, [decoy, r]), scanned = listedRule(bl, r.id);
+      return JSON.stringify(noTime(located)) !== JSON.stringify(noTime(scanned)) || scanned.rule !== ruleKey(r);
+    });
+    expect(bad.map((r) => ruleKey(r))).toEqual([]);
+  });
 });
 
 describe("import fast paths agree with the full parser", () => {

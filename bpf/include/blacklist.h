@@ -1,6 +1,7 @@
 /* blacklist.h — the blacklist stage: drop packets whose MAC, IPv4/IPv6 prefix, protocol or port
  * matches a deny rule, unless an allow rule matches too. Rules and their layout:
- * blacklist_types.h. Call `bl_stage(&pkt)` after xt_parse(); it returns XDP_DROP or XDP_PASS.
+ * blacklist_types.h. Call `bl_stage(&pkt)` after xt_parse(); it returns XDP_DROP or XDP_PASS
+ * and counts the packet on the deciding rule. bl_decide() is that decision without the counting.
  *
  * Order of evaluation (the TypeScript reference matcher, src/blacklist/reference.ts, follows it,
  * so per-rule counters can be compared hit for hit): source MAC, destination MAC, source

@@ -119,6 +119,12 @@ export class BlacklistMaps {
     return this.recs.readUInt32LE(o + 8) & RULE_SLOT ? this.recs.readUInt32LE(o + 12) : -1;
   }
 
+  /** What the program reports for a rule (its slot handle for an IPv4 rule). */
+  handleOf(id: number, c = this.cfg): number {
+    const slot = this.slotOfId(id);
+    return slot >= 0 ? c.slotBase + slot : id;
+  }
+
   /** The rule id behind what the program reports (a slot handle for IPv4 rules), or 0. */
   idOfHandle(handle: number, c = this.cfg): number {
     if (handle < c.slotBase) return handle;
@@ -160,9 +166,9 @@ export class BlacklistMaps {
   }
 
   /** A rule's state from its record (for an IPv4 rule a mirror of what its slot tells the program). */
-  ruleState(id: number): { active: boolean; expires: bigint } {
-    const o = id * SIZES.rec;
-    return { active: (this.recs.readUInt32LE(o + 8) & RULE_ACTIVE) !== 0, expires: this.recs.readBigUInt64LE(o) };
+  ruleState(id: number): { active: boolean; allow: boolean; expires: bigint } {
+    const o = id * SIZES.rec, f = this.recs.readUInt32LE(o + 8);
+    return { active: (f & RULE_ACTIVE) !== 0, allow: (f & RULE_ALLOW) !== 0, expires: this.recs.readBigUInt64LE(o) };
   }
 
   hits(id: number): Hits {
@@ -557,6 +563,16 @@ export class BlacklistMaps {
       else expired.push(id);
     }
     return { live, expired };
+  }
+
+  /** Ports that some live-generation rule names for this protocol and direction (any address),
+   *  from the l4 keys alone. */
+  portsNamed(proto: 6 | 17, dir: "src" | "dst", gen = this.cfg.gen): Set<number> {
+    const want = dir === "src" ? L4_SPORT : L4_DPORT, out = new Set<number>();
+    this.table("l4", gen).lookupBatch(CHUNK, (keys, _v, n) => {
+      for (let k = 0; k < n * SIZES.l4Key; k += SIZES.l4Key) if (keys[k + 4] === proto && keys[k + 5] === want) out.add(keys.readUInt16LE(k + 6));
+    });
+    return out;
   }
 
   /** Ids a generation has handed out (deleted ones included): the live one by default, or the

@@ -102,6 +102,8 @@ export class Reference {
   private readonly hasAllow: boolean;
   private readonly hasGlobalDeny: boolean;
   readonly hits = new Map<number, { packets: number; bytes: number }>();
+  /** Id of the rule that decided the last judged frame (0: none). */
+  lastRule = 0;
   /** Rules split by allow/deny and kind, so each frame scans only what can match it. */
   private readonly split: Record<"deny" | "allow", { mac: RefRule[]; prefix: RefRule[]; none: RefRule[] }>;
 
@@ -162,12 +164,14 @@ export class Reference {
 
   /** XDP_DROP (1) or XDP_PASS (2), and the counters of the rule that decided. */
   judge(frame: Uint8Array): number {
+    this.lastRule = 0;
     const p = parseFrame(frame);
     if (!p) return 2;
     const deny = this.find(p, false);
     if (!deny) return 2;
     const allow = this.hasAllow ? this.find(p, true) : undefined;
     const r = allow ?? deny;
+    this.lastRule = r.id;
     const h = this.hits.get(r.id) ?? { packets: 0, bytes: 0 };
     h.packets++;
     h.bytes += frame.length;

@@ -7,10 +7,10 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type StoredRule } from "./maps.ts";
+import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type RuleView, type StoredRule } from "./maps.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../features.ts";
-import { ruleWords } from "./rules.ts";
+import { ruleText, ruleWords, type Rule } from "./rules.ts";
 import type { ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
@@ -107,15 +107,41 @@ export function listRules(bl: BlacklistMaps): Listed[] {
   bl.scan((v) => {
     const expires = v.expires;
     if (expires && expires <= now) { expired = true; return; } // not listed, and freed below
-    const h: Hits = bl.hits(v.id);
-    out.push({
-      id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny",
-      ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
-      packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
-    });
+    out.push(listed(bl, v, now));
   });
   if (expired) gcExpired(bl, now);
   return out.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * One rule of the live generation as `list` shows it, by id; null when no entry holds it. Read
+ * only: an expired rule is shown (with ttl 0), not freed. `candidates`, rules the id may be (those
+ * a packet could match), are located first, a few lookups each; the whole set is scanned only
+ * when none of them is the one (a second at a million rules).
+ */
+export function listedRule(bl: BlacklistMaps, id: number, candidates: Iterable<Rule> = []): Listed | null {
+  const now = clockNs();
+  const state = bl.ruleState(id);
+  for (const r of candidates) {
+    if (r.allow !== state.allow || bl.locate(r) !== id) continue;
+    return { id, rule: ruleText(r), action: r.allow ? "allow" : "deny", ...timesAndHits(state.expires, bl.hits(id), now) };
+  }
+  let out: Listed | null = null;
+  bl.scan((v) => {
+    if (v.id === id) out = listed(bl, v, now);
+  });
+  return out;
+}
+
+function timesAndHits(expires: bigint, h: Hits, now: bigint): Pick<Listed, "ttl" | "packets" | "bytes" | "lastHit"> {
+  return {
+    ttl: expires ? Math.max(0, Math.ceil(Number(expires - now) / 1e9)) : null,
+    packets: h.packets, bytes: h.bytes, lastHit: h.last ? new Date(monoToWallMs(h.last)).toISOString() : null,
+  };
+}
+
+function listed(bl: BlacklistMaps, v: RuleView, now: bigint): Listed {
+  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, bl.hits(v.id), now) };
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left. */

@@ -13,6 +13,9 @@ export interface FrameSpec {
   src: string;
   dst: string;
   l4?: L4;
+  /** With l4 "none": the IP protocol number to put in the header (default 253 for IPv4, an
+   *  experimental number; 59 "no next header" for IPv6). */
+  proto?: number;
   sport?: number;
   dport?: number;
   /** UDP/TCP/ICMP payload. */
@@ -58,7 +61,7 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
   const l4 = spec.l4 ?? "udp";
   let proto = PROTO[l4];
   if (l4 === "icmp" && v6) proto = 58;
-  if (l4 === "none" && !v6) proto = 253; // experimental
+  if (l4 === "none") proto = spec.proto ?? (v6 ? 59 : 253); // 253: experimental
   const hdr = l4Header(l4, spec.sport ?? 1024, spec.dport ?? 9, v6);
   const vlans = spec.vlans ?? [];
   const l2len = 14 + 4 * vlans.length;
