@@ -21,15 +21,10 @@ export const describers: Partial<Record<Feature, Describer>> = {
     return { config, counters, summary: `${sel.filter(Boolean).join("; ")} — answered ${counters.answered}, slip-dropped ${counters.slip_dropped}` };
   },
   blacklist: async (ifname) => {
-    const { withBlacklist, listRules } = await import("./blacklist/store.ts");
-    const { rules, capacity } = withBlacklist(ifname, (bl) => ({ rules: listRules(bl), capacity: bl.capacity() }));
-    const deny = rules.filter((r) => r.action === "deny").length;
-    const dropped = rules.filter((r) => r.action === "deny").reduce((n, r) => n + r.packets, 0);
-    return {
-      config: { rules: rules.length, deny, allow: rules.length - deny, capacity },
-      counters: { dropped },
-      summary: `${deny} deny and ${rules.length - deny} allow rules (room for ${capacity}) — ${dropped} packets dropped by rules`,
-    };
+    const { withBlacklist, summarize, summaryText } = await import("./blacklist/store.ts");
+    const s = withBlacklist(ifname, summarize);
+    const { dropped, ...config } = s;
+    return { config, counters: { dropped }, summary: summaryText(s) };
   },
   sampler: async () => ({ config: { capture: "running" }, summary: "a capture is running (xdptool sample)" }),
 };

@@ -14,7 +14,7 @@ import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, L4_DPORT, L4_PROTO, L4_SPO
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
-import { Table4, maskBE, wireLE, type SlotCounters } from "./table4.ts";
+import { Table4, TableFull, maskBE, wireLE, type SlotCounters } from "./table4.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -300,42 +300,22 @@ export class BlacklistMaps {
   }
 
   /**
-   * Visit every live rule of a generation, straight from the maps: `v` is one object reused for
-   * every rule (copy what you keep), so a million rules cost no million objects. Order: IPv4
-   * slots, the other address tables, then combined rules.
+   * Visit every live rule of a generation in id order (the order rules were added), straight
+   * from the maps: `v` is one object reused for every rule (copy what you keep), so a million
+   * rules cost no million objects. IPv4 rules are decoded from their slots as their records come
+   * up; the others (usually few) are gathered from their hash / LPM / l4 maps first.
    */
   scan(visit: (v: RuleView) => void, gen = this.cfg.gen): void {
     const c = this.cfg;
-    const base = this.base(gen, c);
-    const v: RuleView = { id: 0, allow: false, table: null, keys: this.mt4.buf, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
-    const owners = new Map<number, { table: WhereName | null; keys: Buffer; keyOff: number; len: number; dst: boolean; allow: boolean }>();
-    owners.set(SET_DENY, { table: null, keys: this.recs, keyOff: 0, len: 0, dst: false, allow: false });
-    owners.set(SET_ALLOW, { table: null, keys: this.recs, keyOff: 0, len: 0, dst: false, allow: true });
-    const recs = this.recs;
-    const recLive = (id: number) => id >= base && id < c.nextId[gen] && (recs.readUInt32LE(id * SIZES.rec + 8) & RULE_ACTIVE) !== 0;
-    const t4 = this.t4, tbuf = this.mt4.buf;
-    // IPv4 rules from their records (id order), their keys from their slots.
-    for (let id = base; id < c.nextId[gen]; id++) {
-      const o = id * SIZES.rec, f = recs.readUInt32LE(o + 8);
-      if ((f & (RULE_ACTIVE | RULE_SLOT)) !== (RULE_ACTIVE | RULE_SLOT)) continue;
-      const s = recs.readUInt32LE(o + 12), tag = t4.tag(s);
-      v.id = id;
-      v.allow = (tag & TAG_ALLOW) !== 0;
-      v.dst = (tag & TAG_DST) !== 0;
-      v.table = "t4";
-      v.keys = tbuf;
-      v.keyOff = Table4.byteOffset(s);
-      v.len = t4.len(s);
-      v.l4 = NO_L4;
-      v.expires = recs.readBigUInt64LE(o);
-      visit(v);
-    }
-    t4.forEachUsed(gen, (s) => {
-      const set = t4.set(s);
-      if (!set) return;
-      const tag = t4.tag(s);
-      owners.set(set, { table: "t4", keys: tbuf, keyOff: Table4.byteOffset(s), len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
-    });
+    const base = this.base(gen, c), end = c.nextId[gen];
+    const recs = this.recs, rw = new Uint32Array(recs.buffer, recs.byteOffset, recs.length >>> 2);
+    const live = (id: number) => id >= base && id < end && (rw[id * 8 + 2] & RULE_ACTIVE) !== 0;
+    const others = new Map<number, Omit<RuleView, "id" | "expires">>();
+    type Owner = { table: WhereName | null; keys: Buffer; keyOff: number; len: number; dst: boolean; allow: boolean };
+    const owners = new Map<number, Owner>();
+    const own = (set: number, o: Owner) => owners.set(set, o);
+    own(SET_DENY, { table: null, keys: recs, keyOff: 0, len: 0, dst: false, allow: false });
+    own(SET_ALLOW, { table: null, keys: recs, keyOff: 0, len: 0, dst: false, allow: true });
     for (const table of ADDR_TABLES) {
       const ks = KEY_SIZE[table], lpm = table === "v6";
       this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
@@ -343,39 +323,55 @@ export class BlacklistMaps {
           const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
           const tag = keys[i * ks + (lpm ? 4 : 0)];
           const len = lpm ? keys.readUInt32LE(i * ks) - 8 : 128;
-          if (set) owners.set(set, { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), keyOff: 0, len, dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
-          if (!rule || !recLive(rule)) continue;
-          v.id = rule;
-          v.allow = (tag & TAG_ALLOW) !== 0;
-          v.dst = (tag & TAG_DST) !== 0;
-          v.table = table;
-          v.keys = keys;
-          v.keyOff = i * ks;
-          v.len = len;
-          v.l4 = NO_L4;
-          v.expires = this.recs.readBigUInt64LE(rule * SIZES.rec);
-          visit(v);
+          if (!set && (!rule || !live(rule))) continue;
+          const o: Owner = { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), keyOff: 0, len, dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 };
+          if (set) own(set, o);
+          if (rule && live(rule)) others.set(rule, { ...o, l4: NO_L4 });
         }
       });
     }
+    const l4: { id: number; set: number; l4: Rule["l4"] }[] = [];
     this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
       for (let i = 0; i < n; i++) {
         const k = i * 8, id = values.readUInt32LE(i * 4);
-        const owner = owners.get(keys.readUInt32LE(k));
-        if (!owner || !recLive(id)) continue;
+        if (!live(id)) continue;
         const proto = keys[k + 4], dir = keys[k + 5], port = keys.readUInt16LE(k + 6);
-        v.id = id;
-        v.l4 = dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port };
-        v.allow = owner.allow;
-        v.dst = owner.dst;
-        v.table = owner.table;
-        v.keys = owner.keys;
-        v.keyOff = owner.keyOff;
-        v.len = owner.len;
-        v.expires = this.recs.readBigUInt64LE(id * SIZES.rec);
-        visit(v);
+        l4.push({ id, set: keys.readUInt32LE(k), l4: dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port } });
       }
     });
+    const t4 = this.t4, tbuf = this.mt4.buf;
+    if (l4.some((x) => !owners.has(x.set))) {
+      t4.forEachUsed(gen, (s) => {
+        const set = t4.set(s), tag = t4.tag(s);
+        if (set) own(set, { table: "t4", keys: tbuf, keyOff: Table4.byteOffset(s), len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
+      });
+    }
+    for (const x of l4) {
+      const o = owners.get(x.set);
+      if (o) others.set(x.id, { ...o, l4: x.l4 });
+    }
+    const v: RuleView = { id: 0, allow: false, table: null, keys: tbuf, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
+    for (let id = base; id < end; id++) {
+      const f = rw[id * 8 + 2];
+      if (!(f & RULE_ACTIVE)) continue;
+      v.id = id;
+      v.expires = rw[id * 8] || rw[id * 8 + 1] ? recs.readBigUInt64LE(id * SIZES.rec) : 0n;
+      if (f & RULE_SLOT) {
+        const s = rw[id * 8 + 3], tag = t4.tag(s);
+        v.allow = (tag & TAG_ALLOW) !== 0;
+        v.dst = (tag & TAG_DST) !== 0;
+        v.table = "t4";
+        v.keys = tbuf;
+        v.keyOff = Table4.byteOffset(s);
+        v.len = t4.len(s);
+        v.l4 = NO_L4;
+      } else {
+        const o = others.get(id);
+        if (!o) continue; // a record no entry points at (yet): not a rule
+        Object.assign(v, o);
+      }
+      visit(v);
+    }
   }
 
   /** Every live rule of a generation as objects (or only those with the given ids), in id order. */
@@ -385,7 +381,7 @@ export class BlacklistMaps {
       if (ids && !ids.has(v.id)) return;
       out.push({ allow: v.allow, match: matchOf(v), l4: v.l4, id: v.id, expires: v.expires });
     }, gen);
-    return out.sort((a, b) => a.id - b.id);
+    return out;
   }
 
   /**
@@ -401,6 +397,8 @@ export class BlacklistMaps {
     const gen = c.gen ^ 1;
     this.clear(gen); // normally empty already; a crash mid-replace may have left something
     const cc = this.cfg;
+    cc.t4Used[gen] = 1; // from here the idle table may hold something: the next clear() empties it
+    this.writeCfg(cc);
     const base = this.base(gen, cc), cap = this.capacity(cc);
     const n = rules.length;
     const counts: Record<TableName, number> = { v6: 0, x6: 0, mac: 0 };
@@ -411,14 +409,21 @@ export class BlacklistMaps {
     const l4index = new Set<string>();
     const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
     const l4ids: number[] = [];
-    const exp4: { id: number; expires: bigint }[] = [];
+    // IPv4 rules move while the table is built (Robin Hood): until the end, a rule's slot holds
+    // its id where the last-hit time goes, and its TTL and carried last hit wait here.
+    const expOf = new Map<number, bigint>(), lastOf = new Map<number, number>();
     const t4 = this.t4;
     const recWords = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
     let next = base, duplicates = 0, flags = 0, used = 0;
     const full = () => new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
     const place4 = (be: number, len: number, tag: number): number => {
-      const p = t4.place(gen, wireLE(maskBE(be, len)), len, tag);
-      if (p.slot < 0) throw new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots): attach with a larger --max-rules`);
+      let p;
+      try {
+        p = t4.placeRH(gen, wireLE(maskBE(be, len)), len, tag);
+      } catch (e) {
+        if (e instanceof TableFull) throw new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots a generation): attach with a larger --max-rules`);
+        throw e;
+      }
       if (p.fresh) used++;
       flags |= HAS_V4 | (tag & TAG_DST ? HAS_DST : 0);
       return p.slot;
@@ -442,11 +447,13 @@ export class BlacklistMaps {
             duplicates++;
             continue;
           }
-          if (expires) exp4.push({ id: cc.slotBase + slot, expires });
           const id = next++;
           if (id - base >= cap) throw full();
-          this.setRec(id, expires, r.allow, undefined, slot);
+          this.setRec(id, expires, r.allow, undefined, 0);
+          if (expires) expOf.set(id, expires);
           t4.takeRule(slot, expires !== 0n, hits); // the generation is idle: order does not matter
+          if (hits?.last) lastOf.set(id, t4.word3(slot));
+          t4.setWord3(slot, id);
           if (r.allow) flags |= HAS_ALLOW;
           continue;
         }
@@ -491,12 +498,12 @@ export class BlacklistMaps {
         }
         const id = next++;
         if (id - base >= cap) throw full();
-        // The record by hand (setRec's Buffer writes cost ~100 ms a million): flags, slot.
+        // The record by hand (setRec's Buffer writes cost ~100 ms a million); its slot at the end.
         recWords[id * 8 + 2] = RULE_ACTIVE | RULE_SLOT;
-        recWords[id * 8 + 3] = slot;
         recWords[id * 8] = recWords[id * 8 + 1] = 0;
         recWords.fill(0, id * 8 + 4, id * 8 + 8);
         t4.takeRule(slot, false);
+        t4.setWord3(slot, id);
       }
     }
     if (bare6?.n) {
@@ -512,6 +519,16 @@ export class BlacklistMaps {
         t.rule[idx] = newRec(0n, false);
       }
     }
+    // Every IPv4 rule has its final slot now: link records to slots, TTLs to slot handles.
+    const exp4: { id: number; expires: bigint }[] = [];
+    t4.forEachUsed(gen, (slot) => {
+      const f = t4.flags(slot);
+      if (!(f & SLOT_RULE)) return;
+      const id = t4.word3(slot);
+      recWords[id * 8 + 3] = slot;
+      t4.setWord3(slot, lastOf.get(id) ?? 0);
+      if (f & SLOT_TTL) exp4.push({ id: cc.slotBase + slot, expires: expOf.get(id)! });
+    });
     const t1 = performance.now();
     if (exp4.length) {
       const ks = Buffer.alloc(4 * exp4.length), vs = Buffer.alloc(8 * exp4.length);
@@ -547,6 +564,30 @@ export class BlacklistMaps {
     const count = next - base;
     const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length + used;
     return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4done - t3, totalMs: t4done - t0 };
+  }
+
+  /** Live rules by action, and packets dropped by deny rules, from records and slots alone (a
+   *  million rules in tens of ms: what `status` shows). */
+  summary(now: bigint): { deny: number; allow: number; expired: number; dropped: number } {
+    const c = this.cfg, gen = c.gen, base = this.base(gen, c), t = Number(now);
+    const rw = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
+    let deny = 0, allow = 0, expired = 0, dropped = 0;
+    for (let id = base; id < c.nextId[gen]; id++) {
+      const o = id * 8, f = rw[o + 2];
+      if (!(f & RULE_ACTIVE)) continue;
+      const exp = rw[o] + rw[o + 1] * 2 ** 32; // ns since boot: exact for 104 days, then within ns
+      if (exp && exp <= t) {
+        expired++;
+        continue;
+      }
+      if (f & RULE_ALLOW) {
+        allow++;
+        continue;
+      }
+      deny++;
+      dropped += f & RULE_SLOT ? this.t4.packets(rw[o + 3]) : rw[o + 4] + rw[o + 5] * 2 ** 32;
+    }
+    return { deny, allow, expired, dropped };
   }
 
   /** Rules of a generation by state (no entries decoded: cheap at 1M): how many are live, and
@@ -600,7 +641,7 @@ export class BlacklistMaps {
       }
     });
     if (nexp) this.maps.bl_exp4.deleteBatch(Buffer.concat(expKeys), nexp);
-    this.t4.clear(gen);
+    this.t4.clear(gen); // always: a build killed before its first cfg write leaves no mark
     for (const table of [...ADDR_TABLES, "l4"] as const) {
       const m = this.table(table, gen);
       const all: Buffer[] = [];

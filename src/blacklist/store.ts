@@ -100,17 +100,47 @@ export interface Listed {
   lastHit: string | null;
 }
 
-export function listRules(bl: BlacklistMaps): Listed[] {
+/** Visit every live rule as `list` shows it, in id order, one at a time (nothing kept: a
+ *  million rules stream in constant memory). Expired rules are skipped, and freed after. */
+export function eachListed(bl: BlacklistMaps, visit: (l: Listed) => void): void {
   const now = clockNs();
-  const out: Listed[] = [];
   let expired = false;
   bl.scan((v) => {
-    const expires = v.expires;
-    if (expires && expires <= now) { expired = true; return; } // not listed, and freed below
-    out.push(listed(bl, v, now));
+    if (v.expires && v.expires <= now) { expired = true; return; } // not listed, and freed below
+    visit(listed(bl, v, now));
   });
   if (expired) gcExpired(bl, now);
-  return out.sort((a, b) => a.id - b.id);
+}
+
+export function listRules(bl: BlacklistMaps): Listed[] {
+  const out: Listed[] = [];
+  eachListed(bl, (l) => out.push(l));
+  return out;
+}
+
+/** What `status` and `list --json` say of a blacklist as a whole, without decoding its rules. */
+export interface BlacklistSummary {
+  rules: number;
+  deny: number;
+  allow: number;
+  capacity: number;
+  /** Packets dropped by deny rules (their counters summed). */
+  dropped: number;
+  /** Kernel memory of every map the blacklist uses, and per live rule (null: no rules). */
+  memoryBytes: number;
+  bytesPerRule: number | null;
+}
+
+/** "12 deny and 1 allow rules (room for 65536) — 340 packets dropped by rules; kernel memory 8.1 MiB (…/rule)" */
+export function summaryText(s: BlacklistSummary): string {
+  const mib = (s.memoryBytes / 2 ** 20).toFixed(1);
+  return `${s.deny} deny and ${s.allow} allow rules (room for ${s.capacity}) — ${s.dropped} packets dropped by rules; kernel memory ${mib} MiB${s.bytesPerRule === null ? "" : ` (${s.bytesPerRule} bytes a rule)`}`;
+}
+
+export function summarize(bl: BlacklistMaps): BlacklistSummary {
+  const s = bl.summary(clockNs());
+  const rules = s.deny + s.allow, memoryBytes = bl.memoryBytes();
+  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null };
 }
 
 /**
@@ -144,9 +174,24 @@ function listed(bl: BlacklistMaps, v: RuleView, now: bigint): Listed {
   return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, bl.hits(v.id), now) };
 }
 
-/** Text that `import` reads back: the same rules, TTLs as the time left. */
-export function exportText(bl: BlacklistMaps): string {
-  return listRules(bl).map((l) => (l.ttl ? `${l.rule} --ttl ${l.ttl}s` : l.rule)).join("\n") + "\n";
+/** Text that `import` reads back: the same rules, TTLs as the time left, in pieces of ~1 MB
+ *  (a million rules never sit in memory as one string). */
+export function exportText(bl: BlacklistMaps, write: (text: string) => void): void {
+  const now = clockNs();
+  let part: string[] = [], size = 0;
+  bl.scan((v) => {
+    if (v.expires && v.expires <= now) return;
+    const words = ruleWords(v.allow, matchText(v), v.dst, v.l4);
+    const line = v.expires ? `${words} --ttl ${Math.max(1, Math.ceil(Number(v.expires - now) / 1e9))}s` : words;
+    part.push(line);
+    size += line.length + 1;
+    if (size > 1 << 20) {
+      write(part.join("\n") + "\n");
+      part = [];
+      size = 0;
+    }
+  });
+  if (part.length) write(part.join("\n") + "\n");
 }
 
 export interface ImportSummary {

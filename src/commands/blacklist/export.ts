@@ -19,6 +19,6 @@ export default defineCommand({
     requireCaps("xdptool blacklist");
     const { chooseInterface, withBlacklist, exportText } = await import("../../blacklist/store.ts");
     const ifname = chooseInterface(args.interface);
-    writeAll(withBlacklist(ifname, exportText)); // 1M rules through a pipe: every line arrives
+    withBlacklist(ifname, (bl) => exportText(bl, writeAll)); // streamed: 1M rules through a pipe, every line arrives
   },
 });

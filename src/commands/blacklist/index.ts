@@ -13,6 +13,7 @@ export default defineCommand({
     xdptool blacklist allow 198.18.7.10
     xdptool blacklist add 198.18.7.0/24 port 22/tcp --ttl 10m
     xdptool blacklist list
+    xdptool blacklist status
     xdptool blacklist test 198.18.7.5 port 22/tcp
     xdptool blacklist import rules.txt --replace`,
   },
@@ -24,6 +25,7 @@ export default defineCommand({
     del: sub(() => import("./del.ts")),
     flush: sub(() => import("./flush.ts")),
     list: sub(() => import("./list.ts")),
+    status: sub(() => import("./status.ts")),
     test: sub(() => import("./test.ts")),
     import: sub(() => import("./import.ts")),
     export: sub(() => import("./export.ts")),
