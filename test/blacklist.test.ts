@@ -18,8 +18,9 @@ const bl = (...args: string[]) => xt("blacklist", ...args, "-i", DUT);
 const blOk = (...args: string[]) => xtOk("blacklist", ...args, "-i", DUT);
 const blJson = (...args: string[]) => json("blacklist", ...args, "-i", DUT);
 const exported = () => blOk("export");
-/** Slots in use in both generations of a pinned bl_t4, read by C through the kernel's own mmap
- *  of the map (independent of src/blacklist): a slot is in use when its first 8 bytes are not 0. */
+/** Slots in use in both generations' IPv4 tables (the inner maps of a pinned bl_t4), read by C
+ *  through the kernel's own mmap of each map (independent of src/blacklist): a slot is in use
+ *  when its first 8 bytes are not 0. */
 function usedSlots(pin: string): number {
   return Number(compileAndRun(`#include <linux/bpf.h>
 #include <sys/syscall.h>
@@ -27,17 +28,26 @@ function usedSlots(pin: string): number {
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+static long sys(int cmd, union bpf_attr *a) { return syscall(__NR_bpf, cmd, a, sizeof *a); }
 int main(void) {
   union bpf_attr a; memset(&a, 0, sizeof a); a.pathname = (unsigned long)"${pin}";
-  int fd = syscall(__NR_bpf, BPF_OBJ_GET, &a, sizeof a);
-  struct bpf_map_info info; memset(&info, 0, sizeof info); memset(&a, 0, sizeof a);
-  a.info.bpf_fd = fd; a.info.info_len = sizeof info; a.info.info = (unsigned long)&info;
-  if (fd < 0 || syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof a)) return 1;
-  size_t len = (size_t)info.max_entries * info.value_size;
-  unsigned long long *p = mmap(0, len, PROT_READ, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) return 1;
+  int outer = sys(BPF_OBJ_GET, &a);
+  if (outer < 0) return 1;
   long n = 0;
-  for (size_t i = 0; i < len / 8; i += info.value_size / 8) n += p[i] != 0;
+  for (unsigned gen = 0; gen < 2; gen++) {
+    unsigned id = 0;
+    memset(&a, 0, sizeof a); a.map_fd = outer; a.key = (unsigned long)&gen; a.value = (unsigned long)&id;
+    if (sys(BPF_MAP_LOOKUP_ELEM, &a)) continue; /* no table in this generation */
+    memset(&a, 0, sizeof a); a.map_id = id;
+    int fd = sys(BPF_MAP_GET_FD_BY_ID, &a);
+    struct bpf_map_info info; memset(&info, 0, sizeof info); memset(&a, 0, sizeof a);
+    a.info.bpf_fd = fd; a.info.info_len = sizeof info; a.info.info = (unsigned long)&info;
+    if (fd < 0 || sys(BPF_OBJ_GET_INFO_BY_FD, &a)) return 1;
+    size_t len = (size_t)info.max_entries * info.value_size;
+    unsigned long long *p = mmap(0, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return 1;
+    for (size_t i = 0; i < len / 8; i += info.value_size / 8) n += p[i] != 0;
+  }
   printf("%ld\\n", n);
   return 0;
 }`).trim());

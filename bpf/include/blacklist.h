@@ -22,9 +22,6 @@
 #ifndef BL_MAX_RULES
 #define BL_MAX_RULES 131072 /* records, both generations; `blacklist attach --max-rules` resizes */
 #endif
-#ifndef BL_T4_SLOTS
-#define BL_T4_SLOTS 262144 /* IPv4 slots, both generations; resized with BL_MAX_RULES */
-#endif
 
 /* Map choices (docs/04 has the measurements). Under a flood from many sources every lookup
  * misses the CPU caches, so what counts is how many dependent cache lines a packet touches:
@@ -64,14 +61,17 @@ BL_HASH(bl_l4_1, struct bl_l4_key, __u32, 1048576);
 /* Expiry times of IPv4 slot rules that have a TTL (few), by rule id. */
 BL_HASH(bl_exp4, __u32, __u64, 1048576);
 
-/* Filled by user space through mmap (BPF_F_MMAPABLE): a million slots are memory writes, not
- * a million syscalls, and `list` reads them back the same way. */
+/* One table per generation, each an array (struct bl_slot4 × cfg.t4_size, BPF_F_MMAPABLE) that
+ * user space creates, fills through mmap (a million slots are memory writes, not a million
+ * syscalls) and puts here; replacing a rule set swaps in a new table, and freeing the old one is
+ * dropping it from this map. Only the live generation's table takes memory between imports.
+ * Lookups in the inner array are still inlined: every table has the template's size
+ * (src/blacklist/maps.ts sizeMaps sets the template; BPF_F_INNER_MAP would cost the inlining). */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, BL_T4_SLOTS);
-	__type(key, __u32);
-	__type(value, struct bl_slot4);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
 } bl_t4 SEC(".maps");
 
 /* [gen][tag & 3][first 16 bits of the address]: bit L set = some entry of length L and that
@@ -269,11 +269,14 @@ __noinline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx *c)
 	if (!c)
 		return 0;
 	__u64 key = (__u64)a | ((__u64)lentag << 32);
-	__u32 size = c->t4_size, h = bl_hash4(a, lentag), first = c->gen * size;
+	__u32 gen = c->gen, size = c->t4_size, h = bl_hash4(a, lentag);
+	void *t4 = bpf_map_lookup_elem(&bl_t4, &gen);
 
+	if (!t4)
+		return 0;
 	for (int j = 0; j < BL_T4_PROBES; j++) {
-		__u32 idx = first + ((h + j) & (size - 1));
-		struct bl_slot4 *s = bpf_map_lookup_elem(&bl_t4, &idx);
+		__u32 idx = (h + j) & (size - 1);
+		struct bl_slot4 *s = bpf_map_lookup_elem(t4, &idx);
 		if (!s)
 			return 0;
 		__u64 w = *(__u64 *)s; /* addr, len, tag, flags: one load */
@@ -281,7 +284,7 @@ __noinline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx *c)
 			return 0;
 		if ((w & 0xffffffffffffULL) != key)
 			continue;
-		__u32 flags = w >> 48, id = c->slot_base + idx;
+		__u32 flags = w >> 48, id = c->slot_base + gen * size + idx; /* the slot's handle */
 		if (flags & BL_SLOT_RULE) {
 			if (!(flags & BL_SLOT_TTL))
 				return id;
@@ -446,8 +449,9 @@ static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *
 		c->now = bpf_ktime_get_coarse_ns();
 	__u32 last = c->now >> BL_LAST_SHIFT;
 	if (id >= c->slot_base) {
-		__u32 idx = id - c->slot_base;
-		struct bl_slot4 *s = bpf_map_lookup_elem(&bl_t4, &idx);
+		__u32 gen = c->gen, idx = id - c->slot_base - gen * c->t4_size;
+		void *t4 = bpf_map_lookup_elem(&bl_t4, &gen);
+		struct bl_slot4 *s = t4 ? bpf_map_lookup_elem(t4, &idx) : NULL;
 		if (s)
 			BL_COUNT(s, bytes, last);
 	} else {

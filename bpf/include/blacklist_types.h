@@ -12,7 +12,7 @@
  *  - every other rule (IPv6, MAC, combined address+port, no address) has its state and
  *    counters in its record, reached from its entry in a hash / LPM map, or from bl_l4 under the
  *    `set` of its address entry (set 0 / 1 are the global deny / allow sets: no address).
- * Two generations of everything that matches (bl_t4 halves, bl_len4 halves, _0/_1 maps, record
+ * Two generations of everything that matches (bl_t4's two tables, bl_len4 halves, _0/_1 maps, record
  * id ranges) let `import --replace` build a new rule set beside the live one and switch with
  * one write to bl_cfg.gen.
  */
@@ -136,8 +136,9 @@ struct bl_cfg {
 	__u32 half;       /* record ids of gen g are [g*half + (g==0), (g+1)*half) */
 	__u32 flags[2];   /* BL_HAS_* per generation */
 	__u32 next_id[2]; /* user space: next free record id per generation */
-	__u32 t4_size;    /* slots per generation in bl_t4 (a power of two); gen g owns [g*size, (g+1)*size) */
-	__u32 slot_base;  /* id of slot 0 of bl_t4 (= bl_recs' max_entries: ids never overlap) */
+	__u32 t4_size;    /* slots of each generation's table in bl_t4 (a power of two) */
+	__u32 slot_base;  /* handle of gen 0's slot 0 (= bl_recs' max_entries: never a record id);
+	                   * slot i of gen g is slot_base + g * t4_size + i */
 	__u32 t4_used[2]; /* user space: slots in use per generation (deleted ones included) */
 };
 

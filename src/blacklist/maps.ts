@@ -34,13 +34,36 @@ export function t4SizeFor(maxRules: number): number {
   return n;
 }
 
-/** Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation. */
+/**
+ * Entries each map holds for `maxRules` rules per generation. A kernel hash takes 16 bytes a
+ * bucket for its max_entries up front (rounded up to a power of two) even when empty, so the maps
+ * most lists barely use are capped well below the total: a full IPv6 /128 list takes a quarter of
+ * the rules, combined (address + port) rules and TTLs on IPv4 rules an eighth.
+ */
+export function mapSizes(maxRules: number): Record<string, number> {
+  const part = (d: number) => Math.max(65536, Math.ceil(maxRules / d));
+  return {
+    bl_recs: 2 * (maxRules + 1), bl_x6_0: part(4), bl_x6_1: part(4), bl_v6_0: part(4), bl_v6_1: part(4),
+    bl_l4_0: part(8), bl_l4_1: part(8), bl_exp4: part(8), bl_mac_0: 65536, bl_mac_1: 65536,
+  };
+}
+
+/** Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation: the
+ *  maps, and the template every IPv4 table put in bl_t4 must match. */
 export function sizeMaps(obj: BpfObject, maxRules: number): void {
+  const sizes = mapSizes(maxRules);
   for (const m of obj.maps()) {
-    if (m.name === "bl_recs") obj.setMaxEntries(m, 2 * (maxRules + 1));
-    if (m.name === "bl_t4") obj.setMaxEntries(m, 2 * t4SizeFor(maxRules));
+    if (m.name in sizes) obj.setMaxEntries(m, sizes[m.name]);
+    if (m.name === "bl_t4") obj.setInnerMap(m, newTable(t4SizeFor(maxRules)).fd); // held until exit
   }
 }
+
+/** An empty IPv4 table of `size` slots (struct bl_slot4), mmapable. */
+function newTable(size: number): BpfMap {
+  return BpfMap.create("array", "bl_t4_table", 4, SIZES.slot4, size, BPF_F_MMAPABLE);
+}
+
+const BPF_F_MMAPABLE = 1 << 10;
 
 /** The ipv4 table sits beside the others in scans; "t4" names it in a RuleView. */
 export type WhereName = TableName | "t4";
@@ -51,7 +74,8 @@ function mapAll(m: BpfMap, name: string): Mapping {
 }
 
 export class BlacklistMaps {
-  private readonly mt4: Mapping;
+  /** Each generation's IPv4 table (an inner map of bl_t4) and its mapping, when it has one. */
+  private readonly tables: ({ map: BpfMap; mapping: Mapping } | null)[] = [null, null];
   private readonly mlen: Mapping;
   private readonly mrec: Mapping;
   readonly t4: Table4;
@@ -59,11 +83,14 @@ export class BlacklistMaps {
   readonly recs: Buffer;
 
   constructor(readonly maps: Record<MapName, BpfMap>) {
-    this.mt4 = mapAll(maps.bl_t4, "bl_t4");
     this.mlen = mapAll(maps.bl_len4, "bl_len4");
     this.mrec = mapAll(maps.bl_recs, "bl_recs");
-    this.t4 = new Table4(this.mt4.buf, this.mlen.buf, maps.bl_t4.info.maxEntries / 2);
+    this.t4 = new Table4(this.mlen.buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
     this.recs = this.mrec.buf;
+    for (const gen of [0, 1]) {
+      const id = maps.bl_t4.lookup(u32(gen));
+      if (id) this.useTable(gen, BpfMap.byId(id.readUInt32LE(0)));
+    }
   }
 
   static open(fdOf: (name: MapName) => number): BlacklistMaps {
@@ -72,8 +99,35 @@ export class BlacklistMaps {
     return new BlacklistMaps(maps);
   }
 
+  private useTable(gen: number, map: BpfMap): void {
+    const mapping = mapAll(map, "the IPv4 table");
+    this.tables[gen] = { map, mapping };
+    this.t4.setGen(gen, mapping.buf);
+  }
+
+  /** Forget a generation's table here (munmap, close); the kernel frees it once bl_t4 lets go. */
+  private releaseTable(gen: number): void {
+    const t = this.tables[gen];
+    if (!t) return;
+    munmap(t.mapping);
+    t.map.close();
+    this.tables[gen] = null;
+    this.t4.setGen(gen, null);
+  }
+
+  /** A new empty table for a generation, mapped here; the program sees it once published. */
+  private freshTable(gen: number): void {
+    this.releaseTable(gen);
+    this.useTable(gen, newTable(this.t4.size));
+  }
+
+  private publishTable(gen: number): void {
+    this.maps.bl_t4.update(u32(gen), u32(this.tables[gen]!.map.fd));
+  }
+
   close(): void {
-    munmap(this.mt4);
+    this.releaseTable(0);
+    this.releaseTable(1);
     munmap(this.mlen);
     munmap(this.mrec);
     for (const m of Object.values(this.maps)) m.close();
@@ -108,9 +162,11 @@ export class BlacklistMaps {
     return c.half - 1;
   }
 
-  /** Kernel memory the blacklist's maps take (the kernel's own accounting, fdinfo memlock). */
+  /** Kernel memory the blacklist's maps take (the kernel's own accounting, fdinfo memlock),
+   *  the IPv4 tables in bl_t4 included. */
   memoryBytes(): number {
-    return Object.values(this.maps).reduce((a, m) => a + m.memlock(), 0);
+    const own = Object.values(this.maps).reduce((a, m) => a + m.memlock(), 0);
+    return this.tables.reduce((a, t) => a + (t ? t.map.memlock() : 0), own);
   }
 
   /** The slot of an IPv4 rule (its record says so), or -1 for a rule whose record is its state. */
@@ -229,6 +285,10 @@ export class BlacklistMaps {
     let slot = -1;
     if (isV4(r.match)) {
       const p = r.match.prefix;
+      if (!this.t4.hasGen(gen)) {
+        this.freshTable(gen); // the first IPv4 rule of this generation
+        this.publishTable(gen);
+      }
       const placed = this.t4.place(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
       if (placed.slot < 0) throw new OpError(`the IPv4 table has no room near ${formatPrefix4(p.addr, p.len)}: replace the rule set (import --replace) or attach with a larger --max-rules`);
       slot = placed.slot;
@@ -339,18 +399,20 @@ export class BlacklistMaps {
         l4.push({ id, set: keys.readUInt32LE(k), l4: dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port } });
       }
     });
-    const t4 = this.t4, tbuf = this.mt4.buf;
+    const t4 = this.t4;
     if (l4.some((x) => !owners.has(x.set))) {
       t4.forEachUsed(gen, (s) => {
         const set = t4.set(s), tag = t4.tag(s);
-        if (set) own(set, { table: "t4", keys: tbuf, keyOff: Table4.byteOffset(s), len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
+        if (!set) return;
+        const { buf, off } = t4.addrBytes(s);
+        own(set, { table: "t4", keys: buf, keyOff: off, len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
       });
     }
     for (const x of l4) {
       const o = owners.get(x.set);
       if (o) others.set(x.id, { ...o, l4: x.l4 });
     }
-    const v: RuleView = { id: 0, allow: false, table: null, keys: tbuf, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
+    const v: RuleView = { id: 0, allow: false, table: null, keys: recs, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
     for (let id = base; id < end; id++) {
       const f = rw[id * 8 + 2];
       if (!(f & RULE_ACTIVE)) continue;
@@ -360,9 +422,10 @@ export class BlacklistMaps {
         const s = rw[id * 8 + 3], tag = t4.tag(s);
         v.allow = (tag & TAG_ALLOW) !== 0;
         v.dst = (tag & TAG_DST) !== 0;
+        const { buf, off } = t4.addrBytes(s);
         v.table = "t4";
-        v.keys = tbuf;
-        v.keyOff = Table4.byteOffset(s);
+        v.keys = buf;
+        v.keyOff = off;
         v.len = t4.len(s);
         v.l4 = NO_L4;
       } else {
@@ -397,8 +460,7 @@ export class BlacklistMaps {
     const gen = c.gen ^ 1;
     this.clear(gen); // normally empty already; a crash mid-replace may have left something
     const cc = this.cfg;
-    cc.t4Used[gen] = 1; // from here the idle table may hold something: the next clear() empties it
-    this.writeCfg(cc);
+    this.freshTable(gen); // published after the build, switched to after that
     const base = this.base(gen, cc), cap = this.capacity(cc);
     const n = rules.length;
     const counts: Record<TableName, number> = { v6: 0, x6: 0, mac: 0 };
@@ -519,6 +581,10 @@ export class BlacklistMaps {
         t.rule[idx] = newRec(0n, false);
       }
     }
+    // Refused before a hash or trie is written (the table and records are the idle generation's:
+    // nothing reads them, and the next replace or gc empties them).
+    const room: [string, number, BpfMap][] = [["IPv6 prefixes", tables.v6.n, this.table("v6", gen)], ["IPv6 addresses", tables.x6.n, this.table("x6", gen)], ["MAC addresses", tables.mac.n, this.table("mac", gen)], ["rules with a port or protocol", l4ids.length, this.table("l4", gen)]];
+    for (const [what, n, m] of room) if (n > m.info.maxEntries) throw new OpError(`the rules do not fit: ${n} ${what}, the blacklist holds ${m.info.maxEntries} (attach with a larger --max-rules)`);
     // Every IPv4 rule has its final slot now: link records to slots, TTLs to slot handles.
     const exp4: { id: number; expires: bigint }[] = [];
     t4.forEachUsed(gen, (slot) => {
@@ -529,6 +595,7 @@ export class BlacklistMaps {
       t4.setWord3(slot, lastOf.get(id) ?? 0);
       if (f & SLOT_TTL) exp4.push({ id: cc.slotBase + slot, expires: expOf.get(id)! });
     });
+    if (exp4.length > this.maps.bl_exp4.info.maxEntries) throw new OpError(`the rules do not fit: ${exp4.length} IPv4 rules with a TTL, the blacklist holds ${this.maps.bl_exp4.info.maxEntries} (attach with a larger --max-rules)`);
     const t1 = performance.now();
     if (exp4.length) {
       const ks = Buffer.alloc(4 * exp4.length), vs = Buffer.alloc(8 * exp4.length);
@@ -547,6 +614,7 @@ export class BlacklistMaps {
       batch(this.table("l4", gen), l4keys.subarray(0, l4ids.length * SIZES.l4Key), vals, SIZES.l4Key, 4);
     }
     const t2 = performance.now();
+    this.publishTable(gen);
     // Two writes: first what the new generation holds, then the switch itself, so the program
     // never reads the new generation's number with the old generation's flags.
     const now = this.cfg;
@@ -641,7 +709,9 @@ export class BlacklistMaps {
       }
     });
     if (nexp) this.maps.bl_exp4.deleteBatch(Buffer.concat(expKeys), nexp);
-    this.t4.clear(gen); // always: a build killed before its first cfg write leaves no mark
+    if (this.tables[gen] || this.maps.bl_t4.lookup(u32(gen))) this.maps.bl_t4.delete(u32(gen)); // the kernel frees the table
+    this.releaseTable(gen);
+    this.t4.clearLengths(gen);
     for (const table of [...ADDR_TABLES, "l4"] as const) {
       const m = this.table(table, gen);
       const all: Buffer[] = [];

@@ -1,6 +1,8 @@
-// table4.ts — the IPv4 table (bl_t4) and its length bitmaps (bl_len4) from user space, through
-// mmap: placing a million prefixes is memory writes, no syscalls. Layout and probing rules:
-// bpf/include/blacklist_types.h (struct bl_slot4) and blacklist.h (bl_slot_match, bl_hash4).
+// table4.ts — the IPv4 tables (one per generation, in bl_t4) and their length bitmaps (bl_len4)
+// from user space, through mmap: placing a million prefixes is memory writes, no syscalls.
+// Layout and probing rules: bpf/include/blacklist_types.h (struct bl_slot4) and blacklist.h
+// (bl_slot_match, bl_hash4). Slots are numbered across generations: slot i of gen g is
+// g * size + i (the program's handle for it adds cfg.slot_base).
 import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, TAG_USED } from "./layout.ts";
 
 /** bl_hash4 in blacklist.h: `a` is the address as the kernel loads it (wire bytes, little-endian). */
@@ -38,25 +40,40 @@ export interface SlotCounters {
 export class TableFull extends Error {}
 
 export class Table4 {
-  private readonly w: Uint32Array;
+  /** Each generation's table as mapped, or null (none yet / none mapped). */
+  private readonly gens: (Uint32Array | null)[] = [null, null];
   private readonly lens: Uint32Array;
-  /** Slots per generation (a power of two). */
-  readonly size: number;
 
-  constructor(t4: Buffer, len4: Buffer, size: number) {
-    this.w = new Uint32Array(t4.buffer, t4.byteOffset, t4.length >>> 2);
+  /** `size`: slots per generation (a power of two). */
+  constructor(len4: Buffer, readonly size: number) {
     this.lens = new Uint32Array(len4.buffer, len4.byteOffset, len4.length >>> 2);
-    this.size = size;
   }
 
-  /** Global slot index of a key in generation `gen`, or -1. `a` is wire-LE, masked. */
+  /** Use (or forget) the mapping of a generation's table. */
+  setGen(gen: number, buf: Buffer | null): void {
+    this.gens[gen] = buf ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : null;
+  }
+
+  hasGen(gen: number): boolean {
+    return this.gens[gen] !== null;
+  }
+
+  /** The words of the table holding a slot, and the slot's first word in it. */
+  private at(slot: number): [Uint32Array, number] {
+    const gen = slot >= this.size ? 1 : 0;
+    return [this.gens[gen]!, (slot - gen * this.size) * W];
+  }
+
+  /** Slot of a key in generation `gen`, or -1. `a` is wire-LE, masked. */
   find(gen: number, a: number, len: number, tag: number): number {
-    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1, first = gen * this.size;
+    const w = this.gens[gen];
+    if (!w) return -1;
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
-      const i = first + ((h + j) & mask), o = i * W;
-      const w1 = this.w[o + 1];
-      if (w1 === 0 && this.w[o] === 0) return -1;
-      if (this.w[o] === a && (w1 & 0xffff) === lt) return i;
+      const i = (h + j) & mask, o = i * W;
+      const w1 = w[o + 1];
+      if (w1 === 0 && w[o] === 0) return -1;
+      if (w[o] === a && (w1 & 0xffff) === lt) return gen * this.size + i;
     }
     return -1;
   }
@@ -67,19 +84,20 @@ export class Table4 {
    * Deleted slots of other keys are not reused: the program might be reading them right now.
    */
   place(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
-    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1, first = gen * this.size;
+    const w = this.gens[gen]!;
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
-      const i = first + ((h + j) & mask), o = i * W;
-      const w1 = this.w[o + 1];
-      if (w1 === 0 && this.w[o] === 0) {
+      const i = (h + j) & mask, o = i * W;
+      const w1 = w[o + 1];
+      if (w1 === 0 && w[o] === 0) {
         // Address first, then length and tag: a half-written key has tag 0, which no lookup uses.
-        this.w.fill(0, o + 2, o + W);
-        this.w[o] = a;
-        this.w[o + 1] = lt;
+        w.fill(0, o + 2, o + W);
+        w[o] = a;
+        w[o + 1] = lt;
         this.markLength(gen, a, len, tag);
-        return { slot: i, fresh: true };
+        return { slot: gen * this.size + i, fresh: true };
       }
-      if (this.w[o] === a && (w1 & 0xffff) === lt) return { slot: i, fresh: false };
+      if (w[o] === a && (w1 & 0xffff) === lt) return { slot: gen * this.size + i, fresh: false };
     }
     return { slot: -1, fresh: false };
   }
@@ -92,13 +110,13 @@ export class Table4 {
    * until the whole build is done (maps.ts replace() links records to slots at the end).
    */
   placeRH(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
-    const lt = len | ((tag | TAG_USED) << 8), mask = this.size - 1, first = gen * this.size, w = this.w;
+    const lt = len | ((tag | TAG_USED) << 8), mask = this.size - 1, first = gen * this.size, w = this.gens[gen]!;
     let pos = hash4(a, lt) & mask, d = 0;
     for (;; pos = (pos + 1) & mask, d++) {
-      const o = (first + pos) * W;
+      const o = pos * W;
       if (w[o + 1] === 0 && w[o] === 0) break;
       if (w[o] === a && (w[o + 1] & 0xffff) === lt) return { slot: first + pos, fresh: false };
-      if (((pos - this.home(o)) & mask) < d) break; // the key would sit here: it is not further on
+      if (((pos - this.home(w, o)) & mask) < d) break; // the key would sit here: it is not further on
       if (d > T4_PROBES) throw new TableFull();
     }
     const cur = this.carry;
@@ -108,13 +126,13 @@ export class Table4 {
     let mine = -1;
     for (;; pos = (pos + 1) & mask, d++) {
       if (d >= T4_PROBES) throw new TableFull();
-      const o = (first + pos) * W;
+      const o = pos * W;
       if (w[o + 1] === 0 && w[o] === 0) {
         w.set(cur, o);
         if (mine < 0) mine = pos;
         break;
       }
-      const od = (pos - this.home(o)) & mask;
+      const od = (pos - this.home(w, o)) & mask;
       if (od < d) {
         this.swap.set(w.subarray(o, o + W));
         w.set(cur, o);
@@ -131,8 +149,8 @@ export class Table4 {
   private readonly swap = new Uint32Array(W);
 
   /** Home slot (within its generation) of the entry at word offset o. */
-  private home(o: number): number {
-    return hash4(this.w[o], this.w[o + 1] & 0xffff) & (this.size - 1);
+  private home(w: Uint32Array, o: number): number {
+    return hash4(w[o], w[o + 1] & 0xffff) & (this.size - 1);
   }
 
   /** bl_len4: the length occurs in every /16 the prefix overlaps. */
@@ -148,81 +166,86 @@ export class Table4 {
   }
 
   flags(slot: number): number {
-    return this.w[slot * W + 1] >>> 16;
+    const [w, o] = this.at(slot);
+    return w[o + 1] >>> 16;
   }
 
   /** Set the slot's flags (the key's low half kept): one 32-bit store, seen whole by the program. */
   setFlags(slot: number, flags: number): void {
-    const o = slot * W + 1;
-    this.w[o] = (this.w[o] & 0xffff) | (flags << 16);
+    const [w, o] = this.at(slot);
+    w[o + 1] = (w[o + 1] & 0xffff) | (flags << 16);
   }
 
   set(slot: number): number {
-    return this.w[slot * W + 2];
+    const [w, o] = this.at(slot);
+    return w[o + 2];
   }
 
   setSet(slot: number, set: number): void {
-    this.w[slot * W + 2] = set;
+    const [w, o] = this.at(slot);
+    w[o + 2] = set;
   }
 
   /** A rule takes the slot: counters from zero (or carried over), then the flags that make it live. */
   takeRule(slot: number, ttl: boolean, carry?: SlotCounters): void {
-    const o = slot * W;
-    this.w.fill(0, o + 3, o + W);
+    const [w, o] = this.at(slot);
+    w.fill(0, o + 3, o + W);
     if (carry) {
-      this.w[o + 3] = Number(carry.last >> BigInt(LAST_SHIFT)) >>> 0;
-      this.w[o + 4] = carry.packets >>> 0;
-      this.w[o + 5] = Math.floor(carry.packets / 2 ** 32);
-      this.w[o + 6] = carry.bytes >>> 0;
-      this.w[o + 7] = Math.floor(carry.bytes / 2 ** 32);
+      w[o + 3] = Number(carry.last >> BigInt(LAST_SHIFT)) >>> 0;
+      w[o + 4] = carry.packets >>> 0;
+      w[o + 5] = Math.floor(carry.packets / 2 ** 32);
+      w[o + 6] = carry.bytes >>> 0;
+      w[o + 7] = Math.floor(carry.bytes / 2 ** 32);
     }
     this.setFlags(slot, (this.flags(slot) & ~(SLOT_RULE | SLOT_TTL)) | SLOT_RULE | (ttl ? SLOT_TTL : 0));
   }
 
   packets(slot: number): number {
-    return this.w[slot * W + 4] + this.w[slot * W + 5] * 2 ** 32;
+    const [w, o] = this.at(slot);
+    return w[o + 4] + w[o + 5] * 2 ** 32;
   }
 
   counters(slot: number): SlotCounters {
-    const o = slot * W, last = this.w[o + 3];
-    return { packets: this.w[o + 4] + this.w[o + 5] * 2 ** 32, bytes: this.w[o + 6] + this.w[o + 7] * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
+    const [w, o] = this.at(slot), last = w[o + 3];
+    return { packets: w[o + 4] + w[o + 5] * 2 ** 32, bytes: w[o + 6] + w[o + 7] * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
   }
 
   /** Word 3 of a slot: the last-hit time for the program; during a build, a rule id (replace()). */
   word3(slot: number): number {
-    return this.w[slot * W + 3];
+    const [w, o] = this.at(slot);
+    return w[o + 3];
   }
 
   setWord3(slot: number, v: number): void {
-    this.w[slot * W + 3] = v;
+    const [w, o] = this.at(slot);
+    w[o + 3] = v;
   }
 
-  /** Byte offset of the slot in the table: its address bytes, in wire order, start there. */
-  static byteOffset(slot: number): number {
-    return slot * W * 4;
+  /** The slot's address bytes (wire order), for formatting: the table's bytes and where. */
+  addrBytes(slot: number): { buf: Buffer; off: number } {
+    const [w, o] = this.at(slot);
+    return { buf: Buffer.from(w.buffer, w.byteOffset, w.byteLength), off: o * 4 };
   }
 
   len(slot: number): number {
-    return this.w[slot * W + 1] & 0xff;
+    const [w, o] = this.at(slot);
+    return w[o + 1] & 0xff;
   }
 
   tag(slot: number): number {
-    return (this.w[slot * W + 1] >>> 8) & 0x7f;
+    const [w, o] = this.at(slot);
+    return (w[o + 1] >>> 8) & 0x7f;
   }
 
-  used(slot: number): boolean {
-    return this.w[slot * W + 1] !== 0;
-  }
-
-  /** Empty one generation's slots and bitmaps (it must not be live). */
-  clear(gen: number): void {
-    this.w.fill(0, gen * this.size * W, (gen + 1) * this.size * W);
+  /** Empty one generation's bitmaps (its table is dropped, or was made empty). */
+  clearLengths(gen: number): void {
     this.lens.fill(0, gen * 4 * 65536 * 2, (gen + 1) * 4 * 65536 * 2);
   }
 
   /** Visit the slots of a generation that are in use. */
   forEachUsed(gen: number, visit: (slot: number) => void): void {
-    const end = (gen + 1) * this.size;
-    for (let i = gen * this.size; i < end; i++) if (this.w[i * W + 1] !== 0) visit(i);
+    const w = this.gens[gen];
+    if (!w) return;
+    for (let i = 0; i < this.size; i++) if (w[i * W + 1] !== 0) visit(gen * this.size + i);
   }
 }

@@ -51,6 +51,12 @@ export class BpfMap {
       btfId: i.get("btf_id"), btfKeyTypeId: i.get("btf_key_type_id"), btfValueTypeId: i.get("btf_value_type_id"),
     };
   }
+  /** A new map, not pinned, owned by this fd (the kernel frees it when nothing holds it). */
+  static create(type: (typeof MAP_TYPES)[number], name: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): BpfMap {
+    const opts = new Struct("bpf_map_create_opts", { map_flags: flags });
+    const fd = check(`create map ${name}`, bpf().bpf_map_create(MAP_TYPES.indexOf(type), Buffer.from(name + "\0"), keySize, valueSize, maxEntries, opts.buf));
+    return new BpfMap(fd);
+  }
   static byId(id: number): BpfMap {
     return new BpfMap(fdById("map", id));
   }

@@ -54,6 +54,7 @@ const bpfSymbols = {
   bpf_map__fd: { args: [T.ptr], returns: T.i32 },
   bpf_map__type: { args: [T.ptr], returns: T.i32 },
   bpf_map__reuse_fd: { args: [T.ptr, T.i32], returns: T.i32 },
+  bpf_map__set_inner_map_fd: { args: [T.ptr, T.i32], returns: T.i32 },
   bpf_map__key_size: { args: [T.ptr], returns: T.u32 },
   bpf_map__value_size: { args: [T.ptr], returns: T.u32 },
   bpf_map__max_entries: { args: [T.ptr], returns: T.u32 },

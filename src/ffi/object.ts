@@ -88,6 +88,12 @@ export class BpfObject {
     check(`reuse map ${map.name}`, bpf().bpf_map__reuse_fd(map.handle, fd));
   }
 
+  /** The template an ARRAY_OF_MAPS / HASH_OF_MAPS is created with: every inner map put in it
+   *  later must have the template's type, sizes and flags. */
+  setInnerMap(map: MapHandle, fd: number): void {
+    check(`set the inner map of ${map.name}`, bpf().bpf_map__set_inner_map_fd(map.handle, fd));
+  }
+
   /** Set the initial bytes of a global-variable section (.rodata/.data/.bss) before load. */
   setInitialValue(map: MapHandle, bytes: Uint8Array): void {
     const b = alloc(bytes.length);
