@@ -2,8 +2,8 @@
 // a different listed source, so each lookup starts from cold caches, as in a real attack.
 //   Rule set (bench/flood/rules.ts): ~1M random IPv4 /32s, 84k mixed /16–/28 prefixes, 100k IPv6.
 //   Traffic: LIVE_FRAMES (batch 64, lossless: the sender's rate is the receiver's) with a source
-//   drawn per frame by the generator (`lab traffic --src-from`'s code): (1) from every listed /32,
-//   (2) half from the /32s, half from inside the listed prefixes.
+//   taken per frame by the generator (`lab traffic --src-from`'s code) from a shuffled list, in
+//   order: (1) every listed /32, (2) half from the /32s, half from inside the listed prefixes.
 //   Programs (bench/flood/candidates.ts, a table meant to grow): bare XDP_DROP, a plain BPF hash,
 //   an LPM trie, nftables on netdev ingress, the xdptool blacklist. Each is loaded and filled once;
 //   for its turn it is swapped into the DUT's XDP link. Rounds are interleaved (the order rotates
@@ -135,7 +135,8 @@ const md = [
   `after a ${WARM / 1000}k-frame warm-up (bare drop: ${frames(0).join(", ")} frames). Each cell: Mpps (× bare XDP_DROP in the same round); ` +
   "ratio columns: median of the per-round ratios. Every frame was dropped, checked by each program's own count (veth xdp_drops for XDP programs, " +
   "nft counters, xdptool's verdict counters); \"matched\": frames that matched a rule (misses are dropped too, so the stack never sets the pace). " +
-  "Generator and receiver share a CPU, so bare drop's rate includes the generator's own cost (one random read of the source list per frame).",
+  "The generator sends each list shuffled and in order (it reads it sequentially: a random read per frame would cost it a cache miss); " +
+  "it shares a CPU with the receiver, so bare drop's rate includes the generator's own cost.",
   ...mixes.flatMap((mix, m) => ["", `**${mix.name}** (${mix.list.n} entries drawn from)`, "", ...table(results[m])]),
   "", `Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`, "",
 ].join("\n");

@@ -18,6 +18,9 @@
 #include "include/tx.h"
 
 const volatile struct tx_src_cfg tx_src_cfg = { .mode = TX_SRC_PREFIX };
+/* TX_SRC_CYCLE: the next entry. Plain, not atomic: a test run sends from one CPU, and a lost
+ * update would only send one source twice. */
+__u32 tx_cursor;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -50,8 +53,14 @@ static __always_inline int new_source(struct xdp_md *ctx, struct tx_template *t)
 	if (tx_src_cfg.mode == TX_SRC_PREFIX) {
 		addr = tx_src_cfg.addr | (bpf_get_prandom_u32() & tx_src_cfg.hostmask);
 	} else {
-		/* Multiply-shift maps a random u32 onto [0, count) without a division. */
-		__u32 i = ((__u64)bpf_get_prandom_u32() * tx_src_cfg.count) >> 32;
+		__u32 i;
+
+		if (tx_src_cfg.mode == TX_SRC_CYCLE) {
+			i = tx_cursor;
+			tx_cursor = i + 1 < tx_src_cfg.count ? i + 1 : 0;
+		} else { /* multiply-shift maps a random u32 onto [0, count) without a division */
+			i = ((__u64)bpf_get_prandom_u32() * tx_src_cfg.count) >> 32;
+		}
 		struct tx_src *s = bpf_map_lookup_elem(&tx_sources, &i);
 
 		if (!s)

@@ -14,7 +14,7 @@ import type { SourceList } from "./net/sources.ts";
 /** struct tx_template and struct tx_src_cfg (bpf/include/tx.h; test/traffic.test.ts checks them). */
 export const TEMPLATE_LAYOUT = { data: 16, len: 0, ipOff: 4, l4CsumOff: 6, ipCsumBase: 8, l4CsumBase: 12 } as const;
 export const SRC_CFG_LAYOUT = { size: 16, mode: 0, addr: 4, hostmask: 8, count: 12 } as const;
-const TX_SRC_PREFIX = 1, TX_SRC_LIST = 2;
+const TX_SRC_PREFIX = 1, TX_SRC_LIST = 2, TX_SRC_CYCLE = 3;
 
 interface Generator {
   obj: BpfObject;
@@ -35,7 +35,7 @@ function loadGenerator(sources?: SourceList): Generator {
     if (sources) {
       // One prefix needs no map: its address and mask live in .rodata, one random draw per frame.
       const cfg = Buffer.alloc(SRC_CFG_LAYOUT.size);
-      cfg.writeUInt32LE(sources.n === 1 ? TX_SRC_PREFIX : TX_SRC_LIST, SRC_CFG_LAYOUT.mode);
+      cfg.writeUInt32LE(sources.n === 1 ? TX_SRC_PREFIX : sources.inOrder ? TX_SRC_CYCLE : TX_SRC_LIST, SRC_CFG_LAYOUT.mode);
       cfg.writeUInt32LE(sources.addr[0], SRC_CFG_LAYOUT.addr);
       cfg.writeUInt32LE(sources.hostmask[0], SRC_CFG_LAYOUT.hostmask);
       cfg.writeUInt32LE(sources.n, SRC_CFG_LAYOUT.count);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DUT, ROOT, compileAndRun, ethtoolStats, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
+import { DUT, LAB, ROOT, compileAndRun, ethtoolStats, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
 import { SRC_CFG_LAYOUT, TEMPLATE_LAYOUT } from "../src/traffic.ts";
 import { MAX_SOURCES } from "../src/net/sources.ts";
 
@@ -23,13 +23,17 @@ const inPrefix = (ip: string, prefix: string) => {
 };
 
 /** Send with `args` while tcpdump captures `n` frames on the DUT; tshark's view of each frame. */
-async function captured(n: number, args: string[]): Promise<{ src: string; ip: string; udp: string; tcp: string; vlan: string }[]> {
+function captured(n: number, args: string[]) {
+  return capturedWith(n, () => xtOk("lab", "traffic", "--count", String(n), ...args));
+}
+
+async function capturedWith(n: number, send: () => void): Promise<{ src: string; ip: string; udp: string; tcp: string; vlan: string }[]> {
   const pcap = join(dir, "c.pcap");
   const td = Bun.spawn(["ip", "netns", "exec", DUT, "tcpdump", "-i", DUT, "-Q", "in", "-B", "16384", "-w", pcap, "-c", String(n), "udp or tcp or vlan"], { stdout: "ignore", stderr: "pipe" });
   // tcpdump says "listening on" once its socket is open.
   const reader = (td.stderr as ReadableStream<Uint8Array>).getReader();
   for (let text = ""; !text.includes("listening on"); ) text += Buffer.from((await reader.read()).value ?? []).toString();
-  xtOk("lab", "traffic", "--count", String(n), ...args);
+  send();
   await Promise.race([td.exited, Bun.sleep(5000)]);
   td.kill();
   const t = sh(["tshark", "-r", pcap, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
@@ -96,6 +100,22 @@ describe("lab traffic --src-from", () => {
     for (const r of rows) expect(listed.has(r.src)).toBe(true);
     expect(new Set(rows.map((r) => r.src)).size).toBeGreaterThan(1900); // ~40 repeats expected
   });
+});
+
+test("a list sent in order (the flood bench's shuffled lists): sources cycle through it exactly", async () => {
+  const { sendFrames } = await import("../src/traffic.ts");
+  const { sourceList } = await import("../src/net/sources.ts");
+  const { enterNetns, resolveIface } = await import("../src/ffi/netns.ts");
+  const { buildFrame } = await import("../src/net/packet.ts");
+  const list = ["198.18.9.1", "198.18.9.2", "198.18.9.3", "198.18.9.4", "198.18.9.5"];
+  const sources = { ...sourceList(Uint32Array.from(list.map(u32)), list.map(() => 32)), inOrder: true };
+  const frame = buildFrame({ src: "198.18.0.1", dst: "198.18.0.2", srcMac: "02:78:74:00:00:01", dstMac: "02:78:74:00:00:02", l4: "udp" });
+  const rows = await capturedWith(12, () => {
+    sendFrames(resolveIface(`${LAB}-gen/${LAB}-gen`).ifindex, frame, 12, 64, sources);
+    enterNetns(null); // children must start where the lab's namespaces are visible
+  });
+  expect(rows.map((r) => r.src)).toEqual([...list, ...list, ...list].slice(0, 12));
+  for (const r of rows) expect([r.ip, r.udp]).toEqual(["1", "1"]);
 });
 
 describe("bad input: exit 2, one line", () => {

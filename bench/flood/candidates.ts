@@ -1,10 +1,12 @@
 // candidates.ts — the programs the flood bench compares, one table entry each. To try a new data
 // structure: write bench/progs/<name>.bpf.c (include flood.h, drop through flood_verdict), and add
-// bpfCandidate("what it is", "<name>", { size, fill }) to `candidates` below.
+// bpfCandidate("what it is", "<name>", { size, fill }) to `candidates` below. Every candidate is
+// measured on the same frames in every round, and reported against bare XDP_DROP, the plain hash
+// and nftables.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
-import { BpfObject, type MapHandle } from "../../src/ffi/object.ts";
+import { BpfObject } from "../../src/ffi/object.ts";
 import { BpfMap } from "../../src/ffi/map.ts";
 import { fdById } from "../../src/ffi/fd.ts";
 import { xdpQuery } from "../../src/ffi/xdp.ts";
@@ -47,24 +49,35 @@ function loadEmbedded(name: string): number {
   return obj.progFd(obj.programs()[0]); // the object stays open: the program lives as long as the bench
 }
 
-/** Network-byte-order keys: what the programs read from the packet. */
-function beKeys(addrs: Uint32Array, keyBytes = 4, at = 0, prefix?: (i: number) => number): Uint8Array {
-  const out = new Uint8Array(addrs.length * keyBytes), v = new DataView(out.buffer);
+/** Hash keys as the programs read them from the packet: IPv4 addresses in network byte order. */
+export function ipv4Keys(addrs: Uint32Array): Uint8Array {
+  const out = new Uint8Array(addrs.length * 4), v = new DataView(out.buffer);
+  for (let i = 0; i < addrs.length; i++) v.setUint32(i * 4, addrs[i]);
+  return out;
+}
+
+/** LPM trie keys: { __u32 prefixlen (host order); __u32 addr (network order) }. */
+export function lpmKeys(addrs: Uint32Array, len: (i: number) => number): Uint8Array {
+  const out = new Uint8Array(addrs.length * 8), v = new DataView(out.buffer);
   for (let i = 0; i < addrs.length; i++) {
-    if (prefix) v.setUint32(i * keyBytes, prefix(i), true); // LPM keys start with a host-order prefix length
-    v.setUint32(i * keyBytes + at, addrs[i]);
+    v.setUint32(i * 8, len(i), true);
+    v.setUint32(i * 8 + 4, addrs[i]);
   }
   return out;
 }
 
 /**
- * A program from bench/progs (built by `make -C bpf bench`): `size` sets map sizes before load,
- * `fill` writes the rule set after. Counts: the kernel's veth drops, and flood.h's flood_hits.
+ * A program from bench/progs (built by `make -C bpf bench`). Counts: the kernel's veth drops, and
+ * flood.h's flood_hits.
  */
 export function bpfCandidate(name: string, object: string, how: {
-  size: (obj: BpfObject, maps: MapHandle[], set: RuleSet) => void;
-  fill: (map: (name: string) => BpfMap, set: RuleSet) => void;
   ref?: Candidate["ref"];
+  /** max_entries of each map named, set before load. */
+  size?: (set: RuleSet) => Record<string, number>;
+  /** Anything else before load (.rodata settings…). */
+  configure?: (obj: BpfObject, set: RuleSet) => void;
+  /** Write the rule set, after load. */
+  fill: (map: (name: string) => BpfMap, set: RuleSet) => void;
 }): Candidate {
   let hits: BpfMap;
   return {
@@ -72,12 +85,13 @@ export function bpfCandidate(name: string, object: string, how: {
     ref: how.ref,
     setup({ set }) {
       const obj = BpfObject.open(new Uint8Array(readFileSync(join(import.meta.dir, "../../dist/bench", `${object}.bpf.o`))), object);
-      how.size(obj, obj.maps(), set);
+      for (const [map, n] of Object.entries(how.size?.(set) ?? {})) obj.setMaxEntries(obj.maps().find((m) => m.name === map)!, n);
+      how.configure?.(obj, set);
       obj.load();
       const fds = new Map(obj.maps().map((m) => [m.name, obj.mapFd(m)]));
       how.fill((n) => new BpfMap(fds.get(n)!), set);
       hits = new BpfMap(fds.get("flood_hits")!);
-      return obj.progFd(obj.programs()[0]);
+      return obj.progFd(obj.programs()[0]); // the object stays open: the program lives as long as the bench
     },
     counts({ lab }) {
       const v = hits.lookup(new Uint8Array(4))!;
@@ -139,7 +153,7 @@ const blacklist: Candidate = {
     cli("blacklist", "import", ruleFile, "--replace", "-i", dut);
     console.error(`flood: blacklist import of ${rules} rules through the CLI: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     // A replace may start a background `blacklist gc`; it must not share the CPUs with the rounds.
-    while (spawnSync(["pgrep", "-f", `blacklist gc -i ${dut}`]).exitCode === 0) Bun.sleepSync(100);
+    while (spawnSync(["pgrep", "-f", `blacklist gc -i ${lab.dut.ifname}`]).exitCode === 0) Bun.sleepSync(100);
     return fdById("prog", xdpQuery(resolveIface(dut).ifindex).progId);
   },
   counts({ lab }) {
@@ -159,15 +173,15 @@ export const candidates: Candidate[] = [
   },
   bpfCandidate("plain BPF hash of the /32s (one lookup)", "flood_hash", {
     ref: "hash",
-    size: (obj, maps, set) => obj.setMaxEntries(maps.find((m) => m.name === "flood_set")!, set.hosts.length),
-    fill: (map, set) => map("flood_set").updateBatch(beKeys(set.hosts), u8(set.hosts.length), set.hosts.length),
+    size: (set) => ({ flood_set: set.hosts.length }),
+    fill: (map, set) => map("flood_set").updateBatch(ipv4Keys(set.hosts), u8(set.hosts.length), set.hosts.length),
   }),
   bpfCandidate("LPM trie alone (every IPv4 entry)", "flood_lpm", {
-    size: (obj, maps, set) => obj.setMaxEntries(maps.find((m) => m.name === "flood_trie")!, set.hosts.length + set.prefixes.length),
+    size: (set) => ({ flood_trie: set.hosts.length + set.prefixes.length }),
     fill: (map, set) => {
       const trie = map("flood_trie");
-      trie.updateBatch(beKeys(set.hosts, 8, 4, () => 32), u8(set.hosts.length), set.hosts.length);
-      trie.updateBatch(beKeys(set.prefixes, 8, 4, (i) => set.prefixLens[i]), u8(set.prefixes.length), set.prefixes.length);
+      trie.updateBatch(lpmKeys(set.hosts, () => 32), u8(set.hosts.length), set.hosts.length);
+      trie.updateBatch(lpmKeys(set.prefixes, (i) => set.prefixLens[i]), u8(set.prefixes.length), set.prefixes.length);
     },
   }),
   nftables,

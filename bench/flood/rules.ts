@@ -79,14 +79,15 @@ export function ruleFileText(s: RuleSet): string {
   return lines.join("\n") + "\n";
 }
 
-/** Every listed /32, each equally likely: a botnet that is exactly the blocklist. */
+/** Every listed /32 (already in random order), each once per pass: a botnet that is exactly the blocklist. */
 export function hostSources(s: RuleSet): SourceList {
-  return sourceList(s.hosts, new Uint8Array(s.hosts.length).fill(32));
+  return { ...sourceList(s.hosts, new Uint8Array(s.hosts.length).fill(32)), inOrder: true };
 }
 
 /**
  * The listed IPv4 space: half the frames from the /32s, half from addresses inside the prefixes
- * (each prefix repeated so the two halves weigh the same), so prefix matches are half the work.
+ * (each prefix repeated so the two halves weigh the same; random host bits each time), so prefix
+ * matches are half the work. Shuffled.
  */
 export function mixedSources(s: RuleSet): SourceList {
   const reps = Math.max(1, Math.round(s.hosts.length / s.prefixes.length));
@@ -97,5 +98,11 @@ export function mixedSources(s: RuleSet): SourceList {
     addr.set(s.prefixes, at);
     len.set(s.prefixLens, at);
   }
-  return sourceList(addr, len);
+  const r = prng(7);
+  for (let i = n - 1; i > 0; i--) { // Fisher–Yates: the generator sends the list in order
+    const j = r() % (i + 1);
+    [addr[i], addr[j]] = [addr[j], addr[i]];
+    [len[i], len[j]] = [len[j], len[i]];
+  }
+  return { ...sourceList(addr, len), inOrder: true };
 }

@@ -22,12 +22,14 @@ struct tx_template {
  * the code of the other mode). */
 #define TX_SRC_PREFIX 1 /* addr | (random & hostmask) */
 #define TX_SRC_LIST 2   /* a random entry of tx_sources, random host bits if it is a prefix */
+#define TX_SRC_CYCLE 3  /* tx_sources in order, round and round (a list shuffled beforehand): no
+			 * random read of a big list per frame, which costs the generator a cache miss */
 
 struct tx_src_cfg {
 	__u32 mode;
 	__u32 addr;     /* TX_SRC_PREFIX: network address, host byte order */
 	__u32 hostmask; /* TX_SRC_PREFIX: the bits drawn at random */
-	__u32 count;    /* TX_SRC_LIST: entries in tx_sources */
+	__u32 count;    /* TX_SRC_LIST, TX_SRC_CYCLE: entries in tx_sources */
 };
 
 /* An entry of tx_sources: an address (hostmask 0) or a prefix. Host byte order. */

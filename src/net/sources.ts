@@ -14,6 +14,10 @@ export interface SourceList {
   /** Host bits drawn at random per frame: 0 for an address, 0xff for a /24 … */
   hostmask: Uint32Array;
   n: number;
+  /** Send the entries in list order, round and round, instead of drawing one at random per frame:
+   *  for a list shuffled beforehand, where a random read per frame would cost the generator a cache
+   *  miss (the flood bench, whose receiver must be what sets the pace). */
+  inOrder?: boolean;
 }
 
 const hostmask = (len: number) => (len === 0 ? 0xffffffff : ((1 << (32 - len)) >>> 0) - 1);
