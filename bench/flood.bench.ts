@@ -48,10 +48,10 @@ log(`rule set: ${set.hosts.length} /32 + ${set.prefixes.length} prefixes + ${set
 labDown(lab);
 labUp(lab);
 const progs = new Map<Candidate, number>(), setupSeconds = new Map<Candidate, number>();
-// Sources drawn per frame by the generator: the lists are built once and kept (loading one into
-// the generator takes a while); each mix runs all its rounds before the next.
+// The generator's source lists: built once and kept (loading one into the generator takes a
+// while); each mix runs all its rounds before the next.
 const mixes = [
-  { name: "sources: every listed /32, at random", list: hostSources(set) },
+  { name: "sources: every listed /32, in random order", list: hostSources(set) },
   { name: "sources: the listed IPv4 space — half the frames from the /32s, half from inside the /16–/28 prefixes", list: mixedSources(set) },
 ];
 interface Run { mpps: number; matched: number; frames: number }
@@ -131,13 +131,14 @@ const md = [
   "`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb node_modules/.bin/bun bench/flood.bench.ts` — " +
   `rule set: ${set.hosts.length} IPv4 /32 + ${set.prefixes.length} IPv4 /16–/28 + ${set.v6.length} IPv6 (/128 and /48–/64) = ` +
   `${set.hosts.length + set.prefixes.length + set.v6.length} rules. Live: 64-byte UDP frames, LIVE_FRAMES batch 64 over the lab veth, ` +
-  `a new source per frame drawn by the generator; ${ROUNDS} rounds, the order rotated each round, every program run ~${RUN_SECONDS} s ` +
+  `a new source per frame from the generator's list; ${ROUNDS} rounds, the order rotated each round, every program run ~${RUN_SECONDS} s ` +
   `after a ${WARM / 1000}k-frame warm-up (bare drop: ${frames(0).join(", ")} frames). Each cell: Mpps (× bare XDP_DROP in the same round); ` +
-  "ratio columns: median of the per-round ratios. Every frame was dropped, checked by each program's own count (veth xdp_drops for XDP programs, " +
-  "nft counters, xdptool's verdict counters); \"matched\": frames that matched a rule (misses are dropped too, so the stack never sets the pace). " +
+  "ratio columns: median of the per-round ratios. Every frame was dropped, checked for each program (the kernel's veth xdp_drops for XDP programs; " +
+  "for nftables, frames passed up by XDP that never reached IP; xdptool's own verdict counters); \"matched\": frames that matched a rule " +
+  "(by the program's counter, nft's in a chain after the set's; misses are dropped too, so the stack never sets the pace). " +
   "The generator sends each list shuffled and in order (it reads it sequentially: a random read per frame would cost it a cache miss); " +
   "it shares a CPU with the receiver, so bare drop's rate includes the generator's own cost.",
-  ...mixes.flatMap((mix, m) => ["", `**${mix.name}** (${mix.list.n} entries drawn from)`, "", ...table(results[m])]),
+  ...mixes.flatMap((mix, m) => ["", `**${mix.name}** (a list of ${mix.list.n} entries)`, "", ...table(results[m])]),
   "", `Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`, "",
 ].join("\n");
 console.log(md);
