@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { sh, XDPTOOL } from "./helpers.ts";
+import { LAB, ROOT, sh, XDPTOOL } from "./helpers.ts";
 
 test("bench stats: every scenario measured, ratios to bare XDP_DROP, Markdown and SVG written", () => {
   const dir = mkdtempSync(join(tmpdir(), "xt-bench-"));
@@ -26,4 +26,15 @@ test("bench: an unknown group is a usage error", () => {
   const r = sh([XDPTOOL, "bench", "nosuch"]);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('unknown scenario group "nosuch"');
+});
+
+test("flood bench: the harness runs end to end at 1/100 scale, every candidate's drops verified", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "xt-flood-")), "r.md");
+  const lab = `${LAB}f`;
+  const r = sh(["bun", join(ROOT, "bench/flood.bench.ts")], { env: { XDPTOOL_LAB: lab, SCALE: "0.01", ROUNDS: "1", RUN_SECONDS: "0.05", RESULTS: out } });
+  expect(r.code).toBe(0);
+  const md = readFileSync(out, "utf8");
+  for (const name of ["bare XDP_DROP", "plain BPF hash", "LPM trie", "nftables", "xdptool blacklist"]) expect(md).toMatch(new RegExp(`\\| ${name}[^|]*\\| \\d+\\.\\d+ \\(`));
+  expect(md.match(/\| 100\.0% \|/g)?.length).toBeGreaterThanOrEqual(6); // everything matches on the /32 mix; LPM and blacklist on both
+  expect(sh(["ip", "netns", "list"]).stdout).not.toContain(`${lab}-dut`);
 });

@@ -6,6 +6,7 @@ import { sendFrames } from "../traffic.ts";
 import { readCounters, type StatName } from "../stats.ts";
 import { resolveIface } from "../ffi/netns.ts";
 import type { Lab } from "../lab.ts";
+import { spawnSync } from "bun";
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,4 +39,10 @@ export function livePps(lab: Lab, frame: Uint8Array, count: number, verdict: Sta
   resolveIface(dut);
   const counted = readCounters(lab.dut.ifname)[verdict].packets - before;
   return { pps: counted / sent.seconds, counted };
+}
+
+/** The kernel's own counters of a veth end (ethtool -S): rx_queue_0_xdp_drops, xdp_packets… */
+export function vethStats(ns: string, ifname: string): Record<string, number> {
+  const out = spawnSync(["ip", "netns", "exec", ns, "ethtool", "-S", ifname]).stdout.toString();
+  return Object.fromEntries([...out.matchAll(/^\s*(\w+):\s*(\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
 }

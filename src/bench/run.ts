@@ -1,5 +1,4 @@
 // run.ts — run benchmark scenarios on the lab and report each as a ratio to bare XDP_DROP.
-import { spawnSync } from "bun";
 import { attach, detach } from "../attach.ts";
 import { embeddedObject } from "../embedded.ts";
 import { resolveIface } from "../ffi/netns.ts";
@@ -7,7 +6,7 @@ import { fdById, withFd } from "../ffi/fd.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import type { Lab } from "../lab.ts";
 import { buildFrame } from "../net/packet.ts";
-import { livePps, nsPerPacket } from "./measure.ts";
+import { livePps, nsPerPacket, vethStats } from "./measure.ts";
 import type { Scenario } from "./scenarios.ts";
 import { sendFrames } from "../traffic.ts";
 
@@ -23,8 +22,7 @@ export interface Result {
 }
 
 function xdpDrops(lab: Lab): number {
-  const out = spawnSync(["ip", "netns", "exec", lab.dut.ns, "ethtool", "-S", lab.dut.ifname]).stdout.toString();
-  return Number(out.match(/rx_queue_0_xdp_drops:\s*(\d+)/)?.[1] ?? 0);
+  return vethStats(lab.dut.ns, lab.dut.ifname).rx_queue_0_xdp_drops ?? 0;
 }
 
 export async function runScenario(lab: Lab, s: Scenario, liveCount: number, progress: (msg: string) => void): Promise<Result> {

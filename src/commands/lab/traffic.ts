@@ -3,11 +3,24 @@ import { intArg, jsonArg } from "../../cli.ts";
 import { OpError, UsageError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 import { labArgs } from "./_shared.ts";
+import { MAX_SOURCES, readSourceList, sourcePrefix, type SourceList } from "../../net/sources.ts";
+
+/** --src-random / --src-from: the list, and how to name it in the output. */
+function randomSources(args: { src?: string; "src-random"?: string; "src-from"?: string }): { list: SourceList; what: string } | undefined {
+  const prefix = args["src-random"], file = args["src-from"];
+  if (prefix === undefined && file === undefined) return undefined;
+  if (prefix !== undefined && file !== undefined) throw new UsageError("--src-random and --src-from are alternatives: give one");
+  const flag = prefix !== undefined ? "--src-random" : "--src-from";
+  if (args.src !== undefined) throw new UsageError(`${flag} gives each frame its own source: leave out --src ${args.src}`);
+  if (prefix !== undefined) return { list: sourcePrefix(prefix), what: `random in ${prefix}` };
+  const list = readSourceList(file!);
+  return { list, what: `${list.n} entries of ${file}` };
+}
 
 export default defineCommand({
   meta: {
     name: "traffic",
-    description: `Send N identical frames across the lab at full speed (BPF_PROG_TEST_RUN LIVE_FRAMES + XDP_TX).
+    description: `Send N frames across the lab at full speed (BPF_PROG_TEST_RUN LIVE_FRAMES + XDP_TX).
 
   The receiving end must run an XDP program (veth drops XDP_TX frames otherwise).
 
@@ -16,12 +29,19 @@ export default defineCommand({
     xdptool lab traffic --proto tcp --dport 22 --src 198.18.7.7
     xdptool lab traffic --src 2001:db8::1 --dst 2001:db8::2 --proto icmp
     xdptool lab traffic --dns example.test --count 10         # DNS queries to port 53
-    xdptool lab traffic --vlan 100 --size 128`,
+    xdptool lab traffic --vlan 100 --size 128
+    xdptool lab traffic --src-random 198.18.0.0/15 --count 1000000   # a new source per frame
+    xdptool lab traffic --src-from rules.txt      # sources drawn from a list (a blacklist rule file works)
+
+  With --src-random or --src-from each frame (IPv4 only) gets its own source, drawn at random per frame
+  in the kernel; the IPv4 header checksum and the UDP/TCP checksum are updated to match (RFC 1624).`,
   },
   args: {
     count: { type: "string", description: "Frames to send", default: "1000" },
     proto: { type: "string", description: "udp, tcp, icmp or none", default: "udp" },
     src: { type: "string", description: "Source IP (default: the sending end's IPv4)" },
+    "src-random": { type: "string", description: "A new IPv4 source per frame, uniform in this prefix (e.g. 198.18.0.0/15)" },
+    "src-from": { type: "string", description: `A new IPv4 source per frame, drawn from this file: the first word of each line if it is an IPv4 address or prefix (a prefix gives a random address in it); other lines are skipped; at most ${MAX_SOURCES} entries` },
     dst: { type: "string", description: "Destination IP (default: the receiving end's IPv4, or IPv6 if --src is IPv6)" },
     sport: { type: "string", description: "Source port", default: "1024" },
     dport: { type: "string", description: "Destination port (53 with --dns)" },
@@ -44,8 +64,10 @@ export default defineCommand({
     const lab = labConfig(args.name);
     const [tx, rx] = args.from === "gen" ? [lab.gen, lab.dut] : [lab.dut, lab.gen];
     const { buildFrame, dnsQuery } = await import("../../net/packet.ts");
+    const sources = randomSources(args);
     const src = args.src ?? tx.ipv4;
     const v6 = src.includes(":");
+    if (sources && args.dst?.includes(":")) throw new UsageError(`random sources are IPv4: --dst ${args.dst} is IPv6`);
     const frame = buildFrame({
       src, dst: args.dst ?? (v6 ? rx.ipv6 : rx.ipv4), l4: args.dns ? "udp" : (args.proto as "udp"),
       sport: intArg("sport", args.sport, 0, 65535), dport: intArg("dport", args.dport ?? (args.dns ? "53" : "9"), 0, 65535),
@@ -64,8 +86,8 @@ export default defineCommand({
     }
     const txIf = resolveIface(`${tx.ns}/${tx.ifname}`);
     const { sendFrames } = await import("../../traffic.ts");
-    const r = sendFrames(txIf.ifindex, frame, count, batch);
-    if (args.json) return printJson({ from: tx.ifname, to: rx.ifname, frameBytes: frame.length, ...r });
-    console.log(`sent ${r.frames} frames of ${frame.length} bytes ${tx.ifname} → ${rx.ifname} in ${r.seconds.toFixed(3)} s: ${(r.pps / 1e6).toFixed(2)} Mpps`);
+    const r = sendFrames(txIf.ifindex, frame, count, batch, sources?.list);
+    if (args.json) return printJson({ from: tx.ifname, to: rx.ifname, frameBytes: frame.length, ...(sources && { sources: sources.what }), ...r });
+    console.log(`sent ${r.frames} frames of ${frame.length} bytes ${tx.ifname} → ${rx.ifname}${sources ? ` (sources: ${sources.what})` : ""} in ${r.seconds.toFixed(3)} s: ${(r.pps / 1e6).toFixed(2)} Mpps`);
   },
 });
