@@ -64,6 +64,8 @@ function newTable(size: number): BpfMap {
 }
 
 const BPF_F_MMAPABLE = 1 << 10;
+/** Marks a slot's provisional id during a build (see replace). */
+const BULK = 0x80000000;
 
 /** The ipv4 table sits beside the others in scans; "t4" names it in a RuleView. */
 export type WhereName = TableName | "t4";
@@ -473,7 +475,8 @@ export class BlacklistMaps {
     const l4ids: number[] = [];
     // IPv4 rules move while the table is built (Robin Hood): until the end, a rule's slot holds
     // its id where the last-hit time goes, and its TTL and carried last hit wait here.
-    const expOf = new Map<number, bigint>(), lastOf = new Map<number, number>(), remap = new Map<number, number>();
+    const expOf = new Map<number, bigint>(), lastOf = new Map<number, number>();
+    let bulkIds: Uint32Array | null = null;
     const t4 = this.t4;
     const recWords = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
     let next = base, duplicates = 0, flags = 0, used = 0;
@@ -500,7 +503,7 @@ export class BlacklistMaps {
     const taken = new Set<number>();
     for (const { rule: r } of rules) if (isV4(r.match) && r.l4.kind === "none" && tagOf(r) === 0) taken.add(maskBE(beOf(r.match.prefix.addr), r.match.prefix.len) * 64 + r.match.prefix.len);
     if (bare4?.n) {
-      // Bare source prefixes first, into the empty table in one sorted pass (bulkPlace).
+      // Bare source prefixes first, into the empty table in one sorted pass (bulkRules).
       const bn = bare4.n, ba = new Uint32Array(bn), bl = new Uint8Array(bn);
       let m = 0;
       for (let i = 0; i < bn; i++) {
@@ -512,24 +515,14 @@ export class BlacklistMaps {
         ba[m] = wireLE(be);
         bl[m++] = bare4.len[i];
       }
-      const ids = new Uint32Array(m);
-      for (let i = 0; i < m; i++) ids[i] = next + i; // ids in file order, whatever the placement
-      const took = t4.bulkRules(gen, ba, bl, m, ids);
+      // Rule ids come after those of the rules given in full (as they always did): until those
+      // are known, a bare rule's slot holds BULK | its index.
+      bulkIds = new Uint32Array(m);
+      for (let i = 0; i < m; i++) bulkIds[i] = BULK | i;
+      const took = t4.bulkRules(gen, ba, bl, m, bulkIds);
       used += took;
       duplicates += m - took;
       if (m) flags |= HAS_V4;
-      // Dropped duplicates leave gaps in the ids: close them, keeping file order.
-      let id = next;
-      for (let i = 0; i < m; i++) {
-        if (!ids[i]) continue;
-        if (id - base >= cap) throw full();
-        if (ids[i] !== id) remap.set(ids[i], id);
-        const o = id * 8;
-        recWords[o] = recWords[o + 1] = recWords[o + 4] = recWords[o + 5] = recWords[o + 6] = recWords[o + 7] = 0;
-        recWords[o + 2] = RULE_ACTIVE | RULE_SLOT;
-        id++;
-      }
-      next = id;
     }
     for (let i = 0; i < n; i++) {
       const { rule: r, expires, hits } = rules[i];
@@ -585,6 +578,18 @@ export class BlacklistMaps {
       if (r.allow) flags |= HAS_ALLOW;
       else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
     }
+    if (bulkIds) {
+      // Bare rules' ids, in file order, skipping the duplicates bulkRules dropped.
+      for (let i = 0; i < bulkIds.length; i++) {
+        if (!bulkIds[i]) continue;
+        const id = next++;
+        if (id - base >= cap) throw full();
+        bulkIds[i] = id;
+        const o = id * 8;
+        recWords[o] = recWords[o + 1] = recWords[o + 4] = recWords[o + 5] = recWords[o + 6] = recWords[o + 7] = 0;
+        recWords[o + 2] = RULE_ACTIVE | RULE_SLOT;
+      }
+    }
     if (bare6?.n) {
       for (let i = 0; i < bare6.n; i++) {
         const len = bare6.len[i];
@@ -610,7 +615,7 @@ export class BlacklistMaps {
     // Every IPv4 rule has its final slot now: link records to slots, TTLs to slot handles.
     const exp4: { id: number; expires: bigint }[] = [];
     t4.linkRules(gen, (slot, id0, f) => {
-      const id = remap.size ? remap.get(id0) ?? id0 : id0;
+      const id = id0 & BULK ? bulkIds![id0 & ~BULK] : id0;
       recWords[id * 8 + 3] = slot;
       if (f & SLOT_TTL) exp4.push({ id: cc.slotBase + slot, expires: expOf.get(id)! });
       return lastOf.size ? lastOf.get(id) ?? 0 : 0;
