@@ -32,8 +32,8 @@ export function printJson(v: unknown): void {
 
 /** All of `text` to stdout, synchronously: a pipe reader gets every byte even if the process
  *  exits right after (process.stdout.write of a big string followed by exit loses the tail). */
-export function writeAll(text: string): void {
-  const b = Buffer.from(text);
+export function writeAll(text: string | Buffer): void {
+  const b = typeof text === "string" ? Buffer.from(text) : text;
   for (let off = 0; off < b.length; ) {
     try {
       off += writeSync(1, b, off, b.length - off);

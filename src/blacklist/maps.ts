@@ -415,20 +415,22 @@ export class BlacklistMaps {
       if (o) others.set(x.id, { ...o, l4: x.l4 });
     }
     const v: RuleView = { id: 0, allow: false, table: null, keys: recs, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
+    const size = t4.size, has = (g: number) => t4.hasGen(g);
+    const tw0 = has(0) ? t4.words(0) : null, tw1 = has(1) ? t4.words(1) : null, tb0 = has(0) ? t4.bytes(0) : null, tb1 = has(1) ? t4.bytes(1) : null;
     for (let id = base; id < end; id++) {
       const f = rw[id * 8 + 2];
       if (!(f & RULE_ACTIVE)) continue;
       v.id = id;
       v.expires = rw[id * 8] || rw[id * 8 + 1] ? recs.readBigUInt64LE(id * SIZES.rec) : 0n;
       if (f & RULE_SLOT) {
-        const s = rw[id * 8 + 3], tag = t4.tag(s);
+        // Straight from the table's words: no object per rule (a million would be ~300 MB of garbage).
+        const s = rw[id * 8 + 3], g = s >= size ? 1 : 0, o = (s - g * size) * 8, w1 = (g ? tw1 : tw0)![o + 1], tag = (w1 >>> 8) & 0x7f;
         v.allow = (tag & TAG_ALLOW) !== 0;
         v.dst = (tag & TAG_DST) !== 0;
-        const { buf, off } = t4.addrBytes(s);
         v.table = "t4";
-        v.keys = buf;
-        v.keyOff = off;
-        v.len = t4.len(s);
+        v.keys = g ? tb1! : tb0!;
+        v.keyOff = o * 4;
+        v.len = w1 & 0xff;
         v.l4 = NO_L4;
       } else {
         const o = others.get(id);

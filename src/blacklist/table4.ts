@@ -49,9 +49,22 @@ export class Table4 {
     this.lens = new Uint32Array(len4.buffer, len4.byteOffset, len4.length >>> 2);
   }
 
+  private readonly bufs: (Buffer | null)[] = [null, null];
+
   /** Use (or forget) the mapping of a generation's table. */
   setGen(gen: number, buf: Buffer | null): void {
     this.gens[gen] = buf ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : null;
+    this.bufs[gen] = buf;
+  }
+
+  /** A generation's table as words and as bytes (for loops that must not allocate per slot:
+   *  slot s of gen g starts at word (s - g * size) * 8, byte 4× that). */
+  words(gen: number): Uint32Array {
+    return this.gens[gen]!;
+  }
+
+  bytes(gen: number): Buffer {
+    return this.bufs[gen]!;
   }
 
   hasGen(gen: number): boolean {
@@ -284,8 +297,8 @@ export class Table4 {
 
   /** The slot's address bytes (wire order), for formatting: the table's bytes and where. */
   addrBytes(slot: number): { buf: Buffer; off: number } {
-    const [w, o] = this.at(slot);
-    return { buf: Buffer.from(w.buffer, w.byteOffset, w.byteLength), off: o * 4 };
+    const gen = slot >= this.size ? 1 : 0;
+    return { buf: this.bufs[gen]!, off: (slot - gen * this.size) * W * 4 };
   }
 
   len(slot: number): number {
