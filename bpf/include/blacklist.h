@@ -303,24 +303,32 @@ __noinline __u32 bl_addr4(__u32 a, __u32 tag, struct bl_ctx *c)
 {
 	if (!c)
 		return 0;
+	__u32 lentag = (tag | BL_TAG_USED) << 8;
+	/* /32s first, before bl_len4 is read: in big lists every /16 holds some, so the bitmap
+	 * cannot spare their probe, and a flood of listed hosts then costs one cache line, not two. */
+	if (c->flags & BL_HAS_V4_FULL) {
+		__u32 id = bl_slot_match(a, 32 | lentag, c);
+		if (id)
+			return id;
+	}
 	__u32 hi16 = ((a & 0xff) << 8) | ((a >> 8) & 0xff); /* first two bytes on the wire */
 	__u32 bi = ((c->gen & 1) * 4 + (tag & 3)) * 65536 + hi16;
 	__u64 *lp = bpf_map_lookup_elem(&bl_len4, &bi);
 	if (!lp)
 		return 0;
-	__u64 lens = *lp;
+	__u64 lens = *lp & ((1ULL << 32) - 1); /* /32 was asked above */
 
 	/* Down from /32, leaving as soon as no shorter length is left: a /16 that holds only /32s
 	 * costs one round. (A loop over the set bits would be shorter still, but finding the highest
 	 * bit takes branches that multiply the paths the verifier walks.) */
-	for (int len = 32; len >= 0; len--) {
+	for (int len = 31; len >= 0; len--) {
 		if (!(lens & ((2ULL << len) - 1)))
 			break;
 		if (!((lens >> len) & 1))
 			continue;
 		/* Host bits off: the mask is built in wire order, then loaded like the address. */
 		__u32 mask = len ? __builtin_bswap32(0xffffffffu << ((32 - len) & 31)) : 0;
-		__u32 id = bl_slot_match(a & mask, len | ((tag | BL_TAG_USED) << 8), c);
+		__u32 id = bl_slot_match(a & mask, len | lentag, c);
 		if (id)
 			return id;
 	}

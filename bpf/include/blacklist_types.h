@@ -55,6 +55,7 @@
 #define BL_HAS_V6_EXACT 32
 #define BL_HAS_V6_PREFIX 64
 #define BL_HAS_DST 128      /* some address entry matches destinations */
+#define BL_HAS_V4_FULL 256  /* bl_t4 has /32 entries: probed before bl_len4 is read */
 
 /* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port): every length the trie can hold

@@ -10,7 +10,7 @@ import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
 import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
@@ -295,7 +295,7 @@ export class BlacklistMaps {
       if (placed.slot < 0) throw new OpError(`the IPv4 table has no room near ${formatPrefix4(p.addr, p.len)}: replace the rule set (import --replace) or attach with a larger --max-rules`);
       slot = placed.slot;
       if (placed.fresh) c.t4Used[gen]++;
-      c.flags[gen] |= HAS_V4 | (tag & TAG_DST ? HAS_DST : 0);
+      c.flags[gen] |= HAS_V4 | (p.len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
       if (r.l4.kind !== "none") {
         set = this.t4.set(slot);
         if (!set) this.t4.setSet(slot, (set = c.nextSet++));
@@ -492,7 +492,7 @@ export class BlacklistMaps {
         throw e;
       }
       if (p.fresh) used++;
-      flags |= HAS_V4 | (tag & TAG_DST ? HAS_DST : 0);
+      flags |= HAS_V4 | (len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
       return p.slot;
     };
     const newRec = (expires: bigint, allow: boolean, hits?: Hits): number => {
@@ -525,6 +525,7 @@ export class BlacklistMaps {
       used += took;
       duplicates += m - took;
       if (m) flags |= HAS_V4;
+      if (bl.includes(32)) flags |= HAS_V4_FULL;
     }
     for (let i = 0; i < n; i++) {
       const { rule: r, expires, hits } = rules[i];
