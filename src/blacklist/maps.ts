@@ -279,6 +279,9 @@ export class BlacklistMaps {
         this.recs.writeBigUInt64LE(expires, old * SIZES.rec);
         return { id: old, existed: true };
       }
+      // Expired, not yet collected: its record lets go (its entry is the new rule's now), so one
+      // id, not two, answers for the prefix from here on.
+      this.recs.writeUInt32LE(0, old * SIZES.rec + 8);
     }
     const tag = tagOf(r);
     if (r.allow) c.flags[gen] |= HAS_ALLOW;

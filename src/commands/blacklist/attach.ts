@@ -9,9 +9,10 @@ export default defineCommand({
 
   Rules live in maps pinned under /sys/fs/bpf/xdptool/IFACE/ and survive xdptool's exit. The
   blacklist is a stage of the same program as the DNS responder and the sampler: switching it on
-  or off never detaches them. --max-rules sizes the per-rule tables (two generations, per-CPU
-  counters, preallocated /32 hashes: roughly 250 bytes + 64 bytes × CPUs per rule of capacity,
-  taken when attached). A combined program attached for another feature first brings a blacklist
+  or off never detaches them. --max-rules sizes the tables: rule records for two generations
+  (64 bytes per rule of capacity, taken when attached) and, once IPv4 rules arrive, one IPv4
+  table of ~53 bytes per rule of capacity (two while an import swaps them). Counters are shared
+  by all CPUs: the memory does not grow with them. \`blacklist status\` shows what is taken. A combined program attached for another feature first brings a blacklist
   of 65536 rules; \`blacklist attach\` grows it to the default while it is unused. A blacklist
   that is on keeps its size unless --max-rules says otherwise, and one with rules cannot be
   resized (export, flush, attach --max-rules N, import).
