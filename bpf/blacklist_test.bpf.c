@@ -4,12 +4,12 @@
  * with BPF_PROG_TEST_RUN on a built frame. The decision is bl_decide() from include/blacklist.h,
  * the very code bl_stage() runs on live traffic, without bl_stage's counting: a test changes no
  * counter. The answer overwrites the frame's first 8 bytes, which the test run hands back
- * (data_out): the verdict, then the deciding rule's id (0 = none). */
+ * (data_out): the verdict, then the deciding rule (0 = none). */
 #include "include/blacklist.h"
 
 struct bl_test_out {
 	__u32 verdict; /* XDP_DROP or XDP_PASS */
-	__u32 rule;    /* bl_rules id of the deciding rule; 0 = no rule */
+	__u32 rule;    /* bl_recs id, or an IPv4 rule's slot handle (>= cfg.slot_base); 0 = no rule */
 };
 
 SEC("xdp")

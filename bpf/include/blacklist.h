@@ -31,8 +31,8 @@
  *    bucket, an element and the rule's state; an LPM trie ~20 nodes.
  *  - bl_len4: per /16, which prefix lengths exist there, so a lookup probes only those.
  *  - IPv6 and MACs: hashes for full-length keys, an LPM trie for IPv6 prefixes (rarer in
- *    floods; the same table design would carry over). BPF_F_NO_PREALLOC on them makes
- *    max_entries a cap rather than memory taken at load: most lists use few of these maps. */
+ *    floods; the same table design would carry over). BPF_F_NO_PREALLOC: elements are made as
+ *    rules arrive (a hash's bucket array, 16 bytes a bucket, is still taken at load). */
 #define BL_LPM(name, keytype, max)                                                   \
 	struct {                                                                     \
 		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                                 \
@@ -216,7 +216,7 @@ static __always_inline __u32 bl_entry_match(__u32 gen, const struct bl_entry *e,
 		return 0;                                                            \
 	key->prefixlen = full - 1; /* full-length entries are all in the hash */     \
 	/* A constant bound, for the verifier: one step per prefix length, so even   \
-	 * a nest of every length is climbed to its end (BL_LPM_DEPTH_V4/_V6). */      \
+	 * a nest of every length is climbed to its end (BL_LPM_DEPTH_V6). */         \
 	for (int i = 0; i < depth; i++) {                                            \
 		struct bl_entry *e = bpf_map_lookup_elem(lpm, key);                  \
 		if (!e)                                                              \
