@@ -28,6 +28,10 @@ const libcSymbols = {
   poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
   clock_gettime: { args: [T.i32, T.ptr], returns: T.i32 },
   flock: { args: [T.i32, T.i32], returns: T.i32 },
+  socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
+  bind: { args: [T.i32, T.ptr, T.u32], returns: T.i32 },
+  send: { args: [T.i32, T.ptr, T.usize, T.i32], returns: T.isize },
+  recv: { args: [T.i32, T.ptr, T.usize, T.i32], returns: T.isize },
 } as const;
 
 const bpfSymbols = {

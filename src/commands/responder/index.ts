@@ -22,5 +22,6 @@ export default defineCommand({
     enable: sub(() => import("./enable.ts")),
     disable: sub(() => import("./disable.ts")),
     status: sub(() => import("./status.ts")),
+    watch: sub(() => import("./watch.ts")),
   },
 });
