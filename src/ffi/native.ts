@@ -93,6 +93,7 @@ const bpfSymbols = {
   bpf_map_delete_batch: { args: [T.i32, T.ptr, T.ptr, T.ptr], returns: T.i32 },
   bpf_prog_test_run_opts: { args: [T.i32, T.ptr], returns: T.i32 },
   libbpf_num_possible_cpus: { args: [], returns: T.i32 },
+  libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
 function loadBpf() {
