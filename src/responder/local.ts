@@ -35,6 +35,10 @@ const spec = (iface: Iface) => (iface.netns ? `${iface.netns}/${iface.name}` : i
 
 /** Start `xdptool responder watch` for the interface in the background (no-op when one runs). */
 export function startWatcher(iface: Iface): void {
+  // One is running (it holds the lock): it follows the new configuration's maps as they are.
+  const free = tryLock(lockPath(iface.name));
+  if (free === null) return;
+  closeSync(free);
   // The CLI itself, also when enable() runs inside another script (the bench).
   const [cmd, ...pre] = process.argv[1]?.startsWith("/$bunfs") ? selfArgv() : [process.execPath, join(import.meta.dir, "../main.ts")];
   // A child starts in the namespace of the thread that forks it: from ours, it would not find the
