@@ -12,6 +12,8 @@ import { BpfError } from "./ffi/error.ts";
 import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from "./ffi/object.ts";
 import { closeFd, fdById, objGet, objPin, withFd } from "./ffi/fd.ts";
 import { BpfMap } from "./ffi/map.ts";
+import { kernelNeeded, missingHelpers } from "./ffi/probe.ts";
+import { release } from "node:os";
 import { progInfoById } from "./ffi/prog.ts";
 import { ensureDir, pinDir, pinnedFiles, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
 import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type XdpMode, type XdpState } from "./ffi/xdp.ts";
@@ -99,6 +101,9 @@ function describe(state: XdpState): string {
 
 export function attach(req: AttachRequest): AttachResult {
   const { iface } = req;
+  // Before the verifier sees it: on an old kernel one line naming the release needed, not a log.
+  const missing = missingHelpers(req.objectName);
+  if (missing.length) throw new OpError(`${req.objectName} needs Linux ${kernelNeeded(req.objectName)} or newer (this kernel lacks ${missing.join(", ")}); it runs ${release()}`);
   const obj = BpfObject.open(req.image, req.objectName);
   const dir = pinDir(iface.name);
   let newLink = -1;

@@ -27,7 +27,7 @@ export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
 export type Feature = keyof typeof FEATURE_BITS;
 export const COMBINED = "xdptool";
 /** XT_LAYOUT_VERSION in bpf/include/xdptool.h (checked by test/compose.test.ts). */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 const FEATURES_MAP = "xdptool_features";
 
 /** Name of xdptool's program on the interface, or null when none of ours runs there. */

@@ -10,6 +10,8 @@ export const STAT_NAMES = [
   "aborted", "drop", "pass", "tx", "redirect",
   "ipv4", "ipv6", "arp", "l3_other",
   "tcp", "udp", "icmp", "icmpv6", "l4_other",
+  // Undecidable: IP packets whose protocol or ports could not be read (enum xt_l4_unknown).
+  "l4u_ip_cut", "l4u_ext_cut", "l4u_ports_cut", "l4u_frag_cut", "l4u_chain_long",
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 export const STATS_MAP = "xdptool_stats";

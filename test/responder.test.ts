@@ -9,10 +9,14 @@ import { DUT, GEN, ROOT, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, 
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
 import { reference } from "../src/responder/reference.ts";
 import { buildFrame, csumAdd, dnsQuery } from "../src/net/packet.ts";
+import { parseMac, parsePrefix } from "../src/net/addr.ts";
 import { fdById, closeFd } from "../src/ffi/fd.ts";
 import { testRun } from "../src/ffi/prog.ts";
+import { resolveIface } from "../src/ffi/netns.ts";
+import { sendFrames } from "../src/traffic.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-nsd-"));
+const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
 let nsd: Subprocess | undefined;
 
 function zone(name: string, a: string, aaaa: string): string {
@@ -187,6 +191,82 @@ describe("flood from the generator", () => {
   });
 });
 
+describe("only queries addressed to this host", () => {
+  const N = 100;
+  /** Send N queries from the generator; how many replies came back (the kernel's own count). */
+  function answered(spec: { dst: string; dstMac?: string; zeroCsum?: boolean }): { replies: number; c: Record<string, number> } {
+    const v6 = spec.dst.includes(":");
+    const f = buildFrame({ src: v6 ? "2001:db8::1" : "198.18.0.1", dst: spec.dst, dstMac: spec.dstMac ?? DUT_MAC, sport: 40001, dport: 53, payload: dnsQuery("www.example.test") });
+    if (spec.zeroCsum) f[f.length - dnsQuery("www.example.test").length - 2] = f[f.length - dnsQuery("www.example.test").length - 1] = 0;
+    const gen = resolveIface(`${GEN}/${GEN}`);
+    const d0 = ethtoolStats(DUT, DUT), c0 = counters();
+    sendFrames(gen.ifindex, f, N);
+    const d1 = ethtoolStats(DUT, DUT), c = diff(c0, counters());
+    const tx = (d1.rx_queue_0_xdp_tx ?? 0) - (d0.rx_queue_0_xdp_tx ?? 0);
+    expect(c.answered).toBe(tx); // every answer counted is a frame the kernel sent back
+    return { replies: tx, c };
+  }
+
+  beforeAll(() => {
+    xt("responder", "disable", DUT);
+    inNs(DUT, ["ip", "addr", "del", "198.18.0.77/32", "dev", DUT]);
+    inNs(DUT, ["ip", "addr", "add", "192.0.2.53/32", "dev", "lo"]); // an anycast VIP
+    inNs(DUT, ["ip", "-6", "addr", "add", "2001:db8:53::53/128", "dev", "lo"]);
+    xtOk("responder", "enable", DUT);
+  });
+  afterAll(() => {
+    inNs(DUT, ["ip", "addr", "del", "198.18.0.77/32", "dev", DUT]);
+    inNs(DUT, ["ip", "addr", "del", "192.0.2.53/32", "dev", "lo"]);
+    inNs(DUT, ["ip", "-6", "addr", "del", "2001:db8:53::53/128", "dev", "lo"]);
+  });
+
+  test("100 of 100 to its own addresses and to VIPs on lo, IPv4 and IPv6", () => {
+    for (const dst of ["198.18.0.2", "2001:db8::2", "192.0.2.53", "2001:db8:53::53"]) expect(answered({ dst }).replies, dst).toBe(N);
+  });
+
+  test("100 of 100 to an address added after enable (the watcher follows netlink)", async () => {
+    expect(answered({ dst: "198.18.0.77" }).replies).toBe(0); // not yet ours
+    inNs(DUT, ["ip", "addr", "add", "198.18.0.77/32", "dev", DUT]);
+    for (let i = 0; i < 50 && !json<any[]>("responder", "status")[0].config.local.includes("198.18.0.77/32"); i++) await Bun.sleep(20);
+    expect(answered({ dst: "198.18.0.77" }).replies).toBe(N);
+    inNs(DUT, ["ip", "addr", "del", "198.18.0.77/32", "dev", DUT]);
+    for (let i = 0; i < 50 && json<any[]>("responder", "status")[0].config.local.includes("198.18.0.77/32"); i++) await Bun.sleep(20);
+    expect(answered({ dst: "198.18.0.77" }).replies).toBe(0); // and stops when it is removed
+  });
+
+  test("0 of 100 to a transit address via the DUT's MAC, counted as transit; 0 to a foreign unicast MAC", () => {
+    inNs(DUT, ["ip", "route", "replace", "203.0.113.0/24", "via", "198.18.0.1"]);
+    inNs(DUT, ["ip", "-6", "route", "replace", "2001:db8:99::/48", "via", "2001:db8::1"]);
+    for (const dst of ["203.0.113.53", "2001:db8:99::53"]) {
+      const r = answered({ dst });
+      expect(r.replies, dst).toBe(0);
+      expect(r.c.transit, dst).toBe(N);
+    }
+    const f = answered({ dst: "198.18.0.2", dstMac: "02:78:74:00:00:99" });
+    expect(f.replies).toBe(0);
+    expect(f.c.other_mac).toBe(N);
+  });
+
+  test("0 replies to IPv6 UDP with checksum 0 (RFC 8200 §8.1)", () => {
+    const r = answered({ dst: "2001:db8::2", zeroCsum: true });
+    expect(r.replies).toBe(0);
+    expect(r.c.malformed).toBe(N);
+  });
+
+  test("--address narrows it to the service's addresses; the others count as transit", () => {
+    xtOk("responder", "enable", DUT, "--address", "192.0.2.53,2001:db8:53::53");
+    try {
+      expect(answered({ dst: "192.0.2.53" }).replies).toBe(N);
+      expect(answered({ dst: "2001:db8:53::53" }).replies).toBe(N);
+      const own = answered({ dst: "198.18.0.2" });
+      expect(own.replies).toBe(0);
+      expect(own.c.transit).toBe(N);
+    } finally {
+      xtOk("responder", "enable", DUT);
+    }
+  });
+});
+
 describe("rate selection through BPF_PROG_TEST_RUN", () => {
   const q = (src: string) => buildFrame({ src, dst: src.includes(":") ? "2001:db8::2" : "198.18.0.2", sport: 5000, dport: 53, payload: dnsQuery("www.example.test") });
 
@@ -223,6 +303,7 @@ describe("bad input: exit 2, one line, nothing changed", () => {
   test.each([
     [["--from", "198.18.0.0/33"]], [["--from", "not-an-address"]], [["--qname", "a..example"]], [["--qname", `${"x".repeat(64)}.test`]],
     [["--ports", "0"]], [["--ports", "70000"]], [["--ports", "1,2,3,4,5,6,7,8,9"]], [["--slip", "0"]], [["--over", "-5"]],
+    [["--address", "198.18.0.0/24"]], [["--address", "nope"]], [["--address", ""]],
   ])("%p", (args) => {
     xtOk("responder", "enable", DUT, "--qname", "example.test");
     const before = json<any[]>("responder", "status").map((r) => r.config);
@@ -267,11 +348,15 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     if (rnd(4) === 0) q = Uint8Array.from([...q, ...Array.from({ length: rnd(40) }, () => rnd(256))]); // trailing bytes in UDP
     // Mostly unicast; sometimes a group address (never answered: a reply would go to everyone).
     const group = rnd(8) === 0;
-    const dst = v6 ? (group ? pick(["ff02::fb", "ff05::1:3"]) : "2001:db8::2") : group ? pick(["224.0.0.251", "255.255.255.255", "239.1.2.3"]) : "198.18.0.2";
+    // Mostly to the DUT itself; sometimes to a host behind it (transit), never answered.
+    const transit = rnd(8) === 0;
+    const dst = v6 ? (group ? pick(["ff02::fb", "ff05::1:3"]) : transit ? "2001:db8:99::53" : "2001:db8::2")
+      : group ? pick(["224.0.0.251", "255.255.255.255", "239.1.2.3"]) : transit ? "203.0.113.53" : "198.18.0.2";
     const src = rnd(16) === 0 ? (v6 ? "ff02::1" : pick(["224.0.0.1", "0.0.0.0"])) : v6 ? "2001:db8::1" : "198.18.0.1";
-    const dstMac = rnd(8) === 0 ? pick(["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:fb", "33:33:00:00:00:fb"]) : "02:78:74:00:00:02";
+    const dstMac = rnd(8) === 0 ? pick(["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:fb", "33:33:00:00:00:fb", "02:78:74:00:00:99"]) : DUT_MAC;
     const f = buildFrame({ src, dst, dstMac, sport: 1024 + rnd(60000),
       dport: pick([53, 53, 53, 5353, 54]), payload: q, vlans: pick([[], [], [100], [10, 20]]) });
+    if (v6 && rnd(16) === 0) f[f.length - q.length - 2] = f[f.length - q.length - 1] = 0; // UDP checksum 0
     if (rnd(4) === 0) return Uint8Array.from([...f, ...Array.from({ length: rnd(30) }, () => 0)]); // Ethernet padding
     return f;
   }
@@ -309,7 +394,8 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
   test(`5000 random and mutated frames (seed ${SEED}): every XDP_TX is the reference reply, never larger; the rest pass untouched`, () => {
     const { progId } = json("responder", "enable", DUT, "--ports", "53,5353", "--qname", "example.test,attack.test");
     const fd = fdById("prog", progId);
-    const cfg = { ports: [53, 5353], qnames: ["example.test", "attack.test"] };
+    const st = json<any[]>("responder", "status").find((r) => r.interface === DUT).config;
+    const cfg = { ports: [53, 5353], qnames: ["example.test", "attack.test"], mac: parseMac(st.mac)!, local: st.local.map(parsePrefix) };
     const seen = { tx: 0, pass: 0 };
     try {
       for (let i = 0; i < 5000; i++) {
@@ -333,9 +419,9 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
       closeFd(fd);
     }
     // The corpus must exercise both sides, or the test proves nothing.
-    expect(seen.tx).toBeGreaterThan(500);
+    expect(seen.tx).toBeGreaterThan(300);
     expect(seen.pass).toBeGreaterThan(1000);
     const c = counters();
-    for (const k of ["answered", "not_dns", "not_query", "malformed", "no_match"]) expect(c[k]).toBeGreaterThan(0);
+    for (const k of ["answered", "not_dns", "not_query", "malformed", "no_match", "transit", "other_mac"]) expect(c[k]).toBeGreaterThan(0);
   });
 });

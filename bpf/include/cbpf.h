@@ -107,10 +107,12 @@ static long xt_cbpf_step(__u32 i, void *data)
 			v = (v & 0xf) << 2;
 			break;
 		default: {                               /* ABS, IND */
-			__u32 off = (code & 0xe0) == 0x40 ? s->x + k : k;
+			/* X + k in 64 bits: past 2^32 it is no match, as in libpcap's bpf_filter —
+			 * wrapped in 32 bits, it would load from the start of the packet instead. */
+			__u64 off = (code & 0xe0) == 0x40 ? (__u64)s->x + k : k;
 			__u32 size = (code & 0x18) == 0x00 ? 4 : (code & 0x18) == 0x08 ? 2 : 1;
 
-			if (xt_cbpf_load(r, off, size, &v))
+			if (off > 0xffffffffULL || xt_cbpf_load(r, (__u32)off, size, &v))
 				return 1;
 		}
 		}

@@ -52,6 +52,30 @@ struct {
 	__type(value, __u8);
 } resp_from6 SEC(".maps");
 
+/* The host's own addresses (see responder_data.h), written by user space only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix4);
+	__type(value, __u8);
+} resp_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix6);
+	__type(value, __u8);
+} resp_local6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct xt_resp_source);
+	__type(value, __u8);
+} resp_addrs SEC(".maps");
+
 /* --over token buckets, one per aggregated source. LRU, because a spoofed flood brings a new
  * source with every packet: a plain hash would fill up and refuse new sources; LRU evicts the
  * stalest bucket instead. */
@@ -252,6 +276,37 @@ static __always_inline int xt_resp_from_listed(struct xt_pkt *p)
 	struct xt_resp_prefix6 k = { .prefixlen = 128 };
 	__builtin_memcpy(k.addr, &ip6->saddr, 16);
 	return bpf_map_lookup_elem(&resp_from6, &k) != NULL;
+}
+
+/* Is the destination an address of this host (and, with --address, one of the service's)? A
+ * query to any other address is transit: the host would forward it or drop it, never answer it,
+ * and a reply forged from that address would hijack another server's traffic. */
+static __always_inline int xt_resp_dest_ours(struct xt_pkt *p, const struct xt_resp_config *cfg)
+{
+	struct xt_resp_source a = {};
+
+	if (p->l3_proto == ETH_P_IP) {
+		struct iphdr *ip = p->data + p->l3_off;
+		if ((void *)(ip + 1) > p->data_end)
+			return 0;
+		struct xt_resp_prefix4 k = { .prefixlen = 32 };
+		__builtin_memcpy(k.addr, &ip->daddr, 4);
+		if (!bpf_map_lookup_elem(&resp_local4, &k))
+			return 0;
+		a.family = 4;
+		__builtin_memcpy(a.addr, &ip->daddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = p->data + p->l3_off;
+		if ((void *)(ip6 + 1) > p->data_end)
+			return 0;
+		struct xt_resp_prefix6 k = { .prefixlen = 128 };
+		__builtin_memcpy(k.addr, &ip6->daddr, 16);
+		if (!bpf_map_lookup_elem(&resp_local6, &k))
+			return 0;
+		a.family = 6;
+		__builtin_memcpy(a.addr, &ip6->daddr, 16);
+	}
+	return !(cfg->flags & XT_RESP_F_ADDRESS) || bpf_map_lookup_elem(&resp_addrs, &a);
 }
 
 /* Clear the host bits of an address beyond `plen` (bytes of it). */
@@ -461,6 +516,10 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 	if ((eth->h_dest[0] | eth->h_source[0]) & 1) /* the I/G bit: a group MAC address */
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+	/* Unicast to another station: seen only in promiscuous mode or on a mirror port. */
+	const __u8 *d = eth->h_dest, *m = cfg->mac;
+	if ((d[0] ^ m[0]) | (d[1] ^ m[1]) | (d[2] ^ m[2]) | (d[3] ^ m[3]) | (d[4] ^ m[4]) | (d[5] ^ m[5]))
+		return xt_resp_verdict(XT_RESP_OTHER_MAC, XDP_PASS);
 	__u32 frame = p->data_end - p->data;
 	__u32 ip_end; /* where the IP packet ends (the frame may carry Ethernet padding after it) */
 	if (p->l3_proto == ETH_P_IP) {
@@ -489,9 +548,15 @@ static __always_inline int xt_responder(struct xdp_md *ctx, struct xt_pkt *p)
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
 	}
 
+	if (!xt_resp_dest_ours(p, cfg))
+		return xt_resp_verdict(XT_RESP_TRANSIT, XDP_PASS);
+
 	struct udphdr *udp = p->data + p->l4_off;
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	if ((void *)(dns + 1) > p->data_end)
+		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+	/* IPv6 UDP without a checksum: RFC 8200 §8.1 forbids it and the stack discards it. */
+	if (p->l3_proto == ETH_P_IPV6 && udp->check == 0)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 	/* The UDP length must end exactly where the IP packet does, and both inside the frame; what
 	 * lies after (Ethernet padding of a short frame) is not part of the query. */

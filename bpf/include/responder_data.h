@@ -13,6 +13,7 @@
 #define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_names */
 #define XT_RESP_F_FROM 2  /* only sources inside a prefix in resp_from4 / resp_from6 */
 #define XT_RESP_F_OVER 4  /* only sources above `rate` q/s; of those every `slip`th gets TC, the rest drop */
+#define XT_RESP_F_ADDRESS 8 /* only destinations in resp_addrs (--address), on top of resp_local */
 
 /* The one entry of the array map resp_config. All zero (before enable writes it) = answer nothing. */
 struct xt_resp_config {
@@ -24,6 +25,8 @@ struct xt_resp_config {
 	__u16 nports;     /* how many of ports[] are used; 0 = responder inactive */
 	__u16 ports[XT_RESP_MAX_PORTS]; /* UDP destination ports, host order */
 	__u64 hash_mul;   /* odd multiplier of the qname suffix hash, random per enable */
+	__u8 mac[6];      /* the interface's own MAC: queries to any other unicast MAC are not ours */
+	__u8 pad[2];
 };
 
 /* Key of resp_names: a lowercased wire-format suffix ("\7example\4test", no root byte) by length
@@ -45,6 +48,11 @@ struct xt_resp_prefix6 {
 	__u8 addr[16];
 };
 
+/* Keys of resp_local4 / resp_local6 (LPM tries): the addresses the host accepts as its own, the
+ * kernel's RTN_LOCAL routes in every table (interface addresses, VIPs on lo, AnyIP prefixes), kept
+ * current by `xdptool responder watch` from netlink. resp_addrs (hash, --address) takes a full-length
+ * key of the same layout as struct xt_resp_source. */
+
 /* Rate state of one aggregated source (LRU hash resp_rate; key: family byte + 16 address bytes,
  * zero-padded, host bits cleared). A token bucket holding up to one second of queries. */
 struct xt_resp_source {
@@ -64,9 +72,11 @@ enum xt_resp_stat {
 	XT_RESP_SLIP_DROPPED,   /* over the rate limit and not the slip-th: XDP_DROP */
 	XT_RESP_NOT_DNS,        /* not UDP to a configured port over plain IPv4/IPv6: XDP_PASS */
 	XT_RESP_NOT_QUERY,      /* DNS, but not a plain query (QR=1, opcode, counts): XDP_PASS */
-	XT_RESP_MALFORMED,      /* lengths or question name do not parse: XDP_PASS */
+	XT_RESP_MALFORMED,      /* lengths or question name do not parse, IPv6 UDP checksum 0: XDP_PASS */
 	XT_RESP_UNDER_RATE,     /* source under the --over threshold: XDP_PASS */
 	XT_RESP_NO_MATCH,       /* name or source outside the selection: XDP_PASS */
+	XT_RESP_TRANSIT,        /* destination IP not local to this host (or not in --address): XDP_PASS */
+	XT_RESP_OTHER_MAC,      /* unicast to another MAC (promiscuous mode, a mirror port): XDP_PASS */
 	XT_RESP_STAT_MAX,
 };
 

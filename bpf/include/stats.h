@@ -62,6 +62,9 @@ static __always_inline int xt_count(const struct xt_pkt *p, int action)
 	xt_bump(xt_l3_slot(p), bytes);
 	if (p->l3_proto == ETH_P_IP || p->l3_proto == ETH_P_IPV6)
 		xt_bump(xt_l4_slot(p), bytes);
+	/* The reason is < XT_L4U_MAX by construction; the check keeps the slot inside the array. */
+	if (p->l4_unknown && p->l4_unknown < XT_L4U_MAX)
+		xt_bump(XT_STAT_L4U_IP_CUT - 1 + p->l4_unknown, bytes);
 	return action;
 }
 

@@ -26,7 +26,36 @@ enum xt_stat {
 	XT_STAT_ICMP,
 	XT_STAT_ICMPV6,
 	XT_STAT_L4_OTHER,
+	/* Undecidable IP packets, one slot per enum xt_l4_unknown reason (slot = XT_STAT_L4U_IP_CUT - 1
+	 * + reason): the upper-layer protocol or ports could not be read though they must exist. */
+	XT_STAT_L4U_IP_CUT,
+	XT_STAT_L4U_EXT_CUT,
+	XT_STAT_L4U_PORTS_CUT,
+	XT_STAT_L4U_FRAG_CUT,
+	XT_STAT_L4U_CHAIN_LONG,
 	XT_STAT_MAX,
+};
+
+/* struct xt_pkt.l4_unknown (parsing.h): why the upper-layer protocol or its ports could not be
+ * determined for an IPv4/IPv6 packet that must carry them. 0 when they were read, and also when
+ * none are expected: not IP, a later fragment (offset > 0: its ports sit in the first fragment, which
+ * is judged; fragment == 2, l4_proto set, no ports), or a protocol without ports (ICMP, ESP, No Next
+ * Header). "The end of the packet" is the IP length (total length, payload length) or the end of the
+ * frame, whichever comes first; Ethernet padding after the IP packet is never read as a header.
+ * Whenever l4_unknown != 0: l4_off == 0, sport == dport == 0, and a rule naming a port or an L4
+ * protocol cannot be decided — fail closed. */
+enum xt_l4_unknown {
+	XT_L4U_NONE = 0,
+	XT_L4U_IP_CUT,     /* IPv4/IPv6 header cut short or malformed (version, IHL < 5, options past the end);
+			    * truncated = 1; the addresses are readable only if the fixed header fit */
+	XT_L4U_EXT_CUT,    /* an IPv6 extension header runs past the end: l4_proto is that header's type */
+	XT_L4U_PORTS_CUT,  /* TCP/UDP (l4_proto set), but its first 4 bytes run past the end */
+	XT_L4U_FRAG_CUT,   /* first fragment (fragment == 1) whose headers stop before L4 or inside the
+			    * ports: RFC 8200 §4.5 (Linux discards the IPv6 ones; l4_proto as in EXT/PORTS_CUT) */
+	XT_L4U_CHAIN_LONG, /* the chain goes further than the walk: more IPv6 extension headers than
+			    * XT_IPV6_EXT_INLINE + XT_IPV6_EXT_MAX (8194, more than a 64 KiB payload holds), or
+			    * L4 starting past XT_L4_OFF_MAX (32 KiB) into the frame; l4_proto = last type seen */
+	XT_L4U_MAX,
 };
 
 struct xt_counter {
@@ -49,7 +78,7 @@ struct xt_features {
 };
 
 /* Bumped whenever a pinned map of the combined program changes shape; see src/features.ts. */
-#define XT_LAYOUT_VERSION 1
+#define XT_LAYOUT_VERSION 2 /* 2: xdptool_stats gained the XT_STAT_L4U_* slots */
 
 /* Sampler (bpf/include/sampler.h, src/sample/): each captured packet reaches user space as this
  * header followed by cap_len bytes of the frame, through a perf event array or a BPF ring buffer. */

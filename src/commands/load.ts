@@ -11,6 +11,9 @@ export default defineCommand({
 
   PROGRAM is one of the embedded programs (hello, drop, pass) or the path of a BPF object file.
   Loading again replaces the program atomically (no instant without one) and keeps its maps.
+  Kernel: pass needs Linux 5.9 (BPF link); hello and drop 5.18 (bpf_loop, bpf_xdp_load_bytes for
+  the IPv6 header walk). The helpers are probed first: an older kernel gets one line naming the
+  release needed.
 
   Examples:
     xdptool load xl-dut hello                   # count and pass every packet

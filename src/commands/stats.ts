@@ -10,6 +10,13 @@ export default defineCommand({
   Every xdptool program counts what it sees in its per-CPU map xdptool_stats. Rates come from two
   reads --interval seconds apart. Without an interface: every interface running an xdptool program.
 
+  Group "undecidable" counts IP packets whose L4 protocol or ports could not be read though they
+  must exist, by reason: l4u_ip_cut (IP header cut short or malformed), l4u_ext_cut (an IPv6
+  extension header runs past the packet), l4u_ports_cut (TCP/UDP ports past the packet),
+  l4u_frag_cut (a first fragment that stops before L4, RFC 8200 §4.5), l4u_chain_long (header chain
+  beyond the parser's reach: only in frames over 32 KiB). Later fragments are not undecidable:
+  their ports are in the first fragment.
+
   Examples:
     xdptool stats xl-dut                       # totals and rates over one second
     xdptool stats xl-dut --watch --interval 2  # refresh until Ctrl-C

@@ -28,6 +28,10 @@ const libcSymbols = {
   poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
   clock_gettime: { args: [T.i32, T.ptr], returns: T.i32 },
   flock: { args: [T.i32, T.i32], returns: T.i32 },
+  socket: { args: [T.i32, T.i32, T.i32], returns: T.i32 },
+  bind: { args: [T.i32, T.ptr, T.u32], returns: T.i32 },
+  send: { args: [T.i32, T.ptr, T.usize, T.i32], returns: T.isize },
+  recv: { args: [T.i32, T.ptr, T.usize, T.i32], returns: T.isize },
 } as const;
 
 const bpfSymbols = {
@@ -90,6 +94,7 @@ const bpfSymbols = {
   bpf_map_delete_batch: { args: [T.i32, T.ptr, T.ptr, T.ptr], returns: T.i32 },
   bpf_prog_test_run_opts: { args: [T.i32, T.ptr], returns: T.i32 },
   libbpf_num_possible_cpus: { args: [], returns: T.i32 },
+  libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
 function loadBpf() {

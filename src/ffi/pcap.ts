@@ -14,6 +14,7 @@ const symbols = {
   pcap_geterr: { args: [T.ptr], returns: T.cstring },
   pcap_freecode: { args: [T.ptr], returns: T.void },
   pcap_close: { args: [T.ptr], returns: T.void },
+  bpf_filter: { args: [T.ptr, T.ptr, T.u32, T.u32], returns: T.u32 },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof symbols>> | undefined;
@@ -48,4 +49,14 @@ export function compileFilter(expr: string, snaplen: number): Buffer {
   } finally {
     p.pcap_close(h);
   }
+}
+
+/** libpcap's own classic BPF interpreter over one packet (the reference for the in-kernel one):
+ * the filter's return value, 0 = no match. */
+export function pcapFilter(insns: Uint8Array, packet: Uint8Array, wirelen: number, caplen: number): number {
+  const code = alloc(Math.max(8, insns.length));
+  code.set(insns);
+  const pkt = alloc(Math.max(1, packet.length));
+  pkt.set(packet);
+  return pcap().bpf_filter(code, pkt, wirelen, caplen);
 }

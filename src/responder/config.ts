@@ -6,7 +6,8 @@ import { intArg } from "../cli.ts";
 import { formatPrefix, parsePrefix, type Prefix } from "../net/addr.ts";
 
 export const MAX_PORTS = 8; // XT_RESP_MAX_PORTS
-export const F_QNAME = 1, F_FROM = 2, F_OVER = 4; // XT_RESP_F_*
+export const MAX_ADDRESSES = 256; // max_entries of resp_addrs
+export const F_QNAME = 1, F_FROM = 2, F_OVER = 4, F_ADDRESS = 8; // XT_RESP_F_*
 
 export interface ResponderConfig {
   ports: number[];
@@ -14,6 +15,8 @@ export interface ResponderConfig {
   qnames: string[];
   /** Empty = every source. */
   from: Prefix[];
+  /** Destinations answered (the DNS service's own addresses, each also local); empty = every local address. */
+  addresses: Prefix[];
   /** Queries/s per aggregated source above which it is answered; 0 = no rate selection. */
   over: number;
   slip: number;
@@ -25,6 +28,7 @@ export interface EnableArgs {
   ports?: string;
   qname?: string;
   from?: string;
+  address?: string;
   over?: string;
   slip?: string;
   "v4-prefix"?: string;
@@ -78,10 +82,23 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
     }
   });
   if (a.from !== undefined && from.length === 0) throw new UsageError(`--from: give at least one prefix, e.g. --from 198.18.0.0/15`);
+  const addresses = list(a.address).map((x) => {
+    let p: Prefix;
+    try {
+      p = parsePrefix(x);
+    } catch (e) {
+      throw new UsageError(`--address: ${(e as Error).message}`);
+    }
+    if (p.len !== (p.family === 4 ? 32 : 128)) throw new UsageError(`--address: "${x}" is a prefix; give the service's addresses one by one`);
+    return p;
+  });
+  if (a.address !== undefined && addresses.length === 0) throw new UsageError(`--address: give at least one address, e.g. --address 198.18.0.2`);
+  if (addresses.length > MAX_ADDRESSES) throw new UsageError(`--address: at most ${MAX_ADDRESSES} addresses, not ${addresses.length}`);
   return {
     ports: [...new Set(ports)],
     qnames,
     from,
+    addresses,
     over: a.over === undefined ? 0 : intArg("over", a.over, 1, 10_000_000),
     slip: intArg("slip", a.slip ?? "2", 1, 1000),
     v4Prefix: intArg("v4-prefix", a["v4-prefix"] ?? "24", 1, 32),
@@ -90,11 +107,12 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
 }
 
 export function flagsOf(c: ResponderConfig): number {
-  return (c.qnames.length ? F_QNAME : 0) | (c.from.length ? F_FROM : 0) | (c.over ? F_OVER : 0);
+  return (c.qnames.length ? F_QNAME : 0) | (c.from.length ? F_FROM : 0) | (c.over ? F_OVER : 0) | (c.addresses.length ? F_ADDRESS : 0);
 }
 
 export function describeConfig(c: ResponderConfig): string {
   const parts = [`ports ${c.ports.join(",")}`];
+  parts.push(c.addresses.length ? `to ${c.addresses.map((a) => formatPrefix(a).replace(/\/(32|128)$/, "")).join(",")}` : "to every local address");
   parts.push(c.qnames.length ? `names under ${c.qnames.join(",")}` : "every name");
   if (c.from.length) parts.push(`sources in ${c.from.map(formatPrefix).join(",")}`);
   if (c.over) parts.push(`sources over ${c.over} q/s per /${c.v4Prefix} (IPv4) or /${c.v6Prefix} (IPv6), slip ${c.slip}`);

@@ -4,7 +4,8 @@ import { detach } from "../attach.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { OpError } from "../errors.ts";
 import { COMBINED, disableFeature, enabledFeatures, ensureCombined, ownProgram, setFeature } from "../features.ts";
-import { hasResponder, writeConfig } from "./maps.ts";
+import { hasResponder, writeConfig, writeLocal } from "./maps.ts";
+import { hostView, startWatcher } from "./local.ts";
 import type { ResponderConfig } from "./config.ts";
 
 /** Is the DNS responder switched on in xdptool's combined program on this interface? */
@@ -24,17 +25,21 @@ export interface EnableResult {
   replaced?: string;
 }
 
-export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean } = {}): EnableResult {
+export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean; noWatch?: boolean } = {}): EnableResult {
   const wasOn = runsResponder(iface);
+  const host = hostView(iface);
   const r = ensureCombined(iface, opts);
   try {
     // The configuration is written before the feature bit: the stage never runs half-configured.
-    writeConfig(iface.name, cfg);
+    writeLocal(iface.name, host.local);
+    writeConfig(iface.name, cfg, host.mac);
     setFeature(iface.name, "responder", true);
   } catch (e) {
     if (r.action === "attached") detach(iface); // nothing half-applied
     throw e;
   }
+  // Addresses added later (and removed ones) reach the program through the watcher.
+  if (!opts.noWatch) startWatcher(iface);
   const action = wasOn ? "reconfigured" : r.action === "running" ? "enabled" : r.action;
   return { interface: iface.name, netns: iface.netns, progId: r.progId, action, mode: r.mode, replaced: r.replaced };
 }

@@ -5,22 +5,23 @@ import { join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { OpError } from "../errors.ts";
-import { formatIPv4, formatIPv6 } from "../net/addr.ts";
+import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
 import { MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
 
 /** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
-export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match"] as const;
+export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac"] as const;
 export type RespStat = (typeof RESP_STATS)[number];
 
 /** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */
 export const RESP_LAYOUT = {
-  xt_resp_config: { size: 40, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32 },
+  xt_resp_config: { size: 48, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40 },
+  xt_resp_source: { size: 20, family: 0, addr: 4 },
   xt_resp_name: { size: 16, len: 0, hash: 8 },
   xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
   xt_resp_prefix6: { size: 20, prefixlen: 0, addr: 4 },
 } as const;
 
-const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats"] as const;
+const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_addrs"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -39,7 +40,7 @@ function withMap<T>(ifname: string, name: (typeof MAPS)[number], fn: (m: BpfMap)
 
 const ZERO = Buffer.alloc(4);
 
-function encodeConfig(c: ResponderConfig, mul: bigint): Buffer {
+function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array): Buffer {
   const L = RESP_LAYOUT.xt_resp_config;
   const b = Buffer.alloc(L.size);
   b.writeUInt32LE(flagsOf(c), L.flags);
@@ -50,6 +51,7 @@ function encodeConfig(c: ResponderConfig, mul: bigint): Buffer {
   b.writeUInt16LE(c.ports.length, L.nports);
   c.ports.slice(0, MAX_PORTS).forEach((p, i) => b.writeUInt16LE(p, L.ports + 2 * i));
   b.writeBigUInt64LE(mul, L.hash_mul);
+  b.set(mac.subarray(0, 6), L.mac);
   return b;
 }
 
@@ -60,7 +62,15 @@ function nameKey(wire: Uint8Array, mul: bigint): Buffer {
   return k;
 }
 
-function prefixKey(p: ResponderConfig["from"][number]): Buffer {
+/** struct xt_resp_source: family byte, 3 zero bytes, the address zero-padded to 16. */
+function addressKey(p: Prefix): Buffer {
+  const k = Buffer.alloc(RESP_LAYOUT.xt_resp_source.size);
+  k.writeUInt8(p.family, 0);
+  k.set(p.addr, RESP_LAYOUT.xt_resp_source.addr);
+  return k;
+}
+
+function prefixKey(p: Prefix): Buffer {
   const k = Buffer.alloc(p.family === 4 ? 8 : 20);
   k.writeUInt32LE(p.len, 0);
   k.set(p.addr, 4);
@@ -79,18 +89,37 @@ function replaceKeys(m: BpfMap, keys: Buffer[]): Buffer[] {
  * Write a configuration into the pinned maps of a running responder, live. Lists first (new keys
  * added, stale ones kept), then the config entry that switches to them, then stale keys removed.
  */
-export function writeConfig(ifname: string, c: ResponderConfig): void {
+export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array): void {
   const mul = randomMultiplier();
   const stale: [(typeof MAPS)[number], Buffer[]][] = [];
   stale.push(["resp_names", withMap(ifname, "resp_names", (m) => replaceKeys(m, c.qnames.map((n) => nameKey(wireName(n), mul))))]);
   stale.push(["resp_from4", withMap(ifname, "resp_from4", (m) => replaceKeys(m, c.from.filter((p) => p.family === 4).map(prefixKey)))]);
   stale.push(["resp_from6", withMap(ifname, "resp_from6", (m) => replaceKeys(m, c.from.filter((p) => p.family === 6).map(prefixKey)))]);
-  withMap(ifname, "resp_config", (m) => m.update(ZERO, encodeConfig(c, mul)));
+  stale.push(["resp_addrs", withMap(ifname, "resp_addrs", (m) => replaceKeys(m, c.addresses.map(addressKey)))]);
+  withMap(ifname, "resp_config", (m) => m.update(ZERO, encodeConfig(c, mul, mac)));
   for (const [name, keys] of stale) withMap(ifname, name, (m) => keys.forEach((k) => m.delete(k)));
+}
+
+/**
+ * Make resp_local4/resp_local6 hold exactly these prefixes (the host's local routes): new ones
+ * first, then the stale ones removed, so an address that stays local is never missing.
+ * Returns how many there are.
+ */
+export function writeLocal(ifname: string, prefixes: Prefix[]): number {
+  for (const [name, fam] of [["resp_local4", 4], ["resp_local6", 6]] as const) {
+    const stale = withMap(ifname, name, (m) => replaceKeys(m, prefixes.filter((p) => p.family === fam).map(prefixKey)));
+    withMap(ifname, name, (m) => stale.forEach((k) => m.delete(k)));
+  }
+  return prefixes.length;
 }
 
 export interface ResponderState {
   ports: number[];
+  /** Destinations narrowed by --address (empty: every local address). */
+  addresses: string[];
+  /** Prefixes the host accepts as local, as the responder knows them now. */
+  local: string[];
+  mac: string;
   qnames: number;
   from: string[];
   over: number;
@@ -111,6 +140,9 @@ export function readConfig(ifname: string): ResponderState {
     ports: Array.from({ length: Math.min(n, MAX_PORTS) }, (_, i) => b.readUInt16LE(L.ports + 2 * i)),
     qnames: withMap(ifname, "resp_names", (m) => [...m.keys()].length),
     from: flags & 2 ? [...prefixes("resp_from4", formatIPv4), ...prefixes("resp_from6", formatIPv6)] : [],
+    addresses: flags & 8 ? withMap(ifname, "resp_addrs", (m) => [...m.keys()].map((k) => (k[0] === 4 ? formatIPv4(k.subarray(4, 8)) : formatIPv6(k.subarray(4, 20))))) : [],
+    local: [...prefixes("resp_local4", formatIPv4), ...prefixes("resp_local6", formatIPv6)],
+    mac: [...b.subarray(L.mac, L.mac + 6)].map((x) => x.toString(16).padStart(2, "0")).join(":"),
     over: flags & 4 ? b.readUInt32LE(L.rate) : 0,
     slip: b.readUInt32LE(L.slip),
     v4Prefix: b.readUInt8(L.v4_prefix),

@@ -3,11 +3,24 @@
 // responder.h but is written independently: names are compared as strings at label boundaries
 // (no hashing), checksums are summed over the finished reply (no incremental tricks).
 import { csumAdd, csumFold } from "../net/packet.ts";
+import type { Prefix } from "../net/addr.ts";
 
 export interface ReferenceConfig {
   ports: number[];
   /** Lowercased names; empty = every name. */
   qnames: string[];
+  /** The interface's MAC. */
+  mac: Uint8Array;
+  /** The host's local prefixes (its RTN_LOCAL routes). */
+  local: Prefix[];
+  /** --address: the only destinations answered; empty = every local one. */
+  addresses?: Prefix[];
+}
+
+function inPrefix(a: Uint8Array, p: Prefix): boolean {
+  if (a.length !== p.addr.length) return false;
+  for (let bit = 0; bit < p.len; bit++) if (((a[bit >> 3] ^ p.addr[bit >> 3]) & (0x80 >> (bit & 7))) !== 0) return false;
+  return true;
 }
 
 export type ReferenceVerdict = { action: "pass"; why: string } | { action: "tx"; reply: Uint8Array };
@@ -48,6 +61,7 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   }
   if (vlans > 1) return pass("two vlan tags");
   if ((b[0] | b[6]) & 1) return pass("group MAC address");
+  if (b.subarray(0, 6).some((x, i) => x !== cfg.mac[i])) return pass("another station's MAC");
   let l4: number, ipEnd: number;
   const v6 = etype === 0x86dd;
   if (etype === 0x0800) {
@@ -67,7 +81,11 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
     l4 = l3 + 40;
     ipEnd = l4 + u16(l3 + 4);
   } else return pass("not ip");
+  const dst = v6 ? b.subarray(l3 + 24, l3 + 40) : b.subarray(l3 + 16, l3 + 20);
+  if (!cfg.local.some((p) => inPrefix(dst, p))) return pass("transit: not a local address");
+  if (cfg.addresses?.length && !cfg.addresses.some((p) => inPrefix(dst, p))) return pass("not a --address");
   if (b.length < l4 + 8) return pass("short udp");
+  if (v6 && b.length >= l4 + 8 && u16(l4 + 6) === 0) return pass("ipv6 udp checksum 0");
   if (!cfg.ports.includes(u16(l4 + 2))) return pass("port");
   if (b.length < l4 + 8 + 12) return pass("short dns");
   const udpLen = u16(l4 + 4);

@@ -22,6 +22,7 @@ export function exposition(only?: string[]): string {
   family("xdptool_l3_bytes_total", "Bytes by L3 protocol.", "protocol", GROUPS.l3, "bytes");
   family("xdptool_l4_packets_total", "IP packets by L4 protocol.", "protocol", GROUPS.l4, "packets");
   family("xdptool_l4_bytes_total", "IP bytes by L4 protocol.", "protocol", GROUPS.l4, "bytes");
+  family("xdptool_undecidable_packets_total", "IP packets whose L4 protocol or ports could not be read, by reason.", "reason", GROUPS.undecidable, "packets");
   return lines.join("\n") + "\n";
 }
 

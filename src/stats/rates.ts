@@ -49,5 +49,6 @@ export function rates(a: Snapshot, b: Snapshot): Record<string, Rates> {
 export const GROUPS: Record<string, readonly StatName[]> = {
   action: STAT_NAMES.slice(0, 5),
   l3: STAT_NAMES.slice(5, 9),
-  l4: STAT_NAMES.slice(9),
+  l4: STAT_NAMES.slice(9, 14),
+  undecidable: STAT_NAMES.slice(14),
 };

@@ -7,8 +7,14 @@ export default defineCommand({
     name: "enable",
     description: `Answer DNS queries on an interface with TC=1 replies; run again to change the selection live.
 
+  Only queries addressed to this host are answered: to the interface's own MAC, and to an address
+  the kernel delivers locally (interface addresses, also ones added later, and VIPs on lo; a
+  background \`responder watch\` follows changes). Queries to other hosts (this host routing them,
+  a mirror port) pass untouched, counted as TRANSIT or OTHER_MAC. --address narrows it to the
+  DNS service's own addresses. IPv6 UDP with checksum 0 is never answered.
+
   Selections combine: a query is answered only when every given one agrees. Without any, every
-  well-formed UDP query to the ports is answered. Running enable on an interface that already runs
+  well-formed UDP query to the ports and a local address is answered. Running enable on an interface that already runs
   the responder rewrites its maps in place (no re-attach, counters kept).
 
   --over N answers only sources (aggregated per /24 IPv4, /56 IPv6) sending more than N q/s; the
@@ -19,6 +25,7 @@ export default defineCommand({
     xdptool responder enable xl-dut                                    # port 53, every name
     xdptool responder enable xl-dut --ports 53,5353 --qname example.test,attack.test
     xdptool responder enable xl-dut --from 198.18.64.0/18,2001:db8:40::/48
+    xdptool responder enable xl-dut --address 192.0.2.53,2001:db8:53::53  # anycast VIPs on lo
     xdptool responder enable xl-dut --over 100 --slip 3 --v4-prefix 32`,
   },
   args: {
@@ -26,6 +33,7 @@ export default defineCommand({
     ports: { type: "string", description: "UDP destination ports, comma-separated (up to 8)", default: "53" },
     qname: { type: "string", description: "Only names at or under these (comma-separated; label-aware, case-insensitive)" },
     from: { type: "string", description: "Only sources in these prefixes (comma-separated, IPv4 or IPv6)" },
+    address: { type: "string", description: "Only queries to these addresses of the DNS service (comma-separated; each must also be local)" },
     over: { type: "string", description: "Only sources sending more than N queries/s (per aggregate)" },
     slip: { type: "string", description: "With --over: TC to every Nth over-limit query, drop the rest", default: "2" },
     "v4-prefix": { type: "string", description: "With --over: aggregate IPv4 sources per /N", default: "24" },
@@ -44,7 +52,7 @@ export default defineCommand({
     const { resolveIface } = await import("../../ffi/netns.ts");
     const { enable } = await import("../../responder/lifecycle.ts");
     const r = enable(resolveIface(args.interface), cfg, { mode, force: args.force });
-    if (args.json) return printJson({ ...r, config: { ...cfg, from: cfg.from.map(formatPrefix) } });
+    if (args.json) return printJson({ ...r, config: { ...cfg, from: cfg.from.map(formatPrefix), addresses: cfg.addresses.map(formatPrefix) } });
     const was = r.replaced ? `, replacing xdptool's "${r.replaced}" program` : "";
     console.log(`${r.interface}: responder ${r.action} (id ${r.progId}, ${r.mode} mode${was}): ${describeConfig(cfg)}`);
   },

@@ -10,6 +10,7 @@ export default defineCommand({
   A real resolver retries a truncated answer over TCP; a spoofed-source flood cannot, so the server
   behind only sees clients that completed a TCP handshake. The reply is the query's header and
   question (never larger than the query). Anything that is not a plain query passes untouched.
+  Needs Linux 5.18 (bpf_loop, bpf_xdp_load_bytes), probed before loading.
 
   Examples:
     xdptool responder enable xl-dut                                   # TC=1 to every query on port 53
@@ -22,5 +23,6 @@ export default defineCommand({
     enable: sub(() => import("./enable.ts")),
     disable: sub(() => import("./disable.ts")),
     status: sub(() => import("./status.ts")),
+    watch: sub(() => import("./watch.ts")),
   },
 });

@@ -10,7 +10,9 @@ export default defineCommand({
 
   ANSWERED got a TC=1 reply; SLIP_DROP were over the rate and dropped; the others passed to the
   server: NOT_DNS (not UDP to a configured port over plain IP), NOT_QUERY (a response, another
-  opcode, or records besides one EDNS OPT), MALFORMED (lengths or name), UNDER_RATE, NO_MATCH.
+  opcode, or records besides one EDNS OPT), MALFORMED (lengths or name, IPv6 checksum 0),
+  UNDER_RATE, NO_MATCH, TRANSIT (to an address not local, or outside --address) and OTHER_MAC
+  (unicast to another station's MAC). --json also lists the local prefixes the responder knows.
 
   Examples:
     xdptool responder status

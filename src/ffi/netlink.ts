@@ -1,0 +1,115 @@
+// netlink.ts — rtnetlink, read-only: the host's local routes (the addresses it accepts as its own)
+// and an interface's MAC, from a dump; and a socket that wakes up when routes change.
+import { errno, libc } from "./native.ts";
+import { alloc } from "./layout.ts";
+import { errnoName } from "./errno.ts";
+import { OpError } from "../errors.ts";
+
+const AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, NETLINK_ROUTE = 0;
+const NLM_F_REQUEST = 1, NLM_F_DUMP = 0x300, NLMSG_ERROR = 2, NLMSG_DONE = 3, MSG_DONTWAIT = 0x40;
+const RTM_GETLINK = 18, RTM_GETROUTE = 26, RTN_LOCAL = 2, RTA_DST = 1, IFLA_ADDRESS = 1;
+/** RTNLGRP_IPV4_ROUTE (7) and RTNLGRP_IPV6_ROUTE (11), as the bind() group mask. */
+const ROUTE_GROUPS = (1 << 6) | (1 << 10);
+
+export interface LocalPrefix {
+  family: 4 | 6;
+  addr: Uint8Array;
+  len: number;
+}
+
+export class Netlink {
+  private constructor(readonly fd: number) {}
+
+  /** A socket in the current network namespace; `watch` also joins the route-change groups. */
+  static open(watch = false): Netlink {
+    const fd = libc.symbols.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) throw new OpError(`netlink socket: ${errnoName(errno())}`);
+    const sa = alloc(12); // struct sockaddr_nl { u16 family, u16 pad, u32 pid, u32 groups }
+    sa.writeUInt16LE(AF_NETLINK, 0);
+    sa.writeUInt32LE(watch ? ROUTE_GROUPS : 0, 8);
+    if (libc.symbols.bind(fd, sa, 12) !== 0) {
+      const e = errno();
+      libc.symbols.close(fd);
+      throw new OpError(`netlink bind: ${errnoName(e)}`);
+    }
+    return new Netlink(fd);
+  }
+
+  close(): void {
+    libc.symbols.close(this.fd);
+  }
+
+  /** Discard what is queued (change notifications); true when there was something. */
+  drain(): boolean {
+    const buf = alloc(65536);
+    let any = false;
+    while (Number(libc.symbols.recv(this.fd, buf, buf.length, MSG_DONTWAIT)) > 0) any = true;
+    return any;
+  }
+
+  /** Send one dump request and collect every reply message (type, payload). */
+  private dump(type: number, body: Buffer): { type: number; data: Buffer }[] {
+    const req = alloc(16 + body.length);
+    req.writeUInt32LE(req.length, 0);
+    req.writeUInt16LE(type, 4);
+    req.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+    req.writeUInt32LE(1, 8); // sequence
+    body.copy(req, 16);
+    if (Number(libc.symbols.send(this.fd, req, req.length, 0)) !== req.length) throw new OpError(`netlink send: ${errnoName(errno())}`);
+    const out: { type: number; data: Buffer }[] = [];
+    const buf = alloc(65536);
+    for (;;) {
+      const n = Number(libc.symbols.recv(this.fd, buf, buf.length, 0));
+      if (n < 0) throw new OpError(`netlink recv: ${errnoName(errno())}`);
+      for (let off = 0; off + 16 <= n; ) {
+        const len = buf.readUInt32LE(off), t = buf.readUInt16LE(off + 4), seq = buf.readUInt32LE(off + 8);
+        if (len < 16 || off + len > n) break;
+        // Notifications (sequence 0) can be interleaved with the dump on a watching socket.
+        if (seq === 1) {
+          if (t === NLMSG_DONE) return out;
+          if (t === NLMSG_ERROR) throw new OpError(`netlink dump: ${errnoName(-buf.readInt32LE(off + 16))}`);
+          out.push({ type: t, data: Buffer.from(buf.subarray(off + 16, off + len)) });
+        }
+        off += (len + 3) & ~3;
+      }
+    }
+  }
+
+  /** The kernel's RTN_LOCAL routes in every table, both families: what it delivers locally. */
+  localPrefixes(): LocalPrefix[] {
+    const out: LocalPrefix[] = [];
+    for (const family of [2, 10] as const) {
+      const rtm = Buffer.alloc(12); // struct rtmsg
+      rtm.writeUInt8(family, 0);
+      for (const m of this.dump(RTM_GETROUTE, rtm)) {
+        if (m.data.length < 12 || m.data[7] !== RTN_LOCAL) continue; // rtm_type
+        const dstLen = m.data[1];
+        const size = family === 2 ? 4 : 16;
+        for (const [type, v] of attrs(m.data, 12)) {
+          if (type === RTA_DST && v.length === size) out.push({ family: family === 2 ? 4 : 6, addr: Uint8Array.from(v), len: dstLen });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The link-layer address of an interface in this namespace. */
+  mac(ifindex: number): Uint8Array {
+    const ifi = Buffer.alloc(16); // struct ifinfomsg; a dump filtered afterwards (simplest request)
+    for (const m of this.dump(RTM_GETLINK, ifi)) {
+      if (m.data.length < 16 || m.data.readInt32LE(4) !== ifindex) continue;
+      for (const [type, v] of attrs(m.data, 16)) if (type === IFLA_ADDRESS && v.length === 6) return Uint8Array.from(v);
+    }
+    throw new OpError(`no Ethernet address for interface index ${ifindex}`);
+  }
+}
+
+/** Route attributes (struct rtattr: u16 len, u16 type, value, 4-byte aligned) from `off`. */
+function* attrs(b: Buffer, off: number): Generator<[number, Buffer]> {
+  while (off + 4 <= b.length) {
+    const len = b.readUInt16LE(off), type = b.readUInt16LE(off + 2) & 0x3fff;
+    if (len < 4 || off + len > b.length) return;
+    yield [type, b.subarray(off + 4, off + len)];
+    off += (len + 3) & ~3;
+  }
+}
