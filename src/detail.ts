@@ -23,8 +23,8 @@ export const describers: Partial<Record<Feature, Describer>> = {
   blacklist: async (ifname) => {
     const { withBlacklist, summarize, summaryText } = await import("./blacklist/store.ts");
     const s = withBlacklist(ifname, summarize);
-    const { dropped, ...config } = s;
-    return { config, counters: { dropped }, summary: summaryText(s) };
+    const { dropped, undecidable, ...config } = s;
+    return { config, counters: { dropped, undecidable }, summary: summaryText(s) };
   },
   sampler: async () => ({ config: { capture: "running" }, summary: "a capture is running (xdptool sample)" }),
 };

@@ -99,7 +99,16 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct bl_cfg);
-} bl_cfg SEC(".maps"); /* one slot: the live generation and what each generation holds */
+} bl_cfg SEC(".maps");
+
+/* Packets dropped because their ports or protocol could not be read (a summary decided): kept
+ * apart from bl_cfg, which user space rewrites whole. Shared, atomic: such packets are rare. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_undecided SEC(".maps"); /* one slot: the live generation and what each generation holds */
 
 /* What the stage extracted from the packet, once. It lives on the BPF stack (512 bytes in
  * all) and is zeroed whole at the start: the keys below go to map lookups, which compare every
@@ -113,6 +122,8 @@ struct bl_ctx {
 	__u32 slot_base;
 	__u8 has_proto; /* the L3 header was read: `proto` is valid */
 	__u8 has_ports; /* the TCP/UDP ports were read */
+	__u8 l4_unknown; /* ports (or, with !has_proto, the protocol) should be there but cannot be read */
+	__u8 undecided; /* the last rule found was found through a summary (BL_L4_ANY*) */
 	__u8 proto;
 	__u8 nsrc, ndst; /* addresses to judge per direction (0..2), family below */
 	__u8 v6;
@@ -163,23 +174,38 @@ static __always_inline __u32 bl_l4_lookup(void *l4, struct bl_l4_key *k, struct 
 	return id && bl_live(*id, c) ? *id : 0;
 }
 
-/* Combined rules of one set: protocol only, then destination port, then source port. */
+/* Combined rules of one set: protocol only, then destination port, then source port. A packet
+ * whose ports (or protocol) cannot be read is dropped under any deny rule of the set that could
+ * apply given what is known: its summary (allow sets have none: an exception never lets an
+ * undecidable packet through). The summary's rule is taken as it is, live or not: a set whose
+ * rules all expired drops such packets until user space collects them. */
 static __always_inline __u32 bl_set_match_in(void *l4, __u32 set, struct bl_ctx *c)
 {
-	if (!c || !c->has_proto)
+	if (!c)
 		return 0;
 	struct bl_l4_key k = { .set = set, .proto = c->proto, .dir = BL_L4_PROTO };
-	__u32 id = bl_l4_lookup(l4, &k, c);
-	if (id || !c->has_ports)
-		return id;
-	k.dir = BL_L4_DPORT;
-	k.port = c->dport;
-	id = bl_l4_lookup(l4, &k, c);
+	__u32 id = c->has_proto ? bl_l4_lookup(l4, &k, c) : 0;
 	if (id)
 		return id;
-	k.dir = BL_L4_SPORT;
-	k.port = c->sport;
-	return bl_l4_lookup(l4, &k, c);
+	if (c->has_ports) {
+		k.dir = BL_L4_DPORT;
+		k.port = c->dport;
+		id = bl_l4_lookup(l4, &k, c);
+		if (id)
+			return id;
+		k.dir = BL_L4_SPORT;
+		k.port = c->sport;
+		return bl_l4_lookup(l4, &k, c);
+	}
+	if (!c->l4_unknown)
+		return 0;
+	k.proto = c->has_proto ? c->proto : 0;
+	k.dir = c->has_proto ? BL_L4_ANYPORT : BL_L4_ANY;
+	__u32 *any = bpf_map_lookup_elem(l4, &k);
+	if (!any || !*any)
+		return 0;
+	c->undecided = 1;
+	return *any;
 }
 
 __noinline __u32 bl_set_match_0(__u32 set, struct bl_ctx *c) { return bl_set_match_in(&bl_l4_0, set, c); }
@@ -431,6 +457,14 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 		return;
 	}
 	c->proto = p->l4_proto;
+	if (p->l4_unknown) {
+		/* Fail closed (parsing.h says why it could not read L4). In IPv6 a chain cut short or too
+		 * long leaves an extension header's type where the protocol would be: unknown too. */
+		c->l4_unknown = 1;
+		if (p->l3_proto == ETH_P_IPV6 && xt_ipv6_is_ext(p->l4_proto))
+			c->has_proto = 0;
+		return;
+	}
 	/* parsing.h read the ports only if the header was there (never in a later fragment). */
 	if (p->l4_off && !p->truncated && (p->l4_proto == IPPROTO_TCP || p->l4_proto == IPPROTO_UDP)) {
 		c->has_ports = 1;
@@ -513,6 +547,12 @@ static __always_inline int bl_stage(struct xt_pkt *p)
 
 	if (rule)
 		bl_count(rule, p, &c);
+	if (action == XDP_DROP && c.undecided) {
+		__u32 zero = 0;
+		__u64 *n = bpf_map_lookup_elem(&bl_undecided, &zero);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+	}
 	return action;
 }
 

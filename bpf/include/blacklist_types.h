@@ -31,6 +31,11 @@
 #define BL_L4_PROTO 0 /* protocol only */
 #define BL_L4_SPORT 1
 #define BL_L4_DPORT 2
+/* Summaries, for packets whose ports or protocol cannot be read (xt_pkt.l4_unknown): user space
+ * keeps one per deny set, pointing at the set's lowest rule id of that kind, so such a packet is
+ * dropped under a rule that could apply, in one lookup (undecidable means drop, never pass). */
+#define BL_L4_ANYPORT 3 /* (set, proto): some port rule of this protocol */
+#define BL_L4_ANY 4     /* (set, 0): some rule with a port or protocol */
 
 /* bl_rec.flags */
 #define BL_RULE_ACTIVE 1

@@ -3,7 +3,7 @@ import type { Prefix } from "../net/addr.ts";
 
 export const TAG_DST = 1, TAG_ALLOW = 2;
 export const SET_DENY = 0, SET_ALLOW = 1;
-export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2;
+export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2, L4_ANYPORT = 3, L4_ANY = 4;
 export const RULE_ACTIVE = 1, RULE_ALLOW = 2, RULE_SLOT = 4;
 export const TAG_USED = 0x80, SLOT_RULE = 1, SLOT_TTL = 2, T4_PROBES = 32, LAST_SHIFT = 24;
 export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4 = 8, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128, HAS_V4_FULL = 256;
@@ -18,7 +18,7 @@ export const OFFSETS = {
   "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.t4_size": 28, "bl_cfg.slot_base": 32, "bl_cfg.t4_used": 36,
 } as const;
 
-export const MAP_NAMES = ["bl_cfg", "bl_recs", "bl_t4", "bl_len4", "bl_exp4", "bl_v6_0", "bl_v6_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
+export const MAP_NAMES = ["bl_cfg", "bl_undecided", "bl_recs", "bl_t4", "bl_len4", "bl_exp4", "bl_v6_0", "bl_v6_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
 
 export interface Cfg {
   gen: number;

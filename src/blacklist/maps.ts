@@ -10,7 +10,7 @@ import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
 import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
@@ -328,7 +328,10 @@ export class BlacklistMaps {
     this.writeCfg(c);
     this.setRec(id, expires, r.allow);
     const lk = l4Key(r, set);
-    if (lk) this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
+    if (lk) {
+      this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
+      if (!r.allow) this.summarize(gen, set, r.l4);
+    }
     if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
     return { id, existed: false };
   }
@@ -353,6 +356,7 @@ export class BlacklistMaps {
         if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
       }
       this.table("l4", gen).delete(l4Key(r, set)!);
+      if (!r.allow) this.summarize(gen, set, r.l4);
       return true;
     }
     const ek = entryKey(r.match, tagOf(r))!;
@@ -362,6 +366,32 @@ export class BlacklistMaps {
     if (entry.readUInt32LE(4) === 0) t.delete(ek.key);
     else t.update(ek.key, entry);
     return true;
+  }
+
+  /**
+   * Keep a deny set's summaries right after one of its combined rules came or went (see
+   * BL_L4_ANYPORT in blacklist_types.h): each names the set's lowest rule id of its kind, or is
+   * gone when the kind has none left. A scan of bl_l4, which holds the combined rules only.
+   */
+  private summarize(gen: number, set: number, l4: Rule["l4"]): void {
+    const proto = l4.kind === "none" ? 0 : l4.proto;
+    let anyport = 0, any = 0;
+    this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
+      for (let i = 0; i < n; i++) {
+        const k = i * SIZES.l4Key, dir = keys[k + 5], id = values.readUInt32LE(i * 4);
+        if (keys.readUInt32LE(k) !== set || dir > L4_DPORT) continue;
+        if (!any || id < any) any = id;
+        if (dir !== L4_PROTO && keys[k + 4] === proto && (!anyport || id < anyport)) anyport = id;
+      }
+    });
+    const put = (key: Buffer, id: number) => (id ? this.table("l4", gen).update(key, u32(id)) : this.table("l4", gen).delete(key));
+    const key = (p: number, dir: number) => {
+      const b = Buffer.alloc(SIZES.l4Key);
+      writeL4Key(b, 0, set, p, dir, 0);
+      return b;
+    };
+    put(key(0, L4_ANY), any);
+    if (l4.kind === "port") put(key(proto, L4_ANYPORT), anyport);
   }
 
   /**
@@ -399,8 +429,8 @@ export class BlacklistMaps {
     this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
       for (let i = 0; i < n; i++) {
         const k = i * 8, id = values.readUInt32LE(i * 4);
-        if (!live(id)) continue;
         const proto = keys[k + 4], dir = keys[k + 5], port = keys.readUInt16LE(k + 6);
+        if (dir > L4_DPORT || !live(id)) continue; // summaries are no rules
         l4.push({ id, set: keys.readUInt32LE(k), l4: dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port } });
       }
     });
@@ -478,6 +508,13 @@ export class BlacklistMaps {
     const l4index = new Set<string>();
     const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
     const l4ids: number[] = [];
+    // Deny sets' summaries: (set, proto, ANYPORT) and (set, 0, ANY) → lowest rule id of the kind.
+    const summaries = new Map<string, { set: number; proto: number; dir: number; id: number }>();
+    const summary = (set: number, proto: number, dir: number, id: number) => {
+      const k = `${set}/${proto}/${dir}`, s = summaries.get(k);
+      if (!s) summaries.set(k, { set, proto, dir, id });
+      else if (id < s.id) s.id = id;
+    };
     // IPv4 rules move while the table is built (Robin Hood): until the end, a rule's slot holds
     // its id where the last-hit time goes, and its TTL and carried last hit wait here.
     const expOf = new Map<number, bigint>(), lastOf = new Map<number, number>();
@@ -580,6 +617,10 @@ export class BlacklistMaps {
         const l4 = r.l4;
         writeL4Key(l4keys, l4ids.length * SIZES.l4Key, set, l4.proto, l4.kind === "proto" ? L4_PROTO : l4.dir === "src" ? L4_SPORT : L4_DPORT, l4.kind === "proto" ? 0 : l4.port);
         l4ids.push(id);
+        if (!r.allow) {
+          summary(set, 0, L4_ANY, id);
+          if (l4.kind === "port") summary(set, l4.proto, L4_ANYPORT, id);
+        }
       }
       if (r.allow) flags |= HAS_ALLOW;
       else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
@@ -616,7 +657,7 @@ export class BlacklistMaps {
     }
     // Refused before a hash or trie is written (the table and records are the idle generation's:
     // nothing reads them, and the next replace or gc empties them).
-    const room: [string, number, BpfMap][] = [["IPv6 prefixes", tables.v6.n, this.table("v6", gen)], ["IPv6 addresses", tables.x6.n, this.table("x6", gen)], ["MAC addresses", tables.mac.n, this.table("mac", gen)], ["rules with a port or protocol", l4ids.length, this.table("l4", gen)]];
+    const room: [string, number, BpfMap][] = [["IPv6 prefixes", tables.v6.n, this.table("v6", gen)], ["IPv6 addresses", tables.x6.n, this.table("x6", gen)], ["MAC addresses", tables.mac.n, this.table("mac", gen)], ["rules with a port or protocol (and their summaries)", l4ids.length + summaries.size, this.table("l4", gen)]];
     for (const [what, n, m] of room) if (n > m.info.maxEntries) throw new OpError(`the rules do not fit: ${n} ${what}, the blacklist holds ${m.info.maxEntries} (attach with a larger --max-rules)`);
     // Every IPv4 rule has its final slot now: link records to slots, TTLs to slot handles.
     const exp4: { id: number; expires: bigint }[] = [];
@@ -640,9 +681,15 @@ export class BlacklistMaps {
       batch(this.table(name, gen), t.keys.subarray(0, t.n * t.ks), vals, t.ks, SIZES.entry);
     }
     if (l4ids.length) {
-      const vals = Buffer.alloc(4 * l4ids.length);
+      const all = Buffer.alloc(SIZES.l4Key * (l4ids.length + summaries.size)), vals = Buffer.alloc(4 * (l4ids.length + summaries.size));
+      all.set(l4keys.subarray(0, l4ids.length * SIZES.l4Key));
       l4ids.forEach((id, i) => vals.writeUInt32LE(id, i * 4));
-      batch(this.table("l4", gen), l4keys.subarray(0, l4ids.length * SIZES.l4Key), vals, SIZES.l4Key, 4);
+      let i = l4ids.length;
+      for (const x of summaries.values()) {
+        writeL4Key(all, i * SIZES.l4Key, x.set, x.proto, x.dir, 0);
+        vals.writeUInt32LE(x.id, i++ * 4);
+      }
+      batch(this.table("l4", gen), all, vals, SIZES.l4Key, 4);
     }
     const t2 = performance.now();
     this.publishTable(gen);
@@ -667,7 +714,7 @@ export class BlacklistMaps {
 
   /** Live rules by action, and packets dropped by deny rules, from records and slots alone (a
    *  million rules in tens of ms: what `status` shows). */
-  summary(now: bigint): { deny: number; allow: number; expired: number; dropped: number } {
+  summary(now: bigint): { deny: number; allow: number; expired: number; dropped: number; undecidable: number } {
     const c = this.cfg, gen = c.gen, base = this.base(gen, c), t = Number(now);
     const rw = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
     let deny = 0, allow = 0, expired = 0, dropped = 0;
@@ -686,7 +733,8 @@ export class BlacklistMaps {
       deny++;
       dropped += f & RULE_SLOT ? this.t4.packets(rw[o + 3]) : rw[o + 4] + rw[o + 5] * 2 ** 32;
     }
-    return { deny, allow, expired, dropped };
+    const u = this.maps.bl_undecided.lookup(ZERO);
+    return { deny, allow, expired, dropped, undecidable: u ? Number(u.readBigUInt64LE(0)) : 0 };
   }
 
   /** Rules of a generation by state (no entries decoded: cheap at 1M): how many are live, and

@@ -18,14 +18,18 @@ interface Parsed {
   proto: number | null;
   sport: number | null;
   dport: number | null;
+  /** The ports (or, when !protoKnown, the protocol) must exist but could not be read. */
+  l4Unknown: boolean;
+  protoKnown: boolean;
 }
 
 const EXT = new Set([0, 43, 44, 60, 51, 135]);
 
-/** Parse a frame the way the spec says (VLAN ≤ 2, IPv6 extension headers ≤ 6, fragments, ARP, ND). */
+/** Parse a frame the way the spec says (bpf/include/parsing.h): VLAN ≤ 2; IP packets end at their
+ *  IP length (or the frame's end); the whole IPv6 extension-header chain; fragments; ARP; ND. */
 export function parseFrame(f: Uint8Array): Parsed | null {
   if (f.length < 14) return null;
-  const out: Parsed = { dst: f.subarray(0, 6), src: f.subarray(6, 12), addrs: { src: [], dst: [] }, family: 0, proto: null, sport: null, dport: null };
+  const out: Parsed = { dst: f.subarray(0, 6), src: f.subarray(6, 12), addrs: { src: [], dst: [] }, family: 0, proto: null, sport: null, dport: null, l4Unknown: false, protoKnown: true };
   const u16 = (o: number) => (f[o] << 8) | f[o + 1];
   let type = u16(12), off = 14;
   for (let i = 0; i < 2 && (type === 0x8100 || type === 0x88a8); i++) {
@@ -33,11 +37,16 @@ export function parseFrame(f: Uint8Array): Parsed | null {
     type = u16(off + 2);
     off += 4;
   }
-  const ports = (l4: number, proto: number) => {
-    if ((proto === 6 || proto === 17) && l4 + 4 <= f.length) {
-      out.sport = u16(l4);
-      out.dport = u16(l4 + 2);
-    }
+  const cut = () => {
+    out.l4Unknown = true;
+    return out;
+  };
+  const ports = (l4: number, proto: number, end: number) => {
+    if (proto !== 6 && proto !== 17) return out;
+    if (l4 + 4 > end) return cut();
+    out.sport = u16(l4);
+    out.dport = u16(l4 + 2);
+    return out;
   };
   if (type === 0x0800) {
     if (off + 20 > f.length || f[off] >> 4 !== 4 || (f[off] & 15) < 5) return out;
@@ -45,36 +54,49 @@ export function parseFrame(f: Uint8Array): Parsed | null {
     out.addrs.src.push(f.subarray(off + 12, off + 16));
     out.addrs.dst.push(f.subarray(off + 16, off + 20));
     out.proto = f[off + 9];
+    const end = Math.min(f.length, off + u16(off + 2));
     if (u16(off + 6) & 0x1fff) return out; // later fragment: no ports
-    ports(off + (f[off] & 15) * 4, out.proto);
-  } else if (type === 0x86dd) {
+    const l4 = off + (f[off] & 15) * 4;
+    if (l4 > end) return cut(); // options past the packet
+    return ports(l4, out.proto, end);
+  }
+  if (type === 0x86dd) {
     if (off + 40 > f.length) return out;
     out.family = 6;
     out.addrs.src.push(f.subarray(off + 8, off + 24));
     out.addrs.dst.push(f.subarray(off + 24, off + 40));
-    let nh = f[off + 6], p = off + 40;
-    for (let i = 0; i < 6 && EXT.has(nh); i++) {
-      if (p + 8 > f.length) {
-        out.proto = nh;
-        return out;
-      }
-      let later = false, len: number;
+    if (f[off] >> 4 !== 6) {
+      out.proto = 0;
+      out.protoKnown = false;
+      return cut();
+    }
+    const plen = u16(off + 4), end = plen ? Math.min(f.length, off + 40 + plen) : f.length;
+    let nh = f[off + 6], p = off + 40, fragment = 0;
+    while (EXT.has(nh)) {
+      if (p + 8 > end) break;
+      let len: number;
       if (nh === 44) {
-        later = (u16(p + 2) & 0xfff8) !== 0;
+        const fo = u16(p + 2);
+        fragment = fo & 0xfff8 ? 2 : fo & 1 ? 1 : 0;
         len = 8;
       } else len = nh === 51 ? (f[p + 1] + 2) * 4 : (f[p + 1] + 1) * 8;
       nh = f[p];
       p += len;
-      if (later) {
-        out.proto = nh;
-        return out;
-      }
+      if (fragment === 2) break;
     }
     out.proto = nh;
-    if (EXT.has(nh)) return out;
-    ports(p, nh);
+    if (fragment === 2) return out; // later fragment: no ports
+    if (EXT.has(nh) || p > end) {
+      // Cut: the type where the protocol would be is an extension header's (protocol unknown),
+      // or, when only the last header's length runs past the end, the protocol itself.
+      out.protoKnown = !EXT.has(nh);
+      return cut();
+    }
+    ports(p, nh, end);
     if (nh === 58 && p + 24 <= f.length && (f[p] === 135 || f[p] === 136)) out.addrs[f[p] === 135 ? "dst" : "src"].push(f.subarray(p + 8, p + 24));
-  } else if (type === 0x0806) {
+    return out;
+  }
+  if (type === 0x0806) {
     if (off + 28 > f.length) return out;
     if (u16(off) !== 1 || u16(off + 2) !== 0x0800 || f[off + 4] !== 6 || f[off + 5] !== 4) return out;
     out.family = 4;
@@ -104,6 +126,9 @@ export class Reference {
   readonly hits = new Map<number, { packets: number; bytes: number }>();
   /** Id of the rule that decided the last judged frame (0: none). */
   lastRule = 0;
+  /** Frames dropped because their ports or protocol could not be read (a rule that could apply). */
+  undecided = 0;
+  private undecidedNow = false;
   /** Rules split by allow/deny and kind, so each frame scans only what can match it. */
   private readonly split: Record<"deny" | "allow", { mac: RefRule[]; prefix: RefRule[]; none: RefRule[] }>;
 
@@ -122,19 +147,28 @@ export class Reference {
     return r.expires === 0n || this.now < r.expires;
   }
 
-  /** On one address entry (or the global set): plain rule, proto-only, dst port, src port. */
-  private onEntry(rs: RefRule[], p: Parsed, plainAllowed: boolean): RefRule | undefined {
+  /** On one address entry (or the global set): plain rule, proto-only, dst port, src port; for a
+   *  deny entry and a packet whose ports (or protocol) cannot be read, the lowest-id rule stored
+   *  there (expired or not) that names a port of its protocol (or, protocol unknown, any port or
+   *  protocol): undecidable means drop. */
+  private onEntry(rs: RefRule[], p: Parsed, plainAllowed: boolean, allow: boolean): RefRule | undefined {
     const live = rs.filter((r) => this.live(r));
     if (plainAllowed) {
       const plain = live.find((r) => r.l4.kind === "none");
       if (plain) return plain;
     }
     if (p.proto === null) return undefined;
-    const byProto = live.find((r) => r.l4.kind === "proto" && r.l4.proto === p.proto);
+    const byProto = p.protoKnown ? live.find((r) => r.l4.kind === "proto" && r.l4.proto === p.proto) : undefined;
     if (byProto) return byProto;
-    if (p.sport === null) return undefined;
-    return live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "dst" && r.l4.port === p.dport)
-      ?? live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "src" && r.l4.port === p.sport);
+    if (p.sport !== null) {
+      return live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "dst" && r.l4.port === p.dport)
+        ?? live.find((r) => r.l4.kind === "port" && r.l4.proto === p.proto && r.l4.dir === "src" && r.l4.port === p.sport);
+    }
+    if (allow || !p.l4Unknown) return undefined;
+    const could = rs.filter((r) => (p.protoKnown ? r.l4.kind === "port" && r.l4.proto === p.proto : r.l4.kind !== "none"));
+    const r = could.reduce<RefRule | undefined>((a, r) => (!a || r.id < a.id ? r : a), undefined);
+    if (r) this.undecidedNow = true;
+    return r;
   }
 
   private find(p: Parsed, allow: boolean): RefRule | undefined {
@@ -142,7 +176,7 @@ export class Reference {
     if (this.hasMac) {
       for (const [dir, mac] of [["src", p.src], ["dst", p.dst]] as const) {
         const rs = mine.mac.filter((r) => r.match.kind === "mac" && r.match.dir === dir && eq(r.match.mac, mac));
-        const hit = this.onEntry(rs, p, true);
+        const hit = this.onEntry(rs, p, true, allow);
         if (hit) return hit;
       }
     }
@@ -153,18 +187,19 @@ export class Reference {
         const cover = mine.prefix.filter((r) => r.match.kind === "prefix" && r.match.dir === dir && r.match.prefix.family === p.family && inPrefix(a, r.match.prefix.addr, r.match.prefix.len));
         const lens = [...new Set(cover.map((r) => (r.match as { prefix: { len: number } }).prefix.len))].sort((x, y) => y - x);
         for (const len of lens) {
-          const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true);
+          const hit = this.onEntry(cover.filter((r) => (r.match as { prefix: { len: number } }).prefix.len === len), p, true, allow);
           if (hit) return hit;
         }
       }
     }
-    if (allow ? this.hasAllow : this.hasGlobalDeny) return this.onEntry(mine.none, p, false);
+    if (allow ? this.hasAllow : this.hasGlobalDeny) return this.onEntry(mine.none, p, false, allow);
     return undefined;
   }
 
   /** XDP_DROP (1) or XDP_PASS (2), and the counters of the rule that decided. */
   judge(frame: Uint8Array): number {
     this.lastRule = 0;
+    this.undecidedNow = false;
     const p = parseFrame(frame);
     if (!p) return 2;
     const deny = this.find(p, false);
@@ -176,6 +211,7 @@ export class Reference {
     h.packets++;
     h.bytes += frame.length;
     this.hits.set(r.id, h);
+    if (!allow && this.undecidedNow) this.undecided++;
     return allow ? 2 : 1;
   }
 }

@@ -126,6 +126,8 @@ export interface BlacklistSummary {
   capacity: number;
   /** Packets dropped by deny rules (their counters summed). */
   dropped: number;
+  /** Of those, packets whose ports or protocol could not be read (dropped under a rule that could apply). */
+  undecidable: number;
   /** Kernel memory of every map the blacklist uses, and per live rule (null: no rules). */
   memoryBytes: number;
   bytesPerRule: number | null;
@@ -134,13 +136,13 @@ export interface BlacklistSummary {
 /** "12 deny and 1 allow rules (room for 65536) — 340 packets dropped by rules; kernel memory 8.1 MiB (…/rule)" */
 export function summaryText(s: BlacklistSummary): string {
   const mib = (s.memoryBytes / 2 ** 20).toFixed(1);
-  return `${s.deny} deny and ${s.allow} allow rules (room for ${s.capacity}) — ${s.dropped} packets dropped by rules; kernel memory ${mib} MiB${s.bytesPerRule === null ? "" : ` (${s.bytesPerRule} bytes a rule)`}`;
+  return `${s.deny} deny and ${s.allow} allow rules (room for ${s.capacity}) — ${s.dropped} packets dropped by rules (${s.undecidable} of them undecidable: ports or protocol unreadable); kernel memory ${mib} MiB${s.bytesPerRule === null ? "" : ` (${s.bytesPerRule} bytes a rule)`}`;
 }
 
 export function summarize(bl: BlacklistMaps): BlacklistSummary {
   const s = bl.summary(clockNs());
   const rules = s.deny + s.allow, memoryBytes = bl.memoryBytes();
-  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null };
+  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null };
 }
 
 /**
