@@ -3,6 +3,7 @@ import { spawnSync } from "bun";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { enterNetns } from "../src/ffi/netns.ts";
 
 export const ROOT = join(import.meta.dir, "..");
 /** The binary under test; XDPTOOL=path overrides (e.g. to test an installed copy). */
@@ -18,8 +19,11 @@ export interface Result {
   stderr: string;
 }
 
-/** Run a command (no shell); never throws on a non-zero exit. */
+/** Run a command (no shell); never throws on a non-zero exit. Always from the namespace the tests
+ *  started in: a test that sent frames through resolveIface() may have left this thread in a
+ *  lab namespace, and a child would inherit it. */
 export function sh(cmd: string[], opts: { env?: Record<string, string>; input?: string } = {}): Result {
+  enterNetns(null);
   const p = spawnSync(cmd, {
     env: { ...process.env, XDPTOOL_LAB: LAB, ...opts.env },
     stdin: opts.input !== undefined ? Buffer.from(opts.input) : "ignore",

@@ -96,13 +96,14 @@ describe("live: xdptool stats counts undecidable packets under their reason", ()
 
   test("SYNs behind 0, 6, 7, 10, 16 headers count as TCP; cut chains and a bare first fragment as undecidable", () => {
     const stats = () => json<any>("stats", DUT, "--interval", "0.1").interfaces[DUT];
-    const gen = resolveIface(`${GEN}/${GEN}`);
+    // resolveIface enters the generator's namespace; a command run since may have left it.
+    const send = (f: Uint8Array) => sendFrames(resolveIface(`${GEN}/${GEN}`).ifindex, f, N);
     const N = 100;
     const before = stats();
-    for (const n of [0, 6, 7, 10, 16]) sendFrames(gen.ifindex, chainFrame({ exts: dst(n) }), N);
+    for (const n of [0, 6, 7, 10, 16]) send(chainFrame({ exts: dst(n) }));
     const cut: ChainSpec = { exts: dst(16) };
-    sendFrames(gen.ifindex, chainFrame(cut).subarray(0, 54 + 60), N);
-    sendFrames(gen.ifindex, chainFrame({ exts: [44, ...dst(7)], more: true, payloadLen: 8 + 40 }), N);
+    send(chainFrame(cut).subarray(0, 54 + 60));
+    send(chainFrame({ exts: [44, ...dst(7)], more: true, payloadLen: 8 + 40 }));
     const after = stats();
     const d = (k: string) => after[k].packets - before[k].packets;
     expect(d("tcp")).toBe(5 * N);

@@ -198,9 +198,8 @@ describe("only queries addressed to this host", () => {
     const v6 = spec.dst.includes(":");
     const f = buildFrame({ src: v6 ? "2001:db8::1" : "198.18.0.1", dst: spec.dst, dstMac: spec.dstMac ?? DUT_MAC, sport: 40001, dport: 53, payload: dnsQuery("www.example.test") });
     if (spec.zeroCsum) f[f.length - dnsQuery("www.example.test").length - 2] = f[f.length - dnsQuery("www.example.test").length - 1] = 0;
-    const gen = resolveIface(`${GEN}/${GEN}`);
     const d0 = ethtoolStats(DUT, DUT), c0 = counters();
-    sendFrames(gen.ifindex, f, N);
+    sendFrames(resolveIface(`${GEN}/${GEN}`).ifindex, f, N); // resolveIface enters the generator's namespace
     const d1 = ethtoolStats(DUT, DUT), c = diff(c0, counters());
     const tx = (d1.rx_queue_0_xdp_tx ?? 0) - (d0.rx_queue_0_xdp_tx ?? 0);
     expect(c.answered).toBe(tx); // every answer counted is a frame the kernel sent back
