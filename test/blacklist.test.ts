@@ -115,24 +115,25 @@ describe("rules", () => {
     blOk("flush");
     const f = file("rules.txt", [
       "# management and abusers", "allow 198.18.7.10", "198.18.7.0/24", "198.18.9.0/24 ; scanner seen 2026-11-01",
-      "2001:db8:bad::/48", "  mac 02:00:00:00:00:01 --dst   # a bad box", "port 53/udp", "198.18.7.0/24", "198.18.8.0/24 port 22/tcp --ttl 10m", "",
+      "2001:db8:bad::/48", "  mac 02:00:00:00:00:01 --dst   # a bad box", "port 53/udp", "198.18.7.0/24", "198.18.8.0/24 port 22/tcp --ttl 10m", "198.18.11.0/24 port 25/tcp", "",
     ].join("\n"));
     const s = blJson("import", f);
-    expect(s).toMatchObject({ read: 8, duplicates: 1, added: 7, method: "incremental" });
-    expect(ruleList()).toHaveLength(7);
+    expect(s).toMatchObject({ read: 9, duplicates: 1, added: 8, method: "incremental" });
+    expect(ruleList()).toHaveLength(8);
     const out = exported();
     const f2 = file("exported.txt", out);
     blOk("import", f2, "--replace");
     expect(exported().replace(/--ttl \d+s/, "")).toBe(out.replace(/--ttl \d+s/, ""));
     expect(out).toContain("198.18.8.0/24 port 22/tcp --ttl");
+    expect(out).toContain("198.18.11.0/24 port 25/tcp\n"); // a combined rule is not a bare prefix
     const more = blJson("import", file("more.txt", "198.18.10.0/24\n198.18.7.0/24\n"));
     expect(more).toMatchObject({ duplicates: 1, added: 1 });
-    expect(ruleList()).toHaveLength(8);
+    expect(ruleList()).toHaveLength(9);
     // Many new rules merge through a rebuild, keeping the live ones and their counters.
     const many = Array.from({ length: 25_000 }, (_, i) => `198.19.${i >> 8}.${i & 255}`).join("\n");
     const big = blJson("import", file("many.txt", many));
-    expect(big).toMatchObject({ method: "rebuild", total: 25_008, duplicates: 0 });
-    expect(ruleList()).toHaveLength(25_008);
+    expect(big).toMatchObject({ method: "rebuild", total: 25_009, duplicates: 0 });
+    expect(ruleList()).toHaveLength(25_009);
     const rep = blJson("import", file("only.txt", "198.18.11.0/24\n"), "--replace");
     expect(rep.total).toBe(1);
     expect(ruleList().map((r) => r.rule)).toEqual(["198.18.11.0/24"]);

@@ -196,7 +196,7 @@ export function exportText(bl: BlacklistMaps, write: (bytes: Buffer) => void): v
   };
   bl.scan((v) => {
     if (v.expires && v.expires <= now) return;
-    if (v.table === "t4" && !v.allow && !v.dst && !v.expires) {
+    if (v.table === "t4" && !v.allow && !v.dst && !v.expires && v.l4.kind === "none") {
       room(19);
       const k = v.keys, o = v.keyOff;
       num(k[o]); out[at++] = 46; num(k[o + 1]); out[at++] = 46; num(k[o + 2]); out[at++] = 46; num(k[o + 3]);
