@@ -82,28 +82,27 @@ for (const [label, n, m] of [["0", 0, 0], ["10k", 10_000, 0], ["1M + 100k IPv6",
   add(`blacklist, ${label} rules, miss (passed)`, `${x.ns.toFixed(1)} ns`, `${(x.ns / bare).toFixed(2)}×`);
 }
 
-// ---- 1b. Where a million prefixes live: the LPM trie, or the exact hash of /32s plus a small
-// trie (what the blacklist does). Same hit frame, three layouts of 1M rules, all through the
-// command's import path; also what building and freeing each costs (the free runs in the
-// background `blacklist gc` after a replace, timed here directly).
-// The tries are dense around the frames (every 4th /31 of 198.0.0.0/10, every 4th /24 of
-// 160.0.0.0/3 …): a lookup walks a full-depth path, as it would in a real list, instead of
-// leaving the trie at its first node.
+// ---- 1b. A million prefixes of one length, or /32s with /24s beside them: every IPv4 prefix
+// lives in the one open-addressing table, probed at the lengths its /16 holds. Same hit frame,
+// all through the command's import path; also what building and freeing each costs (the free
+// runs in the background `blacklist gc` after a replace, timed here directly).
+// The prefixes are dense around the frames (every 4th /31 of 198.0.0.0/10, every 4th /24 of
+// 160.0.0.0/3 …), as in a real list.
 const dotted = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 const slash24 = (i: number, first: number) => `${first + (i >> 14)}.${(i >> 6) & 255}.${((i & 63) << 2) | 1}.0/24`;
 const layouts: [string, string, () => string][] = [
-  ["1M /32 in the exact hash", "hit on its /32", () => rulesText(1_000_000, 0)],
-  ["1M /31 in the LPM trie", "hit on 198.18.7.4/31", () => {
+  ["1M /32 in the IPv4 table", "hit on its /32", () => rulesText(1_000_000, 0)],
+  ["1M /31 in the IPv4 table", "hit on 198.18.7.4/31", () => {
     const lines = ["198.18.7.4/31"];
     for (let i = 1; i < 1_000_000; i++) lines.push(`${dotted(0xc6000000 + 4 * i + 2)}/31`);
     return lines.join("\n");
   }],
-  ["1M /24 in the LPM trie", "hit on 198.18.7.0/24", () => {
+  ["1M /24 in the IPv4 table", "hit on 198.18.7.0/24", () => {
     const lines = ["198.18.7.0/24"];
     for (let i = 1; i < 1_000_000; i++) lines.push(slash24(i, 160));
     return lines.join("\n");
   }],
-  ["1M /32 (hash) + 10k /24 (small trie)", "hit on 198.18.7.0/24", () => {
+  ["1M /32 + 10k /24 in the IPv4 table", "hit on 198.18.7.0/24", () => {
     const lines = ["198.18.7.0/24"];
     for (let i = 1; i < 10_000; i++) lines.push(slash24(i, 198));
     for (let i = 1; i < 1_000_000; i++) lines.push(`${100 + (i >> 22)}.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`);
