@@ -136,7 +136,7 @@ export interface BlacklistSummary {
 /** "12 deny and 1 allow rules (room for 65536) — 340 packets dropped by rules; kernel memory 8.1 MiB (…/rule)" */
 export function summaryText(s: BlacklistSummary): string {
   const mib = (s.memoryBytes / 2 ** 20).toFixed(1);
-  return `${s.deny} deny and ${s.allow} allow rules (room for ${s.capacity}) — ${s.dropped} packets dropped by rules (${s.undecidable} of them undecidable: ports or protocol unreadable); kernel memory ${mib} MiB${s.bytesPerRule === null ? "" : ` (${s.bytesPerRule} bytes a rule)`}`;
+  return `${s.deny} deny and ${s.allow} allow rules (room for ${s.capacity}) — ${s.dropped} packets dropped by rules (${s.undecidable} of them undecidable: ports or protocol unreadable); kernel memory ${mib} MiB${s.bytesPerRule === null || s.rules < 10_000 ? "" : ` (${s.bytesPerRule} bytes a rule)`}`; // per rule: meaningful at scale only
 }
 
 export function summarize(bl: BlacklistMaps): BlacklistSummary {
