@@ -8,10 +8,11 @@
 //     ethtool xdp_drops for xdp-filter): Mpps of bare XDP_DROP vs the blacklist dropping.
 //  3. Import of 1M rules through the CLI code path (parse + build + switch), and a swap of a full
 //     rule set for another (build beside the live one, switch, free the old).
-// Appends a section to bench/RESULTS.md.
+// Writes its section of bench/RESULTS.md (the run it replaces goes to bench/history/).
 //   XDPTOOL_LAB=hb node_modules/.bin/bun bench/blacklist.bench.ts     (root)
 import { spawnSync } from "bun";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { recordResults } from "../src/bench/results.ts";
 import { join } from "node:path";
 import { BpfObject } from "../src/ffi/object.ts";
 import { fdById } from "../src/ffi/fd.ts";
@@ -225,6 +226,6 @@ const md = [
   ...rows.map((r) => `| ${r.join(" | ")} |`), "",
 ].join("\n");
 console.log(md);
-appendFileSync(join(import.meta.dir, "RESULTS.md"), md);
+recordResults(join(import.meta.dir, "RESULTS.md"), md);
 bl.close();
 drop.close();

@@ -8,12 +8,13 @@
 //   an LPM trie, nftables on netdev ingress, the xdptool blacklist. Each is loaded and filled once;
 //   for its turn it is swapped into the DUT's XDP link. Rounds are interleaved (the order rotates
 //   each round) and every figure is read against bare XDP_DROP in the same round.
-// Appends a section to bench/RESULTS.md. As root, one benchmark at a time on the machine:
+// Writes its section of bench/RESULTS.md (the run it replaces goes to bench/history/). As root, one benchmark at a time on the machine:
 //   flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb node_modules/.bin/bun bench/flood.bench.ts
 // ROUNDS (default 5) and RUN_SECONDS (default 0.8, the length of each measured run) tune it;
 // SCALE=0.05 RESULTS=/dev/null makes a quick trial run of the harness itself.
 import { spawnSync } from "bun";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { recordResults } from "../src/bench/results.ts";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { attach, ownedLink } from "../src/attach.ts";
@@ -151,4 +152,4 @@ const md = [
   "", `Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`, "",
 ].join("\n");
 console.log(md);
-appendFileSync(process.env.RESULTS ?? join(import.meta.dir, "RESULTS.md"), md);
+if (process.env.RESULTS !== "/dev/null") recordResults(process.env.RESULTS ?? join(import.meta.dir, "RESULTS.md"), md);

@@ -7,10 +7,10 @@
 //  2. Live on the lab: LIVE_FRAMES DNS queries from <lab>-gen; replies counted by the kernel on
 //     <lab>-gen (ethtool rx_queue_0_xdp_packets, the generator end running `drop` meanwhile),
 //     against the same traffic bounced by a bare XDP_TX program on the DUT.
-// Appends a section to bench/RESULTS.md.
+// Writes its section of bench/RESULTS.md (the run it replaces goes to bench/history/).
 //   XDPTOOL_LAB=hr node_modules/.bin/bun bench/responder.bench.ts     (root; lab up)
 import { spawnSync } from "bun";
-import { appendFileSync } from "node:fs";
+import { recordResults } from "../src/bench/results.ts";
 import { join } from "node:path";
 import { BpfObject } from "../src/ffi/object.ts";
 import { fdById } from "../src/ffi/fd.ts";
@@ -77,7 +77,7 @@ try {
     const a = live();
     if (a.replies < LIVE) throw new Error(`only ${a.replies} of ${LIVE} replies came back`);
     rates.resp.push(a.rps);
-    attach({ iface: dut(), image: embeddedObject("tx")!, objectName: "tx", mode: "native" }); // bare XDP_TX bounce
+    attach({ iface: dut(), image: embeddedObject("tx")!, objectName: "tx", program: "tx", mode: "native" }); // bare XDP_TX bounce (tx.bpf.c also holds tx_src)
     rates.bounce.push(live().rps);
     detach(dut());
   }
@@ -94,7 +94,7 @@ const lr = median(rates.resp), lb = median(rates.bounce);
 console.log(`live: responder ${(lr / 1e6).toFixed(2)} M replies/s vs bare XDP_TX bounce ${(lb / 1e6).toFixed(2)} Mpps: ratio ${(lr / lb).toFixed(2)} (${LIVE} queries × 3 rounds)`);
 
 const when = new Date().toISOString().slice(0, 16).replace("T", " ");
-appendFileSync(join(import.meta.dir, "RESULTS.md"), [
+recordResults(join(import.meta.dir, "RESULTS.md"), [
   `\n## responder (${when} UTC, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})`,
   "| measurement | responder | baseline | ratio |", "|---|---|---|---|",
   `| TEST_RUN matching query → TC reply, ns/packet (median of ${SAMPLES} single runs) | ${median(one.resp)} | drop ${median(one.drop)} | ${(median(one.resp) / median(one.drop)).toFixed(2)} |`,

@@ -9,8 +9,10 @@
 //     at several LIVE_FRAMES batch sizes (smaller batches = lower offered rate) — the highest rate
 //     with zero loss, the loss at full rate, and the reader's CPU time per packet.
 // (c) the tcpdump filter in the kernel vs in user space, on traffic it rejects entirely.
-// Results are appended to bench/RESULTS.md; figures are ratios within this run.
-import { appendFileSync, mkdtempSync, statSync } from "node:fs";
+// Results replace the sampler section of bench/RESULTS.md (the run before goes to bench/history/);
+// figures are ratios within this run.
+import { mkdtempSync, statSync } from "node:fs";
+import { recordResults } from "../src/bench/results.ts";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -143,5 +145,5 @@ log(`\nRatio (c): kernel / user-space filtering sender rate = ${(fr.kernel / fr.
 log(`\nLoad average at end: ${load()}.`);
 log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
 log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)} (medians), ${pairRatio("ringbuf").toFixed(2)} (median of per-round ratios); (perf) = ${(a.perf / td.pps).toFixed(2)}, ${pairRatio("perf").toFixed(2)}.`);
-appendFileSync(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
+recordResults(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
 run([XT, "lab", "down"]);

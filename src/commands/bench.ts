@@ -19,7 +19,7 @@ export default defineCommand({
   args: {
     group: { type: "positional", required: false, description: "Scenario group: baseline, stats, … (default: all)" },
     count: { type: "string", description: "Frames per live measurement", default: "5000000" },
-    markdown: { type: "string", description: "Append the results as Markdown (table + command) to this file" },
+    markdown: { type: "string", description: "Write the results as Markdown (table + command) into this file, in place of the last run's section (which moves to history/ beside it)" },
     plot: { type: "string", description: "Write an SVG chart of live Mpps per scenario" },
     name: { type: "string", description: "Lab to use (default $XDPTOOL_LAB or xl)" },
     ...jsonArg,
@@ -51,8 +51,9 @@ export default defineCommand({
       if (tty) process.stderr.write("\r\x1b[K");
       const rs = withRatios(results, results.some((r) => r.nsMethod === "single") ? await bareSingleRunNs(lab) : undefined);
       const { resultTable, resultMarkdown, resultSvg } = await import("../bench/report.ts");
-      const { appendFileSync, writeFileSync } = await import("node:fs");
-      if (args.markdown) appendFileSync(args.markdown, `\n${resultMarkdown(rs, `xdptool ${rawArgs.join(" ")}`, new Date())}`);
+      const { writeFileSync } = await import("node:fs");
+      const { recordResults } = await import("../bench/results.ts");
+      if (args.markdown) recordResults(args.markdown, resultMarkdown(rs, `xdptool ${rawArgs.join(" ")}`, new Date()));
       if (args.plot) writeFileSync(args.plot, resultSvg(rs));
       if (args.json) return printJson(rs);
       console.log(resultTable(rs));
