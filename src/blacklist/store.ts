@@ -112,12 +112,6 @@ export function eachListed(bl: BlacklistMaps, visit: (l: Listed) => void): void 
   if (expired) gcExpired(bl, now);
 }
 
-export function listRules(bl: BlacklistMaps): Listed[] {
-  const out: Listed[] = [];
-  eachListed(bl, (l) => out.push(l));
-  return out;
-}
-
 /** What `status` and `list --json` say of a blacklist as a whole, without decoding its rules. */
 export interface BlacklistSummary {
   rules: number;
