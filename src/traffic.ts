@@ -2,8 +2,10 @@
 //
 // The kernel turns our one test frame into `count` real frames and runs tx.bpf.c on each, whose
 // XDP_TX sends it out of the generator's veth end. No pktgen, no external tool. Batches of at most
-// 64 frames never overflow veth's 256-frame receive ring, so nothing is lost on the way: the
-// sender is held back to the receiver's pace.
+// 64 frames hold the sender back to the receiver's pace, so veth's 256-frame receive ring rarely
+// overflows; when a busy CPU delays the receiver it does, and deliverFrames sends the refused
+// frames again (veth counts them), so `lab traffic --count N` puts exactly N frames on the wire.
+import { ethtoolStats, ethtoolSum } from "./ffi/netdev.ts";
 import { BpfObject } from "./ffi/object.ts";
 import { BPF_F_TEST_XDP_LIVE_FRAMES, testRun } from "./ffi/prog.ts";
 import { embeddedObject } from "./embedded.ts";
@@ -130,3 +132,34 @@ export function sendFrames(ifindex: number, frame: Uint8Array, count: number, ba
   const seconds = (performance.now() - t0) / 1000;
   return { frames: count, bytes: count * frame.length, seconds, pps: count / seconds };
 }
+
+/** What deliverFrames did beyond sendFrames: frames sent again, and frames never accepted. */
+export interface Delivery extends SendResult {
+  resent: number;
+  refused: number;
+}
+
+const XMIT_ERRORS = /^tx_queue_\d+_xdp_xmit_errors$/;
+
+/**
+ * sendFrames, made exact: a veth whose receiver falls behind (a busy CPU delays its NAPI poll)
+ * refuses frames once its 256-slot ring is full, and counts them in the sender's
+ * tx_queue_N_xdp_xmit_errors. Send that many again until all `count` are in, or a round gets
+ * nothing in (frames over the receiver's MTU, a receiver going down): those are `refused`.
+ */
+export function deliverFrames(ifname: string, ifindex: number, frame: Uint8Array, count: number, batchSize = 64, sources?: SourceList): Delivery {
+  const errors = () => ethtoolSum(ethtoolStats(ifname), XMIT_ERRORS);
+  const t0 = performance.now();
+  let left = count, resent = 0, before = errors();
+  for (let round = 0; left > 0 && round < 50; round++) {
+    sendFrames(ifindex, frame, left, batchSize, sources);
+    const after = errors(), lost = Number(after - before);
+    before = after;
+    if (round > 0) resent += left;
+    if (lost >= left) break;
+    left = lost;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { frames: count, bytes: count * frame.length, seconds, pps: count / seconds, resent, refused: left };
+}
+

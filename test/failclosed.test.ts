@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DUT, GEN, ROOT, ethtoolStats, freshLab, inNs, json, xt, xtOk } from "./helpers.ts";
 import { chainFrame } from "./ext-chain.ts";
 import { resolveIface, enterNetns } from "../src/ffi/netns.ts";
-import { sendFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/traffic.ts";
 
 const dst = (n: number) => Array<number>(n).fill(60); // Destination Options headers
 const N = 200;
@@ -26,7 +26,7 @@ function tcp(): { inSegs: number; out: number; rsts: number } {
  *  (segments out that were not resets: the listening socket answered). */
 function send(frame: Uint8Array, count = N, settleMs = 50): { drops: number; reachedTcp: number; synAck: boolean } {
   const e0 = ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops, t0 = tcp();
-  sendFrames(resolveIface(`${GEN}/${GEN}`).ifindex, frame, count);
+  deliverFrames(GEN, resolveIface(`${GEN}/${GEN}`).ifindex, frame, count);
   enterNetns(null);
   Bun.sleepSync(settleMs); // the stack handles what XDP passed after the send returns (softirq backlog)
   const t1 = tcp();

@@ -10,7 +10,7 @@ import { chainFrame, type ChainSpec } from "./ext-chain.ts";
 import { BpfObject } from "../src/ffi/object.ts";
 import { testRun } from "../src/ffi/prog.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
-import { sendFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/traffic.ts";
 import { buildFrame } from "../src/net/packet.ts";
 
 // enum xt_l4_unknown (bpf/include/xdptool.h)
@@ -97,7 +97,7 @@ describe("live: xdptool stats counts undecidable packets under their reason", ()
   test("SYNs behind 0, 6, 7, 10, 16 headers count as TCP; cut chains and a bare first fragment as undecidable", () => {
     const stats = () => json<any>("stats", DUT, "--interval", "0.1").interfaces[DUT];
     // resolveIface enters the generator's namespace; a command run since may have left it.
-    const send = (f: Uint8Array) => sendFrames(resolveIface(`${GEN}/${GEN}`).ifindex, f, N);
+    const send = (f: Uint8Array) => deliverFrames(GEN, resolveIface(`${GEN}/${GEN}`).ifindex, f, N);
     const N = 100;
     const before = stats();
     for (const n of [0, 6, 7, 10, 16]) send(chainFrame({ exts: dst(n) }));

@@ -13,7 +13,7 @@ import { parseMac, parsePrefix } from "../src/net/addr.ts";
 import { fdById, closeFd } from "../src/ffi/fd.ts";
 import { testRun } from "../src/ffi/prog.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
-import { sendFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/traffic.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-nsd-"));
 const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
@@ -199,7 +199,7 @@ describe("only queries addressed to this host", () => {
     const f = buildFrame({ src: v6 ? "2001:db8::1" : "198.18.0.1", dst: spec.dst, dstMac: spec.dstMac ?? DUT_MAC, sport: 40001, dport: 53, payload: dnsQuery("www.example.test") });
     if (spec.zeroCsum) f[f.length - dnsQuery("www.example.test").length - 2] = f[f.length - dnsQuery("www.example.test").length - 1] = 0;
     const d0 = ethtoolStats(DUT, DUT), c0 = counters();
-    sendFrames(resolveIface(`${GEN}/${GEN}`).ifindex, f, N); // resolveIface enters the generator's namespace
+    deliverFrames(GEN, resolveIface(`${GEN}/${GEN}`).ifindex, f, N); // resolveIface enters the generator's namespace
     const d1 = ethtoolStats(DUT, DUT), c = diff(c0, counters());
     const tx = (d1.rx_queue_0_xdp_tx ?? 0) - (d0.rx_queue_0_xdp_tx ?? 0);
     expect(c.answered).toBe(tx); // every answer counted is a frame the kernel sent back

@@ -69,6 +69,15 @@ describe("lab traffic --src-random", () => {
     expect(r.sources).toBe("random in 100.64.0.0/10");
     expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_packets - before).toBeGreaterThanOrEqual(100000);
     expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_packets - before).toBeLessThan(100050);
+    expect([r.resent, r.refused]).toEqual([expect.any(Number), 0]);
+  });
+
+  test("the largest frame the receiver's MTU allows arrives, with and without a VLAN tag", () => {
+    const before = ethtoolStats(DUT, DUT).rx_queue_0_xdp_packets ?? 0;
+    xtOk("lab", "traffic", "--count", "100", "--size", "1514");
+    xtOk("lab", "traffic", "--count", "100", "--size", "1518", "--vlan", "7");
+    expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_packets - before).toBeGreaterThanOrEqual(200);
+    expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_packets - before).toBeLessThan(210);
   });
 });
 
@@ -137,6 +146,8 @@ describe("bad input: exit 2, one line", () => {
     [["--src-from", "/dev/null"], "no IPv4 address or prefix"],
     [["--src-from", empty], "no IPv4 address or prefix"],
     [["--src-from", typo], ':2: "198.18.7.500" is not an IPv4 address or prefix'],
+    // veth drops a frame over the receiver's MTU without a trace: 1515 bytes is one too many.
+    [["--size", "1515"], "do not fit " + DUT + "'s MTU 1500 (1514-byte frames at most)"],
   ];
   for (const [args, msg] of cases) {
     test(args.join(" "), () => {

@@ -51,7 +51,7 @@ export default defineCommand({
     "dst-mac": { type: "string", description: "Destination MAC (default: the receiving end's)" },
     dns: { type: "string", description: "Make each frame a DNS query (A, RD) for this name" },
     from: { type: "string", description: "gen (default) or dut: which end sends", default: "gen" },
-    batch: { type: "string", description: "LIVE_FRAMES batch size (≤ 64 is lossless into veth)", default: "64" },
+    batch: { type: "string", description: "LIVE_FRAMES batch size (≤ 64 keeps pace with the receiver; frames its ring refuses are sent again)", default: "64" },
     ...labArgs,
     ...jsonArg,
   },
@@ -81,13 +81,22 @@ export default defineCommand({
     const { resolveIface } = await import("../../ffi/netns.ts");
     const { xdpQuery } = await import("../../ffi/xdp.ts");
     const rxIf = resolveIface(`${rx.ns}/${rx.ifname}`);
+    const { ifMtu } = await import("../../ffi/netdev.ts");
+    // veth drops a redirected frame over the receiver's MTU without counting it anywhere.
+    const mtu = ifMtu(rx.ifname), vlans = args.vlan ? args.vlan.split(",").length : 0;
+    if (frame.length > mtu + 14 + 4 * vlans) {
+      throw new UsageError(`frames of ${frame.length} bytes do not fit ${rx.ifname}'s MTU ${mtu} (${mtu + 14 + 4 * vlans}-byte frames at most): veth would drop them unseen`);
+    }
     if (!xdpQuery(rxIf.ifindex).progId) {
       throw new OpError(`${rx.ifname} runs no XDP program, and veth drops XDP_TX frames sent to such an end: load one first (xdptool load ${rx.ifname} pass)`);
     }
     const txIf = resolveIface(`${tx.ns}/${tx.ifname}`);
-    const { sendFrames } = await import("../../traffic.ts");
-    const r = sendFrames(txIf.ifindex, frame, count, batch, sources?.list);
+    const { deliverFrames } = await import("../../traffic.ts");
+    const r = deliverFrames(tx.ifname, txIf.ifindex, frame, count, batch, sources?.list);
+    if (r.refused > 0) {
+      throw new OpError(`${rx.ifname} refused ${r.refused} of ${count} frames (veth counts them in ${tx.ifname}'s tx_queue_0_xdp_xmit_errors): frames over its MTU, or its end went down`);
+    }
     if (args.json) return printJson({ from: tx.ifname, to: rx.ifname, frameBytes: frame.length, ...(sources && { sources: sources.what }), ...r });
-    console.log(`sent ${r.frames} frames of ${frame.length} bytes ${tx.ifname} → ${rx.ifname}${sources ? ` (sources: ${sources.what})` : ""} in ${r.seconds.toFixed(3)} s: ${(r.pps / 1e6).toFixed(2)} Mpps`);
+    console.log(`sent ${r.frames} frames of ${frame.length} bytes ${tx.ifname} → ${rx.ifname}${sources ? ` (sources: ${sources.what})` : ""} in ${r.seconds.toFixed(3)} s: ${(r.pps / 1e6).toFixed(2)} Mpps${r.resent ? ` (${r.resent} sent again: ${rx.ifname}'s receive ring was full)` : ""}`);
   },
 });
