@@ -2,6 +2,9 @@
 // libbpf's and the kernel's headers, and bpf/include/xdptool.h must match src/ffi/xdptool.ts.
 import { expect, test } from "bun:test";
 import { layouts } from "../src/ffi/layout.ts";
+import { BpfObject } from "../src/ffi/object.ts";
+import { testRun } from "../src/ffi/prog.ts";
+import { embeddedObject } from "../src/embedded.ts";
 import { compileAndRun } from "./helpers.ts";
 
 // Field names that are spelled differently in C (nested unions).
@@ -24,4 +27,27 @@ test("every libbpf/kernel struct layout matches the C headers", () => {
     for (const [f, [off]] of Object.entries(l.fields)) ts[`${s}.${f}`] = off;
   }
   expect(ts).toEqual(c);
+});
+
+// A pointer stored inside a struct does not keep its buffer alive. When the caller never touches a
+// buffer again after taking its address (a test run's input), the collector could free it before
+// the call, and the kernel read freed memory: 5 frames in 100k arrived with a heap pointer over
+// their first 8 bytes, until addr() began holding the buffers it hands out.
+test("a test run reads the very frame it was given, under garbage-collection pressure", () => {
+  const obj = BpfObject.open(embeddedObject("pass")!, "pass");
+  try {
+    obj.load();
+    const fd = obj.progFd(obj.programs()[0]);
+    let wrong = 0;
+    for (let i = 0; i < 20000; i++) {
+      const frame = new Uint8Array(64 + (i % 200));
+      crypto.getRandomValues(frame);
+      const r = testRun(fd, { data: frame, dataOut: 512 });
+      if (!Buffer.from(frame).equals(r.dataOut!)) wrong++;
+      if (i % 1000 === 0) Bun.gc(false);
+    }
+    expect(wrong).toBe(0);
+  } finally {
+    obj.close();
+  }
 });

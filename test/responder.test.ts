@@ -233,6 +233,23 @@ describe("only queries addressed to this host", () => {
     expect(answered({ dst: "198.18.0.77" }).replies).toBe(0); // and stops when it is removed
   });
 
+  test("more addresses than the program's short list, and an AnyIP prefix on lo: answered through the tries", async () => {
+    const vips = Array.from({ length: 10 }, (_, i) => `192.0.2.${100 + i}`);
+    const local = () => json<any[]>("responder", "status")[0].config.local as string[];
+    try {
+      for (const v of vips) inNs(DUT, ["ip", "addr", "add", `${v}/32`, "dev", "lo"]);
+      inNs(DUT, ["ip", "route", "add", "local", "198.51.100.0/24", "dev", "lo"]);
+      for (let i = 0; i < 50 && !(local().includes("198.51.100.0/24") && local().includes(vips[9] + "/32")); i++) await Bun.sleep(20);
+      for (const dst of [vips[0], vips[9], "198.51.100.9", "198.18.0.2"]) expect(answered({ dst }).replies, dst).toBe(N);
+      expect(answered({ dst: "203.0.113.54" }).c.transit).toBe(N); // still only local ones
+    } finally {
+      inNs(DUT, ["ip", "route", "del", "local", "198.51.100.0/24", "dev", "lo"]);
+      for (const v of vips) inNs(DUT, ["ip", "addr", "del", `${v}/32`, "dev", "lo"]);
+    }
+    for (let i = 0; i < 50 && local().includes("198.51.100.0/24"); i++) await Bun.sleep(20);
+    expect(answered({ dst: "198.51.100.9" }).replies).toBe(0);
+  });
+
   test("0 of 100 to a transit address via the DUT's MAC, counted as transit; 0 to a foreign unicast MAC", () => {
     inNs(DUT, ["ip", "route", "replace", "203.0.113.0/24", "via", "198.18.0.1"]);
     inNs(DUT, ["ip", "-6", "route", "replace", "2001:db8:99::/48", "via", "2001:db8::1"]);

@@ -52,7 +52,15 @@ struct {
 	__type(value, __u8);
 } resp_from6 SEC(".maps");
 
-/* The host's own addresses (see responder_data.h), written by user space only. */
+/* The host's own addresses (see responder_data.h), written by user space only: the short list
+ * first, the tries when the list is not the whole story. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_resp_local_list);
+} resp_local_list SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 16384);
@@ -281,28 +289,66 @@ static __always_inline int xt_resp_from_listed(struct xt_pkt *p)
 /* Is the destination an address of this host (and, with --address, one of the service's)? A
  * query to any other address is transit: the host would forward it or drop it, never answer it,
  * and a reply forged from that address would hijack another server's traffic. */
+static __always_inline int xt_resp_listed4(const struct xt_resp_local_list *l, __u32 daddr)
+{
+	if (!l)
+		return 0;
+	for (int i = 0; i < XT_RESP_LIST4; i++) {
+		if (i >= l->n4)
+			return 0;
+		if (l->a4[i] == daddr)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int xt_resp_listed6(const struct xt_resp_local_list *l, const struct in6_addr *d)
+{
+	if (!l)
+		return 0;
+	const __u64 *q = (const __u64 *)d; /* IPv6 addresses in the header are 4-byte aligned at least */
+	for (int i = 0; i < XT_RESP_LIST6; i++) {
+		if (i >= l->n6)
+			return 0;
+		const __u64 *a = (const __u64 *)l->a6[i];
+		if (a[0] == q[0] && a[1] == q[1])
+			return 1;
+	}
+	return 0;
+}
+
 static __always_inline int xt_resp_dest_ours(struct xt_pkt *p, const struct xt_resp_config *cfg)
 {
 	struct xt_resp_source a = {};
+	__u32 zero = 0;
+	const struct xt_resp_local_list *l = bpf_map_lookup_elem(&resp_local_list, &zero);
 
 	if (p->l3_proto == ETH_P_IP) {
 		struct iphdr *ip = p->data + p->l3_off;
 		if ((void *)(ip + 1) > p->data_end)
 			return 0;
-		struct xt_resp_prefix4 k = { .prefixlen = 32 };
-		__builtin_memcpy(k.addr, &ip->daddr, 4);
-		if (!bpf_map_lookup_elem(&resp_local4, &k))
-			return 0;
+		if (!xt_resp_listed4(l, ip->daddr)) {
+			if (l && (l->complete & 1))
+				return 0;
+			struct xt_resp_prefix4 k = { .prefixlen = 32 };
+			__builtin_memcpy(k.addr, &ip->daddr, 4);
+			if (!bpf_map_lookup_elem(&resp_local4, &k))
+				return 0;
+		}
 		a.family = 4;
 		__builtin_memcpy(a.addr, &ip->daddr, 4);
 	} else {
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
 		if ((void *)(ip6 + 1) > p->data_end)
 			return 0;
-		struct xt_resp_prefix6 k = { .prefixlen = 128 };
-		__builtin_memcpy(k.addr, &ip6->daddr, 16);
-		if (!bpf_map_lookup_elem(&resp_local6, &k))
-			return 0;
+		if (!xt_resp_listed6(l, &ip6->daddr)) {
+			if (l && (l->complete & 2))
+				return 0;
+			struct xt_resp_prefix6 k = { .prefixlen = 128 };
+			__builtin_memcpy(k.addr, &ip6->daddr, 16);
+			if (!bpf_map_lookup_elem(&resp_local6, &k))
+				return 0;
+		}
 		a.family = 6;
 		__builtin_memcpy(a.addr, &ip6->daddr, 16);
 	}

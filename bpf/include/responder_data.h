@@ -29,6 +29,22 @@ struct xt_resp_config {
 	__u8 pad[2];
 };
 
+/* The host's local addresses as a short list (resp_local_list, one entry): most hosts have a few,
+ * and comparing a few words in a line the program already touches costs less than a trie walk.
+ * `complete` bit 0 (IPv4) / bit 1 (IPv6): the list holds every local address of that family, so a
+ * miss needs no LPM lookup; otherwise (more addresses, or a local prefix such as an AnyIP route
+ * on lo) the tries resp_local4/6 are asked after the list. 127.0.0.0/8 and ::1 are left out:
+ * Linux drops them as martians when they arrive from the wire. */
+#define XT_RESP_LIST4 8
+#define XT_RESP_LIST6 4
+struct xt_resp_local_list {
+	__u32 n4;        /* addresses used in a4 */
+	__u32 n6;        /* … in a6 */
+	__u32 complete;
+	__u32 a4[XT_RESP_LIST4];   /* network order */
+	__u8 a6[XT_RESP_LIST6][16];
+};
+
 /* Key of resp_names: a lowercased wire-format suffix ("\7example\4test", no root byte) by length
  * and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte backwards. */
 struct xt_resp_name {

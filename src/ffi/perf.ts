@@ -3,10 +3,9 @@
 // One perf event (PERF_COUNT_SW_BPF_OUTPUT) per CPU, opened with perf_event_open(2) through
 // syscall(2), its fd stored in the map at the CPU's index, its ring mmapped. The kernel wakes a
 // poll()er only once `wakeupBytes` are unread (wakeup_watermark), never per record.
-import { ptr } from "bun:ffi";
 import { errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
-import { alloc } from "./layout.ts";
+import { addr, alloc } from "./layout.ts";
 import { closeFd } from "./fd.ts";
 import { mmapFd, munmap, prefault, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
 import { OpError } from "../errors.ts";
@@ -43,7 +42,7 @@ export class PerfBuffer {
     attr.writeBigUInt64LE(BigInt(PERF_SAMPLE_RAW), 24);
     attr.writeBigUInt64LE(BigInt(ATTR_WATERMARK), 40);
     attr.writeUInt32LE(Math.max(1, Math.min(wakeupBytes, (pages * PAGE_SIZE) / 2)), 48);
-    const fd = Number(libc.symbols.syscall(SYS_perf_event_open, ptr(attr), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+    const fd = Number(libc.symbols.syscall(SYS_perf_event_open, addr(attr), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
     if (fd < 0) {
       const e = errno();
       throw Object.assign(new OpError(`perf_event_open on CPU ${cpu}: ${errnoName(e)}`), { errno: e });

@@ -19,9 +19,11 @@ export const RESP_LAYOUT = {
   xt_resp_name: { size: 16, len: 0, hash: 8 },
   xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
   xt_resp_prefix6: { size: 20, prefixlen: 0, addr: 4 },
+  xt_resp_local_list: { size: 108, n4: 0, n6: 4, complete: 8, a4: 12, a6: 44 },
 } as const;
+const LIST4 = 8, LIST6 = 4; // XT_RESP_LIST4, XT_RESP_LIST6
 
-const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_addrs"] as const;
+const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -101,16 +103,37 @@ export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array)
 }
 
 /**
- * Make resp_local4/resp_local6 hold exactly these prefixes (the host's local routes): new ones
- * first, then the stale ones removed, so an address that stays local is never missing.
+ * Make resp_local_list and resp_local4/resp_local6 hold exactly these prefixes (the host's local
+ * routes): in the tries new ones first, then the stale ones removed, so an address that stays
+ * local is never missing.
  * Returns how many there are.
  */
 export function writeLocal(ifname: string, prefixes: Prefix[]): number {
-  for (const [name, fam] of [["resp_local4", 4], ["resp_local6", 6]] as const) {
-    const stale = withMap(ifname, name, (m) => replaceKeys(m, prefixes.filter((p) => p.family === fam).map(prefixKey)));
-    withMap(ifname, name, (m) => stale.forEach((k) => m.delete(k)));
-  }
+  // The list first: `responder status` reads the tries, so once it shows an address, both have it.
+  withMap(ifname, "resp_local_list", (m) => m.update(ZERO, localList(prefixes)));
+  const stale = (["resp_local4", "resp_local6"] as const).map((name, i) =>
+    [name, withMap(ifname, name, (m) => replaceKeys(m, prefixes.filter((p) => p.family === (i ? 6 : 4)).map(prefixKey)))] as const);
+  for (const [name, keys] of stale) withMap(ifname, name, (m) => keys.forEach((k) => m.delete(k)));
   return prefixes.length;
+}
+
+/** Loopback: never a destination from the wire (Linux drops it as a martian). */
+const loopback = (p: Prefix) => (p.family === 4 ? p.addr[0] === 127 : p.len === 128 && p.addr.every((b, i) => b === (i === 15 ? 1 : 0)));
+
+/** struct xt_resp_local_list: the host addresses, complete per family when they all fit. */
+function localList(prefixes: Prefix[]): Buffer {
+  const L = RESP_LAYOUT.xt_resp_local_list, b = Buffer.alloc(L.size);
+  const wire = prefixes.filter((p) => !loopback(p));
+  let complete = 0;
+  for (const [fam, max, full, off, countAt, bit] of [[4, LIST4, 32, L.a4, L.n4, 1], [6, LIST6, 128, L.a6, L.n6, 2]] as const) {
+    const all = wire.filter((p) => p.family === fam);
+    const hosts = all.filter((p) => p.len === full).slice(0, max);
+    hosts.forEach((p, i) => b.set(p.addr, off + i * (fam === 4 ? 4 : 16)));
+    b.writeUInt32LE(hosts.length, countAt);
+    if (hosts.length === all.length) complete |= bit;
+  }
+  b.writeUInt32LE(complete, L.complete);
+  return b;
 }
 
 export interface ResponderState {
