@@ -1,0 +1,124 @@
+// responder-ab.bench.ts — the responder as built now against the responder of an earlier commit,
+// in the same run: did a change cost replies/s? (Issue 20 allows its checks — own MAC, local
+// destination, IPv6 checksum 0 — at most 5% of the answering rate.)
+//   BASE=57268c6 XDPTOOL_LAB=ra node_modules/.bin/bun bench/responder-ab.bench.ts   (root)
+// The base's bpf/ is taken from git and compiled here. Each round attaches one object, then the
+// other (order alternating), configures it for one listed name, and sends the same 2M DNS queries
+// with LIVE_FRAMES; replies are counted by the kernel on the generator end (ethtool). Reported:
+// the median of the per-round ratios now/base, and TEST_RUN ns per query (repeat 1: a reply
+// rewrites the frame in place, so each run is one query).
+import { spawnSync } from "bun";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { recordResults } from "../src/bench/results.ts";
+import { attach, detach } from "../src/attach.ts";
+import { BpfMap } from "../src/ffi/map.ts";
+import { pinDir } from "../src/ffi/bpffs.ts";
+import { fdById } from "../src/ffi/fd.ts";
+import { testRun } from "../src/ffi/prog.ts";
+import { resolveIface } from "../src/ffi/netns.ts";
+import { ethtoolStats } from "../src/ffi/netdev.ts";
+import { embeddedObject } from "../src/embedded.ts";
+import { buildFrame, dnsQuery } from "../src/net/packet.ts";
+import { labConfig, labUp } from "../src/lab.ts";
+import { sendFrames } from "../src/traffic.ts";
+import { RESP_LAYOUT, writeConfig, writeLocal } from "../src/responder/maps.ts";
+import { parseEnableArgs } from "../src/responder/config.ts";
+import { parsePrefix } from "../src/net/addr.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const BASE = process.env.BASE ?? "57268c6";
+const ROUNDS = Number(process.env.ROUNDS ?? 12), LIVE = 2_000_000, RUNS = 3000;
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/** The base commit's responder object, compiled from its own sources. */
+function baseObject(): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), "xdptool-ab-"));
+  try {
+    const tar = spawnSync(["sh", "-c", `git -C '${ROOT}' archive ${BASE} bpf | tar -x -C '${dir}'`]);
+    if (tar.exitCode !== 0) throw new Error(`git archive ${BASE}: ${tar.stderr.toString()}`);
+    spawnSync(["mkdir", "-p", join(dir, "libbpf")]);
+    symlinkSync(join(ROOT, "libbpf/out"), join(dir, "libbpf/out"));
+    const make = spawnSync(["make", "-s", "-C", join(dir, "bpf")]);
+    if (make.exitCode !== 0) throw new Error(`make (${BASE}): ${make.stderr.toString()}`);
+    return new Uint8Array(readFileSync(join(dir, "dist/bpf/responder.bpf.o")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const lab = labConfig();
+labUp(lab);
+// The generator end drops the replies (passing them up the stack would set the pace).
+attach({ iface: resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`), image: embeddedObject("drop")!, objectName: "drop", mode: "native" });
+const dut = () => resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
+const gen = () => resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`);
+const query = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, sport: 40000, dport: 53, srcMac: lab.gen.mac, dstMac: lab.dut.mac, payload: dnsQuery("www.example.test") });
+const mac = Uint8Array.from(lab.dut.mac.split(":").map((x) => parseInt(x, 16)));
+const cfg = parseEnableArgs({}); // every name, as the base is configured: the same work on both sides
+const images = { base: baseObject(), now: embeddedObject("responder")! };
+type Which = keyof typeof images;
+
+/** Attach one object and configure it: today's through the product's own writers; the base's
+ *  configuration is the common prefix of the struct, written raw. */
+function setUp(which: Which): number {
+  const i = dut();
+  try {
+    detach(i);
+  } catch {}
+  const { progId } = attach({ iface: i, image: images[which], objectName: "responder", mode: "native" });
+  if (which === "now") {
+    writeConfig(i.name, cfg, mac);
+    writeLocal(i.name, [parsePrefix(lab.dut.ipv4), parsePrefix(lab.dut.ipv6)]);
+    return progId;
+  }
+  const m = BpfMap.pinned(join(pinDir(i.name), "resp_config"));
+  try {
+    const L = RESP_LAYOUT.xt_resp_config, b = Buffer.alloc(m.valueBytes);
+    b.writeUInt16LE(1, L.nports);
+    b.writeUInt16LE(53, L.ports);
+    b.writeBigUInt64LE(1n, L.hash_mul); // no names listed: every query matches (flags 0)
+    m.update(Buffer.alloc(4), b);
+  } finally {
+    m.close();
+  }
+  return progId;
+}
+
+const replies = () => Number(ethtoolStats(lab.gen.ifname).get("rx_queue_0_xdp_packets") ?? 0n);
+const rate: Record<Which, number[]> = { base: [], now: [] }, ns: Record<Which, number[]> = { base: [], now: [] };
+const ratios: number[] = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    const got: Partial<Record<Which, number>> = {};
+    for (const w of (round % 2 ? ["now", "base"] : ["base", "now"]) as Which[]) {
+      const fd = fdById("prog", setUp(w));
+      for (let i = 0; i < RUNS; i++) {
+        const r = testRun(fd, { data: query, dataOut: 512 });
+        if (r.retval !== 3) throw new Error(`${w}: the query was not answered (XDP action ${r.retval})`);
+        ns[w].push(r.durationNs);
+      }
+      const g = gen(); // enters the generator's namespace, where its counters are read
+      const before = replies(), sent = sendFrames(g.ifindex, query, LIVE), n = replies() - before;
+      // A busy CPU can overrun a veth ring (queries or replies lost): the rate counts replies only.
+      if (n < LIVE) console.error(`  ${w}: ${n} replies to ${LIVE} queries`);
+      rate[w].push((got[w] = n / sent.seconds));
+    }
+    ratios.push(got.now! / got.base!);
+    console.error(`round ${round + 1}: base ${(got.base! / 1e6).toFixed(3)} M/s, now ${(got.now! / 1e6).toFixed(3)} M/s`);
+  }
+} finally {
+  detach(dut());
+}
+
+const md = `## responder-ab (${new Date().toISOString()}, base ${BASE}, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})
+\`BASE=${BASE} node_modules/.bin/bun bench/responder-ab.bench.ts\` — the responder object now against the one of ${BASE} (compiled from its sources in the same run), ${ROUNDS} rounds, order alternating; live: ${LIVE} DNS queries per program per round (LIVE_FRAMES over the lab veth), replies counted by the kernel on the generator end.
+
+| measurement | base ${BASE} | now | now / base |
+|---|---|---|---|
+| live replies/s, median of ${ROUNDS} rounds | ${(median(rate.base) / 1e6).toFixed(3)} M | ${(median(rate.now) / 1e6).toFixed(3)} M | **${median(ratios).toFixed(3)}** (median of per-round ratios; range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) |
+| TEST_RUN ns per answered query, median of ${ROUNDS * RUNS} single runs | ${median(ns.base)} | ${median(ns.now)} | ${(median(ns.now) / median(ns.base)).toFixed(3)} |
+`;
+console.log(md);
+if (process.env.RESULTS !== "/dev/null") recordResults(process.env.RESULTS ?? join(import.meta.dir, "RESULTS.md"), md);
