@@ -219,6 +219,31 @@ describe("live lab", () => {
     inNs(GEN, ["ip", "-6", "addr", "replace", "2001:db8::77/64", "dev", GEN, "nodad"]);
   });
 
+  // /24-/31 prefixes of one /24 have their home slots in one window (bl_hash4): a /24 cut into
+  // more pieces than a window takes is built "flat" instead, and the program must probe the same
+  // way user space placed them. Traffic from every address of the /24 finds its own /31.
+  for (const [what, lens, layout] of [["itself and its eight /27s", [24, 27], "windows"], ["all 255 of its /24-/31 prefixes", [24, 25, 26, 27, 28, 29, 30, 31], "flat"]] as const) {
+    test(`a /24 cut into ${what}: the IPv4 table is built with ${layout}; every source meets its most specific prefix`, () => {
+      const lines: string[] = [];
+      for (const len of lens) for (let i = 0; i < 256; i += 2 ** (32 - len)) lines.push(`198.18.9.${i}/${len}`);
+      blOk("import", file(`frag-${layout}.txt`, lines.join("\n") + "\n"), "--replace");
+      const st = blJson("status");
+      expect(st.ipv4Table).toMatchObject({ layout, used: lines.length });
+      const longest = Math.max(...lens), size = 2 ** (32 - longest);
+      for (const last of [0, 1, 77, 130, 255]) {
+        const t = blJson("test", `198.18.9.${last}`);
+        expect([last, t.verdict, t.rule?.rule]).toEqual([last, "drop", `198.18.9.${last - (last % size)}/${longest}`]);
+      }
+      const before = Object.fromEntries(ruleList().map((r) => [r.rule, r.packets]));
+      const sent = 20000, drops0 = ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops;
+      xtOk("lab", "traffic", "--src-random", "198.18.9.0/24", "--count", String(sent));
+      expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops - drops0).toBe(sent);
+      const moved = ruleList().filter((r) => r.packets !== before[r.rule]);
+      expect(moved.every((r) => r.rule.endsWith(`/${longest}`))).toBe(true); // only the most specific ones count
+      expect(moved.reduce((n, r) => n + r.packets - before[r.rule], 0)).toBe(sent);
+    });
+  }
+
   test("blocked sources get no ping through, allowed ones do; counters equal frames sent", () => {
     blOk("flush");
     blOk("add", "198.18.0.64/26");

@@ -3,7 +3,7 @@
 // bpfCandidate("what it is", "<name>", { size, fill }) to `candidates` below. Every candidate is
 // measured on the same frames in every round, and reported against bare XDP_DROP, the plain hash
 // and nftables.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { BpfObject } from "../../src/ffi/object.ts";
@@ -12,6 +12,8 @@ import { fdById } from "../../src/ffi/fd.ts";
 import { xdpQuery } from "../../src/ffi/xdp.ts";
 import { embeddedObject } from "../../src/embedded.ts";
 import { enterNetns, resolveIface } from "../../src/ffi/netns.ts";
+import { pinDir, unpin } from "../../src/ffi/bpffs.ts";
+import { attach } from "../../src/attach.ts";
 import { readCounters } from "../../src/stats.ts";
 import { vethStats } from "../../src/bench/measure.ts";
 import type { Lab } from "../../src/lab.ts";
@@ -162,9 +164,31 @@ const blacklist: Candidate = {
   },
 };
 
+/**
+ * The blacklist of another xdptool build (XDPTOOL_BASE=path to its binary, e.g. made by
+ * bench/build-base.sh from an earlier commit): a same-run A/B of a data-path change. Set up before
+ * ours through its own CLI; then its pins are removed but the link's (the program, held by our fd,
+ * keeps its maps) and the DUT goes back to `pass`, so ours is attached as on a clean interface. Counted by the
+ * kernel's veth drop counter: its own counters are no longer pinned.
+ */
+function baseBlacklist(bin: string): Candidate {
+  return {
+    name: `xdptool blacklist, base build (${process.env.XDPTOOL_BASE_NAME ?? bin})`,
+    async setup(env) {
+      const fd = await blacklist.setup({ ...env, xdptool: bin });
+      enterNetns(null);
+      const dir = pinDir(env.lab.dut.ifname); // the link's pin stays: `attach` swaps pass into it
+      for (const f of readdirSync(dir)) if (f !== "link") unpin(join(dir, f));
+      attach({ iface: resolveIface(`${env.lab.dut.ns}/${env.lab.dut.ifname}`), image: embeddedObject("pass")!, objectName: "pass", mode: "native" });
+      return fd;
+    },
+    counts: ({ lab }) => ({ dropped: dutDrops(lab), matched: dutDrops(lab) }),
+  };
+}
+
 const u8 = (n: number) => new Uint8Array(n);
 
-export const candidates: Candidate[] = [
+const all: Candidate[] = [
   {
     name: "bare XDP_DROP",
     ref: "bare",
@@ -185,5 +209,10 @@ export const candidates: Candidate[] = [
     },
   }),
   nftables,
+  ...(process.env.XDPTOOL_BASE ? [baseBlacklist(process.env.XDPTOOL_BASE)] : []),
   blacklist,
 ];
+
+/** CANDIDATES=regex keeps the matching ones (bare XDP_DROP always: every ratio needs it). */
+const keep = process.env.CANDIDATES ? new RegExp(process.env.CANDIDATES) : null;
+export const candidates = all.filter((c) => !keep || c.ref === "bare" || keep.test(c.name));

@@ -51,6 +51,7 @@
 /* bl_t4: the program looks at most this many slots from a key's home slot; user space never
  * places a key further (a rule set that would need it is refused: the table is too full). */
 #define BL_T4_PROBES 32
+#define BL_T4_WINDOW 32 /* slots (1 KiB, aligned: inside one page) the /24-/31 prefixes of one /24 share */
 
 /* bl_cfg.flags[gen]: what a generation holds, so the fast path skips empty stages. */
 #define BL_HAS_MAC 1
@@ -61,6 +62,8 @@
 #define BL_HAS_V6_PREFIX 64
 #define BL_HAS_DST 128      /* some address entry matches destinations */
 #define BL_HAS_V4_FULL 256  /* bl_t4 has /32 entries: probed before bl_len4 is read */
+#define BL_T4_FLAT 512      /* this generation's table spreads every prefix over the whole table: a
+                             * /24 held more /24-/31 prefixes than its window takes (bl_hash4) */
 
 /* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port): every length the trie can hold

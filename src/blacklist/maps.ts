@@ -10,7 +10,7 @@ import { OpError } from "../errors.ts";
 import type { BpfObject } from "../ffi/object.ts";
 import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
@@ -92,6 +92,7 @@ export class BlacklistMaps {
     for (const gen of [0, 1]) {
       const id = maps.bl_t4.lookup(u32(gen));
       if (id) this.useTable(gen, BpfMap.byId(id.readUInt32LE(0)));
+      this.t4.setFlat(gen, (this.cfg.flags[gen] & T4_FLAT) !== 0);
     }
   }
 
@@ -162,6 +163,11 @@ export class BlacklistMaps {
   /** Most rules one generation holds. */
   capacity(c = this.cfg): number {
     return c.half - 1;
+  }
+
+  /** The live IPv4 table: its slots, those in use, and whether it was built flat (no /24 windows). */
+  ipv4Table(c = this.cfg): { slots: number; used: number; layout: "windows" | "flat" } {
+    return { slots: this.t4.size, used: c.t4Used[c.gen], layout: this.t4.isFlat(c.gen) ? "flat" : "windows" };
   }
 
   /** Kernel memory the blacklist's maps take (the kernel's own accounting, fdinfo memlock),
@@ -492,12 +498,24 @@ export class BlacklistMaps {
    * left for clear() by a background `blacklist gc`.
    */
   replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
+    try {
+      return this.build(rules, bare4, bare6, keepOld, false);
+    } catch (e) {
+      // Some /24 holds more /24-/31 prefixes than its window takes: build again without windows
+      // (the generation being built is not live: nothing has seen it).
+      if (!(e instanceof TableFull)) throw e;
+      return this.build(rules, bare4, bare6, keepOld, true);
+    }
+  }
+
+  private build(rules: ReplaceInput[], bare4: Bare4 | undefined, bare6: Bare6 | undefined, keepOld: boolean, flat: boolean): ReplaceStats {
     const t0 = performance.now();
     const c = this.cfg;
     const gen = c.gen ^ 1;
-    this.clear(gen); // normally empty already; a crash mid-replace may have left something
+    this.clear(gen); // normally empty already; a crash mid-replace (or a windowed try) may have left something
     const cc = this.cfg;
     this.freshTable(gen); // published after the build, switched to after that
+    this.t4.setFlat(gen, flat);
     const base = this.base(gen, cc), cap = this.capacity(cc);
     const n = rules.length;
     const counts: Record<TableName, number> = { v6: 0, x6: 0, mac: 0 };
@@ -523,12 +541,13 @@ export class BlacklistMaps {
     const recWords = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
     let next = base, duplicates = 0, flags = 0, used = 0;
     const full = () => new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
+    const tooFull = () => new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots a generation): attach with a larger --max-rules`);
     const place4 = (be: number, len: number, tag: number): number => {
       let p;
       try {
         p = t4.placeRH(gen, wireLE(maskBE(be, len)), len, tag);
       } catch (e) {
-        if (e instanceof TableFull) throw new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots a generation): attach with a larger --max-rules`);
+        if (e instanceof TableFull && flat) throw tooFull();
         throw e;
       }
       if (p.fresh) used++;
@@ -561,7 +580,13 @@ export class BlacklistMaps {
       // are known, a bare rule's slot holds BULK | its index.
       bulkIds = new Uint32Array(m);
       for (let i = 0; i < m; i++) bulkIds[i] = BULK | i;
-      const took = t4.bulkRules(gen, ba, bl, m, bulkIds);
+      let took: number;
+      try {
+        took = t4.bulkRules(gen, ba, bl, m, bulkIds);
+      } catch (e) {
+        if (e instanceof TableFull && flat) throw tooFull();
+        throw e;
+      }
       used += took;
       duplicates += m - took;
       if (m) flags |= HAS_V4;
@@ -697,7 +722,7 @@ export class BlacklistMaps {
     // never reads the new generation's number with the old generation's flags.
     const now = this.cfg;
     now.nextId[gen] = next;
-    now.flags[gen] = flags;
+    now.flags[gen] = flags | (flat ? T4_FLAT : 0);
     now.t4Used[gen] = used;
     now.nextSet = cc.nextSet;
     this.writeCfg(now);
@@ -808,6 +833,7 @@ export class BlacklistMaps {
     now.flags[gen] = 0;
     now.t4Used[gen] = 0;
     this.writeCfg(now);
+    this.t4.setFlat(gen, false);
   }
 }
 

@@ -125,6 +125,9 @@ export interface BlacklistSummary {
   /** Kernel memory of every map the blacklist uses, and per live rule (null: no rules). */
   memoryBytes: number;
   bytesPerRule: number | null;
+  /** The IPv4 table: "windows" (the /24–/31 prefixes of a /24 share a page) or "flat" (a /24 was
+   *  cut into more pieces than a window holds, so the set was built without them). */
+  ipv4Table: { slots: number; used: number; layout: "windows" | "flat" };
 }
 
 /** "12 deny and 1 allow rules (room for 65536) — 340 packets dropped by rules; kernel memory 8.1 MiB (…/rule)" */
@@ -136,7 +139,7 @@ export function summaryText(s: BlacklistSummary): string {
 export function summarize(bl: BlacklistMaps): BlacklistSummary {
   const s = bl.summary(clockNs());
   const rules = s.deny + s.allow, memoryBytes = bl.memoryBytes();
-  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null };
+  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null, ipv4Table: bl.ipv4Table() };
 }
 
 /**

@@ -3,17 +3,24 @@
 // Layout and probing rules: bpf/include/blacklist_types.h (struct bl_slot4) and blacklist.h
 // (bl_slot_match, bl_hash4). Slots are numbered across generations: slot i of gen g is
 // g * size + i (the program's handle for it adds cfg.slot_base).
-import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, TAG_USED } from "./layout.ts";
+import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, T4_WINDOW, TAG_USED } from "./layout.ts";
 
-/** bl_hash4 in blacklist.h: `a` is the address as the kernel loads it (wire bytes, little-endian). */
-export function hash4(a: number, lentag: number): number {
-  let h = (a ^ Math.imul(lentag, 0x9e3779b1)) >>> 0;
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** bl_hash4 in blacklist.h: `a` is the address as the kernel loads it (wire bytes, little-endian);
+ *  /24–/31 prefixes have their homes in their /24's window unless the generation is flat. */
+export function hash4(a: number, lentag: number, flat = false): number {
+  const len = lentag & 0xff, h = fmix32((a ^ Math.imul(lentag, 0x9e3779b1)) >>> 0);
+  if (flat || len < 24 || len > 31) return h;
+  const w = fmix32(((a & 0x00ffffff) ^ Math.imul(lentag >>> 8, 0x9e3779b1)) >>> 0);
+  return ((w & ~(T4_WINDOW - 1)) | (h & (T4_WINDOW - 1))) >>> 0;
 }
 
 /** An address written most significant octet first (parse.ts Bare4) → as the kernel loads it. */
@@ -50,6 +57,16 @@ export class Table4 {
   }
 
   private readonly bufs: (Buffer | null)[] = [null, null];
+  /** Generations built BL_T4_FLAT (no /24 windows; bl_cfg.flags says so to the program). */
+  private readonly flat = [false, false];
+
+  setFlat(gen: number, on: boolean): void {
+    this.flat[gen] = on;
+  }
+
+  isFlat(gen: number): boolean {
+    return this.flat[gen];
+  }
 
   /** Use (or forget) the mapping of a generation's table. */
   setGen(gen: number, buf: Buffer | null): void {
@@ -81,7 +98,7 @@ export class Table4 {
   find(gen: number, a: number, len: number, tag: number): number {
     const w = this.gens[gen];
     if (!w) return -1;
-    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1;
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt, this.flat[gen]), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
       const i = (h + j) & mask, o = i * W;
       const w1 = w[o + 1];
@@ -98,7 +115,7 @@ export class Table4 {
    */
   place(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
     const w = this.gens[gen]!;
-    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt), mask = this.size - 1;
+    const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt, this.flat[gen]), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
       const i = (h + j) & mask, o = i * W;
       const w1 = w[o + 1];
@@ -124,12 +141,12 @@ export class Table4 {
    */
   placeRH(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
     const lt = len | ((tag | TAG_USED) << 8), mask = this.size - 1, first = gen * this.size, w = this.gens[gen]!;
-    let pos = hash4(a, lt) & mask, d = 0;
+    let pos = hash4(a, lt, this.flat[gen]) & mask, d = 0;
     for (;; pos = (pos + 1) & mask, d++) {
       const o = pos * W;
       if (w[o + 1] === 0 && w[o] === 0) break;
       if (w[o] === a && (w[o + 1] & 0xffff) === lt) return { slot: first + pos, fresh: false };
-      if (((pos - this.home(w, o)) & mask) < d) break; // the key would sit here: it is not further on
+      if (((pos - this.home(w, o, gen)) & mask) < d) break; // the key would sit here: it is not further on
       if (d > T4_PROBES) throw new TableFull();
     }
     const cur = this.carry;
@@ -145,7 +162,7 @@ export class Table4 {
         if (mine < 0) mine = pos;
         break;
       }
-      const od = (pos - this.home(w, o)) & mask;
+      const od = (pos - this.home(w, o, gen)) & mask;
       if (od < d) {
         this.swap.set(w.subarray(o, o + W));
         w.set(cur, o);
@@ -165,12 +182,13 @@ export class Table4 {
    * line per key (~0.7 µs a key on this VM). Key i becomes a live rule whose slot's word 3 holds
    * ids[i] (replace() links records at the end); a key seen before gets ids[i] = 0. Keys whose
    * run would pass the table's end go through placeRH afterwards (it wraps). Returns the slots
-   * taken.
+   * taken; TableFull when a key would land further than T4_PROBES from its home.
    */
   bulkRules(gen: number, a: Uint32Array, len: Uint8Array, n: number, ids: Uint32Array): number {
     const w = this.gens[gen]!, size = this.size, lt0 = TAG_USED << 8, live = SLOT_RULE << 16;
     const order = new Float64Array(n);
-    for (let i = 0; i < n; i++) order[i] = (hash4(a[i], len[i] | lt0) & (size - 1)) * n + i;
+    const flat = this.flat[gen];
+    for (let i = 0; i < n; i++) order[i] = (hash4(a[i], len[i] | lt0, flat) & (size - 1)) * n + i;
     order.sort();
     const late: number[] = [];
     let next = 0, taken = 0;
@@ -183,6 +201,7 @@ export class Table4 {
         continue;
       }
       const p = home > next ? home : next;
+      if (p - home >= T4_PROBES) throw new TableFull(); // past what the program probes
       if (p >= size) {
         late.push(i);
         continue;
@@ -223,8 +242,8 @@ export class Table4 {
   private readonly swap = new Uint32Array(W);
 
   /** Home slot (within its generation) of the entry at word offset o. */
-  private home(w: Uint32Array, o: number): number {
-    return hash4(w[o], w[o + 1] & 0xffff) & (this.size - 1);
+  private home(w: Uint32Array, o: number, gen: number): number {
+    return hash4(w[o], w[o + 1] & 0xffff, this.flat[gen]) & (this.size - 1);
   }
 
   /** bl_len4: the length occurs in every /16 the prefix overlaps. */
