@@ -293,8 +293,8 @@ static __always_inline __u32 bl_fmix32(__u32 h)
  * against 537 with every home random; windows of 16 slots gained a little more (516 vs 586), 64
  * less (565 vs 612), and the smaller the window the sooner a cut-up /24 forces a flat build.
  * /32s (in big lists tens per /24: they would crowd a window) and shorter prefixes (hundreds per
- * /16) spread over the table, and so does everything in a generation built BL_T4_FLAT (a /24 cut into more pieces than
- * a window holds: user space falls back rather than refuse the set). */
+ * /16) spread over the table, and so does everything in a generation built BL_T4_FLAT (a /24
+ * cut into more pieces than a window holds: user space falls back rather than refuse the set). */
 static __always_inline __u32 bl_hash4(__u32 a, __u32 lentag, int flat)
 {
 	__u32 len = lentag & 0xff;
