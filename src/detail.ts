@@ -1,7 +1,7 @@
 // detail.ts — `xdptool status IFACE`: what runs on one interface, each feature's configuration
 // and counters. Each feature contributes one describer; the stats counters are common to all.
 import { readCounters, type Counters } from "./stats.ts";
-import type { Feature } from "./features.ts";
+import type { Feature } from "./combined/bits.ts";
 import type { IfaceStatus } from "./inventory.ts";
 
 export interface IfaceDetail extends IfaceStatus {

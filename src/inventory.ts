@@ -6,7 +6,8 @@ import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.
 import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery } from "./ffi/xdp.ts";
 import { hostPath, pinDir } from "./ffi/bpffs.ts";
-import { COMBINED, clearStaleSampler, enabledFeatures } from "./features.ts";
+import { COMBINED, enabledFeatures } from "./combined/bits.ts";
+import { clearStaleSampler } from "./sample/stage.ts";
 
 export interface IfaceStatus {
   interface: string;

@@ -4,7 +4,7 @@
 // Verdicts and per-rule counters must agree exactly. Runs in-process: no CLI call per packet.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BpfObject } from "../src/ffi/object.ts";
-import { FEATURE_BITS } from "../src/features.ts";
+import { FEATURE_BITS } from "../src/combined/bits.ts";
 import { bpf } from "../src/ffi/native.ts";
 import { check } from "../src/ffi/error.ts";
 import { testRun } from "../src/ffi/prog.ts";

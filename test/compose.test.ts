@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, ROOT, XDPTOOL, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
-import { FEATURE_BITS, LAYOUT_VERSION } from "../src/features.ts";
+import { FEATURE_BITS, LAYOUT_VERSION } from "../src/combined/bits.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xt-compose-"));
 const status = () => json<any[]>("status", "--all").find((s) => s.interface === DUT);

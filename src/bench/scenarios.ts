@@ -40,7 +40,7 @@ function rulesText(n: number): string {
 }
 
 async function blacklist(dut: Iface, n: number): Promise<void> {
-  const { setFeature } = await import("../features.ts");
+  const { setFeature } = await import("../combined/bits.ts");
   const { withBlacklist, importRules } = await import("../blacklist/store.ts");
   const { parseRulesText } = await import("../blacklist/parse.ts");
   if (n) withBlacklist(dut.name, (bl) => importRules(dut.name, bl, parseRulesText(rulesText(n), "bench"), true));
@@ -48,7 +48,7 @@ async function blacklist(dut: Iface, n: number): Promise<void> {
 }
 
 async function responder(dut: Iface): Promise<void> {
-  const { setFeature } = await import("../features.ts");
+  const { setFeature } = await import("../combined/bits.ts");
   const { writeConfig } = await import("../responder/maps.ts");
   const { parseEnableArgs } = await import("../responder/config.ts");
   writeConfig(dut.name, parseEnableArgs({ qname: "example.test" } as never));

@@ -6,10 +6,10 @@ import { OpError, UsageError } from "../errors.ts";
 import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
-import { withLock } from "../ffi/lock.ts";
+import { lockFile, withLock } from "../ffi/lock.ts";
 import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type RuleView, type StoredRule } from "./maps.ts";
 import { BpfMap } from "../ffi/map.ts";
-import { enabledFeatures } from "../features.ts";
+import { enabledFeatures } from "../combined/bits.ts";
 import { ruleText, ruleWords, type Rule } from "./rules.ts";
 import type { ParsedFile } from "./parse.ts";
 
@@ -44,7 +44,7 @@ export function chooseInterface(opt?: string): string {
 }
 
 export function lockPath(ifname: string): string {
-  return `/run/xdptool/blacklist-${ifname}.lock`;
+  return lockFile(`blacklist-${ifname}`);
 }
 
 export function openPinned(ifname: string): BlacklistMaps {

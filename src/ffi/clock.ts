@@ -3,7 +3,8 @@ import { libc } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { check } from "./error.ts";
 
-export const CLOCK_MONOTONIC = 1, CLOCK_MONOTONIC_COARSE = 6;
+/** clockid_t values (linux/time.h). */
+export const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7;
 
 /** Nanoseconds of a clock; CLOCK_MONOTONIC_COARSE is what bpf_ktime_get_coarse_ns() returns. */
 export function clockNs(id = CLOCK_MONOTONIC_COARSE): bigint {

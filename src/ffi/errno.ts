@@ -150,6 +150,9 @@ const libbpfNames: Record<number, string> = {
   4013: "LIBBPF_ERRNO__NLPARSE",
 };
 
+/** The errno values code tests for by name. */
+export const ENOENT = 2, ENODEV = 19;
+
 /** "ENOENT" for 2 or -2; "errno 999" for what we do not know. */
 export function errnoName(err: number): string {
   const e = Math.abs(err);

@@ -10,6 +10,11 @@ import { OpError } from "../errors.ts";
 const LOCK_EX = 2, LOCK_NB = 4;
 const EINTR = 4, EWOULDBLOCK = 11;
 
+/** Where xdptool keeps the lock called `name` (one directory for all of them). */
+export function lockFile(name: string): string {
+  return `/run/xdptool/${name}.lock`;
+}
+
 function openLockFile(path: string): number {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return openSync(path, "a", 0o600);

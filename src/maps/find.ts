@@ -7,6 +7,7 @@ import { bpffsRoot } from "../ffi/bpffs.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { UsageError } from "../errors.ts";
 import { BpfError } from "../ffi/error.ts";
+import { ENOENT } from "../ffi/errno.ts";
 
 /** What /proc/self/fdinfo says about an fd: map_id, map_type, frozen, prog_id, … */
 export function fdInfo(fd: number): Record<string, string> {
@@ -74,7 +75,7 @@ function tryById(id: number): BpfMap | null {
   try {
     return BpfMap.byId(id);
   } catch (e) {
-    if (e instanceof BpfError && e.errno === 2) return null;
+    if (e instanceof BpfError && e.errno === ENOENT) return null;
     throw e;
   }
 }

@@ -3,7 +3,8 @@
 import { detach } from "../attach.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { OpError } from "../errors.ts";
-import { COMBINED, disableFeature, enabledFeatures, ensureCombined, ownProgram, setFeature } from "../features.ts";
+import { COMBINED, enabledFeatures, setFeature } from "../combined/bits.ts";
+import { disableFeature, ensureCombined, ownProgram } from "../combined/program.ts";
 import { hasResponder, writeConfig, writeLocal } from "./maps.ts";
 import { hostView, startWatcher } from "./local.ts";
 import type { ResponderConfig } from "./config.ts";

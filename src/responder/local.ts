@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { Netlink } from "../ffi/netlink.ts";
 import { enterNetns, type Iface } from "../ffi/netns.ts";
-import { tryLock } from "../ffi/lock.ts";
-import { libc } from "../ffi/native.ts";
-import { alloc } from "../ffi/layout.ts";
+import { lockFile, tryLock } from "../ffi/lock.ts";
+import { PollSet } from "../ffi/poll.ts";
 import { selfArgv } from "../self.ts";
-import { enabledFeatures } from "../features.ts";
+import { enabledFeatures } from "../combined/bits.ts";
 import { hasResponder, writeLocal } from "./maps.ts";
 
 /** The interface's MAC and the host's local prefixes, read in the interface's namespace. */
@@ -30,7 +29,7 @@ export function hostView(iface: Iface): { mac: Uint8Array; local: ReturnType<Net
   }
 }
 
-const lockPath = (ifname: string) => `/run/xdptool/responder-watch-${ifname}.lock`;
+const lockPath = (ifname: string) => lockFile(`responder-watch-${ifname}`);
 const spec = (iface: Iface) => (iface.netns ? `${iface.netns}/${iface.name}` : iface.name);
 
 /** Start `xdptool responder watch` for the interface in the background (no-op when one runs). */
@@ -68,13 +67,11 @@ export async function watch(iface: Iface): Promise<void> {
   if (lock === null) return; // another watcher serves this interface
   enterNetns(iface.netns);
   const nl = Netlink.open(true); // subscribed before the first read: no change falls in between
-  const pfd = alloc(8); // struct pollfd { int fd; short events, revents }
-  pfd.writeInt32LE(nl.fd, 0);
-  pfd.writeInt16LE(1 /* POLLIN */, 4);
+  const poll = new PollSet([nl.fd]);
   try {
     writeLocal(iface.name, nl.localPrefixes());
     while (on(iface.name)) {
-      if (libc.symbols.poll(pfd, 1, 1000) > 0 && nl.drain()) {
+      if (poll.wait(1000) > 0 && nl.drain()) {
         await Bun.sleep(20); // an address brings several route messages: read the table once
         nl.drain();
         if (on(iface.name)) writeLocal(iface.name, nl.localPrefixes());

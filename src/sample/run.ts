@@ -61,9 +61,8 @@ export async function run(o: RunOptions): Promise<void> {
   }
   let writer: CaptureWriter | null = null;
   if (out) {
-    const { libc } = await import("../ffi/native.ts");
-    const ts = Buffer.alloc(16);
-    const now = () => { libc.symbols.clock_gettime(0, ts); return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8); };
+    const { CLOCK_REALTIME, clockNs } = await import("../ffi/clock.ts");
+    const now = () => clockNs(CLOCK_REALTIME);
     writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
   }
   // A failed write (the reader of a pipe went away: EPIPE; a full disk: ENOSPC…) stops the

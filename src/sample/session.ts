@@ -5,8 +5,9 @@ import { BpfMap, possibleCpus } from "../ffi/map.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { PerfBuffer, type RawSink } from "../ffi/perf.ts";
 import { RingBuffer } from "../ffi/ringbuf.ts";
-import { libc } from "../ffi/native.ts";
-import { alloc } from "../ffi/layout.ts";
+import { CLOCK_BOOTTIME, CLOCK_REALTIME, clockNs } from "../ffi/clock.ts";
+import { ENODEV } from "../ffi/errno.ts";
+import { PollSet } from "../ffi/poll.ts";
 import { UsageError } from "../errors.ts";
 import { combinedTarget, standaloneTarget, targetKind, warmRing } from "./target.ts";
 import type { Iface } from "../ffi/netns.ts";
@@ -66,12 +67,7 @@ export interface SampleResult {
 
 /** Wall clock minus boot clock, to turn bpf_ktime_get_boot_ns() into a real time of day. */
 function bootToWall(): { sec: number; nsec: number } {
-  const ts = alloc(16);
-  const ns = (clock: number) => {
-    libc.symbols.clock_gettime(clock, ts);
-    return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
-  };
-  const b0 = ns(7 /* CLOCK_BOOTTIME */), real = ns(0 /* CLOCK_REALTIME */), b1 = ns(7);
+  const b0 = clockNs(CLOCK_BOOTTIME), real = clockNs(CLOCK_REALTIME), b1 = clockNs(CLOCK_BOOTTIME);
   const off = real - (b0 + b1) / 2n;
   return { sec: Number(off / 1_000_000_000n), nsec: Number(off % 1_000_000_000n) };
 }
@@ -132,7 +128,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         try {
           pb = new PerfBuffer(cpu, pages, o.bufferBytes / 4);
         } catch (e) {
-          if ((e as { errno?: number }).errno === 19 /* ENODEV: CPU offline */) continue;
+          if ((e as { errno?: number }).errno === ENODEV) continue; // a CPU that is offline
           throw e;
         }
         readers.push(pb);
@@ -175,8 +171,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     o.onAttached?.(xdpMode);
 
     // pollfd array: the kernel wakes us past the watermark; the timeout bounds a quiet tail.
-    const pfd = alloc(8 * readers.length);
-    readers.forEach((r, i) => { pfd.writeInt32LE(r.fd, i * 8); pfd.writeInt16LE(1 /* POLLIN */, i * 8 + 4); });
+    const poll = new PollSet(readers.map((r) => r.fd));
     const deadline = o.durationMs ? t0 + o.durationMs : Infinity;
     const ring = o.transport === "ringbuf";
     let loops = 0;
@@ -186,7 +181,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         // Little came in: sleep until the kernel's batched wake-up (or 20 ms). A ring buffer's
         // poll returns at once while anything is unread, so let a trickle accumulate instead.
         if (ring && readers[0].pending() > 0) await Bun.sleep(2);
-        else libc.symbols.poll(pfd, readers.length, 20);
+        else poll.wait(20);
       }
       // Let signal handlers and timers run between batches (also when every record is filtered out).
       if (n < 64 || (++loops & 15) === 0) await new Promise((r) => setImmediate(r));

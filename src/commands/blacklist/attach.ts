@@ -35,7 +35,9 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist attach");
     const { resolveIface } = await import("../../ffi/netns.ts");
-    const { ensureCombined, setFeature, enabledFeatures, blacklistEmpty, ATTACH_BLACKLIST_RULES } = await import("../../features.ts");
+    const { ensureCombined } = await import("../../combined/program.ts");
+    const { setFeature, enabledFeatures } = await import("../../combined/bits.ts");
+    const { blacklistEmpty, ATTACH_BLACKLIST_RULES } = await import("../../blacklist/stage.ts");
     const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
     const iface = resolveIface(args.interface);
     // Without --max-rules: room for ATTACH_BLACKLIST_RULES, also when the program came with a

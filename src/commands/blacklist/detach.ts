@@ -21,7 +21,8 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist detach");
     const { resolveIface } = await import("../../ffi/netns.ts");
-    const { disableFeature, enabledFeatures } = await import("../../features.ts");
+    const { disableFeature } = await import("../../combined/program.ts");
+    const { enabledFeatures } = await import("../../combined/bits.ts");
     const iface = resolveIface(args.interface);
     if (!enabledFeatures(iface.name).includes("blacklist")) throw new OpError(`${iface.name} has no blacklist switched on (xdptool status ${iface.name})`);
     const r = disableFeature(iface, "blacklist");

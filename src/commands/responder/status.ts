@@ -27,7 +27,7 @@ export default defineCommand({
     requireCaps("xdptool responder status");
     const { pinnedInterfaces } = await import("../../ffi/bpffs.ts");
     const { hasResponder, readConfig, readStats, RESP_STATS } = await import("../../responder/maps.ts");
-    const { enabledFeatures } = await import("../../features.ts");
+    const { enabledFeatures } = await import("../../combined/bits.ts");
     // Its maps stay pinned while the combined program runs other features: list it only when on.
     const on = (ifname: string) => hasResponder(ifname) && enabledFeatures(ifname).includes("responder");
     const only = args.interface?.split("/").pop();

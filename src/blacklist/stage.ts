@@ -1,0 +1,34 @@
+// stage.ts — the blacklist as a stage of the combined program: how big its maps are made, and
+// when they may be made again.
+import { UsageError } from "../errors.ts";
+import { clockNs } from "../ffi/clock.ts";
+import { sizeMaps } from "./maps.ts";
+import { pinnedCapacity, withBlacklist } from "./store.ts";
+import type { Stage } from "../combined/stage.ts";
+
+/** Blacklist capacity of a combined program attached for another feature first (≈ 56 MiB). */
+export const DEFAULT_BLACKLIST_RULES = 65_536;
+/** What `blacklist attach` sizes an empty blacklist for (standalone or joining the program). */
+export const ATTACH_BLACKLIST_RULES = 1_200_000;
+
+/** Nothing in the blacklist's maps (live or expired): they can be recreated at another size. */
+export function blacklistEmpty(ifname: string): boolean {
+  return withBlacklist(ifname, (bl) => {
+    const { live, expired } = bl.census(clockNs());
+    return live + expired.length === 0;
+  });
+}
+
+export const blacklistStage: Stage = {
+  feature: "blacklist",
+  plan(ifname, running, opts) {
+    const current = pinnedCapacity(ifname);
+    const resize = opts.blacklistRules !== undefined && current !== undefined && opts.blacklistRules !== current;
+    // New maps of another size start empty: only while there is nothing to lose.
+    if (resize && running && !blacklistEmpty(ifname)) {
+      throw new UsageError(`the blacklist on ${ifname} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${ifname} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
+    }
+    const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;
+    return { reload: resize, fresh: (name) => resize && name.startsWith("bl_"), configure: (obj) => sizeMaps(obj, rules) };
+  },
+};

@@ -1,0 +1,61 @@
+// bits.ts — the combined program's feature switches (bpf/include/features.h): which stages run,
+// one bit each in the pinned `xdptool_features` map, beside the layout version of its maps.
+// Knows no feature's internals: every feature module may import it.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { BpfMap } from "../ffi/map.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { lockFile, withLock } from "../ffi/lock.ts";
+
+/** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
+export const FEATURE_BITS = { blacklist: 1, responder: 2, sampler: 4 } as const;
+export type Feature = keyof typeof FEATURE_BITS;
+/** The combined program's name (bpf/xdptool.bpf.c). */
+export const COMBINED = "xdptool";
+/** XT_LAYOUT_VERSION in bpf/include/xdptool.h (checked by test/compose.test.ts). */
+export const LAYOUT_VERSION = 2;
+const FEATURES_MAP = "xdptool_features";
+
+function featuresMap(ifname: string): BpfMap | null {
+  const path = join(pinDir(ifname), FEATURES_MAP);
+  return existsSync(path) ? BpfMap.pinned(path) : null;
+}
+
+/** The enabled bits (0 when the combined program is not there). */
+export function enabledBits(ifname: string): number {
+  const m = featuresMap(ifname);
+  if (!m) return 0;
+  try {
+    return m.lookup(Buffer.alloc(4))?.readUInt32LE(0) ?? 0;
+  } finally {
+    m.close();
+  }
+}
+
+/** Write the bits, stamped with this build's layout version. */
+export function writeFeatures(ifname: string, bits: number): void {
+  const m = featuresMap(ifname);
+  if (!m) throw new Error(`${ifname}: the combined program has no ${FEATURES_MAP} map`);
+  try {
+    const v = Buffer.alloc(8);
+    v.writeUInt32LE(bits, 0);
+    v.writeUInt32LE(LAYOUT_VERSION, 4);
+    m.update(Buffer.alloc(4), v);
+  } finally {
+    m.close();
+  }
+}
+
+/** Features switched on for the interface (empty when the combined program is not there). */
+export function enabledFeatures(ifname: string): Feature[] {
+  const bits = enabledBits(ifname);
+  return (Object.keys(FEATURE_BITS) as Feature[]).filter((f) => bits & FEATURE_BITS[f]);
+}
+
+/** Switch one feature on or off; a lock keeps concurrent commands from losing each other's bits. */
+export function setFeature(ifname: string, f: Feature, on: boolean): void {
+  withLock(lockFile(`features-${ifname}`), () => {
+    const bits = enabledBits(ifname);
+    writeFeatures(ifname, on ? bits | FEATURE_BITS[f] : bits & ~FEATURE_BITS[f]);
+  });
+}

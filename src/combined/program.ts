@@ -1,0 +1,73 @@
+// program.ts — the combined program (bpf/xdptool.bpf.c) on an interface, its features switched live.
+//
+// Every feature command (blacklist, responder, sampler) goes through here: make sure the
+// combined program runs on the interface (attaching it, or upgrading xdptool's own program in
+// place with an atomic swap that keeps every pinned map), then flip the feature's bit
+// (bits.ts). Enabling or disabling one feature never touches the others. What a load asks of
+// each feature — sizes, maps to make anew, state to tidy — comes from its stage module.
+import { attach, detach, ownedLink } from "../attach.ts";
+import { closeFd } from "../ffi/fd.ts";
+import { progInfoById } from "../ffi/prog.ts";
+import { xdpQuery } from "../ffi/xdp.ts";
+import type { Iface } from "../ffi/netns.ts";
+import { embeddedObject } from "../embedded.ts";
+import { UsageError } from "../errors.ts";
+import { COMBINED, enabledBits, enabledFeatures, setFeature, writeFeatures, type Feature } from "./bits.ts";
+import type { EnsureOptions, Stage } from "./stage.ts";
+import { blacklistStage } from "../blacklist/stage.ts";
+import { samplerStage } from "../sample/stage.ts";
+
+/** The stages with something to say about a load (the responder's maps need no sizing). */
+const STAGES: Stage[] = [blacklistStage, samplerStage];
+
+/** Name of xdptool's program on the interface, or null when none of ours runs there. */
+export function ownProgram(iface: Iface): string | null {
+  const owned = ownedLink(iface, xdpQuery(iface.ifindex));
+  if (!owned) return null;
+  closeFd(owned.fd);
+  return progInfoById(owned.progId).name;
+}
+
+export interface EnsureResult {
+  progId: number;
+  mode: string;
+  /** running: it was there already; attached: first program here; upgraded: replaced our own. */
+  action: "running" | "attached" | "upgraded";
+  /** The xdptool program it replaced (e.g. "hello"), when upgraded. */
+  replaced?: string;
+}
+
+/** The combined program, running on the interface (nothing changes if it already is). */
+export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
+  const own = ownProgram(iface);
+  const running = own === COMBINED;
+  if (running) for (const s of STAGES) s.tidy?.(iface.name);
+  const plans = STAGES.map((s) => s.plan(iface.name, running, opts));
+  if (running && !plans.some((p) => p.reload)) {
+    const st = xdpQuery(iface.ifindex);
+    const want = opts.mode ?? "auto";
+    if (want !== "auto" && want !== st.mode) {
+      throw new UsageError(`${iface.name} runs xdptool in ${st.mode} mode; switching to ${want} mode re-attaches it: xdptool load ${iface.name} xdptool --mode ${want} --force`);
+    }
+    return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
+  }
+  const r = attach({
+    iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force,
+    configure: (obj) => plans.forEach((p) => p.configure(obj)),
+    fresh: (name) => plans.some((p) => p.fresh?.(name)),
+  });
+  writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
+  return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined };
+}
+
+/**
+ * Switch a feature off; when it was the last one, take the program off the interface altogether
+ * (the interface is back to how it was before the first feature was enabled).
+ */
+export function disableFeature(iface: Iface, f: Feature): { detached: boolean; progId: number } {
+  const progId = xdpQuery(iface.ifindex).progId;
+  setFeature(iface.name, f, false);
+  if (enabledFeatures(iface.name).length > 0) return { detached: false, progId };
+  detach(iface);
+  return { detached: true, progId };
+}
