@@ -11,5 +11,5 @@ git -C "$root" archive "$commit" | tar -x -C "$dir"
 mkdir -p "$dir/libbpf" && ln -sfn "$root/libbpf/out" "$dir/libbpf/out"
 ln -sfn "$root/node_modules" "$dir/node_modules"
 make -s -C "$dir/bpf" >&2
-(cd "$dir" && "$root/node_modules/.bin/bun" build --compile --minify src/main.ts src/sample/output-worker.ts --outfile dist/xdptool >&2)
+(cd "$dir" && PATH="$root/node_modules/.bin:$PATH" bun run build:bin >&2)
 echo "$dir/dist/xdptool"

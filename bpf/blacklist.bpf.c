@@ -8,7 +8,7 @@ int blacklist(struct xdp_md *ctx)
 	struct xt_pkt pkt = {};
 
 	xt_parse(ctx, &pkt);
-	return xt_count(&pkt, bl_stage(&pkt));
+	return xt_count(&pkt, xt_blacklist_stage(&pkt));
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -2,8 +2,8 @@
  *
  * Loaded with the attached program's pinned blacklist maps (src/blacklist/probe.ts) and run once
  * with BPF_PROG_TEST_RUN on a built frame. The decision is bl_decide() from include/blacklist.h,
- * the very code bl_stage() runs on live traffic, without bl_stage's counting: a test changes no
- * counter. The answer overwrites the frame's first 8 bytes, which the test run hands back
+ * the very code xt_blacklist_stage() runs on live traffic, without its counting: a test changes
+ * no counter. The answer overwrites the frame's first 8 bytes, which the test run hands back
  * (data_out): the verdict, then the deciding rule (0 = none). */
 #include "include/blacklist.h"
 

@@ -20,7 +20,7 @@ int responder(struct xdp_md *ctx)
 	struct xt_pkt pkt = {}; /* on the stack, zeroed: fields parsing never reached read as 0 */
 
 	xt_parse(ctx, &pkt);
-	int action = xt_responder(ctx, &pkt);
+	int action = xt_responder_stage(ctx, &pkt);
 	return xt_count(&pkt, action);
 }
 

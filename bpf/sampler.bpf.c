@@ -16,7 +16,7 @@ int sampler(struct xdp_md *ctx)
 	/* Capture-and-drop is for benchmarks: it measures the sampler without the stack behind it. */
 	int action = xt_sample_cfg.drop ? XDP_DROP : XDP_PASS;
 
-	xt_sample(ctx, &pkt, action);
+	xt_sampler_stage(ctx, &pkt, action);
 	return action;
 }
 

@@ -31,11 +31,11 @@ int xdptool(struct xdp_md *ctx)
 	__u32 on = xt_features();
 
 	if (on & XT_F_BLACKLIST)
-		action = bl_stage(&pkt);
+		action = xt_blacklist_stage(&pkt);
 	if (action == XDP_PASS && (on & XT_F_RESPONDER))
-		action = xt_responder(ctx, &pkt);
+		action = xt_responder_stage(ctx, &pkt);
 	if (on & XT_F_SAMPLER)
-		xt_sample(ctx, &pkt, action);
+		xt_sampler_stage(ctx, &pkt, action);
 	return xt_count(&pkt, action);
 }
 

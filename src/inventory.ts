@@ -7,7 +7,7 @@ import { progInfoById } from "./ffi/prog.ts";
 import { xdpQuery } from "./ffi/xdp.ts";
 import { hostPath, pinDir } from "./ffi/bpffs.ts";
 import { COMBINED, enabledFeatures } from "./combined/bits.ts";
-import { clearStaleSampler } from "./sample/stage.ts";
+import { clearStaleSampler } from "./sampler/stage.ts";
 
 export interface IfaceStatus {
   interface: string;

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { BpfMap } from "./ffi/map.ts";
 import { pinDir } from "./ffi/bpffs.ts";
 import { OpError } from "./errors.ts";
+import { XDP_ACTIONS } from "./ffi/xdp.ts";
 import { existsSync } from "node:fs";
 
 /** enum xt_stat in bpf/include/xdptool.h, in order (checked by test/layout.test.ts). */
 export const STAT_NAMES = [
-  "aborted", "drop", "pass", "tx", "redirect",
+  ...XDP_ACTIONS,
   "ipv4", "ipv6", "arp", "l3_other",
   "tcp", "udp", "icmp", "icmpv6", "l4_other",
   // Undecidable: IP packets whose protocol or ports could not be read (enum xt_l4_unknown).

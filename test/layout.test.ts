@@ -1,5 +1,6 @@
 // The TypeScript struct layouts (src/ffi/layout.ts) must match what the C compiler says about
-// libbpf's and the kernel's headers, and bpf/include/xdptool.h must match src/ffi/xdptool.ts.
+// libbpf's and the kernel's headers, and a buffer whose address is stored in one must live until
+// the call that reads it. (bpf/include/xdptool.h is checked where it is used: stats, compose.)
 import { expect, test } from "bun:test";
 import { layouts } from "../src/ffi/layout.ts";
 import { BpfObject } from "../src/ffi/object.ts";

@@ -1,7 +1,7 @@
 // sample: XDP → pcap. Real peers read what we write (capinfos, tshark, tcpdump) and real traffic
 // (LIVE_FRAMES frames built by src/net/packet.ts, pings through the stack) is what we capture.
-import { formatPacket } from "../src/sample/format.ts";
-import { CBPF_MAX, CFG_LAYOUT, HDR_LAYOUT, MODE, SAMPLE_STATS } from "../src/sample/layout.ts";
+import { formatPacket } from "../src/sampler/format.ts";
+import { CBPF_MAX, CFG_LAYOUT, HDR_LAYOUT, MODE, SAMPLE_STATS } from "../src/sampler/layout.ts";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -112,7 +112,7 @@ describe("sample: shared layout", () => {
         F(xt_sample_cfg, watermark); F(xt_sample_cfg, rate); F(xt_sample_cfg, snaplen); F(xt_sample_cfg, mode);
         F(xt_sample_cfg, drop); F(xt_sample_cfg, kfilter); F(xt_sample_cfg, actions);
         printf("mode.perf %d\\nmode.ringbuf %d\\n", XT_SAMPLE_MODE_PERF, XT_SAMPLE_MODE_RINGBUF);
-        printf("stats %d %d %d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_FAILED, XT_SAMPLE_FILTERED, XT_SAMPLE_STAT_MAX);
+        printf("stats %d %d %d %d %d %d\\n", XT_SAMPLE_SEEN, XT_SAMPLE_SAMPLED_OUT, XT_SAMPLE_SUBMITTED, XT_SAMPLE_LOST, XT_SAMPLE_FILTERED, XT_SAMPLE_STAT_MAX);
         printf("cbpf %zu %zu %d\\n", sizeof(struct xt_cbpf_insn), sizeof(struct xt_cbpf_prog), XT_CBPF_MAX);
       }`);
     const ts = [
@@ -132,7 +132,7 @@ describe("sample: the writer", () => {
   // what lands in the file (on disk, where direct I/O applies, and on tmpfs) is what was written.
   for (const dirPath of [dir, "/dev/shm"]) {
     test(`Output writes every byte in order across chunk boundaries (${dirPath === dir ? "disk" : "tmpfs"})`, async () => {
-      const { Output } = await import("../src/sample/output.ts");
+      const { Output } = await import("../src/sampler/output.ts");
       const path = join(dirPath, `xt-output-${process.pid}.bin`);
       const expected: Buffer[] = [];
       try {

@@ -1,6 +1,6 @@
 /* sampler.h — the sampling stage: copy a packet's first bytes plus metadata to user space.
  *
- * `xt_sample(ctx, &pkt, action)` is called after the verdict is known (so the record says what
+ * `xt_sampler_stage(ctx, &pkt, action)` is called after the verdict is known (so the record says what
  * happened to the packet) and before the program returns it. Two transports, chosen at load time
  * through read-only globals (no branch the verifier cannot prune):
  *  - perf event array: one buffer per CPU; bpf_perf_event_output copies the header from the stack
@@ -168,7 +168,7 @@ static __always_inline void xt_sample_bump(__u32 slot)
 		(*c)++;
 }
 
-static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p, int action)
+static __always_inline void xt_sampler_stage(struct xdp_md *ctx, const struct xt_pkt *p, int action)
 {
 	XT_SAMPLE_CFG_PTR cfg = xt_sample_settings();
 	if (!cfg)
@@ -180,7 +180,7 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 
 	xt_sample_bump(XT_SAMPLE_SEEN);
 	/* `sample --action drop`: only packets that got one of these verdicts (0 = any). Counted as
-	 * filtered, so seen = sampled out + filtered + submitted + failed still holds. */
+	 * filtered, so seen = sampled out + filtered + submitted + lost still holds. */
 	if (cfg->actions && !(cfg->actions & (1u << (action & 31)))) {
 		xt_sample_bump(XT_SAMPLE_FILTERED);
 		return;
@@ -212,7 +212,7 @@ static __always_inline void xt_sample(struct xdp_md *ctx, const struct xt_pkt *p
 		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
 	else
 		err = xt_sample_ringbuf(ctx, cfg, &h, cap);
-	xt_sample_bump(err ? XT_SAMPLE_FAILED : XT_SAMPLE_SUBMITTED);
+	xt_sample_bump(err ? XT_SAMPLE_LOST : XT_SAMPLE_SUBMITTED);
 }
 
 #endif

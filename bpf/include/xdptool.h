@@ -77,7 +77,7 @@ struct xt_features {
 	__u32 layout;   /* XT_LAYOUT_VERSION of the program that wrote it */
 };
 
-/* Bumped whenever a pinned map of the combined program changes shape; see src/features.ts. */
+/* Bumped whenever a pinned map of the combined program changes shape; see src/combined/bits.ts. */
 #define XT_LAYOUT_VERSION 2 /* 2: xdptool_stats gained the XT_STAT_L4U_* slots */
 
 /* Sampler (bpf/include/sampler.h, src/sample/): each captured packet reaches user space as this
@@ -93,12 +93,12 @@ struct xt_sample_hdr {
 };
 
 /* Per-CPU counters of the sampler (map xt_sample_stats);
- * seen = sampled_out + filtered + submitted + failed. */
+ * seen = sampled_out + filtered + submitted + lost. */
 enum xt_sample_stat {
 	XT_SAMPLE_SEEN = 0,
 	XT_SAMPLE_SAMPLED_OUT, /* skipped by --rate before any copy */
 	XT_SAMPLE_SUBMITTED,   /* handed to the perf/ring buffer */
-	XT_SAMPLE_FAILED,      /* buffer full: lost in the kernel */
+	XT_SAMPLE_LOST,        /* buffer full: lost in the kernel */
 	XT_SAMPLE_FILTERED,    /* rejected by the in-kernel filter (never copied) */
 	XT_SAMPLE_STAT_MAX,
 };

@@ -1,5 +1,5 @@
 // probe.ts — `blacklist test`: what the attached blacklist decides for one packet, asked of the
-// program itself. bpf/blacklist_test.bpf.c runs bl_decide() (the decision bl_stage() makes on
+// program itself. bpf/blacklist_test.bpf.c runs bl_decide() (the decision xt_blacklist_stage() makes on
 // live traffic, without the counting) over the interface's pinned maps, once, through
 // BPF_PROG_TEST_RUN on a frame built here; the answer comes back in the frame's first bytes.
 import { existsSync } from "node:fs";

@@ -1,6 +1,6 @@
 // table4.ts — the IPv4 tables (one per generation, in bl_t4) and their length bitmaps (bl_len4)
 // from user space, through mmap: placing a million prefixes is memory writes, no syscalls.
-// Layout and probing rules: bpf/include/blacklist_types.h (struct bl_slot4) and blacklist.h
+// Layout and probing rules: bpf/include/blacklist_types.h (struct bl_slot4) and blacklist_v4.h
 // (bl_slot_match, bl_hash4). Slots are numbered across generations: slot i of gen g is
 // g * size + i (the program's handle for it adds cfg.slot_base).
 import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, T4_WINDOW, TAG_USED } from "./layout.ts";
@@ -14,7 +14,7 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** bl_hash4 in blacklist.h: `a` is the address as the kernel loads it (wire bytes, little-endian);
+/** bl_hash4 in blacklist_v4.h: `a` is the address as the kernel loads it (wire bytes, little-endian);
  *  /24–/31 prefixes have their homes in their /24's window unless the generation is flat. */
 export function hash4(a: number, lentag: number, flat = false): number {
   const len = lentag & 0xff, h = fmix32((a ^ Math.imul(lentag, 0x9e3779b1)) >>> 0);

@@ -15,7 +15,7 @@ import { UsageError } from "../errors.ts";
 import { COMBINED, enabledBits, enabledFeatures, setFeature, writeFeatures, type Feature } from "./bits.ts";
 import type { EnsureOptions, Stage } from "./stage.ts";
 import { blacklistStage } from "../blacklist/stage.ts";
-import { samplerStage } from "../sample/stage.ts";
+import { samplerStage } from "../sampler/stage.ts";
 
 /** The stages with something to say about a load (the responder's maps need no sizing). */
 const STAGES: Stage[] = [blacklistStage, samplerStage];

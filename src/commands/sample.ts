@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN } from "../sample/layout.ts";
+import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN } from "../sampler/layout.ts";
 import { intArg, interfaceArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
@@ -50,7 +50,8 @@ export default defineCommand({
     const mib = intArg("buffer", args.buffer, 1, 1024);
     if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
     if (args.mode !== "ringbuf" && args.mode !== "perf") throw new UsageError(`--mode must be ringbuf or perf, not "${args.mode}"`);
-    const VERDICTS = ["aborted", "drop", "pass", "tx", "redirect"];
+    const { XDP_ACTIONS } = await import("../ffi/xdp.ts");
+    const VERDICTS: readonly string[] = XDP_ACTIONS;
     let actions = 0;
     if (args.action !== "all") {
       for (const a of args.action.split(",")) {
@@ -63,7 +64,7 @@ export default defineCommand({
     if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
     // Like tcpdump, every word after the interface is part of the filter: `udp port 53` needs no quotes.
     const expr = ((args._ as string[] | undefined) ?? []).map(String).slice(1).join(" ") || undefined;
-    const { run } = await import("../sample/run.ts");
+    const { run } = await import("../sampler/run.ts");
     await run({
       actions,
       ifname: args.interface, expr, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,

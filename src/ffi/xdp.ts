@@ -4,6 +4,9 @@ import { check } from "./error.ts";
 import { Struct } from "./layout.ts";
 import { allIds, closeFd, fdById, objInfo, withFd } from "./fd.ts";
 
+/** enum xdp_action, in order: an XDP program's verdicts, as xdptool names them everywhere. */
+export const XDP_ACTIONS = ["aborted", "drop", "pass", "tx", "redirect"] as const;
+
 export const XDP_FLAGS = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8, REPLACE: 16 } as const;
 export const BPF_XDP = 37; // enum bpf_attach_type
 export const BPF_LINK_TYPE_XDP = 6;

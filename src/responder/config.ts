@@ -1,5 +1,5 @@
 // config.ts — `responder enable` options → a validated configuration (or a UsageError, before
-// anything is touched), and the qname suffix encoding the BPF side hashes (responder.h).
+// anything is touched), and the qname suffix encoding the BPF side hashes (responder_name.h).
 import { randomBytes } from "node:crypto";
 import { UsageError } from "../errors.ts";
 import { intArg } from "../cli.ts";
@@ -53,7 +53,7 @@ export function wireName(name: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** h = Σ (byte[i] + 1) · mul^i mod 2^64 from the last byte back — what responder.h computes. */
+/** h = Σ (byte[i] + 1) · mul^i mod 2^64 from the last byte back — what responder_name.h computes. */
 export function suffixHash(wire: Uint8Array, mul: bigint): bigint {
   let h = 0n;
   for (let i = wire.length - 1; i >= 0; i--) h = (h * mul + BigInt(wire[i]) + 1n) & 0xffffffffffffffffn;

@@ -1,4 +1,4 @@
-// local.ts — which destination addresses are this host's, for the responder (responder.h answers
+// local.ts — which destination addresses are this host's, for the responder (responder_select.h answers
 // only queries to them). The kernel's RTN_LOCAL routes are the truth: interface addresses, VIPs
 // on lo, AnyIP prefixes. `enable` writes them once; `responder watch`, started by enable and
 // running as long as the responder is on, rewrites them whenever the kernel's routes change.

@@ -42,7 +42,7 @@ export function writeChunk(fd: number, b: Buffer, direct: { on: boolean }): numb
 /** The writer thread, started and answering, or null (then chunks are written inline). */
 async function startWriter(init: WriterInit): Promise<Worker | null> {
   // Compiled, the worker is an extra entry point of the binary, at its path below src/.
-  const url = import.meta.url.includes("$bunfs") ? new URL("./sample/output-worker.ts", import.meta.url) : new URL("./output-worker.ts", import.meta.url);
+  const url = import.meta.url.includes("$bunfs") ? new URL("./sampler/output-worker.ts", import.meta.url) : new URL("./output-worker.ts", import.meta.url);
   let w: Worker;
   try {
     w = new Worker(url.href);

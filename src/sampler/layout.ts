@@ -8,7 +8,7 @@ export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 
 /** XT_SAMPLE_MODE_* */
 export const MODE = { perf: 0, ringbuf: 1 } as const;
 /** The slots of xt_sample_stats, in order (XT_SAMPLE_SEEN …). */
-export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "failed", "kernelFiltered"] as const;
+export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "lost", "kernelFiltered"] as const;
 /** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
 export const MAX_SNAPLEN = 4096;
 /** Default capture buffer: 16 MiB took 5+ Mpps of 64-byte records losslessly here; 4 MiB did not. */

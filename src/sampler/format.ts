@@ -1,8 +1,7 @@
 // format.ts — one tcpdump-like line per packet, for `xdptool sample IFACE` without -w.
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
+import { XDP_ACTIONS } from "../ffi/xdp.ts";
 import type { Stamp } from "./output.ts";
-
-const ACTIONS = ["aborted", "drop", "pass", "tx", "redirect"];
 
 function clock(t: Stamp): string {
   const d = new Date(t.sec * 1000);
@@ -23,7 +22,7 @@ function l4(b: Buffer, at: number, end: number, proto: number, src: string, dst:
 /** Describe the frame at b[off, off+caplen). */
 export function formatPacket(t: Stamp, b: Buffer, off: number, caplen: number, origlen: number, ifname: string, action: number): string {
   const end = off + caplen;
-  const head = `${clock(t)} ${ifname} ${ACTIONS[action] ?? action}`;
+  const head = `${clock(t)} ${ifname} ${(XDP_ACTIONS as readonly string[])[action] ?? action}`;
   if (caplen < 14) return `${head} truncated frame, length ${origlen}`;
   let type = b.readUInt16BE(off + 12), at = off + 14;
   let vlan = "";

@@ -1,0 +1,132 @@
+/* responder_maps.h — the responder's maps (configuration, names, prefixes, the host's addresses,
+ * rate buckets, counters, scratch) and the two helpers every part uses: count a verdict, get the
+ * scratch. Layouts shared with user space: responder_data.h. */
+#ifndef XDPTOOL_RESPONDER_MAPS_H
+#define XDPTOOL_RESPONDER_MAPS_H
+
+#include "parsing.h"
+#include "dns.h"
+#include "responder_data.h"
+
+/* All configuration lives in maps rather than in .rodata constants, so `xdptool responder enable`
+ * can change it on a running program: one array entry for the settings… */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_resp_config);
+} resp_config SEC(".maps");
+
+/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name… */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xt_resp_name);
+	__type(value, __u8);
+} resp_names SEC(".maps");
+
+/* …and the --from prefixes: longest-prefix-match tries, one per family (the kernel requires
+ * BPF_F_NO_PREALLOC for LPM tries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix4);
+	__type(value, __u8);
+} resp_from4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix6);
+	__type(value, __u8);
+} resp_from6 SEC(".maps");
+
+/* The host's own addresses (see responder_data.h), written by user space only: the short list
+ * first, the tries when the list is not the whole story. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_resp_local_list);
+} resp_local_list SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix4);
+	__type(value, __u8);
+} resp_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_prefix6);
+	__type(value, __u8);
+} resp_local6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct xt_resp_source);
+	__type(value, __u8);
+} resp_addrs SEC(".maps");
+
+/* --over token buckets, one per aggregated source. LRU, because a spoofed flood brings a new
+ * source with every packet: a plain hash would fill up and refuse new sources; LRU evicts the
+ * stalest bucket instead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xt_resp_source);
+	__type(value, struct xt_resp_bucket);
+} resp_rate SEC(".maps");
+
+/* Counters per reason (enum xt_resp_stat), per CPU like xdptool_stats: `xdptool responder status`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XT_RESP_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} resp_stats SEC(".maps");
+
+/* Per-CPU scratch: the lowercased question name, its label starts, and a copy of the reply's UDP
+ * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
+ * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
+ * 1 KiB would not fit on the 512-byte BPF stack; per-CPU, because XDP runs on every CPU at once,
+ * and on one CPU a run completes before the next begins (softirq): each copy needs no lock. */
+struct xt_resp_scratch {
+	__u8 name[256];
+	__u8 start[256];
+	__u8 seg[512];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xt_resp_scratch);
+} resp_scratch SEC(".maps");
+
+/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4. */
+#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4)
+
+static __always_inline int xt_resp_verdict(__u32 reason, int action)
+{
+	__u64 *c = bpf_map_lookup_elem(&resp_stats, &reason);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no atomics needed */
+	return action;
+}
+
+static __always_inline struct xt_resp_scratch *xt_resp_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&resp_scratch, &zero);
+}
+
+#endif

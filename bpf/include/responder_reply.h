@@ -1,0 +1,133 @@
+/* responder_reply.h — the query turned into its reply in place: addresses swapped, header
+ * rewritten (QR, TC), everything after the question cut off, checksums recomputed. */
+#ifndef XDPTOOL_RESPONDER_REPLY_H
+#define XDPTOOL_RESPONDER_REPLY_H
+
+#include "responder_maps.h"
+
+/* Ones'-complement fold of bpf_csum_diff's 64-bit result into the 16-bit Internet checksum: add the
+ * carries back in until none is left (four rounds are enough for any 64-bit value). */
+static __always_inline __u16 xt_csum_fold(__s64 sum)
+{
+	__u64 s = (__u64)sum;
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)~s;
+}
+
+/* Turn the query in place into the reply: swap addresses, rewrite the header, cut after the
+ * question, fix lengths and checksums. `seg_len` is the reply's UDP length. */
+static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p, __u32 seg_len, struct xt_resp_scratch *s)
+{
+	/* Each header is re-checked before it is written, though xt_responder_stage checked it already: see
+	 * xt_resp_from_listed. Were a check ever to fail, XDP_ABORTED makes the bug visible (the
+	 * xdp_exception tracepoint, the ABORTED counter) instead of sending a half-built reply. */
+	struct ethhdr *eth = p->data;
+	if ((void *)(eth + 1) > p->data_end)
+		return XDP_ABORTED;
+	/* Reply to whoever sent it: swap the MACs (through a stack copy; they do not overlap). */
+	__u8 mac[ETH_ALEN];
+	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+
+	struct udphdr *udp = p->data + p->l4_off;
+	if ((void *)(udp + 1) + sizeof(struct xt_dnshdr) > p->data_end) /* one check: UDP + DNS headers */
+		return XDP_ABORTED;
+	__be16 port = udp->source;
+	udp->source = udp->dest;
+	udp->dest = port;
+	udp->len = bpf_htons(seg_len);
+	udp->check = 0; /* computed at the end, once the frame has its final length */
+
+	struct xt_dnshdr *dns = (void *)(udp + 1);
+	/* Keep ID, opcode (QUERY) and RD; set QR and TC; AA=0; RCODE=NOERROR; keep CD (RFC 6840). */
+	dns->flags1 = XT_DNS_QR | XT_DNS_TC | (dns->flags1 & (XT_DNS_OPCODE | XT_DNS_RD));
+	dns->flags2 = dns->flags2 & XT_DNS_CD;
+	dns->ancount = 0;
+	dns->nscount = 0;
+	dns->arcount = 0; /* any EDNS OPT record is cut off with the tail */
+
+	if (p->l3_proto == ETH_P_IP) {
+		struct iphdr *ip = p->data + p->l3_off;
+		if ((void *)(ip + 1) > p->data_end)
+			return XDP_ABORTED;
+		__be32 a = ip->saddr;
+		ip->saddr = ip->daddr;
+		ip->daddr = a;
+		ip->ttl = 64;
+		ip->tot_len = bpf_htons(sizeof(*ip) + seg_len);
+		/* Recomputed whole over the 20 bytes (IHL 5 was checked: no options), with the checksum
+		 * field zeroed first: simpler to check than three incremental updates. */
+		ip->check = 0;
+		ip->check = xt_csum_fold(bpf_csum_diff(0, 0, (__be32 *)ip, sizeof(*ip), 0));
+	} else {
+		struct ipv6hdr *ip6 = p->data + p->l3_off;
+		if ((void *)(ip6 + 1) > p->data_end)
+			return XDP_ABORTED;
+		struct in6_addr a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ip6->hop_limit = 64;
+		ip6->payload_len = bpf_htons(seg_len); /* IPv6 has no header checksum */
+	}
+
+	/* Cut the frame after the question (drops EDNS and any padding). Never grows: seg_len fits in
+	 * what the query had, which was checked before. */
+	int delta = (int)(p->l4_off + seg_len) - (int)(p->data_end - p->data);
+	if (delta > 0)
+		return XDP_ABORTED;
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XDP_ABORTED;
+	/* adjust_tail invalidates every packet pointer: re-derive and re-check from here on. */
+	p->data = (void *)(long)ctx->data;
+	p->data_end = (void *)(long)ctx->data_end;
+	p->eth = p->data;
+
+	/* UDP checksum over pseudo-header + segment, computed in full (the query's own checksum may
+	 * be absent or wrong). Copy the segment, zero-padded to 4 bytes, into scratch.
+	 * bpf_csum_diff sums whole 32-bit words, so the length is rounded up to a multiple of 4 and
+	 * the word the segment ends in is zeroed first (the copy then overwrites its leading bytes).
+	 * The range check gives the verifier the bounds bpf_xdp_load_bytes needs (1 ≤ seg_len ≤ 279);
+	 * the 0x1fc masks restate, next to each use, that both stay inside seg[512]. */
+	if (seg_len < 8 + 12 + 1 + 4 || seg_len > XT_RESP_SEG_MAX)
+		return XDP_ABORTED;
+	__u32 words = (seg_len + 3) & 0x1fc;
+	*(__u32 *)&s->seg[(seg_len & 0x1fc)] = 0;
+	if (bpf_xdp_load_bytes(ctx, p->l4_off, s->seg, seg_len))
+		return XDP_ABORTED;
+	/* The pseudo-header: addresses (already swapped), protocol and UDP length, as RFC 768 (IPv4)
+	 * and RFC 8200 §8.1 (IPv6: 32-bit length, 3 zero bytes, next header) lay them out. */
+	__s64 sum;
+	if (p->l3_proto == ETH_P_IP) {
+		struct iphdr *ip = p->data + p->l3_off;
+		if ((void *)(ip + 1) > p->data_end)
+			return XDP_ABORTED;
+		struct { __be32 s, d; __u8 z, proto; __be16 len; } ph = {
+			.s = ip->saddr, .d = ip->daddr, .proto = IPPROTO_UDP, .len = bpf_htons(seg_len) };
+		sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+	} else {
+		struct ipv6hdr *ip6 = p->data + p->l3_off;
+		if ((void *)(ip6 + 1) > p->data_end)
+			return XDP_ABORTED;
+		struct { struct in6_addr s, d; __be32 len; __u8 z[3], nh; } ph = {
+			.s = ip6->saddr, .d = ip6->daddr, .len = bpf_htonl(seg_len), .nh = IPPROTO_UDP };
+		sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+	}
+	if (sum < 0) /* bpf_csum_diff returns a negative errno for a bad size */
+		return XDP_ABORTED;
+	sum = bpf_csum_diff(0, 0, (__be32 *)s->seg, words, (__wsum)sum);
+	if (sum < 0)
+		return XDP_ABORTED;
+	__u16 c = xt_csum_fold(sum);
+	udp = p->data + p->l4_off;
+	if ((void *)(udp + 1) > p->data_end)
+		return XDP_ABORTED;
+	udp->check = c ? c : 0xffff; /* 0 means "no checksum" in UDP: send its other form */
+	return XDP_TX;
+}
+
+#endif
