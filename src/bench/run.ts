@@ -30,7 +30,7 @@ export async function runScenario(lab: Lab, s: Scenario, liveCount: number, prog
   const dutName = `${lab.dut.ns}/${lab.dut.ifname}`;
   let dut = resolveIface(dutName);
   progress(`${s.name}: attaching`);
-  const { sizeMaps } = await import("../blacklist/maps.ts");
+  const { sizeMaps } = await import("../blacklist/sizing.ts");
   attach({ iface: dut, image: embeddedObject(s.program)!, objectName: s.program, force: true, configure: s.blacklistRules ? (obj) => sizeMaps(obj, s.blacklistRules!) : undefined });
   let undo: (() => Promise<void>) | void = undefined;
   const genName = `${lab.gen.ns}/${lab.gen.ifname}`;

@@ -7,14 +7,16 @@
 // writer on its own.
 import { BpfMap, BPF_ANY, BPF_NOEXIST } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
-import type { BpfObject } from "../ffi/object.ts";
 import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
-import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
 import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
-import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, tableOf, flagsOf, entryKey, l4Key, u32, Table, exactEntry, batch } from "./tables.ts";
+import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, flagsOf, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
 import { Table4, TableFull, maskBE, wireLE, type SlotCounters } from "./table4.ts";
+import { newTable, t4SizeFor } from "./sizing.ts";
+import { matchOf, type RuleView, type WhereName } from "./view.ts";
+import { beOf, formatPrefix4, isV4, u64, writeCounters } from "./words.ts";
+import { buildGeneration, type ReplaceInput, type ReplaceStats } from "./build.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -26,49 +28,6 @@ export interface StoredRule extends Rule {
 }
 
 export type Hits = SlotCounters;
-
-/** IPv4 slots per generation for a capacity: load at most 0.6, so probe chains stay short. */
-export function t4SizeFor(maxRules: number): number {
-  let n = 1024;
-  while (n * 0.6 < maxRules) n *= 2;
-  return n;
-}
-
-/**
- * Entries each map holds for `maxRules` rules per generation. A kernel hash takes 16 bytes a
- * bucket for its max_entries up front (rounded up to a power of two) even when empty, so the maps
- * most lists barely use are capped well below the total: a full IPv6 /128 list takes a quarter of
- * the rules, combined (address + port) rules and TTLs on IPv4 rules an eighth.
- */
-export function mapSizes(maxRules: number): Record<string, number> {
-  const part = (d: number) => Math.max(65536, Math.ceil(maxRules / d));
-  return {
-    bl_recs: 2 * (maxRules + 1), bl_x6_0: part(4), bl_x6_1: part(4), bl_v6_0: part(4), bl_v6_1: part(4),
-    bl_l4_0: part(8), bl_l4_1: part(8), bl_exp4: part(8), bl_mac_0: 65536, bl_mac_1: 65536,
-  };
-}
-
-/** Size an opened (not yet loaded) blacklist object for `maxRules` rules per generation: the
- *  maps, and the template every IPv4 table put in bl_t4 must match. */
-export function sizeMaps(obj: BpfObject, maxRules: number): void {
-  const sizes = mapSizes(maxRules);
-  for (const m of obj.maps()) {
-    if (m.name in sizes) obj.setMaxEntries(m, sizes[m.name]);
-    if (m.name === "bl_t4") obj.setInnerMap(m, newTable(t4SizeFor(maxRules)).fd); // held until exit
-  }
-}
-
-/** An empty IPv4 table of `size` slots (struct bl_slot4), mmapable. */
-function newTable(size: number): BpfMap {
-  return BpfMap.create("array", "bl_t4_table", 4, SIZES.slot4, size, BPF_F_MMAPABLE);
-}
-
-const BPF_F_MMAPABLE = 1 << 10;
-/** Marks a slot's provisional id during a build (see replace). */
-const BULK = 0x80000000;
-
-/** The ipv4 table sits beside the others in scans; "t4" names it in a RuleView. */
-export type WhereName = TableName | "t4";
 
 function mapAll(m: BpfMap, name: string): Mapping {
   const len = Math.ceil((m.info.maxEntries * Math.ceil(m.info.valueSize / 8) * 8) / PAGE_SIZE) * PAGE_SIZE;
@@ -119,12 +78,14 @@ export class BlacklistMaps {
   }
 
   /** A new empty table for a generation, mapped here; the program sees it once published. */
-  private freshTable(gen: number): void {
+  /** (build.ts) */
+  freshTable(gen: number): void {
     this.releaseTable(gen);
     this.useTable(gen, newTable(this.t4.size));
   }
 
-  private publishTable(gen: number): void {
+  /** (build.ts) */
+  publishTable(gen: number): void {
     this.maps.bl_t4.update(u32(gen), u32(this.tables[gen]!.map.fd));
   }
 
@@ -136,7 +97,8 @@ export class BlacklistMaps {
     for (const m of Object.values(this.maps)) m.close();
   }
 
-  private table(kind: TableName | "l4", gen: number): BpfMap {
+  /** A generation's hash or LPM map of a kind. */
+  table(kind: TableName | "l4", gen: number): BpfMap {
     return this.maps[`bl_${kind}_${gen}` as MapName];
   }
 
@@ -252,7 +214,7 @@ export class BlacklistMaps {
   }
 
   /** A record with zeroed counters (or carried ones); for an IPv4 rule, which slot is its. */
-  private setRec(id: number, expires: bigint, allow: boolean, carry?: Hits, slot = -1): void {
+  setRec(id: number, expires: bigint, allow: boolean, carry?: Hits, slot = -1): void {
     const o = id * SIZES.rec;
     writeRec(this.recs, o, expires, 0);
     if (carry) writeCounters(this.recs, o + 12, carry);
@@ -499,246 +461,15 @@ export class BlacklistMaps {
    */
   replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
     try {
-      return this.build(rules, bare4, bare6, keepOld, false);
+      return buildGeneration(this, rules, bare4, bare6, keepOld, false);
     } catch (e) {
       // Some /24 holds more /24-/31 prefixes than its window takes: build again without windows
       // (the generation being built is not live: nothing has seen it).
       if (!(e instanceof TableFull)) throw e;
-      return this.build(rules, bare4, bare6, keepOld, true);
+      return buildGeneration(this, rules, bare4, bare6, keepOld, true);
     }
   }
 
-  private build(rules: ReplaceInput[], bare4: Bare4 | undefined, bare6: Bare6 | undefined, keepOld: boolean, flat: boolean): ReplaceStats {
-    const t0 = performance.now();
-    const c = this.cfg;
-    const gen = c.gen ^ 1;
-    this.clear(gen); // normally empty already; a crash mid-replace (or a windowed try) may have left something
-    const cc = this.cfg;
-    this.freshTable(gen); // published after the build, switched to after that
-    this.t4.setFlat(gen, flat);
-    const base = this.base(gen, cc), cap = this.capacity(cc);
-    const n = rules.length;
-    const counts: Record<TableName, number> = { v6: 0, x6: 0, mac: 0 };
-    for (const { rule: r } of rules) if (r.match.kind !== "none" && !isV4(r.match)) counts[tableOf(r.match)]++;
-    if (bare6) for (let i = 0; i < bare6.n; i++) counts[bare6.len[i] === 128 ? "x6" : "v6"]++;
-    const tables = {} as Record<TableName, Table>;
-    for (const t of ADDR_TABLES) tables[t] = new Table(t, counts[t]);
-    const l4index = new Set<string>();
-    const l4keys = Buffer.alloc(SIZES.l4Key * Math.max(1, n));
-    const l4ids: number[] = [];
-    // Deny sets' summaries: (set, proto, ANYPORT) and (set, 0, ANY) → lowest rule id of the kind.
-    const summaries = new Map<string, { set: number; proto: number; dir: number; id: number }>();
-    const summary = (set: number, proto: number, dir: number, id: number) => {
-      const k = `${set}/${proto}/${dir}`, s = summaries.get(k);
-      if (!s) summaries.set(k, { set, proto, dir, id });
-      else if (id < s.id) s.id = id;
-    };
-    // IPv4 rules move while the table is built (Robin Hood): until the end, a rule's slot holds
-    // its id where the last-hit time goes, and its TTL and carried last hit wait here.
-    const expOf = new Map<number, bigint>(), lastOf = new Map<number, number>();
-    let bulkIds: Uint32Array | null = null;
-    const t4 = this.t4;
-    const recWords = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
-    let next = base, duplicates = 0, flags = 0, used = 0;
-    const full = () => new OpError(`the rules do not fit: the blacklist holds ${cap} (attach with a larger --max-rules)`);
-    const tooFull = () => new OpError(`the IPv4 rules do not fit in the table (${t4.size} slots a generation): attach with a larger --max-rules`);
-    const place4 = (be: number, len: number, tag: number): number => {
-      let p;
-      try {
-        p = t4.placeRH(gen, wireLE(maskBE(be, len)), len, tag);
-      } catch (e) {
-        if (e instanceof TableFull && flat) throw tooFull();
-        throw e;
-      }
-      if (p.fresh) used++;
-      flags |= HAS_V4 | (len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
-      return p.slot;
-    };
-    const newRec = (expires: bigint, allow: boolean, hits?: Hits): number => {
-      const id = next++;
-      if (id - base >= cap) throw full();
-      this.setRec(id, expires, allow, hits);
-      return id;
-    };
-    // IPv4 keys that rules given in full take (they win over the same bare prefix, as before).
-    const taken = new Set<number>();
-    for (const { rule: r } of rules) if (isV4(r.match) && r.l4.kind === "none" && tagOf(r) === 0) taken.add(maskBE(beOf(r.match.prefix.addr), r.match.prefix.len) * 64 + r.match.prefix.len);
-    if (bare4?.n) {
-      // Bare source prefixes first, into the empty table in one sorted pass (bulkRules).
-      const bn = bare4.n, ba = new Uint32Array(bn), bl = new Uint8Array(bn);
-      let m = 0;
-      for (let i = 0; i < bn; i++) {
-        const be = maskBE(bare4.addr[i], bare4.len[i]);
-        if (taken.has(be * 64 + bare4.len[i])) {
-          duplicates++;
-          continue;
-        }
-        ba[m] = wireLE(be);
-        bl[m++] = bare4.len[i];
-      }
-      // Rule ids come after those of the rules given in full (as they always did): until those
-      // are known, a bare rule's slot holds BULK | its index.
-      bulkIds = new Uint32Array(m);
-      for (let i = 0; i < m; i++) bulkIds[i] = BULK | i;
-      let took: number;
-      try {
-        took = t4.bulkRules(gen, ba, bl, m, bulkIds);
-      } catch (e) {
-        if (e instanceof TableFull && flat) throw tooFull();
-        throw e;
-      }
-      used += took;
-      duplicates += m - took;
-      if (m) flags |= HAS_V4;
-      if (bl.includes(32)) flags |= HAS_V4_FULL;
-    }
-    for (let i = 0; i < n; i++) {
-      const { rule: r, expires, hits } = rules[i];
-      const m = r.match;
-      const tag = tagOf(r);
-      let set = r.allow ? SET_ALLOW : SET_DENY;
-      let t: Table | null = null, idx = -1, slot = -1;
-      if (isV4(m)) {
-        slot = place4(beOf(m.prefix.addr), m.prefix.len, tag);
-        if (r.l4.kind === "none") {
-          if (t4.flags(slot) & SLOT_RULE) {
-            duplicates++;
-            continue;
-          }
-          const id = next++;
-          if (id - base >= cap) throw full();
-          this.setRec(id, expires, r.allow, undefined, 0);
-          if (expires) expOf.set(id, expires);
-          t4.takeRule(slot, expires !== 0n, hits); // the generation is idle: order does not matter
-          if (hits?.last) lastOf.set(id, t4.word3(slot));
-          t4.setWord3(slot, id);
-          if (r.allow) flags |= HAS_ALLOW;
-          continue;
-        }
-        set = t4.set(slot);
-        if (!set) t4.setSet(slot, (set = cc.nextSet++));
-      } else if (m.kind !== "none") {
-        t = tables[tableOf(m)];
-        flags |= flagsOf(t.name, tag);
-        idx = t.entry(m, tag);
-        if (r.l4.kind === "none" && t.rule[idx]) {
-          duplicates++;
-          continue;
-        }
-        if (r.l4.kind !== "none") set = t.set[idx] ||= cc.nextSet++;
-      }
-      if (r.l4.kind !== "none") {
-        const l4 = r.l4;
-        const k = l4.kind === "proto" ? `${set}/${l4.proto}` : `${set}/${l4.proto}/${l4.dir}/${l4.port}`;
-        if (l4index.has(k)) {
-          duplicates++;
-          continue;
-        }
-        l4index.add(k);
-      }
-      const id = newRec(expires, r.allow, hits);
-      if (r.l4.kind === "none") t!.rule[idx] = id;
-      else {
-        const l4 = r.l4;
-        writeL4Key(l4keys, l4ids.length * SIZES.l4Key, set, l4.proto, l4.kind === "proto" ? L4_PROTO : l4.dir === "src" ? L4_SPORT : L4_DPORT, l4.kind === "proto" ? 0 : l4.port);
-        l4ids.push(id);
-        if (!r.allow) {
-          summary(set, 0, L4_ANY, id);
-          if (l4.kind === "port") summary(set, l4.proto, L4_ANYPORT, id);
-        }
-      }
-      if (r.allow) flags |= HAS_ALLOW;
-      else if (m.kind === "none") flags |= HAS_GLOBAL_DENY;
-    }
-    if (bulkIds) {
-      // Bare rules' ids, in file order, skipping the duplicates bulkRules dropped.
-      for (let i = 0; i < bulkIds.length; i++) {
-        if (!bulkIds[i]) continue;
-        const id = next++;
-        if (id - base >= cap) throw full();
-        bulkIds[i] = id;
-        const o = id * 8;
-        recWords[o] = recWords[o + 1] = recWords[o + 4] = recWords[o + 5] = recWords[o + 6] = recWords[o + 7] = 0;
-        recWords[o + 2] = RULE_ACTIVE | RULE_SLOT;
-      }
-    }
-    if (bare6?.n) {
-      for (let i = 0; i < bare6.n; i++) {
-        const len = bare6.len[i];
-        const t = len === 128 ? tables.x6 : tables.v6;
-        flags |= flagsOf(t.name, 0);
-        const idx = t.entry6(0, bare6.addr, i * 16, len);
-        if (t.rule[idx]) {
-          duplicates++;
-          continue;
-        }
-        const id = next++;
-        if (id - base >= cap) throw full();
-        const o = id * 8; // a plain deny record, counters zero (typed-array writes: 100k in ~1 ms)
-        recWords.fill(0, o, o + 8);
-        recWords[o + 2] = RULE_ACTIVE;
-        t.rule[idx] = id;
-      }
-    }
-    // Refused before a hash or trie is written (the table and records are the idle generation's:
-    // nothing reads them, and the next replace or gc empties them).
-    const room: [string, number, BpfMap][] = [["IPv6 prefixes", tables.v6.n, this.table("v6", gen)], ["IPv6 addresses", tables.x6.n, this.table("x6", gen)], ["MAC addresses", tables.mac.n, this.table("mac", gen)], ["rules with a port or protocol (and their summaries)", l4ids.length + summaries.size, this.table("l4", gen)]];
-    for (const [what, n, m] of room) if (n > m.info.maxEntries) throw new OpError(`the rules do not fit: ${n} ${what}, the blacklist holds ${m.info.maxEntries} (attach with a larger --max-rules)`);
-    // Every IPv4 rule has its final slot now: link records to slots, TTLs to slot handles.
-    const exp4: { id: number; expires: bigint }[] = [];
-    t4.linkRules(gen, (slot, id0, f) => {
-      const id = id0 & BULK ? bulkIds![id0 & ~BULK] : id0;
-      recWords[id * 8 + 3] = slot;
-      if (f & SLOT_TTL) exp4.push({ id: cc.slotBase + slot, expires: expOf.get(id)! });
-      return lastOf.size ? lastOf.get(id) ?? 0 : 0;
-    });
-    if (exp4.length > this.maps.bl_exp4.info.maxEntries) throw new OpError(`the rules do not fit: ${exp4.length} IPv4 rules with a TTL, the blacklist holds ${this.maps.bl_exp4.info.maxEntries} (attach with a larger --max-rules)`);
-    const t1 = performance.now();
-    if (exp4.length) {
-      const ks = Buffer.alloc(4 * exp4.length), vs = Buffer.alloc(8 * exp4.length);
-      exp4.forEach((e, i) => { ks.writeUInt32LE(e.id, i * 4); vs.writeBigUInt64LE(e.expires, i * 8); });
-      batch(this.maps.bl_exp4, ks, vs, 4, 8);
-    }
-    for (const [name, t] of Object.entries(tables) as [TableName, Table][]) {
-      if (!t.n) continue;
-      const vals = Buffer.alloc(SIZES.entry * t.n);
-      for (let i = 0; i < t.n; i++) writeEntry(vals, i * SIZES.entry, t.rule[i], t.set[i], t.plen[i]);
-      batch(this.table(name, gen), t.keys.subarray(0, t.n * t.ks), vals, t.ks, SIZES.entry);
-    }
-    if (l4ids.length) {
-      const all = Buffer.alloc(SIZES.l4Key * (l4ids.length + summaries.size)), vals = Buffer.alloc(4 * (l4ids.length + summaries.size));
-      all.set(l4keys.subarray(0, l4ids.length * SIZES.l4Key));
-      l4ids.forEach((id, i) => vals.writeUInt32LE(id, i * 4));
-      let i = l4ids.length;
-      for (const x of summaries.values()) {
-        writeL4Key(all, i * SIZES.l4Key, x.set, x.proto, x.dir, 0);
-        vals.writeUInt32LE(x.id, i++ * 4);
-      }
-      batch(this.table("l4", gen), all, vals, SIZES.l4Key, 4);
-    }
-    const t2 = performance.now();
-    this.publishTable(gen);
-    // Two writes: first what the new generation holds, then the switch itself, so the program
-    // never reads the new generation's number with the old generation's flags.
-    const now = this.cfg;
-    now.nextId[gen] = next;
-    now.flags[gen] = flags | (flat ? T4_FLAT : 0);
-    now.t4Used[gen] = used;
-    now.nextSet = cc.nextSet;
-    this.writeCfg(now);
-    const ts = performance.now();
-    now.gen = gen;
-    this.writeCfg(now);
-    const t3 = performance.now();
-    if (!keepOld) this.clear(gen ^ 1);
-    const t4done = performance.now();
-    const count = next - base;
-    const entries = ADDR_TABLES.reduce((a, t) => a + tables[t].n, 0) + l4ids.length + used;
-    return { rules: count, duplicates, entries, prepareMs: t1 - t0, writeMs: t2 - t1, switchUs: (t3 - ts) * 1000, clearOldMs: keepOld ? null : t4done - t3, totalMs: t4done - t0 };
-  }
-
-  /** Live rules by action, and packets dropped by deny rules, from records and slots alone (a
-   *  million rules in tens of ms: what `status` shows). */
   summary(now: bigint): { deny: number; allow: number; expired: number; dropped: number; undecidable: number } {
     const c = this.cfg, gen = c.gen, base = this.base(gen, c), t = Number(now);
     const rw = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
@@ -837,91 +568,7 @@ export class BlacklistMaps {
   }
 }
 
-export interface ReplaceInput {
-  rule: Rule;
-  expires: bigint;
-  hits?: Hits;
-}
-
-export interface ReplaceStats {
-  rules: number;
-  duplicates: number;
-  entries: number;
-  prepareMs: number;
-  writeMs: number;
-  /** The switch itself: one bl_cfg write. */
-  switchUs: number;
-  /** null: the old generation was left for a background `blacklist gc`. */
-  clearOldMs: number | null;
-  totalMs: number;
-}
-
 export { ruleKey };
-
-/** A rule as BlacklistMaps.scan() sees it: where its match entry's key bytes are. */
-export interface RuleView {
-  id: number;
-  allow: boolean;
-  /** Where the match entry lives; null: the rule names no address. */
-  table: WhereName | null;
-  keys: Buffer;
-  keyOff: number;
-  /** Prefix length of an address match. */
-  len: number;
-  dst: boolean;
-  l4: Rule["l4"];
-  /** CLOCK_MONOTONIC_COARSE ns, 0n = never. */
-  expires: bigint;
-}
 
 const NO_L4: Rule["l4"] = { kind: "none" };
 
-function isV4(m: Match): m is Extract<Match, { kind: "prefix" }> {
-  return m.kind === "prefix" && m.prefix.family === 4;
-}
-
-function beOf(a: Uint8Array): number {
-  return ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
-}
-
-function formatPrefix4(a: Uint8Array, len: number): string {
-  return `${a.join(".")}/${len}`;
-}
-
-function u64(v: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(v);
-  return b;
-}
-
-function writeCounters(b: Buffer, off: number, h: Hits): void {
-  b.writeUInt32LE(h.last ? Number(h.last >> BigInt(LAST_SHIFT)) >>> 0 : 0, off);
-  b.writeUInt32LE(h.packets >>> 0, off + 4);
-  b.writeUInt32LE(Math.floor(h.packets / 2 ** 32), off + 8);
-  b.writeUInt32LE(h.bytes >>> 0, off + 12);
-  b.writeUInt32LE(Math.floor(h.bytes / 2 ** 32), off + 16);
-}
-
-/** Where an address table's key keeps the address (blacklist_types.h): a slot and exact keys
- *  start with the address (after a tag byte for exact keys); LPM keys are prefixlen, tag, address. */
-function prefixAt(v: RuleView): { family: 4 | 6; at: number; len: number } {
-  const { table, keyOff: k } = v;
-  if (table === "t4") return { family: 4, at: k, len: v.len };
-  return { family: 6, at: k + (table === "v6" ? 5 : 1), len: v.len };
-}
-
-function matchOf(v: RuleView): Match {
-  const dir = v.dst ? "dst" : "src";
-  if (v.table === null) return { kind: "none" };
-  if (v.table === "mac") return { kind: "mac", dir, mac: new Uint8Array(v.keys.subarray(v.keyOff + 1, v.keyOff + 7)) };
-  const { family, at, len } = prefixAt(v);
-  return { kind: "prefix", dir, prefix: { family, addr: new Uint8Array(v.keys.subarray(at, at + (family === 4 ? 4 : 16))), len } };
-}
-
-/** The rule's match as `add` writes it, from the key bytes (no objects). */
-export function matchText(v: RuleView): string | null {
-  if (v.table === null) return null;
-  if (v.table === "mac") return `mac ${formatMac(v.keys, v.keyOff + 1)}`;
-  const { family, at, len } = prefixAt(v);
-  return `${family === 4 ? formatIPv4(v.keys, at) : formatIPv6(v.keys, at)}/${len}`;
-}

@@ -2,7 +2,7 @@
 // when they may be made again.
 import { UsageError } from "../errors.ts";
 import { clockNs } from "../ffi/clock.ts";
-import { sizeMaps } from "./maps.ts";
+import { sizeMaps } from "./sizing.ts";
 import { pinnedCapacity, withBlacklist } from "./store.ts";
 import type { Stage } from "../combined/stage.ts";
 

@@ -7,7 +7,9 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, matchText, type Hits, type ReplaceInput, type RuleView, type StoredRule } from "./maps.ts";
+import { BlacklistMaps, type Hits, type StoredRule } from "./maps.ts";
+import { matchText, type RuleView } from "./view.ts";
+import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
 import { ruleText, ruleWords, type Rule } from "./rules.ts";
@@ -220,7 +222,7 @@ export interface ImportSummary {
   replace: boolean;
   /** "rebuild": a new generation, switched in at once; "incremental": added one by one. */
   method: "rebuild" | "incremental";
-  timing?: import("./maps.ts").ReplaceStats;
+  timing?: import("./build.ts").ReplaceStats;
 }
 
 /** Up to this many new rules, a merge import adds them one by one instead of rebuilding. */
