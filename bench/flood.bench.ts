@@ -140,7 +140,7 @@ const frames = (m: number) => results[m].get(byRef("bare")!)!.map((r) => r.frame
 const md = [
   // An A/B run (another build beside this one) is its own section: it does not replace the full comparison.
   `\n## ${process.env.XDPTOOL_BASE ? "flood-ab" : "flood"} (${new Date().toISOString()}, kernel ${kernel}, load average at the end ${load})`, "",
-  "`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb node_modules/.bin/bun bench/flood.bench.ts` — " +
+  `\`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb${process.env.XDPTOOL_BASE ? ` XDPTOOL_BASE=${process.env.XDPTOOL_BASE}${process.env.CANDIDATES ? ` CANDIDATES=${process.env.CANDIDATES}` : ""}` : ""} node_modules/.bin/bun bench/flood.bench.ts\` — ` +
   `rule set: ${set.hosts.length} IPv4 /32 + ${set.prefixes.length} IPv4 /16–/28 + ${set.v6.length} IPv6 (/128 and /48–/64) = ` +
   `${set.hosts.length + set.prefixes.length + set.v6.length} rules. Live: 64-byte UDP frames, LIVE_FRAMES batch 64 over the lab veth, ` +
   `a new source per frame from the generator's list; ${ROUNDS} rounds, the order rotated each round, every program run ~${RUN_SECONDS} s ` +
