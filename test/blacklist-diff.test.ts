@@ -11,7 +11,7 @@ import { testRun } from "../src/ffi/prog.ts";
 import { embeddedObject } from "../src/embedded.ts";
 import { BlacklistMaps, type MapName } from "../src/blacklist/maps.ts";
 import { sizeMaps } from "../src/blacklist/sizing.ts";
-import { Reference, type RefRule } from "../src/blacklist/reference.ts";
+import { Reference, type RefRule } from "./oracles/blacklist.ts";
 import { ruleKey } from "../src/blacklist/rules.ts";
 import { clockNs } from "../src/ffi/clock.ts";
 import { Gen } from "./blacklist-gen.ts";

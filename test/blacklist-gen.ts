@@ -3,7 +3,7 @@
 import { buildFrame } from "../src/net/packet.ts";
 import { formatIPv4, formatIPv6, formatMac, parsePrefix } from "../src/net/addr.ts";
 import type { Rule } from "../src/blacklist/rules.ts";
-import type { RefRule } from "../src/blacklist/reference.ts";
+import type { RefRule } from "./oracles/blacklist.ts";
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;

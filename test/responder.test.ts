@@ -1,5 +1,5 @@
 // DNS TC responder: real nsd behind it, real dig in front, the kernel's own counters, tshark's
-// checksum verdicts, and a fuzz corpus held against an independent reference (src/responder/reference.ts).
+// checksum verdicts, and a fuzz corpus held against an independent reference (test/oracles/responder.ts).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, GEN, ROOT, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
-import { reference } from "../src/responder/reference.ts";
+import { reference } from "./oracles/responder.ts";
 import { buildFrame, csumAdd, dnsQuery } from "../src/net/packet.ts";
 import { parseMac, parsePrefix } from "../src/net/addr.ts";
 import { fdById, closeFd } from "../src/ffi/fd.ts";

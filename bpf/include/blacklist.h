@@ -3,7 +3,7 @@
  * blacklist_types.h. Call `xt_blacklist_stage(&pkt)` after xt_parse(); it returns XDP_DROP or XDP_PASS
  * and counts the packet on the deciding rule. bl_decide() is that decision without the counting.
  *
- * Order of evaluation (the TypeScript reference matcher, src/blacklist/reference.ts, follows it,
+ * Order of evaluation (the TypeScript reference matcher, test/oracles/blacklist.ts, follows it,
  * so per-rule counters can be compared hit for hit): source MAC, destination MAC, source
  * addresses (IP source; ARP sender; NA target), destination addresses (IP destination; ARP
  * target; NS target), then rules that name no address. For an address, the longest prefix

@@ -1,9 +1,9 @@
-// reference.ts — the responder's behaviour written plainly in TypeScript, byte by byte: the
+// oracles/responder.ts — the responder's behaviour written plainly in TypeScript, byte by byte: the
 // oracle the fuzz test holds the kernel program to (test/responder.test.ts). It decides like
 // responder.h but is written independently: names are compared as strings at label boundaries
 // (no hashing), checksums are summed over the finished reply (no incremental tricks).
-import { csumAdd, csumFold } from "../net/packet.ts";
-import type { Prefix } from "../net/addr.ts";
+import { csumAdd, csumFold } from "../../src/net/packet.ts";
+import type { Prefix } from "../../src/net/addr.ts";
 
 export interface ReferenceConfig {
   ports: number[];

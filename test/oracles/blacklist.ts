@@ -1,8 +1,9 @@
-// reference.ts — what the blacklist should decide for a frame, computed in plain TypeScript from
+// oracles/blacklist.ts — what the blacklist should decide for a frame, computed in plain TypeScript from
 // the rule list (no maps, no BPF). The differential test runs it beside the BPF program on the
 // same frames; it is written from the spec in bpf/include/blacklist.h's header comment and
 // bpf/include/parsing.h's rules, not from the BPF code.
-import type { Dir, Rule } from "./rules.ts";
+import type { Dir, Rule } from "../../src/blacklist/rules.ts";
+import { walkFrame } from "../../src/net/frame.ts";
 
 export interface RefRule extends Rule {
   id: number;
@@ -23,85 +24,29 @@ interface Parsed {
   protoKnown: boolean;
 }
 
-const EXT = new Set([0, 43, 44, 60, 51, 135]);
-
-/** Parse a frame the way the spec says (bpf/include/parsing.h): VLAN ≤ 2; IP packets end at their
- *  IP length (or the frame's end); the whole IPv6 extension-header chain; fragments; ARP; ND. */
+/** The frame as the spec reads it (bpf/include/parsing.h, walked by src/net/frame.ts): its
+ *  addresses to judge per direction, protocol and ports, and whether L4 is undecidable. */
 export function parseFrame(f: Uint8Array): Parsed | null {
   if (f.length < 14) return null;
-  const out: Parsed = { dst: f.subarray(0, 6), src: f.subarray(6, 12), addrs: { src: [], dst: [] }, family: 0, proto: null, sport: null, dport: null, l4Unknown: false, protoKnown: true };
-  const u16 = (o: number) => (f[o] << 8) | f[o + 1];
-  let type = u16(12), off = 14;
-  for (let i = 0; i < 2 && (type === 0x8100 || type === 0x88a8); i++) {
-    if (off + 4 > f.length) return out; // truncated tag: L2 only
-    type = u16(off + 2);
-    off += 4;
-  }
-  const cut = () => {
-    out.l4Unknown = true;
-    return out;
-  };
-  const ports = (l4: number, proto: number, end: number) => {
-    if (proto !== 6 && proto !== 17) return out;
-    if (l4 + 4 > end) return cut();
-    out.sport = u16(l4);
-    out.dport = u16(l4 + 2);
-    return out;
-  };
-  if (type === 0x0800) {
-    if (off + 20 > f.length || f[off] >> 4 !== 4 || (f[off] & 15) < 5) return out;
+  const w = walkFrame(f);
+  const out: Parsed = { dst: f.subarray(0, 6), src: f.subarray(6, 12), addrs: { src: [], dst: [] }, family: 0, proto: null, sport: null, dport: null, l4Unknown: w.l4Unknown, protoKnown: w.protoKnown };
+  if (w.ip) {
+    out.family = w.ip.family;
+    out.addrs.src.push(w.ip.src);
+    out.addrs.dst.push(w.ip.dst);
+    out.proto = w.proto;
+    out.sport = w.sport;
+    out.dport = w.dport;
+    // Neighbour discovery: the target of a solicitation is judged as a destination, of an
+    // advertisement as a source.
+    const l4 = w.l4;
+    if (w.ip.family === 6 && w.proto === 58 && l4 !== null && l4 + 24 <= f.length && (f[l4] === 135 || f[l4] === 136)) {
+      out.addrs[f[l4] === 135 ? "dst" : "src"].push(f.subarray(l4 + 8, l4 + 24));
+    }
+  } else if (w.arp) {
     out.family = 4;
-    out.addrs.src.push(f.subarray(off + 12, off + 16));
-    out.addrs.dst.push(f.subarray(off + 16, off + 20));
-    out.proto = f[off + 9];
-    const end = Math.min(f.length, off + u16(off + 2));
-    if (u16(off + 6) & 0x1fff) return out; // later fragment: no ports
-    const l4 = off + (f[off] & 15) * 4;
-    if (l4 > end) return cut(); // options past the packet
-    return ports(l4, out.proto, end);
-  }
-  if (type === 0x86dd) {
-    if (off + 40 > f.length) return out;
-    out.family = 6;
-    out.addrs.src.push(f.subarray(off + 8, off + 24));
-    out.addrs.dst.push(f.subarray(off + 24, off + 40));
-    if (f[off] >> 4 !== 6) {
-      out.proto = 0;
-      out.protoKnown = false;
-      return cut();
-    }
-    const plen = u16(off + 4), end = plen ? Math.min(f.length, off + 40 + plen) : f.length;
-    let nh = f[off + 6], p = off + 40, fragment = 0;
-    while (EXT.has(nh)) {
-      if (p + 8 > end) break;
-      let len: number;
-      if (nh === 44) {
-        const fo = u16(p + 2);
-        fragment = fo & 0xfff8 ? 2 : fo & 1 ? 1 : 0;
-        len = 8;
-      } else len = nh === 51 ? (f[p + 1] + 2) * 4 : (f[p + 1] + 1) * 8;
-      nh = f[p];
-      p += len;
-      if (fragment === 2) break;
-    }
-    out.proto = nh;
-    if (fragment === 2) return out; // later fragment: no ports
-    if (EXT.has(nh) || p > end) {
-      // Cut: the type where the protocol would be is an extension header's (protocol unknown),
-      // or, when only the last header's length runs past the end, the protocol itself.
-      out.protoKnown = !EXT.has(nh);
-      return cut();
-    }
-    ports(p, nh, end);
-    if (nh === 58 && p + 24 <= f.length && (f[p] === 135 || f[p] === 136)) out.addrs[f[p] === 135 ? "dst" : "src"].push(f.subarray(p + 8, p + 24));
-    return out;
-  }
-  if (type === 0x0806) {
-    if (off + 28 > f.length) return out;
-    if (u16(off) !== 1 || u16(off + 2) !== 0x0800 || f[off + 4] !== 6 || f[off + 5] !== 4) return out;
-    out.family = 4;
-    out.addrs.src.push(f.subarray(off + 14, off + 18));
-    out.addrs.dst.push(f.subarray(off + 24, off + 28));
+    out.addrs.src.push(w.arp.sender);
+    out.addrs.dst.push(w.arp.target);
   }
   return out;
 }
