@@ -4,6 +4,7 @@
 // (no hashing), checksums are summed over the finished reply (no incremental tricks).
 import { csumAdd, csumFold } from "../../src/net/packet.ts";
 import type { Prefix } from "../../src/net/addr.ts";
+import { walkFrame } from "../../src/net/frame.ts";
 
 export interface ReferenceConfig {
   ports: number[];
@@ -52,14 +53,11 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   const b = frame;
   const u16 = (o: number) => (b[o] << 8) | b[o + 1];
   if (b.length < 14) return pass("short");
-  let l3 = 14, etype = u16(12), vlans = 0;
-  while ((etype === 0x8100 || etype === 0x88a8) && vlans < 2) {
-    if (b.length < l3 + 4) return pass("short vlan");
-    etype = u16(l3 + 2);
-    l3 += 4;
-    vlans++;
-  }
-  if (vlans > 1) return pass("two vlan tags");
+  // VLAN tags as the shared walk reads them (src/net/frame.ts); from L3 on, the responder's own
+  // stricter checks below.
+  const w = walkFrame(b);
+  if (w.vlans.length > 1) return pass("two vlan tags");
+  const l3 = w.l3, etype = w.etherType; // 0 when a tag is cut short: "not ip" below
   if ((b[0] | b[6]) & 1) return pass("group MAC address");
   if (b.subarray(0, 6).some((x, i) => x !== cfg.mac[i])) return pass("another station's MAC");
   let l4: number, ipEnd: number;
