@@ -244,6 +244,18 @@ describe("live lab", () => {
     });
   }
 
+  test("pieces of a /24 added one at a time (a merge import adds a few rules so): when its window is full the set is rebuilt flat, nothing refused", () => {
+    blOk("import", file("before-merge.txt", "198.18.200.1\n198.18.9.0/24\n"), "--replace");
+    expect(blJson("status").ipv4Table.layout).toBe("windows");
+    const lines: string[] = [];
+    for (let len = 25; len <= 31; len++) for (let i = 0; i < 256; i += 2 ** (32 - len)) lines.push(`198.18.9.${i}/${len}`);
+    const r = blJson("import", file("frag-merge.txt", lines.join("\n") + "\n"));
+    expect([r.method, r.added]).toEqual(["incremental", lines.length]);
+    expect(blJson("status").ipv4Table).toMatchObject({ layout: "flat", used: lines.length + 2 });
+    expect(ruleList()).toHaveLength(lines.length + 2);
+    for (const [a, rule] of [["198.18.9.77", "198.18.9.76/31"], ["198.18.200.1", "198.18.200.1/32"]]) expect(blJson("test", a).rule?.rule).toBe(rule);
+  });
+
   test("blocked sources get no ping through, allowed ones do; counters equal frames sent", () => {
     blOk("flush");
     blOk("add", "198.18.0.64/26");

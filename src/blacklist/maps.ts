@@ -29,6 +29,10 @@ export interface StoredRule extends Rule {
 
 export type Hits = SlotCounters;
 
+/** add() found no slot for an IPv4 prefix in its /24's window (bl_hash4): the set fits when built
+ *  flat (store.ts addRule does that). */
+export class WindowFull extends OpError {}
+
 function mapAll(m: BpfMap, name: string): Mapping {
   const len = Math.ceil((m.info.maxEntries * Math.ceil(m.info.valueSize / 8) * 8) / PAGE_SIZE) * PAGE_SIZE;
   return mmapFd(name, m.fd, len, PROT_READ | PROT_WRITE);
@@ -263,7 +267,11 @@ export class BlacklistMaps {
         this.publishTable(gen);
       }
       const placed = this.t4.place(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
-      if (placed.slot < 0) throw new OpError(`the IPv4 table has no room near ${formatPrefix4(p.addr, p.len)}: replace the rule set (import --replace) or attach with a larger --max-rules`);
+      if (placed.slot < 0) {
+        const where = formatPrefix4(p.addr, p.len);
+        if (!this.t4.isFlat(gen)) throw new WindowFull(`the /24 of ${where} holds more pieces than its window of the IPv4 table`);
+        throw new OpError(`the IPv4 table has no room near ${where}: attach with a larger --max-rules`);
+      }
       slot = placed.slot;
       if (placed.fresh) c.t4Used[gen]++;
       c.flags[gen] |= HAS_V4 | (p.len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
@@ -459,7 +467,8 @@ export class BlacklistMaps {
    * given, carries a rule's counters over (merge import). With keepOld the old generation is
    * left for clear() by a background `blacklist gc`.
    */
-  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false): ReplaceStats {
+  replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false, flat = false): ReplaceStats {
+    if (flat) return buildGeneration(this, rules, bare4, bare6, keepOld, true);
     try {
       return buildGeneration(this, rules, bare4, bare6, keepOld, false);
     } catch (e) {

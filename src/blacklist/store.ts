@@ -7,7 +7,7 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
-import { BlacklistMaps, type Hits, type StoredRule } from "./maps.ts";
+import { BlacklistMaps, WindowFull, type Hits, type StoredRule } from "./maps.ts";
 import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
@@ -225,6 +225,23 @@ export interface ImportSummary {
   timing?: import("./build.ts").ReplaceStats;
 }
 
+/**
+ * Add one rule to the live set. When its /24's window of the IPv4 table is full (a /24 cut into
+ * many pieces, added one at a time), the live set is rebuilt flat with the rule in it — the same
+ * rules, counters and TTLs; the rule ids change, as after any rebuild.
+ */
+export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint): { id: number; existed: boolean } {
+  try {
+    return bl.add(r, expires, now);
+  } catch (e) {
+    if (!(e instanceof WindowFull)) throw e;
+    const set: ReplaceInput[] = gc(bl, bl.read(), now).kept.map((x) => ({ rule: x, expires: x.expires, hits: bl.hits(x.id) }));
+    set.push({ rule: r, expires });
+    bl.replace(set, undefined, undefined, false, true);
+    return { id: bl.locate(r) ?? 0, existed: false };
+  }
+}
+
 /** Up to this many new rules, a merge import adds them one by one instead of rebuilding. */
 export const INCREMENTAL_MAX = 20_000;
 
@@ -250,7 +267,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
       all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
     }
     let duplicates = 0;
-    for (const r of all) if (bl.add(r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    for (const r of all) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
     return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
   }
   const set: ReplaceInput[] = [];

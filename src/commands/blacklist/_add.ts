@@ -6,13 +6,13 @@ export async function runAdd(args: Record<string, unknown>, allow: boolean): Pro
   const rules = rulesFromArgs(args, allow);
   const { requireCaps } = await import("../../privileges.ts");
   requireCaps("xdptool blacklist");
-  const { chooseInterface, withBlacklist, expiresAt } = await import("../../blacklist/store.ts");
+  const { addRule, chooseInterface, withBlacklist, expiresAt } = await import("../../blacklist/store.ts");
   const { ruleText } = await import("../../blacklist/rules.ts");
   const { clockNs } = await import("../../ffi/clock.ts");
   const ifname = chooseInterface(args.interface as string | undefined);
   const out = withBlacklist(ifname, (bl) => {
     const now = clockNs();
-    return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, ...bl.add(r, expiresAt(r.ttl, now), now) }));
+    return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, ...addRule(bl, r, expiresAt(r.ttl, now), now) }));
   });
   if (args.json) return printJson({ interface: ifname, rules: out });
   for (const r of out) console.log(`${ifname}: ${r.existed ? `already there (${r.ttl ? "TTL reset" : "now permanent: no --ttl given"})` : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""} [id ${r.id}]`);
