@@ -51,7 +51,12 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
     }
     const name = a.replace(/^--?/, "").split("=")[0];
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
-    if (takesValue.has(name) && !a.includes("=")) i++; // its value is the next word
+    if (takesValue.has(name) && !a.includes("=")) {
+      // Its value is the next word — unless that is another of this command's options.
+      const v = argv[i + 1];
+      if (v === undefined || v === "--" || (v.startsWith("--") && known.has(v.slice(2).split("=")[0])) || (/^-[a-zA-Z]$/.test(v) && known.has(v.slice(1)))) throw new UsageError(`${a} needs a value`);
+      i++;
+    }
   }
   const path = await Promise.all(chain.slice(1).map(async (c) => (await value(c.meta))?.name ?? ""));
   const extra = words.slice(path.length + positionals);
@@ -61,7 +66,8 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
 /** Parse a whole number option with bounds, as a usage error. */
 export function intArg(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const s = String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${s}"`);
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) throw new UsageError(`--${name} must be a whole number ${range}, not "${s}"`);
   return Number(s);
 }
 

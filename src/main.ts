@@ -18,19 +18,45 @@ const main = defineCommand({
   subCommands: commands,
 });
 
-async function run(argv: string[]): Promise<number> {
+/** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
+function mapSelector(argv: string[]): string[] {
+  const [group, sub, how, what] = argv;
+  if (group !== "map" || !["dump", "get", "update", "delete"].includes(sub) || !["id", "pinned", "name"].includes(how) || what === undefined) return argv;
+  return [group, sub, how === "id" ? `id ${what}` : what, ...argv.slice(4)];
+}
+
+/** Options before the command (`xdptool --json status`) go after it, where the command reads them. */
+function optionsAfterCommand(argv: string[]): string[] {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("-") && argv[i] !== "--") i++;
+  if (i === 0 || i === argv.length || argv[i] === "--") return argv;
+  const end = argv.includes("--") ? argv.indexOf("--") : argv.length;
+  return [...argv.slice(i, end), ...argv.slice(0, i), ...argv.slice(end)];
+}
+
+async function run(raw: string[]): Promise<number> {
+  const argv = mapSelector(optionsAfterCommand(raw));
+  // Words after "--" belong to the command run (`lab exec gen -- ls -h`), not to xdptool.
+  const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
     const { versionLines } = await import("./version.ts");
     console.log((await versionLines()).join("\n"));
     return 0;
   }
-  const chain = await resolveChain(main as CommandDef, argv);
+  const chain = await resolveChain(main as CommandDef, own);
   const cmd = chain[chain.length - 1];
-  if (argv.includes("--help") || argv.includes("-h") || argv.length === 0 || (cmd.subCommands && !cmd.run && chain.length === argv.filter((a) => !a.startsWith("-")).length + 1)) {
-    console.log(await helpText(cmd, chain.length > 1 ? chain[chain.length - 2] : undefined));
-    return argv.length === 0 ? 2 : 0;
+  const parent = chain.length > 1 ? chain[chain.length - 2] : undefined;
+  // Asked for: usage on stdout, exit 0. A command group with no command (`xdptool`, `xdptool
+  // blacklist`): usage on stderr, exit 2, as git does — after unknown options are refused.
+  if (own.includes("--help") || own.includes("-h")) {
+    console.log(await helpText(cmd, parent));
+    return 0;
   }
   await checkFlags(chain, argv);
+  if (cmd.subCommands && !cmd.run) {
+    process.stderr.write(`${await helpText(cmd, parent)}\n`);
+    return 2;
+  }
   await runCommand(main, { rawArgs: argv });
   return (process.exitCode as number) ?? 0;
 }
@@ -53,7 +79,8 @@ run(process.argv.slice(2)).then(
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];
     if (process.env.XDPTOOL_DEBUG) console.error(err.stack, "detail" in err && err.detail ? `\n${err.detail}` : "");
-    else if (exitCodeOf(e) === 2 && msg) msg += " (see --help)";
+    // A usage error points at --help, unless it already says what to run or gives its own hint.
+    else if (exitCodeOf(e) === 2 && msg && !/\)$/.test(msg) && !msg.includes("xdptool ")) msg += " (see --help)";
     process.stderr.write(`xdptool: ${msg}\n`);
     // --verbose: the whole libbpf log (e.g. the verifier's), after the one-line summary.
     if ("detail" in err && err.detail && process.argv.includes("--verbose")) process.stderr.write(`${err.detail}\n`);

@@ -32,6 +32,26 @@ describe("binary", () => {
     expect(xt("status", "--json").code).toBe(0); // options with values and booleans are not words
   });
 
+  test("no command, or a group with none: usage on stderr, exit 2; unknown options exit 2 wherever they are; --help is exit 0", () => {
+    for (const args of [[], ["blacklist"], ["map"], ["lab"]]) {
+      const r = xt(...args);
+      expect([args, r.code, r.stdout]).toEqual([args, 2, ""]);
+      expect(r.stderr).toContain("USAGE");
+    }
+    for (const args of [["--bogus"], ["-v"], ["blacklist", "--bogus"], ["map", "--bogus"]]) {
+      const r = xt(...args);
+      expect([args, r.code, r.stderr.trim().split("\n").length]).toEqual([args, 2, 1]);
+      expect(r.stderr).toContain(`unknown option ${args[args.length - 1]}`);
+    }
+    for (const args of [["--help"], ["blacklist", "--help"], ["map", "dump", "-h"]]) expect([args, xt(...args).code]).toEqual([args, 0]);
+  });
+
+  test("options before the command are the command's: xdptool --json status = xdptool status --json", () => {
+    const before = xt("--json", "status", DUT), after = xt("status", DUT, "--json");
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual(JSON.parse(after.stdout));
+  });
+
   test("runs with the system libbpf, libelf and zlib hidden", () => {
     const hide = ["/usr/lib/x86_64-linux-gnu/libbpf.so.1", "/usr/lib/x86_64-linux-gnu/libelf.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1"].filter(existsSync);
     expect(hide.length).toBeGreaterThan(0);
@@ -138,6 +158,20 @@ describe("errors", () => {
     expect(r.stderr).toContain('no interface "nosuchif0"');
   });
 
+  test("a missing interface is exit 2 and said so by every command, not 'runs no …'", () => {
+    for (const args of [["responder", "status", "nosuchif0"], ["blacklist", "add", "198.18.0.1", "-i", "nosuchif0"], ["blacklist", "list", "-i", "nosuchif0"], ["stats", "nosuchif0"]]) {
+      const r = xt(...args);
+      expect([args, r.code, r.stderr.trim()]).toEqual([args, 2, expect.stringContaining('no interface "nosuchif0"')]);
+    }
+  });
+
+  test("an option missing its value says so; bounds read as numbers; a message with its own hint gets no (see --help)", () => {
+    expect(xt("blacklist", "add", "198.18.0.1", "--ttl", "-i", DUT).stderr.trim()).toBe("xdptool: --ttl needs a value (see --help)");
+    expect(xt("sample", DUT, "-c", "0").stderr.trim()).toBe('xdptool: --count must be a whole number of at least 1, not "0" (see --help)');
+    const own = xt("map", "dump", "id", "999999999");
+    expect([own.code, own.stderr.trim()]).toEqual([2, "xdptool: no map with id 999999999 (xdptool map list)"]);
+  });
+
   test("bad object file → exit 2", () => {
     const f = join(mkdtempSync(join(tmpdir(), "xt-")), "bad.o");
     writeFileSync(f, "this is not ELF");
@@ -179,6 +213,15 @@ describe("lab", () => {
     const s = json("lab", "status");
     expect(s.up).toBe(true);
     expect(s.ends.map((e: any) => e.xdp.program)).toEqual(["pass", null]);
+  });
+
+  test("lab exec: words after -- are the command's, -h and --help included", () => {
+    const r = xt("lab", "exec", "gen", "--", "ls", "-h", "-d", "/etc");
+    expect([r.code, r.stdout.trim()]).toEqual([0, "/etc"]);
+    const w = xt("lab", "exec", "dut", "--", "sh", "-c", "ip -o link show | grep -c xdp; echo --help");
+    expect(w.code).toBe(0);
+    expect(w.stdout).toContain("--help");
+    expect(w.stdout).not.toContain("USAGE");
   });
 
   test("ping crosses the lab (IPv4 and IPv6)", () => {

@@ -53,6 +53,19 @@ describe("finding maps", () => {
     expect(json<any[]>("map", "dump", `id ${uniq}`).length).toBe(19);
   });
 
+  test("bpftool's own selectors, as separate words: id N, pinned PATH, name NAME (dump, get, update, delete)", () => {
+    const id = bpftool("map", "show", "pinned", STATS).id;
+    expect(json<any[]>("map", "dump", "id", String(id)).length).toBe(19);
+    expect(json<any[]>("map", "dump", "pinned", STATS).length).toBe(19);
+    expect(json<any>("map", "get", "id", String(id), "0").key).toBe(0);
+    const flows = bpftool("map", "show", "pinned", P("t_flows")).id;
+    const key = "{saddr: 198.18.0.8, daddr6: ::, port: 2, mac: 00:00:00:00:00:00}";
+    xtOk("map", "update", "id", String(flows), key, "{hits: 7, verdict: V_ALLOW, tag: y}");
+    expect(json<any>("map", "get", "pinned", P("t_flows"), key).value.hits).toBe(7);
+    xtOk("map", "delete", "id", String(flows), key);
+    expect(xt("map", "get", "id", String(flows), key).code).not.toBe(0);
+  });
+
   test("an ambiguous name is an error listing the ids", () => {
     const ids = PINS.map((d) => bpftool("map", "show", "pinned", `${d}/t_lpm`).id);
     const r = xt("map", "dump", "t_lpm");

@@ -7,6 +7,7 @@ import { objGet } from "../ffi/fd.ts";
 import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
+import { resolveIface } from "../ffi/netns.ts";
 import { BlacklistMaps, WindowFull, type Hits, type StoredRule } from "./maps.ts";
 import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
@@ -37,6 +38,7 @@ export function chooseInterface(opt?: string): string {
   const all = attachedInterfaces();
   if (opt) {
     const name = opt.includes("/") ? opt.split("/")[1] : opt;
+    if (!all.includes(name)) resolveIface(opt); // first: does the interface exist at all?
     if (!all.includes(name)) throw new UsageError(`no blacklist on ${name}${all.length ? ` (it is on ${all.join(", ")})` : ""}; attach one: xdptool blacklist attach ${name}`);
     return name;
   }

@@ -46,6 +46,6 @@ export default defineCommand({
       console.error(`xdptool: serving Prometheus metrics at http://${s.hostname}:${s.port}/metrics (Ctrl-C stops)`);
       return new Promise<void>(() => {});
     }
-    await runStats(ifs, { interval, watch: !!args.watch, json: !!args.json });
+    await runStats(args.interface ? ifs : null, { interval, watch: !!args.watch, json: !!args.json });
   },
 });

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { pinnedInterfaces } from "../ffi/bpffs.ts";
 import { readCounters, statsMapPath, STAT_NAMES, type Counters, type StatName } from "../stats.ts";
+import { OpError } from "../errors.ts";
 
 /** Interfaces whose pin directory holds an xdptool_stats map (any xdptool program has one). */
 export function statsInterfaces(): string[] {
@@ -14,9 +15,17 @@ export interface Snapshot {
   counters: Record<string, Counters>;
 }
 
-export function snapshot(ifnames: string[]): Snapshot {
+/** Counters of these interfaces now; null: every interface running an xdptool program at this
+ *  moment (one whose program went away since the listing is left out, not an error). */
+export function snapshot(ifnames: string[] | null): Snapshot {
   const counters: Record<string, Counters> = {};
-  for (const i of ifnames) counters[i] = readCounters(i);
+  for (const i of ifnames ?? statsInterfaces()) {
+    try {
+      counters[i] = readCounters(i);
+    } catch (e) {
+      if (ifnames || !(e instanceof OpError)) throw e;
+    }
+  }
   return { at: performance.now(), counters };
 }
 
@@ -36,7 +45,7 @@ export function rates(a: Snapshot, b: Snapshot): Record<string, Rates> {
     const before = a.counters[ifname];
     const r = {} as Rates;
     for (const s of STAT_NAMES) {
-      const n = now[s], p = before?.[s] ?? { packets: 0, bytes: 0 };
+      const n = now[s], p = before?.[s] ?? n; // new since the last read: no rate yet
       const dp = n.packets >= p.packets ? n.packets - p.packets : n.packets;
       const db = n.bytes >= p.bytes ? n.bytes - p.bytes : n.bytes;
       r[s] = { packets: n.packets, bytes: n.bytes, pps: dt > 0 ? dp / dt : 0, mbps: dt > 0 ? (db * 8) / dt / 1e6 : 0 };

@@ -45,7 +45,8 @@ function text(r: Record<string, Rates>): string {
 
 const sleep = (s: number) => new Promise((res) => setTimeout(res, s * 1000));
 
-export async function runStats(ifs: string[], o: { interval: number; watch: boolean; json: boolean }): Promise<void> {
+/** `ifs` null: every interface running an xdptool program, listed again at each interval. */
+export async function runStats(ifs: string[] | null, o: { interval: number; watch: boolean; json: boolean }): Promise<void> {
   let prev = snapshot(ifs);
   process.on("SIGINT", () => process.exit(0));
   for (;;) {

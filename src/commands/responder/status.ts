@@ -31,6 +31,10 @@ export default defineCommand({
     // Its maps stay pinned while the combined program runs other features: list it only when on.
     const on = (ifname: string) => hasResponder(ifname) && enabledFeatures(ifname).includes("responder");
     const only = args.interface?.split("/").pop();
+    if (args.interface) {
+      const { resolveIface } = await import("../../ffi/netns.ts");
+      resolveIface(args.interface); // a missing interface is a usage error, said as such
+    }
     if (only && !on(only)) throw new OpError(`${only} runs no DNS responder of xdptool (xdptool responder enable ${only})`);
     const rows = pinnedInterfaces().filter((i) => (only ? i === only : on(i))).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
     if (args.json) return printJson(rows);
