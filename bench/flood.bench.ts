@@ -13,7 +13,7 @@
 // ROUNDS (default 5) and RUN_SECONDS (default 0.8, the length of each measured run) tune it;
 // SCALE=0.05 RESULTS=/dev/null makes a quick trial run of the harness itself.
 // A/B of a change: XDPTOOL_BASE=$(bash bench/build-base.sh COMMIT) adds that build's blacklist to
-// the same rounds (section "flood-ab"); CANDIDATES=blacklist keeps only the blacklists (and bare drop).
+// the same rounds (section "builds compared: flood"); CANDIDATES=blacklist keeps only the blacklists (and bare drop).
 import { spawnSync } from "bun";
 import { recordResults } from "../src/bench/results.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -139,7 +139,7 @@ const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join("
 const frames = (m: number) => results[m].get(byRef("bare")!)!.map((r) => r.frames);
 const md = [
   // An A/B run (another build beside this one) is its own section: it does not replace the full comparison.
-  `\n## ${process.env.XDPTOOL_BASE ? "flood-ab" : "flood"} (${new Date().toISOString()}, kernel ${kernel}, load average at the end ${load})`, "",
+  `\n## ${process.env.XDPTOOL_BASE ? "builds compared: flood" : "flood"} (${new Date().toISOString()}, kernel ${kernel}, load average at the end ${load})`, "",
   `\`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb${process.env.XDPTOOL_BASE ? ` XDPTOOL_BASE=${process.env.XDPTOOL_BASE}${process.env.CANDIDATES ? ` CANDIDATES=${process.env.CANDIDATES}` : ""}` : ""} node_modules/.bin/bun bench/flood.bench.ts\` — ` +
   `rule set: ${set.hosts.length} IPv4 /32 + ${set.prefixes.length} IPv4 /16–/28 + ${set.v6.length} IPv6 (/128 and /48–/64) = ` +
   `${set.hosts.length + set.prefixes.length + set.v6.length} rules. Live: 64-byte UDP frames, LIVE_FRAMES batch 64 over the lab veth, ` +

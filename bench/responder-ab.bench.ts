@@ -2,13 +2,13 @@
 // in the same run: did a change cost replies/s? (Issue 20 allows its checks — own MAC, local
 // destination, IPv6 checksum 0 — at most 5% of the answering rate.)
 //   BASE=57268c6 XDPTOOL_LAB=ra node_modules/.bin/bun bench/responder-ab.bench.ts   (root)
-// The base's bpf/ is taken from git and compiled here. Each round attaches one object, then the
+// The base is built from git by bench/build-base.sh. Each round attaches one object, then the
 // other (order alternating), configures it for one listed name, and sends the same 2M DNS queries
 // with LIVE_FRAMES; replies are counted by the kernel on the generator end (ethtool). Reported:
 // the median of the per-round ratios now/base, and TEST_RUN ns per query (repeat 1: a reply
 // rewrites the frame in place, so each run is one query).
 import { spawnSync } from "bun";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { recordResults } from "../src/bench/results.ts";
@@ -32,16 +32,12 @@ const BASE = process.env.BASE ?? "57268c6";
 const ROUNDS = Number(process.env.ROUNDS ?? 12), LIVE = 2_000_000, RUNS = 3000;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
-/** The base commit's responder object, compiled from its own sources. */
+/** The base commit's responder object, built by bench/build-base.sh from its own sources. */
 function baseObject(): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "xdptool-ab-"));
   try {
-    const tar = spawnSync(["sh", "-c", `git -C '${ROOT}' archive ${BASE} bpf | tar -x -C '${dir}'`]);
-    if (tar.exitCode !== 0) throw new Error(`git archive ${BASE}: ${tar.stderr.toString()}`);
-    spawnSync(["mkdir", "-p", join(dir, "libbpf")]);
-    symlinkSync(join(ROOT, "libbpf/out"), join(dir, "libbpf/out"));
-    const make = spawnSync(["make", "-s", "-C", join(dir, "bpf")]);
-    if (make.exitCode !== 0) throw new Error(`make (${BASE}): ${make.stderr.toString()}`);
+    const b = spawnSync(["bash", join(ROOT, "bench/build-base.sh"), BASE, dir]);
+    if (b.exitCode !== 0) throw new Error(`bench/build-base.sh ${BASE}: ${b.stderr.toString()}`);
     return new Uint8Array(readFileSync(join(dir, "dist/bpf/responder.bpf.o")));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -112,7 +108,7 @@ try {
   detach(dut());
 }
 
-const md = `## responder-ab (${new Date().toISOString()}, base ${BASE}, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})
+const md = `## builds compared: responder (${new Date().toISOString()}, base ${BASE}, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})
 \`BASE=${BASE} node_modules/.bin/bun bench/responder-ab.bench.ts\` — the responder object now against the one of ${BASE} (compiled from its sources in the same run), ${ROUNDS} rounds, order alternating; live: ${LIVE} DNS queries per program per round (LIVE_FRAMES over the lab veth), replies counted by the kernel on the generator end.
 
 | measurement | base ${BASE} | now | now / base |

@@ -4,9 +4,9 @@
 import { testRun } from "../ffi/prog.ts";
 import { sendFrames } from "../traffic.ts";
 import { readCounters, type StatName } from "../stats.ts";
-import { resolveIface } from "../ffi/netns.ts";
+import { enterNetns, resolveIface } from "../ffi/netns.ts";
+import { ethtoolStats } from "../ffi/netdev.ts";
 import type { Lab } from "../lab.ts";
-import { spawnSync } from "bun";
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,8 +41,9 @@ export function livePps(lab: Lab, frame: Uint8Array, count: number, verdict: Sta
   return { pps: counted / sent.seconds, counted };
 }
 
-/** The kernel's own counters of a veth end (ethtool -S): rx_queue_0_xdp_drops, xdp_packets… */
+/** The kernel's own counters of a veth end (ethtool -S): rx_queue_0_xdp_drops, xdp_packets…
+ *  Read in its namespace, which this thread then stays in (as after resolveIface). */
 export function vethStats(ns: string, ifname: string): Record<string, number> {
-  const out = spawnSync(["ip", "netns", "exec", ns, "ethtool", "-S", ifname]).stdout.toString();
-  return Object.fromEntries([...out.matchAll(/^\s*(\w+):\s*(\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  enterNetns(ns);
+  return Object.fromEntries([...ethtoolStats(ifname)].map(([k, v]) => [k, Number(v)]));
 }

@@ -4,9 +4,10 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** The benchmark a section belongs to: its heading up to " (", " —" or the end ("ffi (tinybench) — …" → "ffi"). */
+/** The benchmark a section belongs to: its heading up to " (", " —" or the end ("ffi (tinybench) — …" → "ffi",
+ *  "builds compared: flood (…)" → "builds compared: flood"). */
 function keyOf(section: string): string {
-  return section.match(/^## ([a-z][a-z ]*?)(?= \(| —|$)/m)?.[1] ?? section.split("\n")[0];
+  return section.match(/^## ([a-z][a-z :-]*?)(?= \(| —|$)/m)?.[1] ?? section.split("\n")[0];
 }
 
 /** The file's intro (everything before the first section) and its sections, in order. */
@@ -32,7 +33,7 @@ export function recordResults(file: string, section?: string): void {
     const key = keyOf(s);
     if (latest.get(key) === i) return void kept.push(s);
     mkdirSync(history, { recursive: true });
-    const h = join(history, `${key.replace(/ /g, "-")}.md`);
+    const h = join(history, `${key.replace(/:? +/g, "-")}.md`);
     if (!existsSync(h)) writeFileSync(h, `# ${key}: earlier runs\n\nOlder runs of this benchmark, oldest first; the latest is in ../RESULTS.md.\n\n`);
     appendFileSync(h, s.replace(/\n*$/, "\n\n"));
   });
