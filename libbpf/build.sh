@@ -20,7 +20,17 @@ fetch_sources() {
   sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$d/parts/src.sources"
   local o=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$d/parts" -o "Dir::State::Lists=$d/lists")
   apt-get "${o[@]}" -qq update
-  (cd "$work/src" && apt-get "${o[@]}" -qq source --download-only libbpf elfutils zlib)
+  # Newest first; a mirror may list a version whose files it does not hold (seen: zlib's
+  # +deb12u1 in bookworm-security answered 404), so each package falls back to older versions.
+  local pkg v
+  for pkg in libbpf elfutils zlib; do
+    for v in $(apt-cache "${o[@]}" showsrc "$pkg" | awk '/^Version:/ {print $2}' | sort -urV) ""; do
+      [ -n "$v" ] || { echo "libbpf/build.sh: no version of the $pkg source package could be downloaded" >&2; exit 1; }
+      (cd "$work/src" && apt-get "${o[@]}" -qq source --download-only "$pkg=$v" >/dev/null 2>&1) && break
+      echo "libbpf/build.sh: $pkg $v could not be downloaded, trying an older version" >&2
+      rm -f "$work/src/${pkg}_"*
+    done
+  done
   (cd "$work/src" && for dsc in *.dsc; do dpkg-source --no-check -x "$dsc" >/dev/null; done)
   touch "$work/src/.done"
 }
