@@ -65,9 +65,11 @@ build_libbpf() {
 
 link_shim() {
   gcc -O2 -fPIC -Wall -Werror -I"$out/include" -c "$here/shim.c" -o "$work/shim.o"
+  # The blacklist's bulk IPv4 loader: the program's own hash, from its header (t4bulk.c).
+  gcc -O2 -fPIC -Wall -Werror -iquote "$here/../bpf/include" -c "$here/t4bulk.c" -o "$work/t4bulk.o"
   # --whole-archive keeps every libbpf symbol (bun:ffi looks them up by name at run time);
   # libelf and zlib are only pulled in as far as libbpf needs them.
-  gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" \
+  gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" "$work/t4bulk.o" \
     -Wl,--whole-archive "$work/libbpf/libbpf.a" -Wl,--no-whole-archive \
     "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" -static-libgcc -Wl,-z,defs
   strip --strip-unneeded "$out/libxdptool-bpf.so"

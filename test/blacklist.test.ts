@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, GEN, ROOT, XDPTOOL, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
 import { OFFSETS, SIZES } from "../src/blacklist/layout.ts";
+import { hash4 } from "../src/blacklist/table4.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xt-bl-"));
 function file(name: string, body: string | Uint8Array): string {
@@ -72,6 +73,20 @@ test("bpf/include/blacklist_types.h matches src/blacklist/layout.ts", () => {
   lines.push("return 0; }");
   const c = Object.fromEntries(compileAndRun(lines.join("\n")).trim().split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, Number(v)]));
   expect({ ...SIZES, ...OFFSETS }).toEqual(c);
+});
+
+test("the IPv4 slot hash is one function: blacklist_hash.h (program, bulk loader) and table4.ts agree", () => {
+  const cases: [number, number, number][] = [];
+  let x = 12345;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  for (let i = 0; i < 3000; i++) {
+    const len = i % 33, tag = (rnd() % 4) | 0x80, flat = i % 3 === 0 ? 1 : 0;
+    cases.push([rnd(), len | (tag << 8), flat]);
+  }
+  const lines = ["#include <stdio.h>", "#include <linux/types.h>", `#include "${ROOT}/bpf/include/blacklist_hash.h"`, "static const __u32 c[][3] = {"];
+  lines.push(cases.map(([a, lt, f]) => `{${a}u,${lt}u,${f}}`).join(",\n"), "};", "int main(void) {", "for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) printf(\"%u\\n\", bl_hash4(c[i][0], c[i][1], c[i][2]));", "return 0; }");
+  const fromC = compileAndRun(lines.join("\n")).trim().split("\n").map(Number);
+  expect(fromC).toEqual(cases.map(([a, lt, f]) => hash4(a, lt, f === 1)));
 });
 
 describe("rules", () => {

@@ -17,6 +17,7 @@ import { newTable, t4SizeFor } from "./sizing.ts";
 import { matchOf, type RuleView, type WhereName } from "./view.ts";
 import { beOf, formatPrefix4, isV4, u64, writeCounters } from "./words.ts";
 import { buildGeneration, type ReplaceInput, type ReplaceStats } from "./build.ts";
+import { censusOf, scanRules, summaryOf } from "./scan.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -39,24 +40,26 @@ function mapAll(m: BpfMap, name: string): Mapping {
 }
 
 export class BlacklistMaps {
-  /** Each generation's IPv4 table (an inner map of bl_t4) and its mapping, when it has one. */
-  private readonly tables: ({ map: BpfMap; mapping: Mapping } | null)[] = [null, null];
-  private readonly mlen: Mapping;
-  private readonly mrec: Mapping;
+  /** Each generation's IPv4 table (an inner map of bl_t4) and its mapping, once mapped. */
+  private readonly tables: ({ map: BpfMap; mapping: Mapping | null } | null)[] = [null, null];
+  private mlen: Mapping | null = null;
+  private mrec: Mapping | null = null;
   readonly t4: Table4;
-  /** bl_recs as a Buffer over the mapping. */
-  readonly recs: Buffer;
 
+  // Nothing is mapped until used: every page of a mapped BPF array counts as resident at once
+  // (~150 MiB at a million rules), and scans (scan.ts) read in windows instead.
   constructor(readonly maps: Record<MapName, BpfMap>) {
-    this.mlen = mapAll(maps.bl_len4, "bl_len4");
-    this.mrec = mapAll(maps.bl_recs, "bl_recs");
-    this.t4 = new Table4(this.mlen.buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
-    this.recs = this.mrec.buf;
+    this.t4 = new Table4(() => (this.mlen ??= mapAll(maps.bl_len4, "bl_len4")).buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
     for (const gen of [0, 1]) {
       const id = maps.bl_t4.lookup(u32(gen));
       if (id) this.useTable(gen, BpfMap.byId(id.readUInt32LE(0)));
       this.t4.setFlat(gen, (this.cfg.flags[gen] & T4_FLAT) !== 0);
     }
+  }
+
+  /** bl_recs as a Buffer over its mapping (mapped on first use). */
+  get recs(): Buffer {
+    return (this.mrec ??= mapAll(this.maps.bl_recs, "bl_recs")).buf;
   }
 
   static open(fdOf: (name: MapName) => number): BlacklistMaps {
@@ -66,9 +69,14 @@ export class BlacklistMaps {
   }
 
   private useTable(gen: number, map: BpfMap): void {
-    const mapping = mapAll(map, "the IPv4 table");
-    this.tables[gen] = { map, mapping };
-    this.t4.setGen(gen, mapping.buf);
+    const t = { map, mapping: null as Mapping | null };
+    this.tables[gen] = t;
+    this.t4.setGen(gen, () => (t.mapping ??= mapAll(map, "the IPv4 table")).buf);
+  }
+
+  /** A generation's IPv4 table map (for reading it in windows), or null. */
+  tableMap(gen: number): BpfMap | null {
+    return this.tables[gen]?.map ?? null;
   }
 
   /** Forget a generation's table here (munmap, close); the kernel frees it once bl_t4 lets go. */
@@ -98,6 +106,7 @@ export class BlacklistMaps {
     this.releaseTable(1);
     munmap(this.mlen);
     munmap(this.mrec);
+    this.mlen = this.mrec = null;
     for (const m of Object.values(this.maps)) m.close();
   }
 
@@ -370,84 +379,9 @@ export class BlacklistMaps {
     if (l4.kind === "port") put(key(proto, L4_ANYPORT), anyport);
   }
 
-  /**
-   * Visit every live rule of a generation in id order (the order rules were added), straight
-   * from the maps: `v` is one object reused for every rule (copy what you keep), so a million
-   * rules cost no million objects. IPv4 rules are decoded from their slots as their records come
-   * up; the others (usually few) are gathered from their hash / LPM / l4 maps first.
-   */
-  scan(visit: (v: RuleView) => void, gen = this.cfg.gen): void {
-    const c = this.cfg;
-    const base = this.base(gen, c), end = c.nextId[gen];
-    const recs = this.recs, rw = new Uint32Array(recs.buffer, recs.byteOffset, recs.length >>> 2);
-    const live = (id: number) => id >= base && id < end && (rw[id * 8 + 2] & RULE_ACTIVE) !== 0;
-    const others = new Map<number, Omit<RuleView, "id" | "expires">>();
-    type Owner = { table: WhereName | null; keys: Buffer; keyOff: number; len: number; dst: boolean; allow: boolean };
-    const owners = new Map<number, Owner>();
-    const own = (set: number, o: Owner) => owners.set(set, o);
-    own(SET_DENY, { table: null, keys: recs, keyOff: 0, len: 0, dst: false, allow: false });
-    own(SET_ALLOW, { table: null, keys: recs, keyOff: 0, len: 0, dst: false, allow: true });
-    for (const table of ADDR_TABLES) {
-      const ks = KEY_SIZE[table], lpm = table === "v6";
-      this.table(table, gen).lookupBatch(CHUNK, (keys, values, n) => {
-        for (let i = 0; i < n; i++) {
-          const rule = values.readUInt32LE(i * SIZES.entry), set = values.readUInt32LE(i * SIZES.entry + 4);
-          const tag = keys[i * ks + (lpm ? 4 : 0)];
-          const len = lpm ? keys.readUInt32LE(i * ks) - 8 : 128;
-          if (!set && (!rule || !live(rule))) continue;
-          const o: Owner = { table, keys: Buffer.from(keys.subarray(i * ks, (i + 1) * ks)), keyOff: 0, len, dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 };
-          if (set) own(set, o);
-          if (rule && live(rule)) others.set(rule, { ...o, l4: NO_L4 });
-        }
-      });
-    }
-    const l4: { id: number; set: number; l4: Rule["l4"] }[] = [];
-    this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
-      for (let i = 0; i < n; i++) {
-        const k = i * 8, id = values.readUInt32LE(i * 4);
-        const proto = keys[k + 4], dir = keys[k + 5], port = keys.readUInt16LE(k + 6);
-        if (dir > L4_DPORT || !live(id)) continue; // summaries are no rules
-        l4.push({ id, set: keys.readUInt32LE(k), l4: dir === L4_PROTO ? { kind: "proto", proto } : { kind: "port", proto: proto as 6 | 17, dir: dir === L4_SPORT ? "src" : "dst", port } });
-      }
-    });
-    const t4 = this.t4;
-    if (l4.some((x) => !owners.has(x.set))) {
-      t4.forEachUsed(gen, (s) => {
-        const set = t4.set(s), tag = t4.tag(s);
-        if (!set) return;
-        const { buf, off } = t4.addrBytes(s);
-        own(set, { table: "t4", keys: buf, keyOff: off, len: t4.len(s), dst: (tag & TAG_DST) !== 0, allow: (tag & TAG_ALLOW) !== 0 });
-      });
-    }
-    for (const x of l4) {
-      const o = owners.get(x.set);
-      if (o) others.set(x.id, { ...o, l4: x.l4 });
-    }
-    const v: RuleView = { id: 0, allow: false, table: null, keys: recs, keyOff: 0, dst: false, l4: NO_L4, len: 0, expires: 0n };
-    const size = t4.size, has = (g: number) => t4.hasGen(g);
-    const tw0 = has(0) ? t4.words(0) : null, tw1 = has(1) ? t4.words(1) : null, tb0 = has(0) ? t4.bytes(0) : null, tb1 = has(1) ? t4.bytes(1) : null;
-    for (let id = base; id < end; id++) {
-      const f = rw[id * 8 + 2];
-      if (!(f & RULE_ACTIVE)) continue;
-      v.id = id;
-      v.expires = rw[id * 8] || rw[id * 8 + 1] ? recs.readBigUInt64LE(id * SIZES.rec) : 0n;
-      if (f & RULE_SLOT) {
-        // Straight from the table's words: no object per rule (a million would be ~300 MB of garbage).
-        const s = rw[id * 8 + 3], g = s >= size ? 1 : 0, o = (s - g * size) * 8, w1 = (g ? tw1 : tw0)![o + 1], tag = (w1 >>> 8) & 0x7f;
-        v.allow = (tag & TAG_ALLOW) !== 0;
-        v.dst = (tag & TAG_DST) !== 0;
-        v.table = "t4";
-        v.keys = g ? tb1! : tb0!;
-        v.keyOff = o * 4;
-        v.len = w1 & 0xff;
-        v.l4 = NO_L4;
-      } else {
-        const o = others.get(id);
-        if (!o) continue; // a record no entry points at (yet): not a rule
-        Object.assign(v, o);
-      }
-      visit(v);
-    }
+  /** Every live rule of a generation in id order, read in windows (scan.ts scanRules). */
+  scan(visit: (v: RuleView) => void, gen = this.cfg.gen, withHits = false): void {
+    scanRules(this, visit, gen, withHits);
   }
 
   /** Every live rule of a generation as objects (or only those with the given ids), in id order. */
@@ -479,43 +413,12 @@ export class BlacklistMaps {
     }
   }
 
-  summary(now: bigint): { deny: number; allow: number; expired: number; dropped: number; undecidable: number } {
-    const c = this.cfg, gen = c.gen, base = this.base(gen, c), t = Number(now);
-    const rw = new Uint32Array(this.recs.buffer, this.recs.byteOffset, this.recs.length >>> 2);
-    let deny = 0, allow = 0, expired = 0, dropped = 0;
-    for (let id = base; id < c.nextId[gen]; id++) {
-      const o = id * 8, f = rw[o + 2];
-      if (!(f & RULE_ACTIVE)) continue;
-      const exp = rw[o] + rw[o + 1] * 2 ** 32; // ns since boot: exact for 104 days, then within ns
-      if (exp && exp <= t) {
-        expired++;
-        continue;
-      }
-      if (f & RULE_ALLOW) {
-        allow++;
-        continue;
-      }
-      deny++;
-      dropped += f & RULE_SLOT ? this.t4.packets(rw[o + 3]) : rw[o + 4] + rw[o + 5] * 2 ** 32;
-    }
-    const u = this.maps.bl_undecided.lookup(ZERO);
-    return { deny, allow, expired, dropped, undecidable: u ? Number(u.readBigUInt64LE(0)) : 0 };
+  summary(now: bigint): ReturnType<typeof summaryOf> {
+    return summaryOf(this, now);
   }
 
-  /** Rules of a generation by state (no entries decoded: cheap at 1M): how many are live, and
-   *  the ids of those past their TTL. */
   census(now: bigint, gen = this.cfg.gen): { live: number; expired: number[] } {
-    const c = this.cfg, base = this.base(gen, c);
-    let live = 0;
-    const expired: number[] = [];
-    for (let id = base; id < c.nextId[gen]; id++) {
-      const o = id * SIZES.rec;
-      if (!(this.recs.readUInt32LE(o + 8) & RULE_ACTIVE)) continue;
-      const exp = this.recs.readBigUInt64LE(o);
-      if (exp === 0n || exp > now) live++;
-      else expired.push(id);
-    }
-    return { live, expired };
+    return censusOf(this, now, gen);
   }
 
   /** Ports that some live-generation rule names for this protocol and direction (any address),
@@ -578,6 +481,4 @@ export class BlacklistMaps {
 }
 
 export { ruleKey };
-
-const NO_L4: Rule["l4"] = { kind: "none" };
 

@@ -108,11 +108,12 @@ export interface Listed {
  *  million rules stream in constant memory). Expired rules are skipped, and freed after. */
 export function eachListed(bl: BlacklistMaps, visit: (l: Listed) => void): void {
   const now = clockNs();
-  let expired = false;
+  let expired = false, n = 0;
   bl.scan((v) => {
     if (v.expires && v.expires <= now) { expired = true; return; } // not listed, and freed below
     visit(listed(bl, v, now));
-  });
+    if (++n % 65536 === 0) Bun.gc(false); // each rule leaves an object and strings: collect as we go
+  }, undefined, true);
   if (expired) gcExpired(bl, now);
 }
 
@@ -162,7 +163,7 @@ export function listedRule(bl: BlacklistMaps, id: number, candidates: Iterable<R
   let out: Listed | null = null;
   bl.scan((v) => {
     if (v.id === id) out = listed(bl, v, now);
-  });
+  }, undefined, true);
   return out;
 }
 
@@ -174,7 +175,7 @@ function timesAndHits(expires: bigint, h: Hits, now: bigint): Pick<Listed, "ttl"
 }
 
 function listed(bl: BlacklistMaps, v: RuleView, now: bigint): Listed {
-  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, bl.hits(v.id), now) };
+  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, v.hits ?? bl.hits(v.id), now) };
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left, in pieces of 1 MiB

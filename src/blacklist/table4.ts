@@ -3,6 +3,7 @@
 // Layout and probing rules: bpf/include/blacklist_types.h (struct bl_slot4) and blacklist_v4.h
 // (bl_slot_match, bl_hash4). Slots are numbered across generations: slot i of gen g is
 // g * size + i (the program's handle for it adds cfg.slot_base).
+import { bulkPlace4 } from "../ffi/bulk.ts";
 import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, T4_WINDOW, TAG_USED } from "./layout.ts";
 
 function fmix32(h: number): number {
@@ -47,16 +48,25 @@ export interface SlotCounters {
 export class TableFull extends Error {}
 
 export class Table4 {
-  /** Each generation's table as mapped, or null (none yet / none mapped). */
+  /** Each generation's table as mapped (null: none, or not mapped yet: see setGen). */
   private readonly gens: (Uint32Array | null)[] = [null, null];
-  private readonly lens: Uint32Array;
+  private readonly bufs: (Buffer | null)[] = [null, null];
+  private readonly loaders: ((() => Buffer) | null)[] = [null, null];
+  private lensWords: Uint32Array | null = null;
 
-  /** `size`: slots per generation (a power of two). */
-  constructor(len4: Buffer, readonly size: number) {
-    this.lens = new Uint32Array(len4.buffer, len4.byteOffset, len4.length >>> 2);
+  /** `size`: slots per generation (a power of two). `len4` maps bl_len4 when first needed: a
+   *  read-only scan (status, export) never maps what it does not touch (every mapped page of a
+   *  BPF array counts as resident at once). */
+  constructor(private readonly len4: () => Buffer, readonly size: number) {}
+
+  private get lens(): Uint32Array {
+    if (!this.lensWords) {
+      const b = this.len4();
+      this.lensWords = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    }
+    return this.lensWords;
   }
 
-  private readonly bufs: (Buffer | null)[] = [null, null];
   /** Generations built BL_T4_FLAT (no /24 windows; bl_cfg.flags says so to the program). */
   private readonly flat = [false, false];
 
@@ -68,35 +78,46 @@ export class Table4 {
     return this.flat[gen];
   }
 
-  /** Use (or forget) the mapping of a generation's table. */
-  setGen(gen: number, buf: Buffer | null): void {
-    this.gens[gen] = buf ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) : null;
-    this.bufs[gen] = buf;
+  /** A generation's table (`load` maps it, called on first use) or none. */
+  setGen(gen: number, load: (() => Buffer) | null): void {
+    this.loaders[gen] = load;
+    this.gens[gen] = null;
+    this.bufs[gen] = null;
+  }
+
+  private g(gen: number): Uint32Array | null {
+    if (!this.gens[gen] && this.loaders[gen]) {
+      const buf = this.loaders[gen]!();
+      this.gens[gen] = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+      this.bufs[gen] = buf;
+    }
+    return this.gens[gen];
   }
 
   /** A generation's table as words and as bytes (for loops that must not allocate per slot:
    *  slot s of gen g starts at word (s - g * size) * 8, byte 4× that). */
   words(gen: number): Uint32Array {
-    return this.gens[gen]!;
+    return this.g(gen)!;
   }
 
   bytes(gen: number): Buffer {
+    this.g(gen);
     return this.bufs[gen]!;
   }
 
   hasGen(gen: number): boolean {
-    return this.gens[gen] !== null;
+    return this.loaders[gen] !== null;
   }
 
   /** The words of the table holding a slot, and the slot's first word in it. */
   private at(slot: number): [Uint32Array, number] {
     const gen = slot >= this.size ? 1 : 0;
-    return [this.gens[gen]!, (slot - gen * this.size) * W];
+    return [this.g(gen)!, (slot - gen * this.size) * W];
   }
 
   /** Slot of a key in generation `gen`, or -1. `a` is wire-LE, masked. */
   find(gen: number, a: number, len: number, tag: number): number {
-    const w = this.gens[gen];
+    const w = this.g(gen);
     if (!w) return -1;
     const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt, this.flat[gen]), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
@@ -114,7 +135,7 @@ export class Table4 {
    * Deleted slots of other keys are not reused: the program might be reading them right now.
    */
   place(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
-    const w = this.gens[gen]!;
+    const w = this.g(gen)!;
     const lt = len | ((tag | TAG_USED) << 8), h = hash4(a, lt, this.flat[gen]), mask = this.size - 1;
     for (let j = 0; j < T4_PROBES; j++) {
       const i = (h + j) & mask, o = i * W;
@@ -140,7 +161,7 @@ export class Table4 {
    * until the whole build is done (maps.ts replace() links records to slots at the end).
    */
   placeRH(gen: number, a: number, len: number, tag: number): { slot: number; fresh: boolean } {
-    const lt = len | ((tag | TAG_USED) << 8), mask = this.size - 1, first = gen * this.size, w = this.gens[gen]!;
+    const lt = len | ((tag | TAG_USED) << 8), mask = this.size - 1, first = gen * this.size, w = this.g(gen)!;
     let pos = hash4(a, lt, this.flat[gen]) & mask, d = 0;
     for (;; pos = (pos + 1) & mask, d++) {
       const o = pos * W;
@@ -178,43 +199,22 @@ export class Table4 {
   /**
    * Many tag-0 plain rules (bare source prefixes: the bulk of big lists) into a generation's
    * table that is still EMPTY: sorted by home slot and laid down in that order — the layout Robin
-   * Hood converges to — so the table is written once, front to back, instead of one random cache
-   * line per key (~0.7 µs a key on this VM). Key i becomes a live rule whose slot's word 3 holds
-   * ids[i] (replace() links records at the end); a key seen before gets ids[i] = 0. Keys whose
-   * run would pass the table's end go through placeRH afterwards (it wraps). Returns the slots
-   * taken; TableFull when a key would land further than T4_PROBES from its home.
+   * Hood converges to — so the table is written once, front to back (libbpf/t4bulk.c, the
+   * program's own hash: a million keys in tens of ms, against ~0.5 s for the same loop in
+   * TypeScript run once, before the JIT has optimized it). Key i becomes a live rule whose slot's
+   * word 3 holds ids[i] (replace() links records at the end); a key seen before gets ids[i] = 0.
+   * Keys whose run would pass the table's end go through placeRH afterwards (it wraps). Returns
+   * the slots taken; TableFull when a key would land further than T4_PROBES from its home.
    */
   bulkRules(gen: number, a: Uint32Array, len: Uint8Array, n: number, ids: Uint32Array): number {
-    const w = this.gens[gen]!, size = this.size, lt0 = TAG_USED << 8, live = SLOT_RULE << 16;
-    const order = new Float64Array(n);
-    const flat = this.flat[gen];
-    for (let i = 0; i < n; i++) order[i] = (hash4(a[i], len[i] | lt0, flat) & (size - 1)) * n + i;
-    order.sort();
-    const late: number[] = [];
-    let next = 0, taken = 0;
-    for (let k = 0; k < n; k++) {
-      const home = Math.floor(order[k] / n), i = order[k] - home * n, ai = a[i], lt = len[i] | lt0;
-      let dup = false;
-      for (let p = home; p < next; p++) if (w[p * W] === ai && (w[p * W + 1] & 0xffff) === lt) dup = true; // the run from home
-      if (dup) {
-        ids[i] = 0;
-        continue;
-      }
-      const p = home > next ? home : next;
-      if (p - home >= T4_PROBES) throw new TableFull(); // past what the program probes
-      if (p >= size) {
-        late.push(i);
-        continue;
-      }
-      const o = p * W;
-      w[o] = ai;
-      w[o + 1] = lt | live;
-      w[o + 3] = ids[i];
-      this.markLength(gen, ai, len[i], 0);
-      next = p + 1;
-      taken++;
+    const lens = this.lens.subarray(gen * 4 * 65536 * 2, (gen * 4 + 1) * 65536 * 2); // tag 0
+    const r = bulkPlace4(this.g(gen)!, this.size, lens, a, len, n, ids, this.flat[gen]);
+    if ("error" in r) {
+      if (r.error === "too-far") throw new TableFull();
+      throw new Error("out of memory placing the IPv4 rules");
     }
-    for (const i of late) {
+    let taken = r.taken;
+    for (const i of r.late) {
       const p = this.placeRH(gen, a[i], len[i], 0);
       if (!p.fresh) {
         ids[i] = 0;
@@ -230,7 +230,7 @@ export class Table4 {
   /** After a build: each rule slot's word 3 (its rule id, see maps.ts replace) handed to `link`,
    *  which returns what the word holds from then on (the last-hit time). */
   linkRules(gen: number, link: (slot: number, id: number, flags: number) => number): void {
-    const w = this.gens[gen];
+    const w = this.g(gen);
     if (!w) return;
     for (let i = 0; i < this.size; i++) {
       const f = w[i * W + 1] >>> 16;
@@ -317,7 +317,7 @@ export class Table4 {
   /** The slot's address bytes (wire order), for formatting: the table's bytes and where. */
   addrBytes(slot: number): { buf: Buffer; off: number } {
     const gen = slot >= this.size ? 1 : 0;
-    return { buf: this.bufs[gen]!, off: (slot - gen * this.size) * W * 4 };
+    return { buf: this.bytes(gen), off: (slot - gen * this.size) * W * 4 };
   }
 
   len(slot: number): number {
@@ -337,7 +337,7 @@ export class Table4 {
 
   /** Visit the slots of a generation that are in use. */
   forEachUsed(gen: number, visit: (slot: number) => void): void {
-    const w = this.gens[gen];
+    const w = this.g(gen);
     if (!w) return;
     for (let i = 0; i < this.size; i++) if (w[i * W + 1] !== 0) visit(gen * this.size + i);
   }

@@ -3,6 +3,7 @@
 import { formatIPv4, formatIPv6, formatMac } from "../net/addr.ts";
 import type { Match, Rule } from "./rules.ts";
 import type { TableName } from "./tables.ts";
+import type { SlotCounters as Hits } from "./table4.ts";
 
 /** The ipv4 table sits beside the others in scans; "t4" names it in a RuleView. */
 export type WhereName = TableName | "t4";
@@ -21,6 +22,8 @@ export interface RuleView {
   l4: Rule["l4"];
   /** CLOCK_MONOTONIC_COARSE ns, 0n = never. */
   expires: bigint;
+  /** The rule's counters, when the scan was asked for them. */
+  hits?: Hits;
 }
 
 /** Where an address table's key keeps the address (blacklist_types.h): a slot and exact keys

@@ -55,3 +55,25 @@ export function anonymous(what: string, len: number): Mapping {
 export function munmap(m: Mapping | null | undefined): void {
   if (m) libc.symbols.munmap(m.ptr, m.len);
 }
+
+/**
+ * Read elements [first, end) of a mmapable BPF array a window at a time: each window is mapped
+ * read-only, handed to `visit` as words (word 0 = the first word of element `from`) with the
+ * elements it holds, and unmapped before the next. The kernel maps every page of a BPF array
+ * mapping up front, so a whole 64 MiB table is 64 MiB resident the moment it is mapped; this keeps
+ * a scan at one window however big the map. `elemSize` (value size rounded up to 8) must divide a page.
+ */
+export function eachWindow(what: string, fd: number, elemSize: number, first: number, end: number, visit: (words: Uint32Array, from: number, count: number) => void, windowBytes = 8 << 20): void {
+  if (PAGE_SIZE % elemSize) throw new Error(`eachWindow: ${elemSize}-byte elements straddle pages`);
+  const perPage = PAGE_SIZE / elemSize, perWindow = Math.max(1, Math.floor(windowBytes / PAGE_SIZE)) * perPage;
+  for (let from = first - (first % perPage); from < end; from += perWindow) {
+    const count = Math.min(perWindow, end - from);
+    const m = mmapFd(what, fd, Math.ceil((count * elemSize) / PAGE_SIZE) * PAGE_SIZE, PROT_READ, (from / perPage) * PAGE_SIZE);
+    try {
+      const skip = from < first ? first - from : 0;
+      visit(new Uint32Array(m.buf.buffer, m.buf.byteOffset + skip * elemSize, ((count - skip) * elemSize) >>> 2), from + skip, count - skip);
+    } finally {
+      munmap(m);
+    }
+  }
+}

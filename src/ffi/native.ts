@@ -24,6 +24,7 @@ const libcSymbols = {
   syscall: { args: [T.i64, T.i64, T.i64, T.i64, T.i64, T.i64], returns: T.i64 },
   mmap: { args: [T.ptr, T.usize, T.i32, T.i32, T.i32, T.i64], returns: T.ptr },
   munmap: { args: [T.ptr, T.usize], returns: T.i32 },
+  madvise: { args: [T.ptr, T.usize, T.i32], returns: T.i32 },
   ioctl: { args: [T.i32, T.u64, T.u64], returns: T.i32 },
   poll: { args: [T.ptr, T.u64, T.i32], returns: T.i32 },
   clock_gettime: { args: [T.i32, T.ptr], returns: T.i32 },
@@ -38,6 +39,8 @@ const bpfSymbols = {
   // shim.c
   xt_log_capture: { args: [T.i32], returns: T.void },
   xt_log_take: { args: [T.ptr, T.usize], returns: T.usize },
+  // t4bulk.c: a whole list of IPv4 prefixes into an empty blacklist table
+  xt_t4_bulk: { args: [T.ptr, T.u32, T.ptr, T.ptr, T.ptr, T.u32, T.ptr, T.i32, T.ptr, T.ptr], returns: T.i64 },
   // versions and errors
   libbpf_version_string: { args: [], returns: T.cstring },
   libbpf_strerror: { args: [T.i32, T.ptr, T.usize], returns: T.i32 },

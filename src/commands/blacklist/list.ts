@@ -94,7 +94,7 @@ function textWriter(ifname: string) {
   return {
     row(r: Listed) {
       rows.push([r.id, r.rule, r.ttl === null ? "-" : `${r.ttl}s`, r.packets, r.bytes, r.lastHit ?? "-"]);
-      if (rows.length >= 50_000) flush();
+      if (rows.length >= 8192) flush();
     },
     end() {
       flush();
