@@ -335,6 +335,27 @@ describe("live lab", () => {
     expect(ruleList()).toEqual([]);
   });
 
+  test("gc finds expired rules whichever way their TTL came: a rule given one again, an IPv6 rule, an import", () => {
+    // A generation known to have no TTL skips gc's scan of every record (BL_TTL_FREE); each
+    // way a TTL can arrive must take that knowledge back.
+    blOk("flush");
+    blOk("add", "198.18.0.78");
+    blOk("add", "198.18.0.78", "--ttl", "1s"); // the same rule again, now with a TTL
+    sh(["sleep", "2"]);
+    expect(blJson("gc")).toMatchObject({ expired: 1 });
+    blOk("flush");
+    blOk("add", "2001:db8:77::/48", "--ttl", "1s");
+    sh(["sleep", "2"]);
+    expect(blJson("gc")).toMatchObject({ expired: 1 });
+    const dir = mkdtempSync(join(tmpdir(), "xdptool-ttl-"));
+    writeFileSync(join(dir, "r.txt"), "198.18.0.79\n198.18.0.80 --ttl 1s\n");
+    blOk("import", join(dir, "r.txt"), "--replace");
+    sh(["sleep", "2"]);
+    expect(blJson("gc")).toMatchObject({ expired: 1 });
+    expect(ruleList().map((r) => r.rule)).toEqual(["198.18.0.79/32"]);
+    blOk("flush");
+  });
+
   test("rules survive re-attach and process exit (pinned)", () => {
     blOk("add", "198.18.0.77");
     xtOk("blacklist", "attach", DUT);

@@ -64,6 +64,9 @@
 #define BL_HAS_V4_FULL 256  /* bl_t4 has /32 entries: probed before bl_len4 is read */
 #define BL_T4_FLAT 512      /* this generation's table spreads every prefix over the whole table: a
                              * /24 held more /24-/31 prefixes than its window takes (bl_hash4) */
+#define BL_TTL_FREE 1024    /* user space only: no rule of this generation has a TTL, so a gc has
+                             * nothing to look for (unset: look; a generation written by an
+                             * older xdptool never has it) */
 
 /* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port): every length the trie can hold

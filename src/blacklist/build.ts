@@ -5,7 +5,7 @@
 
 import { BpfMap } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, RULE_ACTIVE, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_DST, writeEntry, writeL4Key } from "./layout.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, TTL_FREE, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, RULE_ACTIVE, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_DST, writeEntry, writeL4Key } from "./layout.ts";
 import type { Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { tagOf, ADDR_TABLES, tableOf, flagsOf, Table, batch, type TableName } from "./tables.ts";
@@ -227,7 +227,7 @@ export function buildGeneration(blm: BlacklistMaps, rules: ReplaceInput[], bare4
   // never reads the new generation's number with the old generation's flags.
   const now = blm.cfg;
   now.nextId[gen] = next;
-  now.flags[gen] = flags | (flat ? T4_FLAT : 0);
+  now.flags[gen] = flags | (flat ? T4_FLAT : 0) | (rules.some((x) => x.expires) ? 0 : TTL_FREE);
   now.t4Used[gen] = used;
   now.nextSet = cc.nextSet;
   blm.writeCfg(now);

@@ -7,8 +7,8 @@
 // writer on its own.
 import { BpfMap, BPF_ANY, BPF_NOEXIST } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
-import { mmapFd, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
+import { mmapInPieces, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
+import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, TTL_FREE, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, flagsOf, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
@@ -36,7 +36,7 @@ export class WindowFull extends OpError {}
 
 function mapAll(m: BpfMap, name: string): Mapping {
   const len = Math.ceil((m.info.maxEntries * Math.ceil(m.info.valueSize / 8) * 8) / PAGE_SIZE) * PAGE_SIZE;
-  return mmapFd(name, m.fd, len, PROT_READ | PROT_WRITE);
+  return mmapInPieces(name, m.fd, len, PROT_READ | PROT_WRITE);
 }
 
 export class BlacklistMaps {
@@ -167,8 +167,11 @@ export class BlacklistMaps {
   /** The rule id behind what the program reports (a slot handle for IPv4 rules), or 0. */
   idOfHandle(handle: number, c = this.cfg): number {
     if (handle < c.slotBase) return handle;
-    const slot = handle - c.slotBase, gen = slot >= this.t4.size ? 1 : 0, base = this.base(gen, c);
-    for (let id = base; id < c.nextId[gen]; id++) if (this.slotOfId(id) === slot && this.recs.readUInt32LE(id * SIZES.rec + 8) & RULE_ACTIVE) return id;
+    const slot = handle - c.slotBase, gen = slot >= this.t4.size ? 1 : 0, end = c.nextId[gen];
+    // A slot does not name its rule (32 bytes, all used), so the records are searched: words
+    // 2 (flags) and 3 (slot) of each, one typed-array loop (a million records in a few ms).
+    const recs = this.recs, rw = new Uint32Array(recs.buffer, recs.byteOffset, recs.length >>> 2), want = RULE_ACTIVE | RULE_SLOT;
+    for (let id = this.base(gen, c), o = id * 8 + 2; id < end; id++, o += 8) if (rw[o + 1] === slot && (rw[o] & want) === want) return id;
     return 0;
   }
 
@@ -258,6 +261,10 @@ export class BlacklistMaps {
           this.t4.setFlags(slot, (this.t4.flags(slot) & ~SLOT_TTL) | (expires ? SLOT_TTL : 0));
         }
         this.recs.writeBigUInt64LE(expires, old * SIZES.rec);
+        if (expires && c.flags[gen] & TTL_FREE) {
+          c.flags[gen] &= ~TTL_FREE;
+          this.writeCfg(c);
+        }
         return { id: old, existed: true };
       }
       // Expired, not yet collected: its record lets go (its entry is the new rule's now), so one
@@ -265,6 +272,7 @@ export class BlacklistMaps {
       this.recs.writeUInt32LE(0, old * SIZES.rec + 8);
     }
     const tag = tagOf(r);
+    if (expires) c.flags[gen] &= ~TTL_FREE; // written with the rest of cfg below
     if (r.allow) c.flags[gen] |= HAS_ALLOW;
     if (r.match.kind === "none" && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
     let set = r.allow ? SET_ALLOW : SET_DENY;

@@ -9,6 +9,7 @@ import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { resolveIface } from "../ffi/netns.ts";
 import { BlacklistMaps, WindowFull, type Hits, type StoredRule } from "./maps.ts";
+import { TTL_FREE } from "./layout.ts";
 import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
@@ -88,6 +89,8 @@ export function gc(bl: BlacklistMaps, rules = bl.read(), now = clockNs()): { kep
 
 /** gc() when only the count matters: decodes just the rules that have expired. */
 export function gcExpired(bl: BlacklistMaps, now = clockNs()): number {
+  const c = bl.cfg;
+  if (c.flags[c.gen] & TTL_FREE) return 0; // no rule has a TTL: no million records to read
   const { expired } = bl.census(now);
   return expired.length ? gc(bl, bl.read(undefined, new Set(expired)), now).removed : 0;
 }

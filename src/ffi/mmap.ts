@@ -7,13 +7,15 @@ import { errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { OpError } from "../errors.ts";
 
-export const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+export const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
 export const PAGE_SIZE = 4096;
 
 export interface Mapping {
   ptr: Pointer;
   len: number;
   buf: Buffer;
+  /** Mapped (and to be unmapped) this many bytes at a time (mmapInPieces). */
+  piece?: number;
 }
 
 export function mmapFd(what: string, fd: number, len: number, prot: number, offset = 0): Mapping {
@@ -53,7 +55,33 @@ export function anonymous(what: string, len: number): Mapping {
 }
 
 export function munmap(m: Mapping | null | undefined): void {
-  if (m) libc.symbols.munmap(m.ptr, m.len);
+  if (!m) return;
+  const step = m.piece ?? m.len;
+  for (let off = 0; off < m.len; off += step) libc.symbols.munmap((Number(m.ptr) + off) as Pointer, Math.min(step, m.len - off));
+}
+
+const failed = (p: Pointer | null) => !p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096;
+
+/**
+ * mmapFd for a big BPF array, one piece at a time into one reserved range (the same contiguous
+ * Buffer). The kernel inserts every page of a BPF array mapping inside the mmap call, without
+ * stopping to let anything else run: measured on this VM, mapping a 64 MiB table in one call held
+ * a CPU for 5.5 ms (a kernel built without preemption), unmapping it 1.6 ms. In 8 MiB pieces
+ * each call is short, and the scheduler gets the CPU between them.
+ */
+export function mmapInPieces(what: string, fd: number, len: number, prot: number, piece = 8 << 20): Mapping {
+  if (len <= piece) return mmapFd(what, fd, len, prot);
+  const base = libc.symbols.mmap(null, len, 0, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (failed(base)) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
+  for (let off = 0; off < len; off += piece) {
+    const p = libc.symbols.mmap((Number(base) + off) as Pointer, Math.min(piece, len - off), prot, MAP_SHARED | MAP_FIXED, fd, off);
+    if (failed(p)) {
+      const e = errno();
+      munmap({ ptr: base!, len, buf: Buffer.alloc(0), piece });
+      throw new OpError(`mmap ${what}: ${errnoName(e)}`);
+    }
+  }
+  return { ptr: base!, len, buf: Buffer.from(toArrayBuffer(base!, 0, len)), piece };
 }
 
 /**
