@@ -1,7 +1,7 @@
 // blacklist.bench.ts — what the blacklist costs per packet, with baselines measured in the same run.
 //  1. BPF_PROG_TEST_RUN, ns/packet (the kernel's own `duration`, median of 5 runs of 1M repeats):
-//     bare XDP_DROP (drop.bpf.c) vs the blacklist with 0, 10k and 1M IPv4 /32 rules (+100k IPv6
-//     /64 in the 1M set), for a frame that hits a rule (dropped) and one that misses (passed),
+//     bare XDP_DROP (drop.bpf.c) vs the blacklist with 0, 10k, 1M and 4M IPv4 /32 rules (+100k
+//     IPv6 /64 in the 1M set), for a frame that hits a rule (dropped) and one that misses (passed),
 //     and Debian's xdp-filter with one IPv4 rule (hit and miss) when it loads.
 //  2. Live on the lab: LIVE_FRAMES UDP frames from <lab>-gen to <lab>-dut (batch 64, lossless),
 //     counted by each program's own counters (xdptool_stats drop / the rule's hit counter;
@@ -82,6 +82,26 @@ for (const [label, n, m] of [["0", 0, 0], ["10k", 10_000, 0], ["1M + 100k IPv6",
   testRunResults[label] = h.ns;
   if (n) add(`blacklist, ${label} rules, hit (dropped)`, `${h.ns.toFixed(1)} ns`, `${(h.ns / bare).toFixed(2)}×`);
   add(`blacklist, ${label} rules, miss (passed)`, `${x.ns.toFixed(1)} ns`, `${(x.ns / bare).toFixed(2)}×`);
+}
+
+// ---- 1a. How the cost grows past a million: 4M /32s, in an object sized for them (its maps
+// take ~0.6 GiB, freed before the rest runs).
+{
+  const big = BpfObject.open(embeddedObject("blacklist")!, "blacklist");
+  sizeMaps(big, 4_200_000);
+  big.load();
+  const bigFds = new Map(big.maps().map((m) => [m.name, big.mapFd(m)]));
+  const bigMaps = BlacklistMaps.open((n: MapName) => bigFds.get(n)!);
+  bigMaps.init();
+  importRules("bench", bigMaps, parseRulesText(rulesText(4_000_000, 0), "bench"), true);
+  const fd = big.progFd(big.programs()[0]);
+  const h = nsPerPacket(fd, hit), x = nsPerPacket(fd, miss);
+  if (h.retval !== 1 || x.retval !== 2) throw new Error("4M rules: wrong verdicts");
+  testRunResults["4M"] = h.ns;
+  add("blacklist, 4M rules, hit (dropped)", `${h.ns.toFixed(1)} ns`, `${(h.ns / bare).toFixed(2)}×`, `${(h.ns / testRunResults["10k"]).toFixed(2)}× the 10k-rule hit`);
+  add("blacklist, 4M rules, miss (passed)", `${x.ns.toFixed(1)} ns`, `${(x.ns / bare).toFixed(2)}×`);
+  bigMaps.close();
+  big.close();
 }
 
 // ---- 1b. A million prefixes of one length, or /32s with /24s beside them: every IPv4 prefix

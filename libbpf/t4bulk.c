@@ -2,8 +2,8 @@
 // (struct bl_slot4, mmapped by src/blacklist/table4.ts), where the program will look for them.
 //
 // Why C: this is the one loop in an `import --replace` that touches every key. In TypeScript it
-// ran cold (once per process, before the JIT had optimized it): ~0.5 s for a million keys, half
-// of the import; here it is tens of ms. Everything else about a build stays in TypeScript.
+// runs cold (once per process, before the JIT has optimized it) and was half of a million-rule
+// import (docs/04 "Management" has the figures). Everything else about a build stays in TypeScript.
 //
 // The placement is the one Robin Hood probing converges to: keys sorted by home slot (ties in
 // input order) and written front to back, each at its home or just after the run before it.

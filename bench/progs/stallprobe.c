@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	}
 	int cpu = atoi(argv[1]);
 	long period = (argc > 2 ? atol(argv[2]) : 100) * 1000;
+	long long log_over = getenv("STALL_LOG") ? atoll(getenv("STALL_LOG")) * 1000 : 0;
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
 			late = 0;
 		if (late > worst)
 			worst = late;
+		if (log_over && late >= log_over) // STALL_LOG=µs: each long one, to place it in time
+			fprintf(stderr, "stall cpu %d at %lld ns (CLOCK_MONOTONIC): %lld us\n", cpu, ns(&next), late / 1000);
 		long long us = late / 1000;
 		hist[us < BUCKETS - 1 ? us : BUCKETS - 1]++;
 		n++;

@@ -1,23 +1,27 @@
-// maps.ts — the blacklist's rules in its BPF maps: add, delete, read back, rebuild and switch.
+// maps.ts — the blacklist's BPF maps as one object: opening and mapping them, the generation
+// switch (bl_cfg), records and ids, and where a rule lives. What changes or reads rules is beside
+// it: edit.ts (one rule at a time), build.ts (a whole set into the idle generation), scan.ts
+// (every rule back, in windows).
 //
 // Layout and model: bpf/include/blacklist_types.h. IPv4 address rules are slots of bl_t4
 // (table4.ts); every other rule has a record in bl_recs and an entry in a hash / LPM map. The
-// three big arrays are mmapped: writing and reading them is memory access, no syscalls. Every
-// change runs under the caller's lock (see store.ts); nothing here is safe against a concurrent
-// writer on its own.
-import { BpfMap, BPF_ANY, BPF_NOEXIST } from "../ffi/map.ts";
+// three big arrays are mmapped when first used: writing and reading them is memory access, no
+// syscalls. Every change runs under the caller's lock (see store.ts); nothing here is safe
+// against a concurrent writer on its own.
+import { BpfMap } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import { mmapInPieces, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
-import { HAS_ALLOW, HAS_DST, HAS_GLOBAL_DENY, HAS_V4, HAS_V4_FULL, T4_FLAT, TTL_FREE, L4_ANY, L4_ANYPORT, L4_DPORT, L4_PROTO, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, SLOT_TTL, TAG_ALLOW, TAG_DST, decodeCfg, encodeCfg, writeEntry, writeL4Key, writeRec, type Cfg } from "./layout.ts";
+import { T4_FLAT, L4_DPORT, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, decodeCfg, encodeCfg, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
-import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, KEY_SIZE, flagsOf, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
+import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
 import { Table4, TableFull, maskBE, wireLE, type SlotCounters } from "./table4.ts";
 import { newTable, t4SizeFor } from "./sizing.ts";
-import { matchOf, type RuleView, type WhereName } from "./view.ts";
-import { beOf, formatPrefix4, isV4, u64, writeCounters } from "./words.ts";
+import { matchOf, type RuleView } from "./view.ts";
+import { beOf, isV4, writeCounters } from "./words.ts";
 import { buildGeneration, type ReplaceInput, type ReplaceStats } from "./build.ts";
 import { censusOf, scanRules, summaryOf } from "./scan.ts";
+import { addRule, deleteRule } from "./edit.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -47,7 +51,7 @@ export class BlacklistMaps {
   readonly t4: Table4;
 
   // Nothing is mapped until used: every page of a mapped BPF array counts as resident at once
-  // (~150 MiB at a million rules), and scans (scan.ts) read in windows instead.
+  // (docs/04 has the figures), and scans (scan.ts) read in windows instead.
   constructor(readonly maps: Record<MapName, BpfMap>) {
     this.t4 = new Table4(() => (this.mlen ??= mapAll(maps.bl_len4, "bl_len4")).buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
     for (const gen of [0, 1]) {
@@ -176,7 +180,7 @@ export class BlacklistMaps {
   }
 
   /** The slot of an IPv4 rule's prefix in `gen`, or -1. */
-  private slotOf(m: Match, tag: number, gen: number): number {
+  slotOf(m: Match, tag: number, gen: number): number {
     if (m.kind !== "prefix" || m.prefix.family !== 4) return -1;
     const p = m.prefix;
     return this.t4.find(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
@@ -220,15 +224,6 @@ export class BlacklistMaps {
     return { packets: r.readUInt32LE(o + 16) + r.readUInt32LE(o + 20) * 2 ** 32, bytes: r.readUInt32LE(o + 24) + r.readUInt32LE(o + 28) * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
   }
 
-  /** An IPv4 rule takes its slot: record, then TTL in bl_exp4, then the slot's flags (live). */
-  private slotRule(id: number, slot: number, expires: bigint, allow: boolean, c: Cfg, carry?: Hits): void {
-    this.setRec(id, expires, allow, undefined, slot);
-    const handle = c.slotBase + slot;
-    if (expires) this.maps.bl_exp4.update(u32(handle), u64(expires));
-    this.t4.takeRule(slot, expires !== 0n, carry);
-    if (!expires) this.maps.bl_exp4.delete(u32(handle));
-  }
-
   /** A record with zeroed counters (or carried ones); for an IPv4 rule, which slot is its. */
   setRec(id: number, expires: bigint, allow: boolean, carry?: Hits, slot = -1): void {
     const o = id * SIZES.rec;
@@ -239,152 +234,14 @@ export class BlacklistMaps {
     this.recs.writeUInt32LE(RULE_ACTIVE | (allow ? RULE_ALLOW : 0) | (slot >= 0 ? RULE_SLOT : 0), o + 8);
   }
 
-  private newId(gen: number, c: Cfg): number {
-    const id = c.nextId[gen];
-    if (id >= this.base(gen, c) + this.capacity(c)) throw new OpError(`blacklist is full (${this.capacity(c)} rules); attach with a larger --max-rules`);
-    c.nextId[gen] = id + 1;
-    return id;
-  }
-
-  /** Add one rule to the live generation. Returns the id and whether it was already there. */
+  /** Add one rule to the live generation (edit.ts). Returns the id and whether it was already there. */
   add(r: Rule, expires: bigint, now: bigint): { id: number; existed: boolean } {
-    const c = this.cfg;
-    const gen = c.gen;
-    const old = this.locate(r, gen);
-    if (old) {
-      const s = this.ruleState(old);
-      if (s.active && (s.expires === 0n || s.expires > now)) {
-        // Same rule again: it takes the new TTL (or loses its TTL), nothing else changes.
-        const slot = this.slotOfId(old);
-        if (slot >= 0) {
-          if (expires) this.maps.bl_exp4.update(u32(c.slotBase + slot), u64(expires));
-          this.t4.setFlags(slot, (this.t4.flags(slot) & ~SLOT_TTL) | (expires ? SLOT_TTL : 0));
-        }
-        this.recs.writeBigUInt64LE(expires, old * SIZES.rec);
-        if (expires && c.flags[gen] & TTL_FREE) {
-          c.flags[gen] &= ~TTL_FREE;
-          this.writeCfg(c);
-        }
-        return { id: old, existed: true };
-      }
-      // Expired, not yet collected: its record lets go (its entry is the new rule's now), so one
-      // id, not two, answers for the prefix from here on.
-      this.recs.writeUInt32LE(0, old * SIZES.rec + 8);
-    }
-    const tag = tagOf(r);
-    if (expires) c.flags[gen] &= ~TTL_FREE; // written with the rest of cfg below
-    if (r.allow) c.flags[gen] |= HAS_ALLOW;
-    if (r.match.kind === "none" && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
-    let set = r.allow ? SET_ALLOW : SET_DENY;
-    let slot = -1;
-    if (isV4(r.match)) {
-      const p = r.match.prefix;
-      if (!this.t4.hasGen(gen)) {
-        this.freshTable(gen); // the first IPv4 rule of this generation
-        this.publishTable(gen);
-      }
-      const placed = this.t4.place(gen, wireLE(maskBE(beOf(p.addr), p.len)), p.len, tag);
-      if (placed.slot < 0) {
-        const where = formatPrefix4(p.addr, p.len);
-        if (!this.t4.isFlat(gen)) throw new WindowFull(`the /24 of ${where} holds more pieces than its window of the IPv4 table`);
-        throw new OpError(`the IPv4 table has no room near ${where}: attach with a larger --max-rules`);
-      }
-      slot = placed.slot;
-      if (placed.fresh) c.t4Used[gen]++;
-      c.flags[gen] |= HAS_V4 | (p.len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
-      if (r.l4.kind !== "none") {
-        set = this.t4.set(slot);
-        if (!set) this.t4.setSet(slot, (set = c.nextSet++));
-      }
-    }
-    const ek = slot < 0 ? entryKey(r.match, tag) : null;
-    let entry: Buffer | null = null;
-    if (ek) {
-      c.flags[gen] |= flagsOf(ek.table, tag);
-      const v = this.table(ek.table, gen).lookup(ek.key);
-      entry = Buffer.alloc(SIZES.entry);
-      if (v && exactEntry(v, ek.plen, ek.table)) entry.set(v.subarray(0, SIZES.entry));
-      else writeEntry(entry, 0, 0, 0, ek.plen);
-      if (r.l4.kind !== "none") {
-        set = entry.readUInt32LE(4);
-        if (!set) entry.writeUInt32LE((set = c.nextSet++), 4);
-      }
-    }
-    const id = this.newId(gen, c);
-    if (slot >= 0 && r.l4.kind === "none") {
-      this.writeCfg(c);
-      this.slotRule(id, slot, expires, r.allow, c);
-      return { id, existed: false };
-    }
-    // The rule first, the entry that points at it last: the fast path never sees a half-made rule.
-    if (ek && r.l4.kind === "none") entry!.writeUInt32LE(id, 0);
-    this.writeCfg(c);
-    this.setRec(id, expires, r.allow);
-    const lk = l4Key(r, set);
-    if (lk) {
-      this.table("l4", gen).update(lk, u32(id), old ? BPF_ANY : BPF_NOEXIST);
-      if (!r.allow) this.summarize(gen, set, r.l4);
-    }
-    if (ek && entry) this.table(ek.table, gen).update(ek.key, entry);
-    return { id, existed: false };
+    return addRule(this, r, expires, now);
   }
 
-  /** Remove one rule from the live generation; false when it is not there. */
+  /** Remove one rule from the live generation (edit.ts); false when it is not there. */
   delete(r: Rule): boolean {
-    const c = this.cfg, gen = c.gen;
-    const id = this.locate(r, gen);
-    if (!id) return false;
-    const slot = this.slotOfId(id);
-    this.recs.writeUInt32LE(0, id * SIZES.rec + 8); // stops matching at once (a record rule)
-    if (slot >= 0) {
-      this.t4.setFlags(slot, this.t4.flags(slot) & ~(SLOT_RULE | SLOT_TTL)); // stops matching at once
-      this.maps.bl_exp4.delete(u32(c.slotBase + slot));
-      return true; // the key stays: a deleted slot, reused if the prefix comes back
-    }
-    if (r.l4.kind !== "none") {
-      let set = r.allow ? SET_ALLOW : SET_DENY;
-      if (isV4(r.match)) set = this.t4.set(this.slotOf(r.match, tagOf(r), gen));
-      else {
-        const ek = entryKey(r.match, tagOf(r));
-        if (ek) set = this.table(ek.table, gen).lookup(ek.key)!.readUInt32LE(4);
-      }
-      this.table("l4", gen).delete(l4Key(r, set)!);
-      if (!r.allow) this.summarize(gen, set, r.l4);
-      return true;
-    }
-    const ek = entryKey(r.match, tagOf(r))!;
-    const t = this.table(ek.table, gen);
-    const entry = Buffer.from(t.lookup(ek.key)!.subarray(0, SIZES.entry));
-    entry.writeUInt32LE(0, 0);
-    if (entry.readUInt32LE(4) === 0) t.delete(ek.key);
-    else t.update(ek.key, entry);
-    return true;
-  }
-
-  /**
-   * Keep a deny set's summaries right after one of its combined rules came or went (see
-   * BL_L4_ANYPORT in blacklist_types.h): each names the set's lowest rule id of its kind, or is
-   * gone when the kind has none left. A scan of bl_l4, which holds the combined rules only.
-   */
-  private summarize(gen: number, set: number, l4: Rule["l4"]): void {
-    const proto = l4.kind === "none" ? 0 : l4.proto;
-    let anyport = 0, any = 0;
-    this.table("l4", gen).lookupBatch(CHUNK, (keys, values, n) => {
-      for (let i = 0; i < n; i++) {
-        const k = i * SIZES.l4Key, dir = keys[k + 5], id = values.readUInt32LE(i * 4);
-        if (keys.readUInt32LE(k) !== set || dir > L4_DPORT) continue;
-        if (!any || id < any) any = id;
-        if (dir !== L4_PROTO && keys[k + 4] === proto && (!anyport || id < anyport)) anyport = id;
-      }
-    });
-    const put = (key: Buffer, id: number) => (id ? this.table("l4", gen).update(key, u32(id)) : this.table("l4", gen).delete(key));
-    const key = (p: number, dir: number) => {
-      const b = Buffer.alloc(SIZES.l4Key);
-      writeL4Key(b, 0, set, p, dir, 0);
-      return b;
-    };
-    put(key(0, L4_ANY), any);
-    if (l4.kind === "port") put(key(proto, L4_ANYPORT), anyport);
+    return deleteRule(this, r);
   }
 
   /** Every live rule of a generation in id order, read in windows (scan.ts scanRules). */
@@ -463,7 +320,7 @@ export class BlacklistMaps {
         }
       }
     });
-    if (nexp) this.maps.bl_exp4.deleteBatch(Buffer.concat(expKeys), nexp);
+    if (nexp) deleteGently(this.maps.bl_exp4, Buffer.concat(expKeys), nexp);
     if (this.tables[gen] || this.maps.bl_t4.lookup(u32(gen))) this.maps.bl_t4.delete(u32(gen)); // the kernel frees the table
     this.releaseTable(gen);
     this.t4.clearLengths(gen);
@@ -475,7 +332,7 @@ export class BlacklistMaps {
         all.push(Buffer.from(keys));
         count += n;
       });
-      if (count) m.deleteBatch(Buffer.concat(all), count);
+      if (count) deleteGently(m, Buffer.concat(all), count);
     }
     // Records of the freed ids stay: nothing points at them any more, and the next user of an
     // id writes its record (counters zeroed) before any entry points at it.
@@ -489,4 +346,18 @@ export class BlacklistMaps {
 }
 
 export { ruleKey };
+
+/**
+ * Delete many entries CHUNK at a time, pausing between: one call deleting 4096 entries of an LPM
+ * trie could hold a CPU for ~3 ms (bench/manage.bench.ts, "freeing the replaced set"), and each
+ * deleted entry leaves the kernel an RCU callback to run; short calls with room between keep
+ * both small. This runs in the background gc, where time is cheap.
+ */
+function deleteGently(m: BpfMap, keys: Buffer, count: number): void {
+  const ks = m.info.keySize, step = CHUNK;
+  for (let i = 0; i < count; i += step) {
+    if (i) Bun.sleepSync(1);
+    m.deleteBatch(keys.subarray(i * ks, Math.min(count, i + step) * ks), Math.min(step, count - i));
+  }
+}
 

@@ -5,7 +5,10 @@ import { HAS_DST, HAS_MAC, HAS_V6_EXACT, HAS_V6_PREFIX, L4_DPORT, L4_PROTO, L4_S
 import type { Match, Rule } from "./rules.ts";
 
 export const ZERO = Buffer.alloc(4);
-export const CHUNK = 131072;
+/** Entries per batch syscall. A hash map's batch lookup walks its buckets without letting the
+ *  CPU go: one call over a 300k-entry map held a CPU for over 20 ms (bench/manage.bench.ts,
+ *  "freeing the replaced set"); a thousand at a time keeps each call well under a millisecond. */
+export const CHUNK = 1024;
 
 export function tagOf(r: Rule): number {
   return (r.allow ? TAG_ALLOW : 0) | (r.match.kind !== "none" && r.match.dir === "dst" ? TAG_DST : 0);

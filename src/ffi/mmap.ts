@@ -27,7 +27,7 @@ export function mmapFd(what: string, fd: number, len: number, prot: number, offs
 
 /**
  * Touch every page of a fresh mapping once (a read per 4 KiB). The first access of a process to a
- * page takes a fault; on this VM each costs 6-20 µs (a 16 MiB ring: 4096 pages, 25-40 ms). Paid
+ * page takes a fault, dear on a VM (docs/05: tens of ms for a 16 MiB ring). Paid
  * here, before a capture starts, instead of by the reader on its first pass while the kernel keeps
  * writing — the difference between keeping up and losing the first tens of thousands of records.
  */
@@ -64,10 +64,10 @@ const failed = (p: Pointer | null) => !p || Number(p) === -1 || Number(p) >= 2 *
 
 /**
  * mmapFd for a big BPF array, one piece at a time into one reserved range (the same contiguous
- * Buffer). The kernel inserts every page of a BPF array mapping inside the mmap call, without
- * stopping to let anything else run: measured on this VM, mapping a 64 MiB table in one call held
- * a CPU for 5.5 ms (a kernel built without preemption), unmapping it 1.6 ms. In 8 MiB pieces
- * each call is short, and the scheduler gets the CPU between them.
+ * Buffer). The kernel inserts every page of a BPF array mapping inside the mmap call without
+ * letting anything else run, and unmapping is the same: on a kernel built without preemption a
+ * big table in one call holds a CPU for milliseconds (docs/04 "Management", measured by
+ * bench/manage.bench.ts). In pieces each call is short, and the scheduler gets the CPU between.
  */
 export function mmapInPieces(what: string, fd: number, len: number, prot: number, piece = 8 << 20): Mapping {
   if (len <= piece) return mmapFd(what, fd, len, prot);
@@ -88,7 +88,7 @@ export function mmapInPieces(what: string, fd: number, len: number, prot: number
  * Read elements [first, end) of a mmapable BPF array a window at a time: each window is mapped
  * read-only, handed to `visit` as words (word 0 = the first word of element `from`) with the
  * elements it holds, and unmapped before the next. The kernel maps every page of a BPF array
- * mapping up front, so a whole 64 MiB table is 64 MiB resident the moment it is mapped; this keeps
+ * mapping up front, so a whole table is resident the moment it is mapped, read or not; this keeps
  * a scan at one window however big the map. `elemSize` (value size rounded up to 8) must divide a page.
  */
 export function eachWindow(what: string, fd: number, elemSize: number, first: number, end: number, visit: (words: Uint32Array, from: number, count: number) => void, windowBytes = 8 << 20): void {

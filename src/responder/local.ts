@@ -3,10 +3,9 @@
 // on lo, AnyIP prefixes. `enable` writes them once; `responder watch`, started by enable and
 // running as long as the responder is on, rewrites them whenever the kernel's routes change.
 //
-// Why not bpf_fib_lookup from the program: measured on 6.18 in the lab, it answers
-// BPF_FIB_LKUP_RET_FWD_DISABLED for every address on a host that does not forward (any DNS server
-// that is not a router), whatever the flags; with forwarding on, NOT_FWDED covers local addresses,
-// but also broadcast and destinations without a route; and it costs 160-400 ns per lookup.
+// Why not bpf_fib_lookup from the program: on a host that does not forward (any DNS server that
+// is not a router) it cannot tell a local address from any other, and with forwarding on it lumps
+// local addresses with broadcast and unroutable ones; it also costs more than this (docs/06).
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";

@@ -58,9 +58,9 @@ export function targetKind(iface: Iface): "standalone" | "combined" {
 
 /**
  * A new ring buffer is slow to fill the first time through: the kernel writes it through a fresh
- * virtual mapping of its pages, and on this VM the first write to each page costs tens of µs
- * (measured: the producer at 0.75 Mpps for the first 500k records of a 16 MiB ring, 1.9 Mpps after;
- * warming a 16 MiB ring takes ~150 ms). A sampler program run over a dummy frame (TEST_RUN) until
+ * virtual mapping of its pages, and the first write to each page is dear on a VM (docs/05 has the
+ * figures: the producer well under half speed until the ring has been through once). A sampler
+ * program run over a dummy frame (TEST_RUN) until
  * the ring is full moves that cost before the capture; the caller then skips those records.
  * It runs as a separate standalone sampler sharing the ring, with settings that record every
  * frame whatever the capture's own (rate, filter, verdicts), and its own counters.
