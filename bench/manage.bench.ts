@@ -145,6 +145,7 @@ const nftRound = async () => {
   rows[6].nft.push(run("nft delete element", nft("delete", "element", "netdev", "xmanage", "bl", "{ 203.0.113.7 }")));
 };
 const stallRound = async () => {
+  await Bun.sleep(5000); // what came before settles (nftables frees a replaced set for seconds after)
   const p = await probes();
   await Bun.sleep(1000);
   stallRows[0].runs.push(await p.window());

@@ -1,17 +1,24 @@
 // Documentation that cannot rot: every docs/ block marked <!-- runnable --> is executed, command by
-// command, in the lab the guide uses ("xl"), and the lines shown under each command must appear in
-// its output, in order.
+// command, and the lines shown under each command must appear in its output, in order. A command
+// must succeed unless the block shows its failure: a last output line `[exit N]` says it exits N.
+// The guide uses the operator's default lab, "xl"; the test runs it in a lab of its own ("xd"),
+// never touching one a user may have up.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, XDPTOOL, sh } from "./helpers.ts";
 
 const DOCS = join(ROOT, "docs");
-const env = { XDPTOOL_LAB: "xl", PATH: `${join(XDPTOOL, "..")}:${process.env.PATH}` };
+const LAB = "xd";
+const env = { XDPTOOL_LAB: LAB, PATH: `${join(XDPTOOL, "..")}:${process.env.PATH}` };
+/** The guide's lab names (xl, xl-dut, xl-gen) as the test's own. */
+const ownLab = (text: string) => text.replace(/\bxl\b/g, LAB);
 
 interface Step {
   cmd: string;
   expect: string[];
+  /** The exit status the chapter shows (`[exit N]`), 0 when it shows none. */
+  exit: number;
 }
 
 /** The runnable console blocks of a chapter, as commands with their expected output lines. */
@@ -20,7 +27,9 @@ export function runnableSteps(markdown: string): Step[] {
   const blocks = markdown.matchAll(/<!-- runnable -->\s*\n```console\n([\s\S]*?)```/g);
   for (const [, body] of blocks) {
     for (const line of body.split("\n")) {
-      if (line.startsWith("$ ")) steps.push({ cmd: line.slice(2), expect: [] });
+      const exit = line.trim().match(/^\[exit (\d+)\]$/);
+      if (line.startsWith("$ ")) steps.push({ cmd: line.slice(2), expect: [], exit: 0 });
+      else if (exit && steps.length) steps[steps.length - 1].exit = Number(exit[1]);
       else if (line.trim() && steps.length) steps[steps.length - 1].expect.push(line.trim());
     }
   }
@@ -72,17 +81,28 @@ test("a link that no longer matches its line is caught", () => {
   expect(brokenLinks(`[\`XDPTOOL_DNS_H\`](../bpf/include/dns.h#L${guard})`)).toEqual([]);
 });
 
+test("a runnable block's commands, expected lines and shown exit statuses are read as written", () => {
+  const md = "<!-- runnable -->\n```console\n$ xdptool status xl-dut\nxl-dut  native\n$ xdptool blacklist add bogus\ninvalid rule\n[exit 2]\n```\n";
+  expect(runnableSteps(md)).toEqual([
+    { cmd: "xdptool status xl-dut", expect: ["xl-dut  native"], exit: 0 },
+    { cmd: "xdptool blacklist add bogus", expect: ["invalid rule"], exit: 2 },
+  ]);
+  expect(ownLab("xdptool lab up # lab xl: xl-dut, xl-gen; not xlate")).toBe(`xdptool lab up # lab ${LAB}: ${LAB}-dut, ${LAB}-gen; not xlate`);
+});
+
 for (const chapter of chapters) {
   const steps = runnableSteps(readFileSync(join(DOCS, chapter), "utf8"));
   if (steps.length === 0) continue;
   test(`docs/${chapter}: every runnable command prints what the chapter shows`, () => {
     for (const step of steps) {
-      const r = sh(["sh", "-c", step.cmd], { env });
+      const cmd = ownLab(step.cmd);
+      const r = sh(["sh", "-c", cmd], { env });
       const out = r.stdout + r.stderr;
+      if (r.code !== step.exit) throw new Error(`docs/${chapter}: \`${cmd}\` exited ${r.code}, the chapter shows ${step.exit ? `[exit ${step.exit}]` : "success"}; it printed:\n${out}`);
       let at = 0;
-      for (const want of step.expect) {
+      for (const want of step.expect.map(ownLab)) {
         const i = out.indexOf(want, at);
-        if (i < 0) throw new Error(`docs/${chapter}: \`${step.cmd}\` (exit ${r.code}) did not print "${want}"; it printed:\n${out}`);
+        if (i < 0) throw new Error(`docs/${chapter}: \`${cmd}\` (exit ${r.code}) did not print "${want}"; it printed:\n${out}`);
         at = i + want.length;
       }
     }
