@@ -114,12 +114,15 @@ export function attach(req: AttachRequest): AttachResult {
     req.configure?.(obj);
     const state = xdpQuery(iface.ifindex);
     const owned = ownedLink(iface, state);
-    if (!owned && existsSync(dir)) removePinDir(dir); // stale pins (program gone, interface recreated)
     if (state.progId && !owned && !req.force) {
       throw new OpError(`${iface.name} already runs XDP program ${describe(state)} that xdptool did not load; --force replaces it`);
     }
     const maps = obj.maps().filter((m) => !m.internal);
-    const reusedMaps = owned ? reusePinnedMaps(obj, maps.filter((m) => !req.fresh?.(m.name)), dir) : [];
+    // Pinned maps are state (rules, settings, counters): reused whenever their layout fits, also
+    // when our program is no longer attached — detached from outside (bpftool link detach), or
+    // gone with a crash. A re-attach picks the state up where it was; it never starts empty
+    // behind the user's back.
+    const reusedMaps = reusePinnedMaps(obj, maps.filter((m) => !req.fresh?.(m.name)), dir);
     obj.load();
     const progFd = obj.progFd(prog);
 

@@ -42,7 +42,12 @@ export function ifaceStatus(iface: Iface): IfaceStatus {
 export function inventory(opts: { all?: boolean } = {}): IfaceStatus[] {
   const out: IfaceStatus[] = [];
   for (const ns of [null, ...namedNetns()]) {
-    enterNetns(ns);
+    try {
+      enterNetns(ns);
+    } catch (e) {
+      if (ns !== null) continue; // deleted since it was listed (another lab going down): not ours to show
+      throw e;
+    }
     for (const i of listInterfaces()) {
       const s = ifaceStatus({ ...i, netns: ns });
       if (ns === null || s.id !== null || opts.all) out.push(s);

@@ -356,6 +356,28 @@ describe("live lab", () => {
     blOk("flush");
   });
 
+  test("a blacklist detached from outside (bpftool link detach) comes back with its rules on re-attach", () => {
+    blOk("flush");
+    blOk("add", "198.18.0.91");
+    blOk("add", "2001:db8:91::/48", "--ttl", "1h");
+    const progId = (JSON.parse(xtOk("status", "--json")) as any[]).find((s) => s.interface === DUT).id;
+    const link = (JSON.parse(sh(["bpftool", "-j", "link", "show"]).stdout) as any[]).find((l) => l.prog_id === progId);
+    expect(link).toBeDefined();
+    expect(sh(["bpftool", "link", "detach", "id", String(link.id)]).code).toBe(0);
+    expect((JSON.parse(xtOk("status", "--json")) as any[]).find((s) => s.interface === DUT)?.id ?? null).toBeNull(); // nothing runs there
+    xtOk("blacklist", "attach", DUT);
+    expect(ruleList().map((r) => r.rule)).toEqual(["198.18.0.91/32", "2001:db8:91::/48"]);
+    expect(rule("2001:db8:91::/48").ttl).toBeGreaterThan(3500);
+    const s0 = dutStats();
+    send("198.18.0.91", 1000);
+    expect(dutStats().rx_queue_0_xdp_drops - s0.rx_queue_0_xdp_drops).toBe(1000); // and they match
+    // Resizing would start empty: with rules pinned it is refused, program attached or not.
+    const resize = xt("blacklist", "attach", DUT, "--max-rules", "5000");
+    expect(resize.code).toBe(2);
+    expect(resize.stderr).toContain("has rules");
+    blOk("flush");
+  });
+
   test("rules survive re-attach and process exit (pinned)", () => {
     blOk("add", "198.18.0.77");
     xtOk("blacklist", "attach", DUT);

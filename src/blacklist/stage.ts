@@ -24,8 +24,9 @@ export const blacklistStage: Stage = {
   plan(ifname, running, opts) {
     const current = pinnedCapacity(ifname);
     const resize = opts.blacklistRules !== undefined && current !== undefined && opts.blacklistRules !== current;
-    // New maps of another size start empty: only while there is nothing to lose.
-    if (resize && running && !blacklistEmpty(ifname)) {
+    // New maps of another size start empty: only while there is nothing to lose (pinned rules
+    // count even when the program is gone: a re-attach adopts them).
+    if (resize && !blacklistEmpty(ifname)) {
       throw new UsageError(`the blacklist on ${ifname} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${ifname} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
     }
     const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;

@@ -44,7 +44,21 @@ export default defineCommand({
       const { serve } = await import("../stats/prometheus.ts");
       const s = serve(args.prometheus, args.interface ? ifs : undefined);
       console.error(`xdptool: serving Prometheus metrics at http://${s.hostname}:${s.port}/metrics (Ctrl-C stops)`);
-      return new Promise<void>(() => {});
+      if (!args.interface) return new Promise<void>(() => {});
+      // One named interface: when it goes, so does the endpoint (exit 1, the reason on stderr).
+      const { goneCheck } = await import("../stats/show.ts");
+      const gone = goneCheck(ifs);
+      return new Promise<void>((_, reject) => {
+        const t = setInterval(() => {
+          try {
+            gone();
+          } catch (e) {
+            clearInterval(t);
+            s.stop(true);
+            reject(e);
+          }
+        }, 500);
+      });
     }
     await runStats(args.interface ? ifs : null, { interval, watch: !!args.watch, json: !!args.json });
   },

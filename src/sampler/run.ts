@@ -102,6 +102,7 @@ export async function run(o: RunOptions): Promise<void> {
   const summaryOut = o.write && o.write !== "-" ? console.log : console.error;
   if (o.json) summaryOut(JSON.stringify(r));
   else console.error(`xdptool: ${summary(r)}`);
+  if (r.interfaceGone) throw new OpError(`${iface.name} went away (deleted, or moved to another namespace): the capture stopped there${o.write && o.write !== "-" ? `; ${o.write} holds what was captured` : ""}`);
   const failed = writeFailed as NodeJS.ErrnoException | null;
   if (failed && failed.code !== "EPIPE") {
     const where = o.write === "-" ? "standard output" : o.write;

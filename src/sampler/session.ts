@@ -10,7 +10,7 @@ import { ENODEV } from "../ffi/errno.ts";
 import { PollSet } from "../ffi/poll.ts";
 import { UsageError } from "../errors.ts";
 import { combinedTarget, standaloneTarget, targetKind, warmRing } from "./target.ts";
-import type { Iface } from "../ffi/netns.ts";
+import { ifIndex, type Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
 import { CBPF_MAX, HDR_LAYOUT, SAMPLE_STATS, encodeCfg } from "./layout.ts";
@@ -63,6 +63,8 @@ export interface SampleResult {
   /** Reader CPU time (user + system µs) and wall time, for benches. */
   cpuMicros: number;
   seconds: number;
+  /** The interface was deleted (or moved to another namespace) during the capture, which ended there. */
+  interfaceGone: boolean;
 }
 
 /** Wall clock minus boot clock, to turn bpf_ktime_get_boot_ns() into a real time of day. */
@@ -174,8 +176,16 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const poll = new PollSet(readers.map((r) => r.fd));
     const deadline = o.durationMs ? t0 + o.durationMs : Infinity;
     const ring = o.transport === "ringbuf";
-    let loops = 0;
+    let loops = 0, interfaceGone = false, nextLook = t0 + 250;
     while (!stopped && captured < limit && performance.now() < deadline && !o.shouldStop?.()) {
+      // An interface deleted or moved away takes the program with it: nothing more will come.
+      if (performance.now() >= nextLook) {
+        nextLook += 250;
+        if (ifIndex(o.iface.name) !== o.iface.ifindex) {
+          interfaceGone = true;
+          break;
+        }
+      }
       const n = drainAll();
       if (n < 64) {
         // Little came in: sleep until the kernel's batched wake-up (or 20 ms). A ring buffer's
@@ -198,7 +208,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
     const [seen, sampledOut, submitted, lost, kernelFiltered] = sums;
     return {
       seen, sampledOut, submitted, lost, filtered: filtered + kernelFiltered, kernelFiltered, filterAt: o.filter ? (inKernel ? "kernel" : "user") : null, captured, overLimit, transport: o.transport,
-      xdpMode, cpuMicros: cpu.user + cpu.system, seconds,
+      xdpMode, cpuMicros: cpu.user + cpu.system, seconds, interfaceGone,
     };
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);

@@ -45,12 +45,33 @@ function text(r: Record<string, Rates>): string {
 
 const sleep = (s: number) => new Promise((res) => setTimeout(res, s * 1000));
 
+/**
+ * Watch named interfaces for deletion (or a move to another namespace, or a new interface under
+ * the old name): their pinned counters outlive them, so without this a watch would go on printing
+ * the last figures forever. Returns a check that throws once one is gone.
+ */
+export function goneCheck(names: string[]): () => void {
+  const index = (n: string) => {
+    try {
+      return resolveIface(n).ifindex;
+    } catch {
+      return 0;
+    }
+  };
+  const was = new Map(names.map((n) => [n, index(n)]));
+  return () => {
+    for (const [n, i] of was) if (index(n) !== i) throw new OpError(`${n} went away (deleted, or moved to another namespace): no more counters to show`);
+  };
+}
+
 /** `ifs` null: every interface running an xdptool program, listed again at each interval. */
 export async function runStats(ifs: string[] | null, o: { interval: number; watch: boolean; json: boolean }): Promise<void> {
   let prev = snapshot(ifs);
+  const gone = goneCheck(ifs ?? []);
   process.on("SIGINT", () => process.exit(0));
   for (;;) {
     await sleep(o.interval);
+    gone();
     const now = snapshot(ifs);
     const r = rates(prev, now);
     const secs = (now.at - prev.at) / 1000;
