@@ -25,6 +25,20 @@ test("bench stats: every scenario measured, ratios to bare XDP_DROP, Markdown an
   expect(sh(["ip", "netns", "list"]).stdout).not.toContain("xbt-dut");
 });
 
+test("bench --quick: every group runs end to end, every figure measured (so no benchmark rots unnoticed)", () => {
+  const r = sh([XDPTOOL, "bench", "--quick", "--json", "--name", "xbq"]);
+  expect(r.code).toBe(0);
+  const rs = JSON.parse(r.stdout) as any[];
+  expect([...new Set(rs.map((x) => x.group))]).toEqual(["baseline", "stats", "blacklist", "responder", "sampler", "combined"]);
+  expect(rs.map((x) => x.name)).toContain("blacklist, 100k rules, hit (dropped)");
+  for (const x of rs) {
+    expect(x.nsPerPacket).toBeGreaterThan(0);
+    if (x.liveMpps !== null) expect(x.liveMpps).toBeGreaterThan(0);
+  }
+  expect(rs.filter((x) => x.liveMpps !== null).length).toBeGreaterThanOrEqual(8);
+  expect(sh(["ip", "netns", "list"]).stdout).not.toContain("xbq-dut");
+});
+
 test("bench: an unknown group is a usage error", () => {
   const r = sh([XDPTOOL, "bench", "nosuch"]);
   expect(r.code).toBe(2);

@@ -25,7 +25,12 @@ function xdpDrops(lab: Lab): number {
   return vethStats(lab.dut.ns, lab.dut.ifname).rx_queue_0_xdp_drops ?? 0;
 }
 
-export async function runScenario(lab: Lab, s: Scenario, liveCount: number, progress: (msg: string) => void): Promise<Result> {
+/** How many TEST_RUN repeats make one ns/packet figure: the full measure, or --quick's. */
+export interface Effort { repeat: number; runs: number; singleRuns: number }
+export const FULL: Effort = { repeat: 1_000_000, runs: 5, singleRuns: 2001 };
+export const QUICK: Effort = { repeat: 100_000, runs: 3, singleRuns: 201 };
+
+export async function runScenario(lab: Lab, s: Scenario, liveCount: number, progress: (msg: string) => void, effort = FULL): Promise<Result> {
   const frame = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, srcMac: lab.gen.mac, dstMac: lab.dut.mac, ...s.frame } as never);
   const dutName = `${lab.dut.ns}/${lab.dut.ifname}`;
   let dut = resolveIface(dutName);
@@ -42,7 +47,7 @@ export async function runScenario(lab: Lab, s: Scenario, liveCount: number, prog
     // ns/packet on the attached, configured program itself.
     progress(`${s.name}: BPF_PROG_TEST_RUN`);
     const ns = withFd(fdById("prog", xdpQuery(dut.ifindex).progId), (fd) =>
-      s.singleRuns ? nsPerPacket(fd, frame, 1, 2001).ns : nsPerPacket(fd, frame).ns);
+      s.singleRuns ? nsPerPacket(fd, frame, 1, effort.singleRuns).ns : nsPerPacket(fd, frame, effort.repeat, effort.runs).ns);
     const base: Result = { name: s.name, group: s.group, nsPerPacket: ns, nsMethod: s.singleRuns ? "single" : "repeat", liveMpps: null };
     if (!s.live) return base;
     progress(`${s.name}: ${liveCount} live frames`);
@@ -76,13 +81,13 @@ export function withRatios(results: Result[], bareSingleNs?: number): Result[] {
 }
 
 /** Bare XDP_DROP measured one packet per run: the yardstick for single-run scenarios. */
-export async function bareSingleRunNs(lab: Lab): Promise<number> {
+export async function bareSingleRunNs(lab: Lab, effort = FULL): Promise<number> {
   const { BpfObject } = await import("../ffi/object.ts");
   const obj = BpfObject.open(embeddedObject("bare_drop")!, "bare_drop");
   try {
     obj.load();
     const frame = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, l4: "udp" });
-    return nsPerPacket(obj.progFd(obj.programs()[0]), frame, 1, 2001).ns;
+    return nsPerPacket(obj.progFd(obj.programs()[0]), frame, 1, effort.singleRuns).ns;
   } finally {
     obj.close();
   }

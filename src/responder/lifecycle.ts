@@ -26,15 +26,20 @@ export interface EnableResult {
   replaced?: string;
 }
 
+/** Configure the responder stage of the combined program already on the interface, then switch
+ *  it on: the configuration and the host's addresses first, so it never runs half-configured. */
+export function switchOn(iface: Iface, cfg: ResponderConfig, host = hostView(iface)): void {
+  writeLocal(iface.name, host.local);
+  writeConfig(iface.name, cfg, host.mac);
+  setFeature(iface.name, "responder", true);
+}
+
 export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean; noWatch?: boolean } = {}): EnableResult {
   const wasOn = runsResponder(iface);
   const host = hostView(iface);
   const r = ensureCombined(iface, opts);
   try {
-    // The configuration is written before the feature bit: the stage never runs half-configured.
-    writeLocal(iface.name, host.local);
-    writeConfig(iface.name, cfg, host.mac);
-    setFeature(iface.name, "responder", true);
+    switchOn(iface, cfg, host);
   } catch (e) {
     if (r.action === "attached") detach(iface); // nothing half-applied
     throw e;
