@@ -1,9 +1,9 @@
 // cli.ts — what citty leaves to us: finding the command a command line names, rejecting flags
 // that command does not know, and the argument sets several commands share.
-import { renderUsage, type ArgsDef, type CommandDef, type CommandMeta } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 import { UsageError } from "./errors.ts";
 
-async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
+export async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
@@ -23,8 +23,11 @@ export async function resolveChain(root: CommandDef, argv: string[]): Promise<Co
   return chain;
 }
 
-/** Commands whose trailing words are one free-form argument (a rule, a tcpdump filter). */
-const VARIADIC = new Set(["blacklist add", "blacklist allow", "blacklist del", "blacklist test", "sample"]);
+/** Commands whose trailing words are one free-form argument (a rule, a tcpdump filter), and how
+ *  their usage line names it. */
+export const FREE_WORDS: Record<string, string> = {
+  "blacklist add": "RULE...", "blacklist allow": "RULE...", "blacklist del": "RULE... | ID...", "blacklist test": "ADDR [port N/PROTO]", sample: "[FILTER...]",
+};
 
 /** Reject unknown --flags (citty silently ignores them, which hides typos like --foce), and
  *  words a command does not take (`load eth0 hello extra` would otherwise ignore "extra"). */
@@ -60,7 +63,7 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
   }
   const path = await Promise.all(chain.slice(1).map(async (c) => (await value(c.meta))?.name ?? ""));
   const extra = words.slice(path.length + positionals);
-  if (extra.length && !VARIADIC.has(path.join(" "))) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (extra.length && !(path.join(" ") in FREE_WORDS)) throw new UsageError(`unexpected argument "${extra[0]}"`);
 }
 
 /** Parse a whole number option with bounds, as a usage error. */
@@ -75,24 +78,6 @@ export function intArg(name: string, v: unknown, min: number, max = Number.MAX_S
 export const interfaceArg = { interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" } } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON instead of a table" } } as const;
 export const forceArg = { force: { type: "boolean", description: "Replace or remove an XDP program that xdptool did not load" } } as const;
-
-/**
- * Usage text. A command's description is one summary line, then (after a blank line) the
- * longer help with examples; listings of subcommands show only the summary line.
- */
-export async function helpText(cmd: CommandDef, parent?: CommandDef): Promise<string> {
-  const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
-  const short: Record<string, CommandDef> = {};
-  for (const [name, sub] of Object.entries(subs ?? {})) {
-    const def = (await value(sub)) as CommandDef;
-    const meta = (await value(def.meta)) as CommandMeta;
-    short[name] = { ...def, meta: { ...meta, description: meta.description?.split("\n")[0] } };
-  }
-  const text = await renderUsage({ ...cmd, subCommands: subs ? short : undefined }, parent);
-  // citty colours even when piped; keep escapes for terminals only.
-  return process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
-}
-
 export const xdpModeArg = {
   mode: { type: "string", description: "XDP mode: native, skb or auto (native, falling back to skb)", default: "auto" },
 } as const;

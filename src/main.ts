@@ -4,7 +4,7 @@
 import { defineCommand, runCommand, type CommandDef } from "citty";
 import { commands } from "./commands/index.ts";
 import { VERSION } from "./version.ts";
-import { checkFlags, helpText, resolveChain } from "./cli.ts";
+import { checkFlags, resolveChain } from "./cli.ts";
 
 const main = defineCommand({
   meta: {
@@ -43,18 +43,23 @@ async function run(raw: string[]): Promise<number> {
     console.log((await versionLines()).join("\n"));
     return 0;
   }
+  const { helpText } = await import("./help.ts");
+  // `xdptool help blacklist add` is `xdptool blacklist add --help`.
+  if (own[0] === "help") {
+    console.log(await helpText(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
+    return 0;
+  }
   const chain = await resolveChain(main as CommandDef, own);
   const cmd = chain[chain.length - 1];
-  const parent = chain.length > 1 ? chain[chain.length - 2] : undefined;
   // Asked for: usage on stdout, exit 0. A command group with no command (`xdptool`, `xdptool
   // blacklist`): usage on stderr, exit 2, as git does — after unknown options are refused.
   if (own.includes("--help") || own.includes("-h")) {
-    console.log(await helpText(cmd, parent));
+    console.log(await helpText(chain));
     return 0;
   }
   await checkFlags(chain, argv);
   if (cmd.subCommands && !cmd.run) {
-    process.stderr.write(`${await helpText(cmd, parent)}\n`);
+    process.stderr.write(`${await helpText(chain)}\n`);
     return 2;
   }
   await runCommand(main, { rawArgs: argv });

@@ -165,6 +165,21 @@ describe("errors", () => {
     }
   });
 
+  test("help: `xdptool help CMD...` is `CMD --help`; the usage line names the whole command and its words; lines fit 80 columns", () => {
+    const viaHelp = xt("help", "blacklist", "add"), viaFlag = xt("blacklist", "add", "--help");
+    expect([viaHelp.code, viaFlag.code]).toEqual([0, 0]);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaFlag.stdout).toContain("USAGE  xdptool blacklist add [OPTIONS] RULE...");
+    expect(xt("lab", "up", "--help").stdout).toContain("USAGE  xdptool lab up [OPTIONS]");
+    for (const args of [[], ["sample"], ["blacklist"], ["blacklist", "import"], ["responder", "enable"], ["map", "dump"], ["lab", "traffic"]]) {
+      const out = xt("help", ...args).stdout;
+      const long = out.split("\n").filter((l) => l.length > 80 && !/^\s*\S+$/.test(l.trim())); // one unbreakable word may overflow
+      expect([args.join(" "), long]).toEqual([args.join(" "), []]);
+      expect(out).not.toMatch(/\(xdptool[^)]* v\d/); // no version tag glued to the text
+    }
+    expect(xt("help", "nosuch").code).toBe(2);
+  });
+
   test("an option missing its value says so; bounds read as numbers; a message with its own hint gets no (see --help)", () => {
     expect(xt("blacklist", "add", "198.18.0.1", "--ttl", "-i", DUT).stderr.trim()).toBe("xdptool: --ttl needs a value (see --help)");
     expect(xt("sample", DUT, "-c", "0").stderr.trim()).toBe('xdptool: --count must be a whole number of at least 1, not "0" (see --help)');

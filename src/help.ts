@@ -1,0 +1,111 @@
+// help.ts — `--help` text, and `xdptool help COMMAND…`: the command's description as written,
+// a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
+// options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
+import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
+import { FREE_WORDS, value } from "./cli.ts";
+
+/** Columns to fill: the terminal's, $COLUMNS, or 80. */
+export function helpWidth(): number {
+  const tty = process.stdout.isTTY ? process.stdout.columns : 0;
+  return Math.max(40, tty || Number(process.env.COLUMNS) || 80);
+}
+
+/** One line broken at spaces to `width`, continuation lines indented by `hang` spaces. */
+function wrap(line: string, width: number, hang: number): string[] {
+  if (line.length <= width) return [line];
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(" ", width);
+    if (cut <= hang) cut = rest.indexOf(" ", width); // one long word: let it overflow
+    if (cut < 0) break;
+    out.push(rest.slice(0, cut).trimEnd());
+    rest = " ".repeat(hang) + rest.slice(cut + 1).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
+const indentOf = (l: string) => l.match(/^ */)![0].length;
+const isExample = (l: string) => /^\s*(xdptool|ip|bpftool|tcpdump|dig|curl)\b/.test(l) || /^\s*\S.*  # /.test(l);
+
+/**
+ * A description as its author laid it out, fitted to the width: prose (runs of lines with one
+ * indent) is joined and wrapped again; an example line keeps its columns, and a comment that
+ * would not fit moves under its command.
+ */
+function paragraph(text: string, width: number): string[] {
+  const lines = text.split("\n").map((l) => l.trimEnd());
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    const l = lines[i], ind = indentOf(l);
+    if (!l || isExample(l) || l.endsWith(":")) {
+      if (l.length > width && isExample(l) && l.includes("  # ")) {
+        const at = l.indexOf("  # ");
+        out.push(...wrap(l.slice(0, at).trimEnd(), width, ind + 4), ...wrap(`${" ".repeat(ind + 2)}${l.slice(at + 2)}`, width, ind + 4));
+      } else out.push(...wrap(l, width, ind + 4));
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < lines.length && lines[j] && indentOf(lines[j]) === ind && !isExample(lines[j]) && !lines[j].endsWith(":")) j++;
+    out.push(...wrap(" ".repeat(ind) + lines.slice(i, j).map((x) => x.trim()).join(" "), width, ind));
+    i = j;
+  }
+  return out;
+}
+
+/** Rows of a two-column table: names left, text wrapped in the right column. */
+function columns(rows: [string, string][], width: number): string[] {
+  const left = Math.min(30, Math.max(...rows.map(([n]) => n.length)));
+  return rows.flatMap(([n, d]) => {
+    const head = `  ${n.padEnd(left)}  `;
+    if (n.length > left) return [`  ${n}`, ...wrap(" ".repeat(left + 4) + d, width, left + 4)];
+    return wrap(head + d, width, left + 4);
+  });
+}
+
+function optionName(name: string, def: ArgDef): string {
+  const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const aliases = [def.alias ?? []].flat().map((a) => `-${a}, `).join("");
+  const hint = def.type === "string" ? ` ${(def as { valueHint?: string }).valueHint ?? flag.toUpperCase().replace(/-/g, "_")}` : "";
+  return `${aliases || "    "}--${flag}${hint}`;
+}
+
+function optionText(def: ArgDef): string {
+  const d = def.description ?? "";
+  const dflt = "default" in def && def.default !== undefined && def.type !== "boolean" && !/default/i.test(d) ? ` (default: ${def.default})` : "";
+  return d + dflt;
+}
+
+/** The help text of the last command of `chain` (root first). */
+export async function helpText(chain: CommandDef[], width = helpWidth()): Promise<string> {
+  const cmd = chain[chain.length - 1];
+  const metas = (await Promise.all(chain.map((c) => value(c.meta)))) as CommandMeta[];
+  const path = metas.map((m) => m.name).join(" ");
+  const meta = metas[metas.length - 1];
+  const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
+  const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
+
+  const positional = Object.entries(args).filter(([, d]) => d.type === "positional");
+  const options = Object.entries(args).filter(([, d]) => d.type !== "positional");
+  const usage = [path];
+  if (options.length) usage.push("[OPTIONS]");
+  for (const [n, d] of positional) usage.push(d.required === false || d.default !== undefined ? `[${n.toUpperCase()}]` : n.toUpperCase());
+  const free = FREE_WORDS[metas.slice(1).map((m) => m.name).join(" ")];
+  if (free && !positional.some(([n]) => n === "filter")) usage.push(free);
+  if (subs) usage.push("COMMAND");
+
+  const out = [...paragraph(meta.description ?? "", width), "", ...wrap(`USAGE  ${usage.join(" ")}`, width, 7)];
+  if (positional.length) out.push("", "ARGUMENTS", ...columns(positional.map(([n, d]) => [n.toUpperCase(), optionText(d)]), width));
+  if (options.length) out.push("", "OPTIONS", ...columns(options.map(([n, d]) => [optionName(n, d), optionText(d)]), width));
+  if (subs) {
+    const rows: [string, string][] = [];
+    for (const [name, sub] of Object.entries(subs)) {
+      const m = (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta;
+      if (!m.hidden) rows.push([name, (m.description ?? "").split("\n")[0]]);
+    }
+    out.push("", "COMMANDS", ...columns(rows, width), "", ...wrap(`"${path} COMMAND --help" (or "xdptool help ${metas.slice(1).map((m) => `${m.name} `).join("")}COMMAND") tells more about one.`, width, 0));
+  }
+  return out.join("\n");
+}
