@@ -95,11 +95,11 @@ const orderA = ["tcpdump", "ringbuf", "perf"];
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < orderA.length; i++) {
     const k = orderA[(i + round) % orderA.length];
-    addA(k, k === "tcpdump" ? await tcpdump(N * 2, 64) : await sampler(["--mode", k], N * 2, 64));
+    addA(k, k === "tcpdump" ? await tcpdump(N * 2, 64) : await sampler(["--transport", k], N * 2, 64));
   }
 }
 const a: Record<string, number> = {};
-for (const [k, label] of [["tcpdump", "tcpdump -w (AF_PACKET, behind XDP pass)"], ["ringbuf", "xdptool sample --mode ringbuf"], ["perf", "xdptool sample --mode perf"]]) {
+for (const [k, label] of [["tcpdump", "tcpdump -w (AF_PACKET, behind XDP pass)"], ["ringbuf", "xdptool sample --transport ringbuf"], ["perf", "xdptool sample --transport perf"]]) {
   const e = runsA[k];
   a[k] = median(e.pps);
   log(`| ${label} | ${(a[k] / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${e.captured} | ${e.lost} |`);
@@ -116,7 +116,7 @@ log("|---|---|---|---|---|---|---|");
 const best: Record<string, number> = {};
 for (const mode of ["ringbuf", "perf"]) {
   for (const batch of [1, 4, 16, 64]) {
-    const s = await sampler(["--mode", mode, "--drop-after-sample", "--snaplen", "64"], N * 4, batch);
+    const s = await sampler(["--transport", mode, "--drop-after-sample", "--snaplen", "64"], N * 4, batch);
     if (s.lost === 0) best[mode] = Math.max(best[mode] ?? 0, s.pps);
     log(`| ${mode} | ${batch} | ${(s.pps / 1e6).toFixed(2)} | ${s.captured} | ${s.lost} | ${((100 * s.lost) / s.seen).toFixed(2)} | ${s.cpuNsPerPkt.toFixed(0)} |`);
   }

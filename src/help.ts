@@ -87,8 +87,9 @@ export async function helpText(chain: CommandDef[], width = helpWidth()): Promis
   const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
   const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
 
-  const positional = Object.entries(args).filter(([, d]) => d.type === "positional");
-  const options = Object.entries(args).filter(([, d]) => d.type !== "positional");
+  const shown = Object.entries(args).filter(([, d]) => !(d as { hidden?: boolean }).hidden); // old spellings still work, unlisted
+  const positional = shown.filter(([, d]) => d.type === "positional");
+  const options = shown.filter(([, d]) => d.type !== "positional");
   const usage = [path];
   if (options.length) usage.push("[OPTIONS]");
   for (const [n, d] of positional) usage.push(d.required === false || d.default !== undefined ? `[${n.toUpperCase()}]` : n.toUpperCase());

@@ -6,7 +6,7 @@
 //   │ 198.18.0.1/24        │              │ 198.18.0.2/24        │
 //   │ 2001:db8::1/64       │              │ 2001:db8::2/64       │
 //   └──────────────────────┘              └──────────────────────┘
-// <p> is "xl" unless --name or XDPTOOL_LAB says otherwise (tests use their own lab).
+// <p> is "xl" unless --lab or XDPTOOL_LAB says otherwise (tests use their own lab).
 // The generator end runs the `pass` program because veth only delivers XDP_TX'd frames (from
 // `lab traffic` or the DNS responder) to an end that runs an XDP program.
 import { spawnSync } from "bun";

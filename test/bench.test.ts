@@ -8,7 +8,7 @@ import { LAB, ROOT, sh, XDPTOOL } from "./helpers.ts";
 test("bench stats: every scenario measured, ratios to bare XDP_DROP, Markdown and SVG written", () => {
   const dir = mkdtempSync(join(tmpdir(), "xt-bench-"));
   const md = join(dir, "r.md"), svg = join(dir, "p.svg");
-  const r = sh([XDPTOOL, "bench", "stats", "--name", "xbt", "--count", "200000", "--json", "--markdown", md, "--plot", svg]);
+  const r = sh([XDPTOOL, "bench", "stats", "--lab", "xbt", "--count", "200000", "--json", "--markdown", md, "--plot", svg]);
   expect(r.code).toBe(0);
   const rs = JSON.parse(r.stdout);
   expect(rs.map((x: any) => x.name)).toEqual(["bare XDP_DROP", "bare XDP_PASS", "stats: parse + counters, XDP_DROP", "stats: parse + counters, XDP_PASS"]);
@@ -26,7 +26,7 @@ test("bench stats: every scenario measured, ratios to bare XDP_DROP, Markdown an
 });
 
 test("bench --quick: every group runs end to end, every figure measured (so no benchmark rots unnoticed)", () => {
-  const r = sh([XDPTOOL, "bench", "--quick", "--json", "--name", "xbq"]);
+  const r = sh([XDPTOOL, "bench", "--quick", "--json", "--lab", "xbq"]);
   expect(r.code).toBe(0);
   const rs = JSON.parse(r.stdout) as any[];
   expect([...new Set(rs.map((x) => x.group))]).toEqual(["baseline", "stats", "blacklist", "responder", "sampler", "combined"]);

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { sh, XDPTOOL } from "./helpers.ts";
 
 test("lab demo blocks, responds, samples and cleans up", () => {
-  const r = sh([XDPTOOL, "lab", "demo", "--name", "xdemo"]);
+  const r = sh([XDPTOOL, "lab", "demo", "--lab", "xdemo"]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   const out = r.stdout;

@@ -180,6 +180,18 @@ describe("errors", () => {
     expect(xt("help", "nosuch").code).toBe(2);
   });
 
+  test("one meaning per flag: --lab names a lab, --transport a capture's transport, --sender the lab's sending end; the old spellings still work, unlisted", () => {
+    expect(xt("help", "lab", "up").stdout).toContain("--lab LAB");
+    expect(xt("help", "lab", "up").stdout).not.toContain("--name");
+    expect(xt("help", "sample").stdout).toContain("--transport TRANSPORT");
+    expect(xt("help", "sample").stdout).not.toMatch(/--mode\b/);
+    expect(xt("help", "lab", "traffic").stdout).toContain("--sender SENDER");
+    expect(xt("help", "lab", "traffic").stdout).not.toContain("--from");
+    for (const flag of ["--lab", "--name"]) expect(JSON.parse(xtOk("lab", "status", flag, "xnosuchlab", "--json")).name).toBe("xnosuchlab");
+    for (const flag of ["--transport", "--mode"]) expect(xt("sample", DUT, flag, "pcap").stderr.trim()).toBe('xdptool: --transport must be ringbuf or perf, not "pcap" (see --help)');
+    for (const flag of ["--sender", "--from"]) expect(xt("lab", "traffic", flag, "nowhere").stderr.trim()).toBe('xdptool: --sender must be gen or dut, not "nowhere" (see --help)');
+  });
+
   test("an option missing its value says so; bounds read as numbers; a message with its own hint gets no (see --help)", () => {
     expect(xt("blacklist", "add", "198.18.0.1", "--ttl", "-i", DUT).stderr.trim()).toBe("xdptool: --ttl needs a value (see --help)");
     expect(xt("sample", DUT, "-c", "0").stderr.trim()).toBe('xdptool: --count must be a whole number of at least 1, not "0" (see --help)');

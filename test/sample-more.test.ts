@@ -73,7 +73,7 @@ describe("sample: rate and loss accounting", () => {
       // Nobody reads our stdout until the traffic is over: the writer stalls on a full pipe, the
       // 1 MiB kernel buffer fills, and further submits fail. Deterministic, no timing involved.
       const ng = mode === "perf"; // perf writes pcapng, whose statistics block must carry the loss
-      const p = Bun.spawn([XDPTOOL, "sample", DUT, "-w", "-", "--json", "--buffer", "1", "--mode", mode, "--snaplen", "64", ...(ng ? ["--pcapng"] : [])], { stdout: "pipe", stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
+      const p = Bun.spawn([XDPTOOL, "sample", DUT, "-w", "-", "--json", "--buffer", "1", "--transport", mode, "--snaplen", "64", ...(ng ? ["--pcapng"] : [])], { stdout: "pipe", stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
       started.push(p);
       await attached();
       traffic("--count", "200000");
@@ -169,7 +169,7 @@ describe("sample: lifecycle and refusals", () => {
       [["udp", "port"], 'bad filter "udp port"'], // the words after the interface are one expression
       [["--rate", "0"], "--rate"],
       [["--snaplen", "0"], "--snaplen"],
-      [["--mode", "pcap"], "--mode"],
+      [["--transport", "pcap"], "--transport"],
       [["--action", "drop", "-w", f("d.pcap")], "--action selects by the verdict of other stages"],
       [["--action", "dropped", "-w", f("d.pcap")], "--action must be"],
     ];

@@ -78,7 +78,7 @@ describe("sample: what we write is what was sent", () => {
     test(`${mode}: LIVE_FRAMES frames appear byte-identical, with wall-clock timestamps`, async () => {
       const frame = buildFrame({ src: "198.18.0.1", dst: "198.18.0.2", l4: "udp", sport: 1024, dport: 9, srcMac: "02:78:74:00:00:01", dstMac: "02:78:74:00:00:02", frameSize: 300 });
       const t0 = Date.now() / 1000;
-      const s = await startSample("-w", f(`${mode}.pcap`), "--mode", mode, "--json", "udp");
+      const s = await startSample("-w", f(`${mode}.pcap`), "--transport", mode, "--json", "udp");
       traffic("--count", "2000", "--size", "300");
       const c = await stop(s);
       // "udp" keeps out what the kernel sends of its own accord (IPv6 router solicitations, MLD).

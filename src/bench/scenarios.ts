@@ -71,7 +71,7 @@ const sampler = (transport: string, rate: number): Scenario => ({
   frame: { ...udp, src: BLOCKED }, verdict: "drop", live: true,
   setup: async (lab, dut) => {
     await blacklist(dut, 1);
-    return capture(lab, dut, ["--mode", transport, "--rate", String(rate), "--snaplen", "64"]);
+    return capture(lab, dut, ["--transport", transport, "--rate", String(rate), "--snaplen", "64"]);
   },
 });
 

@@ -27,7 +27,8 @@ export default defineCommand({
     quick: { type: "boolean", description: "Every group at a small size: fewer frames and repeats, 100k rules at most" },
     markdown: { type: "string", description: "Write the results as Markdown (table + command) into this file, in place of the last run's section (which moves to history/ beside it)" },
     plot: { type: "string", description: "Write an SVG chart of live Mpps per scenario" },
-    name: { type: "string", description: "Lab to use (default $XDPTOOL_LAB or xl)" },
+    lab: { type: "string", description: "Lab to use (default $XDPTOOL_LAB or xl)" },
+    name: { type: "string", description: "Old name of --lab", hidden: true },
     ...jsonArg,
   },
   async run({ args, rawArgs }) {
@@ -41,7 +42,7 @@ export default defineCommand({
     const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab.ts");
     const { runScenario, withRatios, bareSingleRunNs, FULL, QUICK } = await import("../bench/run.ts");
     const effort = args.quick ? QUICK : FULL;
-    const lab = labConfig(args.name);
+    const lab = labConfig(args.lab ?? args.name);
     const created = labUp(lab) === "created";
     const cleanup = () => created && labDown(lab);
     process.on("SIGINT", () => (cleanup(), process.exit(130)));

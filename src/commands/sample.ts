@@ -36,7 +36,8 @@ export default defineCommand({
     snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most ${MAX_SNAPLEN})`, default: String(MAX_SNAPLEN) },
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
-    mode: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
+    transport: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
+    mode: { type: "string", description: "Old name of --transport (--mode is the XDP attach mode elsewhere)", hidden: true },
     buffer: { type: "string", description: "Buffer size in MiB (per CPU for perf, in total for ringbuf; the combined program's ring is sized when it is loaded). Every page is touched before the capture starts, ~0.15 s per 16 MiB (said on stderr from 64 MiB on)", default: String(DEFAULT_BUFFER_MIB) },
     action: { type: "string", description: "Only packets with these verdicts (comma-separated: drop, pass, tx, aborted, redirect) from the stages before the sampler; default all", default: "all" },
     "drop-after-sample": { type: "boolean", description: "Benchmarks only: drop each packet after capturing it" },
@@ -49,7 +50,8 @@ export default defineCommand({
     const duration = args.duration !== undefined ? intArg("duration", args.duration, 1, 86400 * 365) : undefined;
     const mib = intArg("buffer", args.buffer, 1, 1024);
     if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
-    if (args.mode !== "ringbuf" && args.mode !== "perf") throw new UsageError(`--mode must be ringbuf or perf, not "${args.mode}"`);
+    const transport = args.mode ?? args.transport;
+    if (transport !== "ringbuf" && transport !== "perf") throw new UsageError(`--transport must be ringbuf or perf, not "${transport}"`);
     const { XDP_ACTIONS } = await import("../ffi/xdp.ts");
     const VERDICTS: readonly string[] = XDP_ACTIONS;
     let actions = 0;
@@ -68,7 +70,7 @@ export default defineCommand({
     await run({
       actions,
       ifname: args.interface, expr, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
-      rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport: args.mode, bufferBytes: mib << 20,
+      rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport, bufferBytes: mib << 20,
       dropAfterSample: !!args["drop-after-sample"], json: !!args.json,
     });
   },

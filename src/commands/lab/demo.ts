@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 
 // The README's first command ends here: a short tour that shows each capability working on the
 // lab, printing what happened. Each step runs the real binary's code paths.
@@ -10,6 +10,6 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab demo", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
     const { runDemo } = await import("../../demo.ts");
-    await runDemo(args.name, args.keep);
+    await runDemo(labName(args), args.keep);
   },
 });

@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "down", description: "Remove the lab's namespaces, interfaces and xdptool pins. Idempotent." },
@@ -8,7 +8,7 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab down", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
     const { labConfig, labDown } = await import("../../lab.ts");
-    const lab = labConfig(args.name);
+    const lab = labConfig(labName(args));
     console.log(`lab ${lab.name}: ${labDown(lab) ? "removed" : "was not up"}`);
   },
 });

@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
 import { UsageError } from "../../errors.ts";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
   meta: {
@@ -21,7 +21,7 @@ export default defineCommand({
     const cmd = dash >= 0 ? rawArgs.slice(dash + 1) : [];
     if (cmd.length === 0) throw new UsageError("no command given: put it after --, e.g. xdptool lab exec gen -- ping 198.18.0.2");
     const { labConfig, labIsUp } = await import("../../lab.ts");
-    const lab = labConfig(args.name);
+    const lab = labConfig(labName(args));
     if (!labIsUp(lab)) throw new UsageError(`lab ${lab.name} is not up (xdptool lab up)`);
     const ns = args.side === "gen" ? lab.gen.ns : lab.dut.ns;
     const p = Bun.spawnSync(["ip", "netns", "exec", ns, ...cmd], { stdio: ["inherit", "inherit", "inherit"] });

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { jsonArg } from "../../cli.ts";
 import { printJson, table } from "../../table.ts";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show whether the lab is up and what runs on its interfaces." },
@@ -10,7 +10,7 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab status");
     const { labConfig, labIsUp } = await import("../../lab.ts");
-    const lab = labConfig(args.name);
+    const lab = labConfig(labName(args));
     const up = labIsUp(lab);
     const ends = [];
     if (up) {
@@ -22,7 +22,7 @@ export default defineCommand({
     }
     if (args.json) return printJson({ name: lab.name, up, ends });
     if (!up) {
-      console.log(`lab ${lab.name}: down (xdptool lab up${args.name ? ` --name ${args.name}` : ""} creates it)`);
+      console.log(`lab ${lab.name}: down (xdptool lab up${labName(args) ? ` --lab ${labName(args)}` : ""} creates it)`);
       process.exitCode = 1;
       return;
     }

@@ -2,7 +2,7 @@ import { defineCommand } from "citty";
 import { intArg, jsonArg } from "../../cli.ts";
 import { OpError, UsageError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 import { MAX_SOURCES, readSourceList, sourcePrefix, type SourceList } from "../../net/sources.ts";
 
 /** --src-random / --src-from: the list, and how to name it in the output. */
@@ -50,7 +50,8 @@ export default defineCommand({
     "src-mac": { type: "string", description: "Source MAC (default: the sending end's)" },
     "dst-mac": { type: "string", description: "Destination MAC (default: the receiving end's)" },
     dns: { type: "string", description: "Make each frame a DNS query (A, RD) for this name" },
-    from: { type: "string", description: "gen (default) or dut: which end sends", default: "gen" },
+    sender: { type: "string", description: "Which end sends: gen or dut", default: "gen" },
+    from: { type: "string", description: "Old name of --sender (--from takes prefixes in responder enable)", hidden: true },
     batch: { type: "string", description: "LIVE_FRAMES batch size (≤ 64 keeps pace with the receiver; frames its ring refuses are sent again)", default: "64" },
     ...labArgs,
     ...jsonArg,
@@ -59,10 +60,11 @@ export default defineCommand({
     const count = intArg("count", args.count, 1, 2 ** 40);
     const batch = intArg("batch", args.batch, 1, 256);
     if (!["udp", "tcp", "icmp", "none"].includes(args.proto)) throw new UsageError(`--proto must be udp, tcp, icmp or none, not "${args.proto}"`);
-    if (args.from !== "gen" && args.from !== "dut") throw new UsageError(`--from must be gen or dut, not "${args.from}"`);
+    const sender = args.from ?? args.sender;
+    if (sender !== "gen" && sender !== "dut") throw new UsageError(`--sender must be gen or dut, not "${sender}"`);
     const { labConfig, labIsUp } = await import("../../lab.ts");
-    const lab = labConfig(args.name);
-    const [tx, rx] = args.from === "gen" ? [lab.gen, lab.dut] : [lab.dut, lab.gen];
+    const lab = labConfig(labName(args));
+    const [tx, rx] = sender === "gen" ? [lab.gen, lab.dut] : [lab.dut, lab.gen];
     const { buildFrame, dnsQuery } = await import("../../net/packet.ts");
     const sources = randomSources(args);
     const src = args.src ?? tx.ipv4;

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { jsonArg } from "../../cli.ts";
 import { printJson, table } from "../../table.ts";
-import { labArgs } from "./_shared.ts";
+import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
   meta: { name: "up", description: "Create the lab (two namespaces, a veth pair, addresses, XDP pass on the generator end). Idempotent." },
@@ -10,7 +10,7 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab up", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
     const { labConfig, labUp, labAttachGenerator, labDown } = await import("../../lab.ts");
-    const lab = labConfig(args.name);
+    const lab = labConfig(labName(args));
     const state = labUp(lab);
     try {
       await labAttachGenerator(lab);
