@@ -167,6 +167,10 @@ describe("import fast paths agree with the full parser", () => {
     };
     const bad = cases.filter((c) => full(c) !== fast(c));
     expect(bad).toEqual([]);
+    // Agreement alone would pass if both refused everything: they must accept what is valid.
+    expect(cases.filter((c) => fast(c) !== null).length).toBeGreaterThan(2000);
+    expect(["::1", "2001:DB8::Ab/128", "0.0.0.0/0", "255.255.255.255", "1.2.3.4/8"].map(fast)).toEqual(["::1/128", "2001:db8::ab/128", "0.0.0.0/0", "255.255.255.255/32", "1.0.0.0/8"]);
+    expect(["1::2::3", "256.1.1.1", "1.2.3.4/33", ":::"].map(fast)).toEqual([null, null, null, null]);
   });
 });
 
