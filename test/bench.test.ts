@@ -68,3 +68,11 @@ test("manage bench: the harness runs end to end at 1/100 scale (commands timed, 
   expect(sh(["ip", "netns", "list"]).stdout).not.toContain(`${lab}-dut`);
 });
 
+
+test("startup bench: the harness runs (hello world built in the same run, every command timed)", () => {
+  const out = join(mkdtempSync(join(tmpdir(), "xt-startup-")), "r.md");
+  const r = sh(["bun", join(ROOT, "bench/startup.bench.ts")], { env: { ROUNDS: "1", RESULTS: out } });
+  expect(r.code).toBe(0);
+  const md = readFileSync(out, "utf8");
+  for (const name of ["compiled Bun hello world", "xdptool --help", "xdptool status"]) expect(md).toMatch(new RegExp(`\\| ${name} \\| \\d+\\.\\d \\| \\d+\\.\\d\\d× \\|`));
+});
