@@ -1,22 +1,9 @@
 #!/usr/bin/env bun
 // main.ts — entry point: parse the command line, run one command, map errors to exit codes.
 //   0 success · 1 the operation failed · 2 bad usage or bad input. Errors are one line on stderr.
-import { defineCommand, runCommand, type CommandDef } from "citty";
-import { commands } from "./commands/index.ts";
-import { VERSION } from "./version.ts";
+import { runCommand, type CommandDef } from "citty";
+import { main } from "./root.ts";
 import { checkFlags, resolveChain } from "./cli.ts";
-
-const main = defineCommand({
-  meta: {
-    name: "xdptool",
-    version: VERSION,
-    description: "Load, inspect and run XDP programs: stats, maps, blacklist, sampling, DNS responder, lab, benchmarks.",
-  },
-  args: {
-    version: { type: "boolean", description: "Print xdptool's, libbpf's and the kernel's versions" },
-  },
-  subCommands: commands,
-});
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
 function mapSelector(argv: string[]): string[] {

@@ -192,6 +192,21 @@ describe("errors", () => {
     for (const flag of ["--sender", "--from"]) expect(xt("lab", "traffic", flag, "nowhere").stderr.trim()).toBe('xdptool: --sender must be gen or dut, not "nowhere" (see --help)');
   });
 
+  test("completion bash: generated from the commands themselves — commands, subcommands, options, lab sides, interfaces", () => {
+    const script = xtOk("completion", "bash");
+    const complete = (...words: string[]) => sh(["bash", "-c", `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _xdptool; echo "\${COMPREPLY[*]}"`]).stdout.trim();
+    expect(complete("xdptool", "bl")).toBe("blacklist");
+    expect(complete("xdptool", "blacklist", "a")).toBe("attach add allow");
+    expect(complete("xdptool", "blacklist", "add", "198.18.0.1", "--tt")).toBe("--ttl");
+    expect(complete("xdptool", "sample", "lo", "--tr")).toBe("--transport");
+    expect(complete("xdptool", "sample", "lo", "--mo")).toBe(""); // an old spelling is not offered
+    expect(complete("xdptool", "lab", "exec", "d")).toBe("dut");
+    expect(complete("xdptool", "unload", "l").split(" ")).toContain("lo");
+    expect(complete("xdptool", "")).toContain("completion");
+    for (const shell of ["zsh", "fish"]) expect(xtOk("completion", shell)).toContain("xdptool");
+    expect(xt("completion", "tcsh").code).toBe(2);
+  });
+
   test("an option missing its value says so; bounds read as numbers; a message with its own hint gets no (see --help)", () => {
     expect(xt("blacklist", "add", "198.18.0.1", "--ttl", "-i", DUT).stderr.trim()).toBe("xdptool: --ttl needs a value (see --help)");
     expect(xt("sample", DUT, "-c", "0").stderr.trim()).toBe('xdptool: --count must be a whole number of at least 1, not "0" (see --help)');

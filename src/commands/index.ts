@@ -15,4 +15,8 @@ export const commands: Record<string, Lazy> = {
   responder: lazy(() => import("./responder/index.ts")),
   sample: lazy(() => import("./sample.ts")),
   bench: lazy(() => import("./bench.ts")),
+  completion: lazy(() => import("./completion.ts")),
 };
+
+/** The root command (main.ts), for what walks the whole tree (completion). */
+export const root = async (): Promise<CommandDef> => (await import("../root.ts")).main as CommandDef;

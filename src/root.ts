@@ -1,0 +1,16 @@
+// root.ts — xdptool itself as a command: its name, version and subcommands (src/commands/).
+import { defineCommand } from "citty";
+import { commands } from "./commands/index.ts";
+import { VERSION } from "./version.ts";
+
+export const main = defineCommand({
+  meta: {
+    name: "xdptool",
+    version: VERSION,
+    description: "Load, inspect and run XDP programs: stats, maps, blacklist, sampling, DNS responder, lab, benchmarks.",
+  },
+  args: {
+    version: { type: "boolean", description: "Print xdptool's, libbpf's and the kernel's versions" },
+  },
+  subCommands: commands,
+});
