@@ -31,6 +31,12 @@ async function run(raw: string[]): Promise<number> {
     return 0;
   }
   const { helpText } = await import("./help.ts");
+  // `xdptool man blacklist add`: its manual page, in roff (man -l - shows it).
+  if (own[0] === "man") {
+    const { manPage } = await import("./man.ts");
+    process.stdout.write(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
+    return 0;
+  }
   // `xdptool help blacklist add` is `xdptool blacklist add --help`.
   if (own[0] === "help") {
     console.log(await helpText(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));

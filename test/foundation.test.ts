@@ -207,6 +207,17 @@ describe("errors", () => {
     expect(xt("completion", "tcsh").code).toBe(2);
   });
 
+  test("man pages: generated for every command, rendered by man(1) without a warning, with the sections an operator looks for", () => {
+    for (const args of [[], ["blacklist"], ["blacklist", "add"], ["sample"], ["responder", "enable"], ["map", "dump"], ["lab", "traffic"]]) {
+      const page = xtOk("man", ...args);
+      const shown = sh(["sh", "-c", "MANWIDTH=80 man --warnings -l -"], { input: page });
+      expect([args.join(" "), shown.code, shown.stderr.trim()]).toEqual([args.join(" "), 0, ""]);
+      for (const section of ["NAME", "SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "FILES", "SEE ALSO"]) expect(shown.stdout).toContain(`\n${section}\n`);
+      expect(shown.stdout).toContain(`xdptool ${args.join(" ")}`.trim());
+    }
+    expect(sh(["sh", "-c", `${XDPTOOL} man blacklist add | MANWIDTH=80 man -l -`]).stdout).toMatch(/EXAMPLES\n\s+xdptool blacklist add 198\.18\.7\.0\/24/);
+  });
+
   test("an option missing its value says so; bounds read as numbers; a message with its own hint gets no (see --help)", () => {
     expect(xt("blacklist", "add", "198.18.0.1", "--ttl", "-i", DUT).stderr.trim()).toBe("xdptool: --ttl needs a value (see --help)");
     expect(xt("sample", DUT, "-c", "0").stderr.trim()).toBe('xdptool: --count must be a whole number of at least 1, not "0" (see --help)');
