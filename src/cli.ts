@@ -7,6 +7,9 @@ export async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | unde
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }
 
+/** An argument's name as a flag is spelled (maxRules → max-rules). */
+export const flagName = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** The chain of commands from the root to the one the arguments name. */
 export async function resolveChain(root: CommandDef, argv: string[]): Promise<CommandDef[]> {
   const chain = [root];
@@ -38,7 +41,7 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
   const takesValue = new Set<string>();
   let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
-    const names = [name, name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), ...[def.alias ?? []].flat()];
+    const names = [name, flagName(name), ...[def.alias ?? []].flat()];
     for (const n of names) known.add(n);
     if (def.type === "boolean") known.add(`no-${name}`);
     if (def.type === "string") for (const n of names) takesValue.add(n);

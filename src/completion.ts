@@ -1,8 +1,9 @@
 // completion.ts — shell completion generated from the command definitions themselves, so it
 // cannot drift from them: every command path with its subcommands, its options, and whether it
 // takes an interface (completed from /sys/class/net) or a lab side (gen, dut).
-import type { ArgsDef, CommandDef, CommandMeta } from "citty";
-import { value } from "./cli.ts";
+import type { CommandDef } from "citty";
+import { flagName, value } from "./cli.ts";
+import { commandShape } from "./help.ts";
 
 interface Node {
   subs: string[];
@@ -14,30 +15,15 @@ interface Node {
 /** Every command path ("" is xdptool itself) and what completes after it. */
 export async function commandTree(root: CommandDef): Promise<Map<string, Node>> {
   const out = new Map<string, Node>();
-  const walk = async (cmd: CommandDef, path: string) => {
-    const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
-    const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
-    const flags: string[] = [];
-    let word: Node["word"] = null;
-    for (const [name, def] of Object.entries(args)) {
-      if ((def as { hidden?: boolean }).hidden) continue;
-      if (def.type === "positional") {
-        if (word === null && name === "interface") word = "interface";
-        if (word === null && name === "side") word = "side";
-        continue;
-      }
-      flags.push(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, ...[def.alias ?? []].flat().map((a) => `-${a}`));
-    }
-    const names: string[] = [];
-    for (const [name, sub] of Object.entries(subs ?? {})) {
-      const def = (await value(sub)) as CommandDef;
-      if (((await value(def.meta)) as CommandMeta)?.hidden) continue;
-      names.push(name);
-      await walk(def, path ? `${path} ${name}` : name);
-    }
-    out.set(path, { subs: names, flags: [...flags, "--help"], word });
+  const walk = async (chain: CommandDef[]) => {
+    const { words, positional, options, subs } = await commandShape(chain);
+    const flags = options.flatMap(([name, def]) => [`--${flagName(name)}`, ...[def.alias ?? []].flat().map((a) => `-${a}`)]);
+    const word = (positional.find(([n]) => n === "interface" || n === "side")?.[0] ?? null) as Node["word"];
+    const defs = (await value(chain[chain.length - 1].subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
+    for (const [name] of subs ?? []) await walk([...chain, (await value(defs![name])) as CommandDef]);
+    out.set(words.slice(1).join(" "), { subs: (subs ?? []).map(([n]) => n), flags: [...flags, "--help"], word });
   };
-  await walk(root, "");
+  await walk([root]);
   return out;
 }
 

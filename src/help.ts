@@ -2,7 +2,7 @@
 // a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
-import { FREE_WORDS, value } from "./cli.ts";
+import { FREE_WORDS, flagName, value } from "./cli.ts";
 
 /** Columns to fill: the terminal's, $COLUMNS, or 80. */
 export function helpWidth(): number {
@@ -65,14 +65,54 @@ function columns(rows: [string, string][], width: number): string[] {
   });
 }
 
+/** What help, man pages and completion say of a command, from its definition: the words that
+ *  name it, its listed arguments (hidden old spellings left out), its usage line as words, and
+ *  its subcommands with their one-line summaries. */
+export interface Shape {
+  words: string[];
+  meta: CommandMeta;
+  positional: [string, ArgDef][];
+  options: [string, ArgDef][];
+  /** path words, then [OPTIONS], the positionals, free words, COMMAND */
+  usage: string[];
+  subs: [string, string][] | null;
+}
+
+export async function commandShape(chain: CommandDef[]): Promise<Shape> {
+  const cmd = chain[chain.length - 1];
+  const metas = (await Promise.all(chain.map((c) => value(c.meta)))) as CommandMeta[];
+  const words = metas.map((m) => m.name!);
+  const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
+  const shown = Object.entries(args).filter(([, d]) => !(d as { hidden?: boolean }).hidden); // old spellings still work, unlisted
+  const positional = shown.filter(([, d]) => d.type === "positional");
+  const options = shown.filter(([, d]) => d.type !== "positional");
+  const defs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
+  let subs: [string, string][] | null = null;
+  if (defs) {
+    subs = [];
+    for (const [name, sub] of Object.entries(defs)) {
+      const m = (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta;
+      if (!m.hidden) subs.push([name, (m.description ?? "").split("\n")[0]]);
+    }
+  }
+  const usage = [...words];
+  if (options.length) usage.push("[OPTIONS]");
+  for (const [n, d] of positional) usage.push(d.required === false || d.default !== undefined ? `[${n.toUpperCase()}]` : n.toUpperCase());
+  const free = FREE_WORDS[words.slice(1).join(" ")];
+  if (free && !positional.some(([n]) => n === "filter")) usage.push(free);
+  if (subs) usage.push("COMMAND");
+  return { words, meta: metas[metas.length - 1], positional, options, usage, subs };
+}
+
 function optionName(name: string, def: ArgDef): string {
-  const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const flag = flagName(name);
   const aliases = [def.alias ?? []].flat().map((a) => `-${a}, `).join("");
   const hint = def.type === "string" ? ` ${(def as { valueHint?: string }).valueHint ?? flag.toUpperCase().replace(/-/g, "_")}` : "";
   return `${aliases || "    "}--${flag}${hint}`;
 }
 
-function optionText(def: ArgDef): string {
+/** An option's description, with its default when the description does not give it. */
+export function optionText(def: ArgDef): string {
   const d = def.description ?? "";
   const dflt = "default" in def && def.default !== undefined && def.type !== "boolean" && !/default/i.test(d) ? ` (default: ${def.default})` : "";
   return d + dflt;
@@ -80,33 +120,11 @@ function optionText(def: ArgDef): string {
 
 /** The help text of the last command of `chain` (root first). */
 export async function helpText(chain: CommandDef[], width = helpWidth()): Promise<string> {
-  const cmd = chain[chain.length - 1];
-  const metas = (await Promise.all(chain.map((c) => value(c.meta)))) as CommandMeta[];
-  const path = metas.map((m) => m.name).join(" ");
-  const meta = metas[metas.length - 1];
-  const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
-  const subs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
-
-  const shown = Object.entries(args).filter(([, d]) => !(d as { hidden?: boolean }).hidden); // old spellings still work, unlisted
-  const positional = shown.filter(([, d]) => d.type === "positional");
-  const options = shown.filter(([, d]) => d.type !== "positional");
-  const usage = [path];
-  if (options.length) usage.push("[OPTIONS]");
-  for (const [n, d] of positional) usage.push(d.required === false || d.default !== undefined ? `[${n.toUpperCase()}]` : n.toUpperCase());
-  const free = FREE_WORDS[metas.slice(1).map((m) => m.name).join(" ")];
-  if (free && !positional.some(([n]) => n === "filter")) usage.push(free);
-  if (subs) usage.push("COMMAND");
-
+  const { words, meta, positional, options, usage, subs } = await commandShape(chain);
+  const path = words.join(" ");
   const out = [...paragraph(meta.description ?? "", width), "", ...wrap(`USAGE  ${usage.join(" ")}`, width, 7)];
   if (positional.length) out.push("", "ARGUMENTS", ...columns(positional.map(([n, d]) => [n.toUpperCase(), optionText(d)]), width));
   if (options.length) out.push("", "OPTIONS", ...columns(options.map(([n, d]) => [optionName(n, d), optionText(d)]), width));
-  if (subs) {
-    const rows: [string, string][] = [];
-    for (const [name, sub] of Object.entries(subs)) {
-      const m = (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta;
-      if (!m.hidden) rows.push([name, (m.description ?? "").split("\n")[0]]);
-    }
-    out.push("", "COMMANDS", ...columns(rows, width), "", ...wrap(`"${path} COMMAND --help" (or "xdptool help ${metas.slice(1).map((m) => `${m.name} `).join("")}COMMAND") tells more about one.`, width, 0));
-  }
+  if (subs) out.push("", "COMMANDS", ...columns(subs, width), "", ...wrap(`"${path} COMMAND --help" (or "xdptool help ${words.slice(1).map((w) => `${w} `).join("")}COMMAND") tells more about one.`, width, 0));
   return out.join("\n");
 }

@@ -50,7 +50,6 @@ export class TableFull extends Error {}
 export class Table4 {
   /** Each generation's table as mapped (null: none, or not mapped yet: see setGen). */
   private readonly gens: (Uint32Array | null)[] = [null, null];
-  private readonly bufs: (Buffer | null)[] = [null, null];
   private readonly loaders: ((() => Buffer) | null)[] = [null, null];
   private lensWords: Uint32Array | null = null;
 
@@ -82,27 +81,14 @@ export class Table4 {
   setGen(gen: number, load: (() => Buffer) | null): void {
     this.loaders[gen] = load;
     this.gens[gen] = null;
-    this.bufs[gen] = null;
   }
 
   private g(gen: number): Uint32Array | null {
     if (!this.gens[gen] && this.loaders[gen]) {
       const buf = this.loaders[gen]!();
       this.gens[gen] = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
-      this.bufs[gen] = buf;
     }
     return this.gens[gen];
-  }
-
-  /** A generation's table as words and as bytes (for loops that must not allocate per slot:
-   *  slot s of gen g starts at word (s - g * size) * 8, byte 4× that). */
-  words(gen: number): Uint32Array {
-    return this.g(gen)!;
-  }
-
-  bytes(gen: number): Buffer {
-    this.g(gen);
-    return this.bufs[gen]!;
   }
 
   hasGen(gen: number): boolean {
@@ -293,11 +279,6 @@ export class Table4 {
     this.setFlags(slot, (this.flags(slot) & ~(SLOT_RULE | SLOT_TTL)) | SLOT_RULE | (ttl ? SLOT_TTL : 0));
   }
 
-  packets(slot: number): number {
-    const [w, o] = this.at(slot);
-    return w[o + 4] + w[o + 5] * 2 ** 32;
-  }
-
   counters(slot: number): SlotCounters {
     const [w, o] = this.at(slot), last = w[o + 3];
     return { packets: w[o + 4] + w[o + 5] * 2 ** 32, bytes: w[o + 6] + w[o + 7] * 2 ** 32, last: last ? BigInt(last) << BigInt(LAST_SHIFT) : 0n };
@@ -314,31 +295,8 @@ export class Table4 {
     w[o + 3] = v;
   }
 
-  /** The slot's address bytes (wire order), for formatting: the table's bytes and where. */
-  addrBytes(slot: number): { buf: Buffer; off: number } {
-    const gen = slot >= this.size ? 1 : 0;
-    return { buf: this.bytes(gen), off: (slot - gen * this.size) * W * 4 };
-  }
-
-  len(slot: number): number {
-    const [w, o] = this.at(slot);
-    return w[o + 1] & 0xff;
-  }
-
-  tag(slot: number): number {
-    const [w, o] = this.at(slot);
-    return (w[o + 1] >>> 8) & 0x7f;
-  }
-
   /** Empty one generation's bitmaps (its table is dropped, or was made empty). */
   clearLengths(gen: number): void {
     this.lens.fill(0, gen * 4 * 65536 * 2, (gen + 1) * 4 * 65536 * 2);
-  }
-
-  /** Visit the slots of a generation that are in use. */
-  forEachUsed(gen: number, visit: (slot: number) => void): void {
-    const w = this.g(gen);
-    if (!w) return;
-    for (let i = 0; i < this.size; i++) if (w[i * W + 1] !== 0) visit(gen * this.size + i);
   }
 }

@@ -18,10 +18,12 @@ export interface Mapping {
   piece?: number;
 }
 
+/** MAP_FAILED is (void *)-1; bun:ffi hands pointers back as numbers. */
+const failed = (p: Pointer | null) => !p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096;
+
 export function mmapFd(what: string, fd: number, len: number, prot: number, offset = 0): Mapping {
   const p = libc.symbols.mmap(null, len, prot, MAP_SHARED, fd, offset);
-  // MAP_FAILED is (void *)-1; bun:ffi hands pointers back as numbers.
-  if (!p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
+  if (failed(p)) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
   return { ptr: p, len, buf: Buffer.from(toArrayBuffer(p, 0, len)) };
 }
 
@@ -50,7 +52,7 @@ export function viewAt(address: number, len: number): Buffer {
 /** Page-aligned private memory (zero-filled; its pages fault in on first touch, see prefault). */
 export function anonymous(what: string, len: number): Mapping {
   const p = libc.symbols.mmap(null, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (!p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
+  if (failed(p)) throw new OpError(`mmap ${what}: ${errnoName(errno())}`);
   return { ptr: p, len, buf: Buffer.from(toArrayBuffer(p, 0, len)) };
 }
 
@@ -60,7 +62,6 @@ export function munmap(m: Mapping | null | undefined): void {
   for (let off = 0; off < m.len; off += step) libc.symbols.munmap((Number(m.ptr) + off) as Pointer, Math.min(step, m.len - off));
 }
 
-const failed = (p: Pointer | null) => !p || Number(p) === -1 || Number(p) >= 2 ** 64 - 4096;
 
 /**
  * mmapFd for a big BPF array, one piece at a time into one reserved range (the same contiguous
