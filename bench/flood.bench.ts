@@ -163,7 +163,7 @@ const frames = (m: number) => results[m].get(byRef("bare")!)!.map((r) => r.frame
 const md = [
   // An A/B run (another build beside this one) is its own section: it does not replace the full comparison.
   `\n## ${process.env.XDPTOOL_BASE ? "builds compared: flood" : "flood"} (${new Date().toISOString()}, kernel ${kernel}, load average at the end ${load})`, "",
-  `\`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb${process.env.XDPTOOL_BASE ? ` XDPTOOL_BASE=${process.env.XDPTOOL_BASE}${process.env.CANDIDATES ? ` CANDIDATES=${process.env.CANDIDATES}` : ""}` : ""} node_modules/.bin/bun bench/flood.bench.ts\` — ` +
+  `\`flock /tmp/xdptool-bench.lock env XDPTOOL_LAB=fb${process.env.XDPTOOL_BASE ? ` XDPTOOL_BASE=${process.env.XDPTOOL_BASE}${process.env.CANDIDATES ? ` CANDIDATES=${process.env.CANDIDATES}` : ""}` : ""} node_modules/.bin/bun bench/flood.bench.ts\`${SPLIT ? " (SPLIT=1)" : ""} — ` +
   `rule set: ${set.hosts.length} IPv4 /32 + ${set.prefixes.length} IPv4 /16–/28 + ${set.v6.length} IPv6 (/128 and /48–/64) = ` +
   `${set.hosts.length + set.prefixes.length + set.v6.length} rules. Live: 64-byte UDP frames, LIVE_FRAMES batch 64 over the lab veth, ` +
   `a new source per frame from the generator's list; ${ROUNDS} rounds, the order rotated each round, every program run ~${RUN_SECONDS} s ` +
@@ -172,7 +172,10 @@ const md = [
   "for nftables, frames passed up by XDP that never reached IP; xdptool's own verdict counters); \"matched\": frames that matched a rule " +
   "(by the program's counter, nft's in a chain after the set's; misses are dropped too, so the stack never sets the pace). " +
   "The generator sends each list shuffled and in order (it reads it sequentially: a random read per frame would cost it a cache miss); " +
-  "it shares a CPU with the receiver, so bare drop's rate includes the generator's own cost; \"ns/packet over bare\" takes it out " +
+  (SPLIT
+    ? "SPLIT: the receiver's NAPI runs threaded on CPU 1, the generator on CPU 0; the sender does not wait, so each rate is what the receiver " +
+      "took in the run's time (the frames veth refused are not counted); \"ns/packet over bare\" takes the receive path's own share out "
+    : "it shares a CPU with the receiver, so bare drop's rate includes the generator's own cost; \"ns/packet over bare\" takes it out ") +
   "(1/rate − 1/bare rate, per round, median): what each program adds to a packet.",
   ...mixes.flatMap((mix, m) => ["", `**${mix.name}** (a list of ${mix.list.n} entries)`, "", ...table(results[m])]),
   "", `Whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`, "",
