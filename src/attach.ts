@@ -15,8 +15,8 @@ import { BpfMap } from "./ffi/map.ts";
 import { kernelNeeded, missingHelpers } from "./ffi/probe.ts";
 import { release } from "node:os";
 import { progInfoById } from "./ffi/prog.ts";
-import { ensureDir, pinDir, pinnedFiles, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
-import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type XdpMode, type XdpState } from "./ffi/xdp.ts";
+import { ensureDir, pinDir, pinnedFiles, pinnedInterfaces, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
+import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type LinkInfo, type XdpMode, type XdpState } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
 
 export interface AttachRequest {
@@ -33,6 +33,9 @@ export interface AttachRequest {
   configure?: (obj: BpfObject) => void;
   /** Maps that must start empty even when a compatible pin exists (e.g. a resized set). */
   fresh?: (mapName: string) => boolean;
+  /** Name prefixes of maps that hold one state together (a rule set: its records, tables and
+   *  config): pinned, they are reused all or not at all — never some old maps beside new ones. */
+  together?: string[];
 }
 
 export interface AttachResult {
@@ -45,15 +48,60 @@ export interface AttachResult {
   note?: string;
 }
 
-/** Our link on this interface, if the pin is there and still holds the attached program. */
+/** The pinned link in `dir`, if any: its info (ifindex 0 once detached from outside). */
+function pinnedLink(dir: string): LinkInfo | null {
+  const path = join(dir, "link");
+  return existsSync(path) ? withFd(objGet(path), linkInfo) : null;
+}
+
+/** Our link on this interface, if the pin is there and still holds the attached program. An
+ *  interface renamed since finds its pins under the old name: they move to the new one. */
 export function ownedLink(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): { fd: number; progId: number } | null {
   const path = join(pinDir(iface.name), "link");
+  if (!existsSync(path)) adoptRenamed(iface, state);
   if (!existsSync(path)) return null;
   const fd = objGet(path);
   const info = linkInfo(fd);
   if (info.ifindex === iface.ifindex && info.progId === state.progId && state.progId !== 0) return { fd, progId: info.progId };
   closeFd(fd);
   return null;
+}
+
+/** Pins are kept per interface name. After `ip link set X name Y` our program still runs on Y
+ *  behind the link pinned under X: find that directory (its live link holds exactly this
+ *  interface's program) and rename it, so every command finds rules and counters under Y. */
+function adoptRenamed(iface: Iface, state: XdpState): void {
+  if (!state.progId) return;
+  for (const name of pinnedInterfaces()) {
+    if (name === iface.name) continue;
+    const dir = pinDir(name), link = pinnedLink(dir);
+    if (link && link.ifindex === iface.ifindex && link.progId === state.progId) {
+      renamePin(dir, pinDir(iface.name));
+      return;
+    }
+  }
+}
+
+/**
+ * Pins are kept per interface name, and two network namespaces may each have an interface of the
+ * same name. If our directory's link is live but holds another interface's program, the pins are
+ * that interface's: replacing or removing them would silently take its program off. Refuse.
+ */
+export function refuseOthersPins(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): void {
+  const why = othersPins(iface, state);
+  if (why) throw new OpError(why);
+}
+
+/** Why the pins under this interface's name are another interface's (null: they are not). */
+function othersPins(iface: Iface, state: XdpState): string | null {
+  const dir = pinDir(iface.name), link = pinnedLink(dir);
+  if (!link || link.ifindex === 0) return null; // none, or detached from outside: ours to reuse
+  if (link.ifindex === iface.ifindex && link.progId === state.progId) return null; // ours
+  const p = progInfoById(link.progId);
+  return (
+    `${iface.name}: ${hostPath(dir)} holds the pins of another interface named ${iface.name} (XDP link ${link.id}, program "${p.name}" id ${p.id}, ` +
+    `ifindex ${link.ifindex}, another network namespace); xdptool keeps pins per interface name: rename one of the two`
+  );
 }
 
 function pickProgram(obj: BpfObject, req: AttachRequest): ProgramHandle {
@@ -94,6 +142,18 @@ function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string
   return reused;
 }
 
+/** A group of maps of which some pins fit and others are missing or of another layout: the pins
+ *  were changed from outside (or by a crash mid-way); taking the fitting ones would mix states. */
+function refuseMix(iface: Iface, dir: string, group: MapHandle[], reused: string[]): void {
+  const kept = group.filter((m) => reused.includes(m.name));
+  if (kept.length === 0 || kept.length === group.length) return;
+  const bad = group.filter((m) => !reused.includes(m.name)).map((m) => `${m.name} ${existsSync(join(dir, m.name)) ? "of another layout" : "missing"}`);
+  throw new OpError(
+    `${iface.name}: the pinned maps under ${hostPath(dir)} do not belong together (${bad.join(", ")}; ${kept.length} others fit): changed from outside? ` +
+      `Nothing was changed; \`xdptool unload ${iface.name}\` removes them all (and their state)`,
+  );
+}
+
 function describe(state: XdpState): string {
   const p = progInfoById(state.progId);
   return `"${p.name}" (id ${p.id}, ${state.mode} mode)`;
@@ -114,6 +174,7 @@ export function attach(req: AttachRequest): AttachResult {
     req.configure?.(obj);
     const state = xdpQuery(iface.ifindex);
     const owned = ownedLink(iface, state);
+    if (!owned) refuseOthersPins(iface, state);
     if (state.progId && !owned && !req.force) {
       throw new OpError(`${iface.name} already runs XDP program ${describe(state)} that xdptool did not load; --force replaces it`);
     }
@@ -122,7 +183,9 @@ export function attach(req: AttachRequest): AttachResult {
     // when our program is no longer attached — detached from outside (bpftool link detach), or
     // gone with a crash. A re-attach picks the state up where it was; it never starts empty
     // behind the user's back.
-    const reusedMaps = reusePinnedMaps(obj, maps.filter((m) => !req.fresh?.(m.name)), dir);
+    const reusable = maps.filter((m) => !req.fresh?.(m.name));
+    const reusedMaps = reusePinnedMaps(obj, reusable, dir);
+    for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix)), reusedMaps);
     obj.load();
     const progFd = obj.progFd(prog);
 
@@ -203,6 +266,8 @@ export interface DetachResult {
   progId: number;
   progName: string;
   owner: "xdptool" | "foreign";
+  /** No program was attached: only the pins left behind were removed (how many). */
+  removedPins?: number;
 }
 
 /** Take xdptool's program (or, with force, anyone's) off an interface and remove our pins. */
@@ -211,9 +276,13 @@ export function detach(iface: Iface, force = false): DetachResult {
   const dir = pinDir(iface.name);
   const owned = ownedLink(iface, state);
   if (!state.progId) {
-    removePinDir(dir);
+    // Pins left without a program (detached from outside, a crash): removing them is the unload.
+    const left = othersPins(iface, state) ? [] : pinnedFiles(dir);
+    if (left.length) removePinDir(dir);
+    if (left.length) return { progId: 0, progName: "", owner: "xdptool", removedPins: left.length };
     throw new OpError(`${iface.name} has no XDP program to unload`);
   }
+  if (!owned) refuseOthersPins(iface, state);
   const info = progInfoById(state.progId);
   if (owned) {
     try {

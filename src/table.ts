@@ -1,4 +1,5 @@
 // table.ts — aligned plain-text tables for listings (every listing also has --json).
+import { OpError } from "./errors.ts";
 import { writeSync } from "node:fs";
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -40,7 +41,8 @@ export function writeAll(text: string | Buffer): void {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === "EPIPE") process.exit(141); // the reader left (| head): stop, as SIGPIPE would
-      if (code !== "EAGAIN") throw e;
+      // A full disk under `export > rules.txt`: say what failed, in one line (exit 1).
+      if (code !== "EAGAIN") throw new OpError(`write standard output: ${code ?? (e as Error).message} (${(e as Error).message.split(",")[0].replace(/^[A-Z]+: /, "")})`);
       Bun.sleepSync(1);
     }
   }

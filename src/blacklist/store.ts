@@ -3,13 +3,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { OpError, UsageError } from "../errors.ts";
-import { objGet } from "../ffi/fd.ts";
-import { pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
+import { closeFd, objGet } from "../ffi/fd.ts";
+import { ownedLink } from "../attach.ts";
+import { hostPath, pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { resolveIface } from "../ffi/netns.ts";
 import { BlacklistMaps, WindowFull, type Hits, type StoredRule } from "./maps.ts";
-import { TTL_FREE } from "./layout.ts";
+import { MAP_NAMES, MAP_SHAPES, TTL_FREE } from "./layout.ts";
 import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
@@ -39,7 +40,12 @@ export function chooseInterface(opt?: string): string {
   const all = attachedInterfaces();
   if (opt) {
     const name = opt.includes("/") ? opt.split("/")[1] : opt;
-    if (!all.includes(name)) resolveIface(opt); // first: does the interface exist at all?
+    if (!all.includes(name)) {
+      const iface = resolveIface(opt); // first: does the interface exist at all?
+      const owned = ownedLink(iface); // renamed since attach: its pins move to the new name
+      if (owned) closeFd(owned.fd);
+      if (attachedInterfaces().includes(name)) return name;
+    }
     if (!all.includes(name)) throw new UsageError(`no blacklist on ${name}${all.length ? ` (it is on ${all.join(", ")})` : ""}; attach one: xdptool blacklist attach ${name}`);
     return name;
   }
@@ -54,7 +60,23 @@ export function lockPath(ifname: string): string {
 
 export function openPinned(ifname: string): BlacklistMaps {
   const dir = pinDir(ifname);
-  return BlacklistMaps.open((n) => objGet(join(dir, n)));
+  const missing = MAP_NAMES.filter((n) => !existsSync(join(dir, n)));
+  if (missing.length) throw pinsChanged(ifname, `${missing.join(", ")} missing`);
+  const bl = BlacklistMaps.open((n) => objGet(join(dir, n)));
+  const odd = MAP_NAMES.filter((n) => {
+    const i = bl.maps[n].info;
+    return i.keySize !== MAP_SHAPES[n][0] || i.valueSize !== MAP_SHAPES[n][1];
+  });
+  if (odd.length) {
+    bl.close();
+    throw pinsChanged(ifname, `${odd.join(", ")} of another layout`);
+  }
+  return bl;
+}
+
+/** The pinned maps are not as xdptool left them (removed or replaced from outside). */
+function pinsChanged(ifname: string, what: string): OpError {
+  return new OpError(`${ifname}: the blacklist's pinned maps under ${hostPath(pinDir(ifname))} were changed from outside (${what}); nothing was changed — \`xdptool unload ${ifname}\` removes them all (and the rules)`);
 }
 
 /** Run `fn` on the interface's blacklist under its lock (writers never interleave). */

@@ -7,6 +7,7 @@
 // each feature — sizes, maps to make anew, state to tidy — comes from its stage module.
 import { attach, detach, ownedLink } from "../attach.ts";
 import { closeFd } from "../ffi/fd.ts";
+import { lockFile, withLock } from "../ffi/lock.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import type { Iface } from "../ffi/netns.ts";
@@ -19,6 +20,16 @@ import { samplerStage } from "../sampler/stage.ts";
 
 /** The stages with something to say about a load (the responder's maps need no sizing). */
 const STAGES: Stage[] = [blacklistStage, samplerStage];
+
+/**
+ * Serialise whatever puts a program on, switches a feature on or takes the program off one
+ * interface: "is it running? attach; set the bit" and "clear the bit; last one? detach" must not
+ * interleave (a responder switched on in a program being detached, two attaches staging the same
+ * pins). Not re-entrant: take it once, at the command's level.
+ */
+export function withProgramLock<T>(ifname: string, fn: () => T): T {
+  return withLock(lockFile(`program-${ifname}`), fn);
+}
 
 /** Name of xdptool's program on the interface, or null when none of ours runs there. */
 export function ownProgram(iface: Iface): string | null {
@@ -55,6 +66,7 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force,
     configure: (obj) => plans.forEach((p) => p.configure(obj)),
     fresh: (name) => plans.some((p) => p.fresh?.(name)),
+    together: ["bl_", "resp_"],
   });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
   return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined };
@@ -65,9 +77,11 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
  * (the interface is back to how it was before the first feature was enabled).
  */
 export function disableFeature(iface: Iface, f: Feature): { detached: boolean; progId: number } {
-  const progId = xdpQuery(iface.ifindex).progId;
-  setFeature(iface.name, f, false);
-  if (enabledFeatures(iface.name).length > 0) return { detached: false, progId };
-  detach(iface);
-  return { detached: true, progId };
+  return withProgramLock(iface.name, () => {
+    const progId = xdpQuery(iface.ifindex).progId;
+    setFeature(iface.name, f, false);
+    if (enabledFeatures(iface.name).length > 0) return { detached: false, progId };
+    detach(iface);
+    return { detached: true, progId };
+  });
 }

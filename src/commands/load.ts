@@ -48,7 +48,8 @@ export default defineCommand({
     const { resolveIface } = await import("../ffi/netns.ts");
     const { attach } = await import("../attach.ts");
     const iface = resolveIface(args.interface);
-    const r = attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force });
+    const { withProgramLock } = await import("../combined/program.ts");
+    const r = withProgramLock(iface.name, () => attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force }));
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
     if (r.note) console.error(`xdptool: note: ${r.note}`);
     const verb = r.replaced === "none" ? "attached" : `replaced ${r.replaced === "foreign" ? "a foreign program" : "the previous program"} with`;

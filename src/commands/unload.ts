@@ -22,8 +22,10 @@ export default defineCommand({
     const { resolveIface } = await import("../ffi/netns.ts");
     const { detach } = await import("../attach.ts");
     const iface = resolveIface(args.interface);
-    const r = detach(iface, args.force);
+    const { withProgramLock } = await import("../combined/program.ts");
+    const r = withProgramLock(iface.name, () => detach(iface, args.force));
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
+    if (r.removedPins) return console.log(`${iface.name}: no XDP program attached; removed the ${r.removedPins} pins left behind`);
     console.log(`${iface.name}: detached ${r.progName} (id ${r.progId}${r.owner === "foreign" ? ", not loaded by xdptool" : ""})`);
   },
 });

@@ -4,7 +4,7 @@ import { detach } from "../attach.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { OpError } from "../errors.ts";
 import { COMBINED, enabledFeatures, setFeature } from "../combined/bits.ts";
-import { disableFeature, ensureCombined, ownProgram } from "../combined/program.ts";
+import { disableFeature, ensureCombined, ownProgram, withProgramLock } from "../combined/program.ts";
 import { hasResponder, writeConfig, writeLocal } from "./maps.ts";
 import { hostView, startWatcher } from "./local.ts";
 import type { ResponderConfig } from "./config.ts";
@@ -35,15 +35,18 @@ export function switchOn(iface: Iface, cfg: ResponderConfig, host = hostView(ifa
 }
 
 export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto" | "native" | "skb"; force?: boolean; noWatch?: boolean } = {}): EnableResult {
-  const wasOn = runsResponder(iface);
   const host = hostView(iface);
-  const r = ensureCombined(iface, opts);
-  try {
-    switchOn(iface, cfg, host);
-  } catch (e) {
-    if (r.action === "attached") detach(iface); // nothing half-applied
-    throw e;
-  }
+  const { r, wasOn } = withProgramLock(iface.name, () => {
+    const wasOn = runsResponder(iface);
+    const r = ensureCombined(iface, opts);
+    try {
+      switchOn(iface, cfg, host);
+    } catch (e) {
+      if (r.action === "attached") detach(iface); // nothing half-applied
+      throw e;
+    }
+    return { r, wasOn };
+  });
   // Addresses added later (and removed ones) reach the program through the watcher.
   if (!opts.noWatch) startWatcher(iface);
   const action = wasOn ? "reconfigured" : r.action === "running" ? "enabled" : r.action;

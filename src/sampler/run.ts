@@ -106,6 +106,8 @@ export async function run(o: RunOptions): Promise<void> {
   const failed = writeFailed as NodeJS.ErrnoException | null;
   if (failed && failed.code !== "EPIPE") {
     const where = o.write === "-" ? "standard output" : o.write;
-    throw new OpError(`write ${where}: ${failed.code ?? failed.message} — the capture stopped there; what was written before is kept`);
+    // The failed write may have left half a record at the end: cut it off, so readers take the file whole.
+    if (o.write && o.write !== "-") (await import("./trim.ts")).trimToWholeRecords(o.write);
+    throw new OpError(`write ${where}: ${failed.code ?? failed.message} — the capture stopped there; every whole packet written before is kept`);
   }
 }

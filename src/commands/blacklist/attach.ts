@@ -35,7 +35,7 @@ export default defineCommand({
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool blacklist attach");
     const { resolveIface } = await import("../../ffi/netns.ts");
-    const { ensureCombined } = await import("../../combined/program.ts");
+    const { ensureCombined, withProgramLock } = await import("../../combined/program.ts");
     const { setFeature, enabledFeatures } = await import("../../combined/bits.ts");
     const { blacklistEmpty, ATTACH_BLACKLIST_RULES } = await import("../../blacklist/stage.ts");
     const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
@@ -43,12 +43,15 @@ export default defineCommand({
     // Without --max-rules: room for ATTACH_BLACKLIST_RULES, also when the program came with a
     // smaller blacklist for another feature (responder, sample) and nobody has used it yet; a
     // blacklist that is on, or holds rules, keeps its size.
-    const current = pinnedCapacity(iface.name);
-    const grow = current !== undefined && current < ATTACH_BLACKLIST_RULES && !enabledFeatures(iface.name).includes("blacklist") && blacklistEmpty(iface.name);
-    const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (current === undefined || grow ? ATTACH_BLACKLIST_RULES : undefined) });
-    // Rules (if any were kept) are in place before the stage is switched on.
-    const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
-    setFeature(iface.name, "blacklist", true);
+    const { r, capacity } = withProgramLock(iface.name, () => {
+      const current = pinnedCapacity(iface.name);
+      const grow = current !== undefined && current < ATTACH_BLACKLIST_RULES && !enabledFeatures(iface.name).includes("blacklist") && blacklistEmpty(iface.name);
+      const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (current === undefined || grow ? ATTACH_BLACKLIST_RULES : undefined) });
+      // Rules (if any were kept) are in place before the stage is switched on.
+      const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
+      setFeature(iface.name, "blacklist", true);
+      return { r, capacity };
+    });
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, capacity, ...r });
     const was = r.replaced ? `, replacing xdptool's "${r.replaced}" program` : "";
     console.log(`${iface.name}: blacklist on (program id ${r.progId}, ${r.mode} mode${was}, room for ${capacity} rules)`);
