@@ -1,7 +1,7 @@
 // native.ts — the only place that dlopens native code.
 //
-// libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) is one shared object
-// embedded in the xdptool binary. It is written to an anonymous memfd and dlopened through
+// libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) and libpcap's filter
+// compiler are one shared object embedded in the xdptool binary. It is written to an anonymous memfd and dlopened through
 // /proc/self/fd/N: no file on disk that another user could replace, nothing left behind.
 import { dlopen, FFIType as T, read } from "bun:ffi";
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
@@ -100,10 +100,14 @@ const bpfSymbols = {
   libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
-function loadBpf() {
-  // Under `bun build --compile` soPath is inside the binary's virtual filesystem ($bunfs),
-  // which dlopen cannot see; running from source it is a real file.
-  if (!soPath.includes("$bunfs")) return dlopen(soPath, bpfSymbols);
+let embeddedPath: string | undefined;
+/** A path dlopen can open for the embedded shared object. Under `bun build --compile` soPath is
+ * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the bytes go to a
+ * memfd once, and every later dlopen (libbpf's symbols, libpcap's) opens that same file. Running
+ * from source it is a real file. */
+export function nativeLibPath(): string {
+  if (embeddedPath) return embeddedPath;
+  if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
   const bytes = new Uint8Array(require("node:fs").readFileSync(soPath));
   const fd = libc.symbols.memfd_create(Buffer.from("libxdptool-bpf\0"), 1 /* MFD_CLOEXEC */);
   if (fd < 0) throw new Error(`memfd_create: ${errnoName(errno())}`);
@@ -113,7 +117,11 @@ function loadBpf() {
     if (n <= 0) throw new Error(`writing libbpf to memfd: ${errnoName(errno())}`);
     off += n;
   }
-  return dlopen(`/proc/self/fd/${fd}`, bpfSymbols);
+  return (embeddedPath = `/proc/self/fd/${fd}`);
+}
+
+function loadBpf() {
+  return dlopen(nativeLibPath(), bpfSymbols);
 }
 
 export const libc = dlopen("libc.so.6", libcSymbols);
