@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DUT, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
+import { DUT, LAB, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xt-onebinary-"));
 
@@ -88,11 +88,11 @@ describe("the embedded shared object", () => {
   });
 });
 
-describe("with the host's libpcap, libbpf, libelf and zlib hidden", () => {
+describe("at run time", () => {
   beforeAll(() => freshLab());
   afterAll(() => xt("lab", "down"));
 
-  test("a filtered capture works: tcpdump reads back only what the filter chose", async () => {
+  test("with the host's libpcap, libbpf, libelf and zlib hidden, a filtered capture works: tcpdump reads back only what the filter chose", async () => {
     const libdir = "/usr/lib/x86_64-linux-gnu";
     const hide = [...new Set(["libpcap.so.0.8", "libpcap.so", "libbpf.so.1", "libelf.so.1", "libz.so.1"]
       .map((f) => join(libdir, f)).filter(existsSync).map((f) => realpathSync(f)))];
@@ -124,5 +124,26 @@ describe("with the host's libpcap, libbpf, libelf and zlib hidden", () => {
     expect(all.stdout.trim().split("\n")).toHaveLength(50);
     expect(sh(["tcpdump", "-nn", "-r", pcap, "not udp port 53"]).stdout).toBe("");
     expect(all.stdout).toContain("198.18.0.2.53:");
+  });
+
+  test("feature commands run no program at all: with an empty PATH, load, status, blacklist and its test work", () => {
+    const bare = (...args: string[]) => sh([XDPTOOL, ...args], { env: { PATH: "/nonexistent" } });
+    for (const args of [["load", DUT, "drop"], ["status", DUT, "--json"], ["unload", DUT], ["blacklist", "attach", DUT, "--max-rules", "1000"], ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) {
+      const r = bare(...args);
+      expect({ args, code: r.code, err: r.stderr }).toEqual({ args, code: 0, err: "" });
+    }
+    // blacklist test builds its packet to the interface's own MAC and address (rtnetlink, not `ip addr`).
+    const t = bare("blacklist", "test", "2001:db8::7", "-i", DUT, "--json");
+    expect(t.code).toBe(0);
+    expect(JSON.parse(t.stdout).packet).toMatchObject({ dstMac: "02:78:74:00:00:02", dst: "2001:db8::2" });
+    expect(bare("blacklist", "detach", DUT).code).toBe(0);
+  });
+
+  test("the lab, which runs iproute2's ip, names it when it is missing (one line, nothing created)", () => {
+    const other = `${LAB}0`; // a lab nobody has: were anything made, it would show
+    const r = sh([XDPTOOL, "lab", "up", "--lab", other], { env: { PATH: "/nonexistent" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual(["xdptool: the lab needs `ip` (Debian/Ubuntu package iproute2), which is not installed (not found in PATH)"]);
+    expect(existsSync(`/run/netns/${other}-gen`)).toBe(false);
   });
 });
