@@ -112,9 +112,12 @@ link_shim() {
   local bun; bun=$(readlink -f "$here/../node_modules/.bin/bun" 2>/dev/null || command -v bun)
   local ours theirs
   ours=$(glibc_max "$out/libxdptool-bpf.so") theirs=$(glibc_max "$bun")
+  [ -n "$theirs" ] || { echo "libbpf/build.sh: no GLIBC_ versions found in the Bun runtime ($bun): npm install first" >&2; exit 1; }
   if [ "$(printf '%s\n%s\n' "$ours" "$theirs" | sort -V | tail -1)" != "$theirs" ]; then
     echo "libbpf/build.sh: libxdptool-bpf.so needs GLIBC_$ours, the Bun runtime only GLIBC_$theirs:" >&2
-    objdump -T "$out/libxdptool-bpf.so" | awk -v v="$theirs" '/GLIBC_/ {print "  " $0}' | sort -V -k5 | tail -5 >&2
+    objdump -T "$out/libxdptool-bpf.so" | sed -n 's/.*(GLIBC_\([0-9.]*\)) *\(.*\)/\1 \2/p' | while read -r v sym; do
+      [ "$(printf '%s\n%s\n' "$v" "$theirs" | sort -V | tail -1)" = "$theirs" ] || echo "  $sym@GLIBC_$v"
+    done >&2
     exit 1
   fi
 }
