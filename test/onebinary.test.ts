@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFil
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
+import { LIBC_FUNCTIONS } from "../src/ffi/native.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xt-onebinary-"));
 
@@ -58,6 +59,15 @@ describe("the embedded shared object", () => {
     expect(newer(runtime, "2.17")).toBe(false); // Bun's own floor: if it rises, this test's premise changed
     const need = glibcMax(shim);
     expect({ need, runtime, newer: newer(need, runtime) }).toEqual({ need, runtime, newer: false });
+  });
+
+  test("every libc function bound by name exists in glibc as old as the runtime's floor", () => {
+    const runtime = glibcMax(XDPTOOL);
+    const libc = sh(["objdump", "-T", realpathSync("/lib/x86_64-linux-gnu/libc.so.6")]).stdout.split("\n");
+    const oldest = (fn: string) => libc.filter((l) => l.split(/\s+/).pop() === fn).map((l) => l.match(/GLIBC_([0-9.]+)/)?.[1] ?? "?")
+      .reduce((a: string | null, v) => (a === null || newer(a, v) ? v : a), null);
+    const tooNew = LIBC_FUNCTIONS.map((fn) => [fn, oldest(fn)]).filter(([, v]) => v === null || newer(v!, runtime));
+    expect(tooNew).toEqual([]);
   });
 
   test("its fstat, bound to glibc's old __fxstat, reports the real size (libelf maps a file by descriptor)", () => {
