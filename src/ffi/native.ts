@@ -1,4 +1,5 @@
-// native.ts — the only place that dlopens native code.
+// native.ts — which native code is opened: the embedded shared object and the C library, nothing
+// of the host's besides (pcap.ts binds libpcap's functions from the same embedded file).
 //
 // libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) and libpcap's filter
 // compiler are one shared object embedded in the xdptool binary. It is written to an anonymous

@@ -47,7 +47,7 @@ export function compileFilter(expr: string, snaplen: number): Buffer {
   }
 }
 
-/** "libpcap version 1.10.3 (with TPACKET_V3)": the embedded libpcap's own words. */
+/** "libpcap version 1.10.3": the embedded libpcap's own words. */
 export function pcapVersion(): string {
   return String(pcap().pcap_lib_version());
 }
