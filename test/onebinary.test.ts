@@ -2,8 +2,8 @@
 // needs nothing from the host but a glibc as old as the one the Bun runtime itself starts on,
 // and a filtered capture works with the host's libpcap (and libbpf, libelf, zlib) hidden.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
 import { LIBC_FUNCTIONS } from "../src/ffi/native.ts";
@@ -147,6 +147,44 @@ describe("at run time", () => {
     expect(t.code).toBe(0);
     expect(JSON.parse(t.stdout).packet).toMatchObject({ dstMac: "02:78:74:00:00:02", dst: "2001:db8::2" });
     expect(bare("blacklist", "detach", DUT).code).toBe(0);
+  });
+
+  test("starts and captures with a filter on Debian 11's glibc 2.31 (Ubuntu 20.04's too)", async () => {
+    const lib = join(ROOT, "test/.glibc-2.31/lib/x86_64-linux-gnu");
+    if (!existsSync(join(lib, "libc.so.6"))) throw new Error("no old glibc: run test/old-glibc.sh (test/setup.sh does)");
+    // A copy of the binary whose program interpreter is that glibc's loader. The new path has the
+    // old one's length, so the file's layout (and Bun's embedded files) stay where they were.
+    const bin = readFileSync(XDPTOOL), interp = Buffer.from("/lib64/ld-linux-x86-64.so.2");
+    const at = bin.indexOf(interp);
+    expect(at).toBeGreaterThan(0);
+    const ld = join(mkdtempSync("/tmp/xtg-"), "ld-linux.so");
+    expect(ld.length).toBe(interp.length);
+    symlinkSync(join(lib, "ld-linux-x86-64.so.2"), ld);
+    const old = join(dir, "xdptool-old-glibc"), pcap = join(dir, "old-glibc.pcap");
+    Buffer.from(ld).copy(bin, at);
+    writeFileSync(old, bin, { mode: 0o755 });
+    const env = { LD_LIBRARY_PATH: lib };
+    try {
+      const v = sh([old, "--version"], { env });
+      expect({ code: v.code, err: v.stderr }).toEqual({ code: 0, err: "" });
+      expect(v.stdout).toContain("libpcap 1.10");
+      const sampler = Bun.spawn([old, "sample", DUT, "-c", "20", "-w", pcap, "udp", "port", "53"], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+      let err = "";
+      (async () => { for await (const c of sampler.stderr as ReadableStream<Uint8Array>) err += Buffer.from(c).toString(); })();
+      for (let i = 0; i < 200 && sampler.exitCode === null && !err.includes("xdptool: sampling"); i++) await Bun.sleep(25);
+      // It really runs on the old library: the loader mapped glibc 2.31's libc.
+      if (sampler.exitCode === null) expect(readFileSync(`/proc/${sampler.pid}/maps`, "utf8")).toContain(join(lib, "libc-2.31.so"));
+      xtOk("lab", "traffic", "--count", "100");
+      xtOk("lab", "traffic", "--dns", "www.example.test", "--count", "20");
+      const timer = setTimeout(() => sampler.kill(), 10_000);
+      expect({ code: await sampler.exited, err }).toMatchObject({ code: 0 });
+      clearTimeout(timer);
+      expect(sh(["tcpdump", "-nn", "-r", pcap]).stdout.trim().split("\n")).toHaveLength(20);
+      expect(sh(["tcpdump", "-nn", "-r", pcap, "not udp port 53"]).stdout).toBe("");
+    } finally {
+      rmSync(old, { force: true });
+      rmSync(dirname(ld), { recursive: true, force: true });
+    }
   });
 
   test("the lab, which runs iproute2's ip, names it when it is missing (one line, nothing created)", () => {
