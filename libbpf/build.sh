@@ -90,14 +90,14 @@ link_shim() {
   # The blacklist's bulk IPv4 loader: the program's own hash, from its header (t4bulk.c).
   gcc -O2 -fPIC -Wall -Werror -iquote "$here/../bpf/include" -c "$here/t4bulk.c" -o "$work/t4bulk.o"
   gcc -O2 -fPIC -Wall -Werror -c "$here/glibc-compat.c" -o "$work/glibc-compat.o"
-  # --whole-archive keeps every libbpf symbol (bun:ffi looks them up by name at run time);
+  # --whole-archive keeps every libbpf and libpcap symbol (bun:ffi looks them up by name at run
+  # time; libpcap without a capture back end is small: reading and writing savefiles, the compiler);
   # libelf and zlib are only pulled in as far as libbpf needs them.
   # --wrap: calls to glibc functions newer than the Bun runtime's glibc go to glibc-compat.c.
   gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" "$work/t4bulk.o" \
     "$work/glibc-compat.o" -Wl,--wrap=fstat,--wrap=fcntl64,--wrap=fmemopen \
-    -Wl,--whole-archive "$work/libbpf/libbpf.a" -Wl,--no-whole-archive \
-    "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" \
-    $(printf -- '-Wl,-u,%s ' "${pcap_symbols[@]}") "$work/libpcap/libpcap.a" -static-libgcc -Wl,-z,defs
+    -Wl,--whole-archive "$work/libbpf/libbpf.a" "$work/libpcap/libpcap.a" -Wl,--no-whole-archive \
+    "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" -static-libgcc -Wl,-z,defs
   strip --strip-unneeded "$out/libxdptool-bpf.so"
   # libbpf_version_string() only knows major.minor; keep the full source version for --version.
   basename "$(ls -d "$work"/src/libbpf-*/ | head -1)" | sed 's/^libbpf-//' > "$out/libbpf.version"
@@ -126,10 +126,6 @@ link_shim() {
 glibc_max() {
   objdump -T "$1" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1
 }
-
-# What src/ffi/pcap.ts binds: the filter compiler and libpcap's own cBPF interpreter (the
-# reference the tests compare ours against). Only the archive members these need are linked in.
-pcap_symbols=(pcap_open_dead pcap_compile pcap_geterr pcap_freecode pcap_close bpf_filter pcap_lib_version)
 
 fetch_sources
 build_zlib
