@@ -9,8 +9,14 @@
 // <p> is "xl" unless --lab or XDPTOOL_LAB says otherwise (tests use their own lab).
 // The generator end runs the `pass` program because veth only delivers XDP_TX'd frames (from
 // `lab traffic` or the DNS responder) to an end that runs an XDP program.
+import { writeFileSync } from "node:fs";
 import { spawnSync } from "bun";
 import { OpError, UsageError } from "./errors.ts";
+import { needTool } from "./tools.ts";
+import { enterNetns } from "./ffi/netns.ts";
+
+/** iproute2's `ip`: the lab is namespaces and a veth pair, made the way an operator would. */
+const ip = () => needTool("ip", "iproute2", "the lab");
 
 export interface Lab {
   name: string;
@@ -33,15 +39,28 @@ export function run(cmd: string[], what: string): string {
 }
 
 function nsExists(ns: string): boolean {
-  return spawnSync(["ip", "netns", "list"]).stdout.toString().split("\n").some((l) => l.split(" ")[0] === ns);
+  return spawnSync([ip(), "netns", "list"]).stdout.toString().split("\n").some((l) => l.split(" ")[0] === ns);
 }
 
 function linkExists(ns: string, ifname: string): boolean {
-  return spawnSync(["ip", "-n", ns, "link", "show", ifname], { stderr: "ignore" }).exitCode === 0;
+  return spawnSync([ip(), "-n", ns, "link", "show", ifname], { stderr: "ignore" }).exitCode === 0;
 }
 
 export function labIsUp(lab: Lab): boolean {
   return nsExists(lab.gen.ns) && nsExists(lab.dut.ns) && linkExists(lab.gen.ns, lab.gen.ifname) && linkExists(lab.dut.ns, lab.dut.ifname);
+}
+
+/** accept_dad=0 for the interface, written to /proc/sys from inside its namespace (net sysctls
+ *  are the opening thread's namespace's): no `sysctl` program needed. */
+function disableDad(ns: string, ifname: string): void {
+  enterNetns(ns);
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/accept_dad`, "0");
+  } catch (e) {
+    throw new OpError(`disable DAD on ${ifname}: ${(e as Error).message}`);
+  } finally {
+    enterNetns(null);
+  }
 }
 
 /** Create the namespaces and the veth pair; idempotent (a half-built lab is rebuilt). */
@@ -49,23 +68,23 @@ export function labUp(lab: Lab): "created" | "already up" {
   if (labIsUp(lab)) return "already up";
   labDown(lab);
   try {
-    for (const end of [lab.gen, lab.dut]) run(["ip", "netns", "add", end.ns], `create namespace ${end.ns}`);
-    run(["ip", "link", "add", lab.gen.ifname, "netns", lab.gen.ns, "address", lab.gen.mac, "type", "veth",
+    for (const end of [lab.gen, lab.dut]) run([ip(), "netns", "add", end.ns], `create namespace ${end.ns}`);
+    run([ip(), "link", "add", lab.gen.ifname, "netns", lab.gen.ns, "address", lab.gen.mac, "type", "veth",
       "peer", "name", lab.dut.ifname, "netns", lab.dut.ns, "address", lab.dut.mac], "create veth pair");
     for (const end of [lab.gen, lab.dut]) {
-      const ip = (...a: string[]) => run(["ip", "-n", end.ns, ...a], `configure ${end.ifname}`);
+      const ipIn = (...a: string[]) => run([ip(), "-n", end.ns, ...a], `configure ${end.ifname}`);
       // No duplicate address detection: the lab's IPv6 addresses are usable at once.
-      run(["ip", "netns", "exec", end.ns, "sysctl", "-qw", `net.ipv6.conf.${end.ifname}.accept_dad=0`], "disable DAD");
-      ip("addr", "add", `${end.ipv4}/24`, "dev", end.ifname);
-      ip("addr", "add", `${end.ipv6}/64`, "dev", end.ifname, "nodad");
-      ip("link", "set", "lo", "up");
-      ip("link", "set", end.ifname, "up");
+      disableDad(end.ns, end.ifname);
+      ipIn("addr", "add", `${end.ipv4}/24`, "dev", end.ifname);
+      ipIn("addr", "add", `${end.ipv6}/64`, "dev", end.ifname, "nodad");
+      ipIn("link", "set", "lo", "up");
+      ipIn("link", "set", end.ifname, "up");
     }
     // Static neighbours: traffic works from the first packet, and a blocked ARP cannot break it.
-    run(["ip", "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv4, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
-    run(["ip", "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv4, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
-    run(["ip", "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv6, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
-    run(["ip", "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv6, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
+    run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv4, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
+    run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv4, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
+    run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv6, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
+    run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv6, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
   } catch (e) {
     labDown(lab); // nothing half-built stays behind
     throw e;
@@ -89,7 +108,7 @@ export function labDown(lab: Lab): boolean {
   for (const end of [lab.gen, lab.dut]) {
     if (nsExists(end.ns)) {
       existed = true;
-      spawnSync(["ip", "netns", "del", end.ns]);
+      spawnSync([ip(), "netns", "del", end.ns]);
     }
   }
   return existed;

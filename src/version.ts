@@ -1,4 +1,4 @@
-// version.ts — `xdptool --version`: ours, libbpf's (the embedded copy) and the kernel's.
+// version.ts — `xdptool --version`: ours, libbpf's and libpcap's (the embedded copies) and the kernel's.
 import { release } from "node:os";
 import pkg from "../package.json" with { type: "json" };
 
@@ -8,5 +8,7 @@ export async function versionLines(): Promise<string[]> {
   const { bpf } = await import("./ffi/native.ts");
   const { default: full } = await import("../libbpf/out/libbpf.version", { with: { type: "text" } });
   const api = String(bpf().libbpf_version_string()).replace(/^v/, "");
-  return [`xdptool ${VERSION}`, `libbpf ${full.trim() || api} (embedded; API ${api})`, `kernel ${release()}`];
+  const { pcapVersion } = await import("./ffi/pcap.ts");
+  const pcap = pcapVersion().replace(/^libpcap version /, "");
+  return [`xdptool ${VERSION}`, `libbpf ${full.trim() || api} (embedded; API ${api})`, `libpcap ${pcap} (embedded)`, `kernel ${release()}`];
 }

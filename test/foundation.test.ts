@@ -15,10 +15,11 @@ function ipLink(): any {
 }
 
 describe("binary", () => {
-  test("--version names xdptool, libbpf and the kernel", () => {
+  test("--version names xdptool, libbpf, libpcap and the kernel", () => {
     const out = xtOk("--version");
     expect(out).toMatch(/^xdptool \d+\.\d+\.\d+$/m);
     expect(out).toMatch(/^libbpf 1\.\d+/m);
+    expect(out).toMatch(/^libpcap 1\.\d+\.\d+ \(embedded\)$/m);
     expect(out).toContain(`kernel ${sh(["uname", "-r"]).stdout.trim()}`);
   });
 

@@ -4,7 +4,6 @@
 // BPF_PROG_TEST_RUN on a frame built here; the answer comes back in the frame's first bytes.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "bun";
 import { OpError, UsageError } from "../errors.ts";
 import { BpfObject } from "../ffi/object.ts";
 import { BpfMap } from "../ffi/map.ts";
@@ -15,7 +14,8 @@ import { buildFrame } from "../net/packet.ts";
 import { formatIPv4, formatIPv6, formatMac, parseMac, parsePrefix } from "../net/addr.ts";
 import { protoName, type L4, type Match, type Rule } from "./rules.ts";
 import type { BlacklistMaps } from "./maps.ts";
-import type { Iface } from "../ffi/netns.ts";
+import { enterNetns, type Iface } from "../ffi/netns.ts";
+import { Netlink } from "../ffi/netlink.ts";
 
 const XDP_DROP = 1, XDP_PASS = 2;
 /** The "other" addresses when the interface has none of the family, and the other MAC. */
@@ -52,16 +52,20 @@ export function testQuestion(rules: Rule[]): Rule {
   return r;
 }
 
-/** The interface's own MAC and first global address of each family (via `ip -j addr`). */
+/** The interface's own MAC and first global address of each family (rtnetlink, in its namespace). */
 function ownAddresses(iface: Iface): { mac?: string; ipv4?: string; ipv6?: string } {
-  const p = spawnSync(["ip", ...(iface.netns ? ["-n", iface.netns] : []), "-j", "addr", "show", "dev", iface.name], { stdin: "ignore", stderr: "ignore" });
-  if (p.exitCode !== 0) return {};
+  enterNetns(iface.netns);
+  let nl: Netlink | undefined;
   try {
-    const [link] = JSON.parse(p.stdout.toString()) as { address?: string; addr_info?: { family: string; local: string; scope: string }[] }[];
-    const first = (family: string) => link.addr_info?.find((a) => a.family === family && a.scope === "global")?.local;
-    return { mac: link.address && parseMac(link.address) ? link.address : undefined, ipv4: first("inet"), ipv6: first("inet6") };
+    nl = Netlink.open();
+    const { ipv4, ipv6 } = nl.globalAddresses(iface.ifindex);
+    let mac: string | undefined;
+    try { mac = formatMac(nl.mac(iface.ifindex)); } catch { /* no Ethernet address: the documentation MAC stands in */ }
+    return { mac, ipv4: ipv4 && formatIPv4(ipv4), ipv6: ipv6 && formatIPv6(ipv6) };
   } catch {
     return {};
+  } finally {
+    nl?.close();
   }
 }
 

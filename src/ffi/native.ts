@@ -1,14 +1,20 @@
-// native.ts — the only place that dlopens native code.
+// native.ts — which native code is opened: the embedded shared object and the C library, nothing
+// of the host's besides (pcap.ts binds libpcap's functions from the same embedded file).
 //
-// libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) is one shared object
-// embedded in the xdptool binary. It is written to an anonymous memfd and dlopened through
-// /proc/self/fd/N: no file on disk that another user could replace, nothing left behind.
+// libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) and libpcap's filter
+// compiler are one shared object embedded in the xdptool binary. It is written to an anonymous
+// memfd and dlopened through /proc/self/fd/N: no file on disk that another user could replace,
+// nothing left behind. Besides it, only the C library is opened.
 import { dlopen, FFIType as T, read } from "bun:ffi";
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
 import { errnoName } from "./errno.ts";
+import { addr } from "./layout.ts";
+
+/** memfd_create(2) as a system call: glibc only wraps it from 2.27, and every function bound here
+ *  by name must exist in the oldest glibc the Bun runtime starts on (2.17). */
+const SYS_memfd_create = 319, MFD_CLOEXEC = 1;
 
 const libcSymbols = {
-  memfd_create: { args: [T.cstring, T.u32], returns: T.i32 },
   write: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
   open: { args: [T.cstring, T.i32], returns: T.i32 },
   close: { args: [T.i32], returns: T.i32 },
@@ -100,12 +106,16 @@ const bpfSymbols = {
   libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
-function loadBpf() {
-  // Under `bun build --compile` soPath is inside the binary's virtual filesystem ($bunfs),
-  // which dlopen cannot see; running from source it is a real file.
-  if (!soPath.includes("$bunfs")) return dlopen(soPath, bpfSymbols);
+let embeddedPath: string | undefined;
+/** A path dlopen can open for the embedded shared object. Under `bun build --compile` soPath is
+ * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the bytes go to a
+ * memfd once, and every later dlopen (libbpf's symbols, libpcap's) opens that same file. Running
+ * from source it is a real file. */
+export function nativeLibPath(): string {
+  if (embeddedPath) return embeddedPath;
+  if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
   const bytes = new Uint8Array(require("node:fs").readFileSync(soPath));
-  const fd = libc.symbols.memfd_create(Buffer.from("libxdptool-bpf\0"), 1 /* MFD_CLOEXEC */);
+  const fd = Number(libc.symbols.syscall(SYS_memfd_create, addr(Buffer.from("libxdptool-bpf\0")), MFD_CLOEXEC, 0, 0, 0, 0));
   if (fd < 0) throw new Error(`memfd_create: ${errnoName(errno())}`);
   let off = 0;
   while (off < bytes.length) {
@@ -113,10 +123,16 @@ function loadBpf() {
     if (n <= 0) throw new Error(`writing libbpf to memfd: ${errnoName(errno())}`);
     off += n;
   }
-  return dlopen(`/proc/self/fd/${fd}`, bpfSymbols);
+  return (embeddedPath = `/proc/self/fd/${fd}`);
+}
+
+function loadBpf() {
+  return dlopen(nativeLibPath(), bpfSymbols);
 }
 
 export const libc = dlopen("libc.so.6", libcSymbols);
+/** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
+export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
 /** errno of the last failed libc call on this thread. Read it right after the call. */
 export function errno(): number {

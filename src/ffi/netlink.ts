@@ -1,5 +1,5 @@
-// netlink.ts — rtnetlink, read-only: the host's local routes (the addresses it accepts as its own)
-// and an interface's MAC, from a dump; and a socket that wakes up when routes change.
+// netlink.ts — rtnetlink, read-only: the host's local routes (the addresses it accepts as its own),
+// an interface's MAC and addresses, from a dump; and a socket that wakes up when routes change.
 import { errno, libc } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { errnoName } from "./errno.ts";
@@ -7,7 +7,8 @@ import { OpError } from "../errors.ts";
 
 const AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, NETLINK_ROUTE = 0;
 const NLM_F_REQUEST = 1, NLM_F_DUMP = 0x300, NLMSG_ERROR = 2, NLMSG_DONE = 3, MSG_DONTWAIT = 0x40;
-const RTM_GETLINK = 18, RTM_GETROUTE = 26, RTN_LOCAL = 2, RTA_DST = 1, IFLA_ADDRESS = 1;
+const RTM_GETLINK = 18, RTM_GETADDR = 22, RTM_GETROUTE = 26, RTN_LOCAL = 2, RTA_DST = 1, IFLA_ADDRESS = 1;
+const IFA_ADDRESS = 1, IFA_LOCAL = 2, RT_SCOPE_UNIVERSE = 0;
 /** RTNLGRP_IPV4_ROUTE (7) and RTNLGRP_IPV6_ROUTE (11), as the bind() group mask. */
 const ROUTE_GROUPS = (1 << 6) | (1 << 10);
 
@@ -101,6 +102,21 @@ export class Netlink {
       for (const [type, v] of attrs(m.data, 16)) if (type === IFLA_ADDRESS && v.length === 6) return Uint8Array.from(v);
     }
     throw new OpError(`no Ethernet address for interface index ${ifindex}`);
+  }
+
+  /** The interface's first global-scope address of each family, as `ip addr` lists them. */
+  globalAddresses(ifindex: number): { ipv4?: Uint8Array; ipv6?: Uint8Array } {
+    const out: { ipv4?: Uint8Array; ipv6?: Uint8Array } = {};
+    for (const m of this.dump(RTM_GETADDR, Buffer.alloc(8))) { // struct ifaddrmsg: family, prefixlen, flags, scope, index
+      if (m.data.length < 8 || m.data.readUInt32LE(4) !== ifindex || m.data[3] !== RT_SCOPE_UNIVERSE) continue;
+      const key = m.data[0] === 2 ? "ipv4" : m.data[0] === 10 ? "ipv6" : null;
+      if (!key || out[key]) continue;
+      // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer's on point-to-point links.
+      let addr: Buffer | undefined;
+      for (const [type, v] of attrs(m.data, 8)) if (type === IFA_LOCAL || (type === IFA_ADDRESS && !addr)) addr = v;
+      if (addr && addr.length === (key === "ipv4" ? 4 : 16)) out[key] = Uint8Array.from(addr);
+    }
+    return out;
   }
 }
 

@@ -1,7 +1,8 @@
 // pcap.ts — libpcap through bun:ffi, only to compile tcpdump filter expressions to classic BPF.
-// Opened on first use (commands that take no filter never load it).
+// libpcap is built into the embedded shared object (libbpf/build.sh), never the host's: its
+// symbols are bound on first use (commands that take no filter never look them up).
 import { dlopen, FFIType as T, ptr, read, toArrayBuffer, type Pointer } from "bun:ffi";
-import { cstr } from "./native.ts";
+import { cstr, nativeLibPath } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { OpError, UsageError } from "../errors.ts";
 
@@ -14,18 +15,13 @@ const symbols = {
   pcap_geterr: { args: [T.ptr], returns: T.cstring },
   pcap_freecode: { args: [T.ptr], returns: T.void },
   pcap_close: { args: [T.ptr], returns: T.void },
+  pcap_lib_version: { args: [], returns: T.cstring },
   bpf_filter: { args: [T.ptr, T.ptr, T.u32, T.u32], returns: T.u32 },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof symbols>> | undefined;
 function pcap() {
-  if (!lib) {
-    try {
-      lib = dlopen("libpcap.so.0.8", symbols);
-    } catch {
-      throw new OpError("filters need libpcap (Debian package libpcap0.8): it could not be loaded");
-    }
-  }
+  lib ??= dlopen(nativeLibPath(), symbols);
   return lib.symbols;
 }
 
@@ -49,6 +45,11 @@ export function compileFilter(expr: string, snaplen: number): Buffer {
   } finally {
     p.pcap_close(h);
   }
+}
+
+/** "libpcap version 1.10.3": the embedded libpcap's own words. */
+export function pcapVersion(): string {
+  return String(pcap().pcap_lib_version());
 }
 
 /** libpcap's own classic BPF interpreter over one packet (the reference for the in-kernel one):
