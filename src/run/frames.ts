@@ -1,0 +1,48 @@
+// frames.ts — a capture's frames through a program under test, one at a time, each with what it
+// printed (bpf_printk): lines are read from the trace pipe right after the frame's run, and only
+// this process's are kept, so each line belongs to the frame that was running.
+import type { CapturedFrame } from "../net/pcap-read.ts";
+import { frameSummary } from "../net/summary.ts";
+import type { TracePipe } from "../ffi/tracefs.ts";
+import type { ProgramUnderTest } from "./program.ts";
+
+export const VERDICTS = ["ABORTED", "DROP", "PASS", "TX", "REDIRECT"] as const;
+export const verdictName = (action: number): string => VERDICTS[action] ?? `ACTION ${action}`;
+
+export interface FrameResult {
+  /** 1-based, as Wireshark numbers frames. */
+  n: number;
+  action: number;
+  input: CapturedFrame;
+  /** The frame as the program left it. */
+  out: Buffer;
+  /** bpf_printk lines written while this frame ran (with --trace). */
+  trace?: string[];
+}
+
+export function* runFrames(prog: ProgramUnderTest, frames: CapturedFrame[], trace?: TracePipe): Generator<FrameResult> {
+  trace?.take(); // what was there before is not ours
+  for (let i = 0; i < frames.length; i++) {
+    const { action, out } = prog.run(frames[i].data);
+    const r: FrameResult = { n: i + 1, action, input: frames[i], out };
+    if (trace) r.trace = trace.take().filter((l) => l.pid === process.pid).map((l) => l.text);
+    yield r;
+  }
+}
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+
+/** "3  TX    +0  IP 198.18.0.2 > 198.18.0.1: ICMP, length 8", and its trace lines under it. */
+export function resultText(r: FrameResult): string {
+  const head = `${String(r.n).padStart(4)}  ${verdictName(r.action).padEnd(8)} ${signed(r.out.length - r.input.data.length).padStart(5)}  ${frameSummary(r.out)}`;
+  return [head, ...(r.trace ?? []).map((t) => `        printk: ${t}`)].join("\n");
+}
+
+export function resultJson(r: FrameResult): Record<string, unknown> {
+  return {
+    frame: r.n, verdict: verdictName(r.action), action: r.action,
+    len_in: r.input.data.length, len_out: r.out.length, len_change: r.out.length - r.input.data.length,
+    summary: frameSummary(r.out), data: r.out.toString("hex"),
+    ...(r.trace ? { trace: r.trace } : {}),
+  };
+}
