@@ -1,6 +1,7 @@
 // program.ts — an XDP program loaded from an object for testing, not attached anywhere: frames go
 // through it with BPF_PROG_TEST_RUN, and its maps can be filled before and read after.
 import { release } from "node:os";
+import { basename } from "node:path";
 import { OpError, UsageError } from "../errors.ts";
 import { pickProgram } from "../attach.ts";
 import { BpfObject } from "../ffi/object.ts";
@@ -30,7 +31,8 @@ export class ProgramUnderTest {
   static load(req: LoadRequest): ProgramUnderTest {
     const missing = missingHelpers(req.objectName);
     if (missing.length) throw new OpError(`${req.objectName} needs Linux ${kernelNeeded(req.objectName)} or newer (this kernel lacks ${missing.join(", ")}); it runs ${release()}`);
-    const obj = BpfObject.open(req.image, req.objectName);
+    // libbpf names the object after the name up to its first dot ("./x/.build/a.o" would be "").
+    const obj = BpfObject.open(req.image, basename(req.objectName));
     try {
       const prog = pickProgram(obj, req);
       obj.selectProgram(prog);
