@@ -55,3 +55,5 @@ export function withIpOptions(frame: Uint8Array, n = 4, l3 = 14): Uint8Array {
   out[l3 + 11] = ~s & 255;
   return out;
 }
+
+export { csumAdd, csumFold } from "../src/net/packet.ts";

@@ -32,7 +32,8 @@ export function seedMap(prog: ProgramUnderTest, spec: MapSpec): void {
   const codec = new MapCodec(map);
   entries.forEach((e, i) => {
     if (!e || typeof e !== "object" || !("key" in e) || !("value" in e)) throw new UsageError(`--map ${spec.name}=${spec.seed}: entry ${i + 1} has no "key" and "value"`);
-    map.update(codec.keyBytes(JSON.stringify(e.key)), codec.valueBytes(JSON.stringify(e.value)));
+    // Spaced JSON: the value syntax reads `"a": 1` but not the compact `"a":1`.
+    map.update(codec.keyBytes(JSON.stringify(e.key, null, 1)), codec.valueBytes(JSON.stringify(e.value, null, 1)));
   });
 }
 
