@@ -149,6 +149,12 @@ describe("run: bad input is one line and exit 2", () => {
     oneLine(xt("run", obj, "-r", input), /several XDP programs .*choose one with --section or --name/);
   });
 
+  test("a frame shorter than an Ethernet header is refused before any frame runs", async () => {
+    const f = join(dir, "short.pcap");
+    await writePcapFile(f, [frames[0], new Uint8Array(10)]);
+    oneLine(xt("run", "pass", "-r", f), /short.pcap: frame 2 is 10 bytes; an XDP program is run on at least an Ethernet header \(14 bytes\)/);
+  });
+
   test("a pcap of another link type is refused", () => {
     const raw = Buffer.from(readFileSync(input));
     raw.writeUInt32LE(101, 20); // LINKTYPE_RAW

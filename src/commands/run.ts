@@ -40,6 +40,8 @@ export default defineCommand({
     const image = programImage(args.object, EMBEDDED);
     const { readCaptureFile } = await import("../net/pcap-read.ts");
     const frames = readCaptureFile(args.read);
+    const { checkFrames } = await import("../run/frames.ts");
+    checkFrames(frames, args.read);
     const { parseMapSpec } = await import("../run/maps.ts");
     // Every --map given (the parser keeps only the last of a repeated option).
     const maps = rawArgs.flatMap((a, i) => (a === "--map" ? [rawArgs[i + 1]] : a.startsWith("--map=") ? [a.slice(6)] : [])).map(parseMapSpec);

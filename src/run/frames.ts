@@ -1,6 +1,7 @@
 // frames.ts — a capture's frames through a program under test, one at a time, each with what it
 // printed (bpf_printk): lines are read from the trace pipe right after the frame's run, and only
 // this process's are kept, so each line belongs to the frame that was running.
+import { UsageError } from "../errors.ts";
 import type { CapturedFrame } from "../net/pcap-read.ts";
 import { frameSummary } from "../net/summary.ts";
 import type { TracePipe } from "../ffi/tracefs.ts";
@@ -20,10 +21,23 @@ export interface FrameResult {
   trace?: string[];
 }
 
+/** The kernel runs no frame shorter than an Ethernet header (EINVAL): said before anything runs. */
+export function checkFrames(frames: CapturedFrame[], name: string): void {
+  const short = frames.findIndex((f) => f.data.length < 14);
+  if (short >= 0) throw new UsageError(`${name}: frame ${short + 1} is ${frames[short].data.length} bytes; an XDP program is run on at least an Ethernet header (14 bytes)`);
+}
+
 export function* runFrames(prog: ProgramUnderTest, frames: CapturedFrame[], trace?: TracePipe): Generator<FrameResult> {
   trace?.take(); // what was there before is not ours
   for (let i = 0; i < frames.length; i++) {
-    const { action, out } = prog.run(frames[i].data);
+    let ran: { action: number; out: Buffer };
+    try {
+      ran = prog.run(frames[i].data);
+    } catch (e) {
+      if (e instanceof Error) e.message = `frame ${i + 1} (${frames[i].data.length} bytes): ${e.message}`;
+      throw e;
+    }
+    const { action, out } = ran;
     const r: FrameResult = { n: i + 1, action, input: frames[i], out };
     if (trace) r.trace = trace.take().filter((l) => l.pid === process.pid).map((l) => l.text);
     yield r;
