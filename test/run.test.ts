@@ -118,7 +118,18 @@ describe("run --trace and --map", () => {
     expect(out.slice(0, 4).map((r) => r.verdict)).toEqual(["DROP", "DROP", "DROP", "DROP"]);
     const lengths = out.find((r) => r.map === "lengths").entries.map((e: any) => [e.key, e.value]).sort();
     expect(lengths).toEqual(frames.map((f) => [f.length, 1]).sort());
-    expect(runJson(obj, "--name", "printk", "-r", input, "--map", ".bss").pop()).toEqual({ map: ".bss", entries: [{ key: "00 00 00 00", value: { seen: 4 } }] });
+    expect(runJson(obj, "--name", "printk", "-r", input, "--map", ".bss").pop()).toEqual({ map: ".bss", entries: [{ key: "00 00 00 00", value: { seen: 4, submitted: 0 } }] });
+  });
+
+  test("--map RINGBUF: each frame's records under it, none under frames that submitted none", () => {
+    const le = (...v: number[]) => Buffer.from(new Uint32Array(v).buffer).toString("hex");
+    const out = runJson(obj, "--name", "to_ring", "-r", input, "--map", "events");
+    expect(out.map((r) => r.records.events)).toEqual([[le(42, 0)], [], [le(60, 1)], []]);
+    const text = xt("run", obj, "--name", "to_ring", "-r", input, "--map", "events").stdout.trimEnd().split("\n");
+    expect(text.filter((l) => l.startsWith("        events: "))).toEqual([`        events: ${le(42, 0)}`, `        events: ${le(60, 1)}`]);
+    expect(text[1]).toBe(`        events: ${le(42, 0)}`);
+    const seeded = xt("run", obj, "--name", "to_ring", "-r", input, "--map", `events=${input}`);
+    expect([seeded.code, seeded.stderr.trim()]).toEqual([2, `xdptool: --map events=${input}: events is a ring buffer; it is read, not filled (--map events)`]);
   });
 });
 

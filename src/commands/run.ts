@@ -15,7 +15,8 @@ export default defineCommand({
   comment and epb_verdict, shown by Wireshark). --trace prints each frame's bpf_printk lines
   under it, read from the kernel's trace pipe (mounted if needed); reading consumes the pipe, as
   \`bpftool prog tracelog\` does. --map NAME shows a map after the run; --map NAME=FILE.json fills
-  it first from a file in the form \`map dump --json\` prints.
+  it first from a file in the form \`map dump --json\` prints; a ring buffer given to --map is read
+  after each frame instead, and what the frame submitted is shown under it (hex).
 
   Examples:
     xdptool run drop -r in.pcap                          # the embedded program that drops all
@@ -31,7 +32,7 @@ export default defineCommand({
     read: { type: "string", alias: "r", description: "The pcap or pcapng file whose frames to run (Ethernet)" },
     write: { type: "string", alias: "w", description: "Write the frames as the program left them to this pcapng file" },
     trace: { type: "boolean", description: "Show each frame's bpf_printk lines (from the kernel's trace pipe)" },
-    map: { type: "string", description: "NAME: show this map after the run; NAME=FILE.json: fill it from the file first (repeatable)" },
+    map: { type: "string", description: "NAME: show this map after the run (a ring buffer: each frame's records); NAME=FILE.json: fill it from the file first (repeatable)" },
     json: { type: "boolean", description: "One JSON object per line: each frame, then each --map" },
   },
   async run({ args, rawArgs }) {
