@@ -47,6 +47,7 @@ for (const m of ex.maps ?? []) {
     runArgs.push("--map", `${m.name}=${seed}`);
   } else runArgs.push("--map", m.name);
 }
+for (const r of ex.rings ?? []) runArgs.push("--map", r);
 const xdptool = process.env.XDPTOOL ?? (existsSync(join(ROOT, "dist/xdptool")) ? join(ROOT, "dist/xdptool") : "xdptool");
 const shown = `${rel(xdptool)} run ${runArgs.map(rel).join(" ")}`;
 const run = spawnSync([xdptool, "run", ...runArgs, "--json"]);
@@ -78,6 +79,12 @@ for (const [i, f] of ex.frames.entries()) {
   let diff = "";
   if (got.verdict !== f.verdict) diff = `the program returned XDP_${got.verdict}, the task wants XDP_${f.verdict}`;
   else if (f.verdict !== "DROP" && got.data !== wantOut) diff = `verdict XDP_${got.verdict} is right, but the frame it left differs${firstByte(got.data, wantOut)}\n  got:  ${got.summary}\n  want: ${f.out ? "the frame in frames.ts" : "the frame unchanged"}`;
+  for (const ring of ex.rings ?? []) {
+    const want = f.records?.[ring] ?? [], have: string[] = got.records?.[ring] ?? [];
+    if (!diff && JSON.stringify(want) !== JSON.stringify(have)) {
+      diff = `verdict XDP_${got.verdict} is right, but ring buffer ${ring} got ${have.length ? have.map((h) => `[${h}]`).join(" ") : "no record"}, the task wants ${want.length ? want.map((h) => `[${h}]`).join(" ") : "no record"}${have.length === 1 && want.length === 1 ? firstByte(have[0], want[0]).replace("it is", "the record is") : ""}`;
+    }
+  }
   if (diff) {
     fail(`✗ ${dirName} (${tag}): frame ${i + 1} (${f.what}): ${diff}\n\nhint: ${f.hint ?? ex.hint}\nread: ${ex.read}\nsee every frame: ${shown}`);
   }

@@ -12,6 +12,9 @@ export interface ExerciseFrame {
   /** The frame the program must leave (the input unchanged when absent: a program that does not
    *  rewrite must not). */
   out?: Uint8Array;
+  /** Records the program must submit to each ring buffer of `rings` for this frame (hex);
+   *  none when absent. */
+  records?: Record<string, string[]>;
   /** Said when this frame is where the program goes wrong (else the exercise's hint). */
   hint?: string;
 }
@@ -32,6 +35,8 @@ export interface Exercise {
   read: string;
   frames: ExerciseFrame[];
   maps?: ExerciseMap[];
+  /** Ring buffers the program submits to, read after each frame. */
+  rings?: string[];
   hint: string;
 }
 

@@ -1,4 +1,4 @@
-// The frames of exercise 6: echo requests (answered in place), and what is not one (passed as it is).
+// The frames of exercise 7: echo requests (answered in place), and what is not one (passed as it is).
 import { buildFrame, csumAdd, csumFold, withIpOptions, type Exercise } from "../lib.ts";
 
 const ping = (payload: string) => buildFrame({ src: "198.18.0.1", dst: "198.18.0.2", l4: "icmp", payload: Buffer.from(payload) });

@@ -1,7 +1,6 @@
-/* forward.bpf.c — exercise 7: a tiny router. IPv4 packets for 198.18.1.0/24 go out
+/* forward.bpf.c — exercise 8, a solution: a tiny router. IPv4 packets for 198.18.1.0/24 go out
  * of the interface in the devmap `tx_port` (XDP_REDIRECT), with their TTL decremented and the
- * header checksum updated; everything else goes to the kernel's stack.
- * Build and check: bash exercises/check.sh 07 (it puts ifindex 1 in tx_port[0]). */
+ * header checksum updated; everything else goes to the kernel's stack. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -38,15 +37,16 @@ int forward(struct xdp_md *ctx)
 	if (ip->ttl <= 1)
 		return XDP_PASS;
 
-	/* TODO 1: decrement the TTL, and update the header checksum for it (the TTL is the
-	 *         high byte of a 16-bit word: the checksum changes by 0x0100, with the
-	 *         carry folded back in — docs/06-xdp-tx.md, "Checksums"). */
+	/* TTL is the high byte of the 16-bit word it shares with the protocol: the word drops by
+	 * 0x0100, so the checksum (its complement) rises by 0x0100, with the carry folded back. */
+	__u32 sum = bpf_ntohs(ip->check) + 0x0100;
 
-	/* TODO 2: hand the packet to the interface in tx_port[0]: bpf_redirect_map(map, key,
-	 *         flags) returns the verdict, XDP_REDIRECT, or the low bits of flags if the
-	 *         key has no interface. */
+	ip->ttl--;
+	ip->check = bpf_htons((sum & 0xffff) + (sum >> 16));
 
-	return XDP_PASS;
+	/* The verdict itself: XDP_REDIRECT when tx_port[0] holds an interface, else the fallback
+	 * given in the flags' low bits (XDP_PASS). */
+	return bpf_redirect_map(&tx_port, 0, XDP_PASS);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,6 +1,6 @@
-/* echo.bpf.c — exercise 6: answer IPv4 ICMP echo requests (ping) from XDP — turn the
+/* echo.bpf.c — exercise 7: answer IPv4 ICMP echo requests (ping) from XDP — turn the
  * request into the reply in place and send it back out with XDP_TX; pass everything else.
- * Build and check: bash exercises/check.sh 06 */
+ * Build and check: bash exercises/check.sh 07 */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>

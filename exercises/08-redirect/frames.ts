@@ -1,4 +1,4 @@
-// The frames of exercise 7: packets for 198.18.1.0/24 forwarded with their TTL decremented; the
+// The frames of exercise 8: packets for 198.18.1.0/24 forwarded with their TTL decremented; the
 // rest (other destinations, TTL 1, IPv6) passed to the stack unchanged.
 import { buildFrame, csumAdd, csumFold, type Exercise } from "../lib.ts";
 
@@ -17,7 +17,7 @@ function forwarded(f: Uint8Array): Uint8Array {
 
 export default {
   source: "forward.bpf.c",
-  read: "docs/06-xdp-tx.md (rewriting in place, checksums); the guide's XDP_REDIRECT section when it exists",
+  read: "docs/10-run-and-exercises.md (XDP_REDIRECT and devmaps), docs/06-xdp-tx.md (rewriting in place, checksums)",
   hint: "IPv4 for 198.18.1.0/24 with a TTL above 1: TTL - 1, checksum updated, XDP_REDIRECT through tx_port; everything else XDP_PASS unchanged.",
   frames: [
     { what: "UDP to 198.18.1.5, TTL 64", frame: to("198.18.1.5"), verdict: "REDIRECT", out: forwarded(to("198.18.1.5")), hint: "forwarded packets leave with TTL 63 and a header checksum that is right for it (the check sums the header from scratch)." },

@@ -1,4 +1,4 @@
-/* echo.bpf.c — exercise 6, a solution: answer IPv4 ICMP echo requests (ping) from XDP — turn the
+/* echo.bpf.c — exercise 7, a solution: answer IPv4 ICMP echo requests (ping) from XDP — turn the
  * request into the reply in place and send it back out with XDP_TX; pass everything else. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
