@@ -102,6 +102,30 @@ describe("run -w: the frames as the program left them", () => {
   });
 });
 
+describe("run: the reader", () => {
+  test("time stamps survive pcap (ns), tcpdump's pcap (µs), editcap's pcapng and a big-endian pcap into -w's pcapng", () => {
+    const viaTcpdump = join(dir, "ts.pcap"), viaEditcap = join(dir, "ts.pcapng"), big = join(dir, "big-endian.pcap");
+    expect(sh(["tcpdump", "-r", input, "-w", viaTcpdump]).code).toBe(0);
+    expect(sh(["editcap", "-F", "pcapng", viaTcpdump, viaEditcap]).code).toBe(0);
+    // The same capture with every header field in big-endian order (as written on a big-endian host).
+    const le = readFileSync(viaTcpdump), be = Buffer.from(le);
+    be.writeUInt32BE(le.readUInt32LE(0), 0);
+    be.writeUInt16BE(le.readUInt16LE(4), 4);
+    be.writeUInt16BE(le.readUInt16LE(6), 6);
+    for (const o of [8, 12, 16, 20]) be.writeUInt32BE(le.readUInt32LE(o), o);
+    for (let o = 24; o < le.length; o += 16 + le.readUInt32LE(o + 8)) for (const f of [0, 4, 8, 12]) be.writeUInt32BE(le.readUInt32LE(o + f), o + f);
+    writeFileSync(big, be);
+    const want = frames.map((_, i) => `${1_700_000_000 + i}.000000000`);
+    for (const f of [input, viaTcpdump, viaEditcap, big]) {
+      const out = join(dir, "stamps.pcapng");
+      expect(xt("run", "pass", "-r", f, "-w", out).code).toBe(0);
+      const t = sh(["tshark", "-r", out, "-T", "fields", "-e", "frame.time_epoch"]);
+      expect([f, t.stdout.trim().split("\n")]).toEqual([f, want]);
+      expect(runJson("pass", "-r", f).map((r) => r.data)).toEqual(frames.map((x) => Buffer.from(x).toString("hex")));
+    }
+  });
+});
+
 describe("run --trace and --map", () => {
   test("each frame's bpf_printk line is printed under that frame", () => {
     const r = xt("run", obj, "--name", "printk", "-r", input, "--trace");
