@@ -1,5 +1,6 @@
-// check.ts — `bash exercises/check.sh NAME [--solution]`: compile the exercise's program, run its
-// frames through `xdptool run --json`, compare with frames.ts. Exit 0: the program does the task;
+// check.ts — `bash exercises/check.sh NAME [--solution] [--live]`: compile the exercise's program,
+// run its frames through `xdptool run --json`, compare with frames.ts; with --live, then load it
+// on the lab and judge it on real traffic (exercises that say what live shows: frames.ts `live`). Exit 0: the program does the task;
 // 1: it does not (first difference, and a hint pointing at the chapter that explains it);
 // 2: usage (no such exercise).
 import { spawnSync } from "bun";
@@ -8,6 +9,7 @@ import { arch } from "node:os";
 import { join } from "node:path";
 import { writePcapFile } from "../src/sampler/pcap-file.ts";
 import type { Exercise } from "./lib.ts";
+import { judgeLive, liveLab } from "./live.ts";
 
 const HERE = import.meta.dir, ROOT = join(HERE, "..");
 const args = process.argv.slice(2);
@@ -112,3 +114,20 @@ for (const m of ex.maps ?? []) {
   }
 }
 console.log(`✓ ${dirName} (${tag}): all ${ex.frames.length} frames${ex.maps?.some((m) => m.want) ? " and maps" : ""} as the task wants`);
+
+// --live: the same program on the lab's DUT end, with real traffic (the lab is brought up if needed).
+if (args.includes("--live") && ex.live) {
+  const lab = liveLab(xdptool, process.env.XDPTOOL_LAB ?? "xl");
+  let wrong: string | null;
+  try {
+    lab.xdptool("lab", "up");
+    lab.xdptool("load", lab.dut, obj, "--force");
+    wrong = judgeLive(ex.live, lab);
+  } catch (e) {
+    wrong = (e as Error).message;
+  } finally {
+    spawnSync([xdptool, "unload", lab.dut], { env: { ...process.env, XDPTOOL_LAB: process.env.XDPTOOL_LAB ?? "xl" } });
+  }
+  if (wrong) fail(`✗ ${dirName} (${tag}) live on ${lab.dut}: ${ex.live.says}: ${wrong}\n\nhint: ${ex.hint}\nread: ${ex.read}`);
+  console.log(`✓ ${dirName} (${tag}) live on ${lab.dut}: ${ex.live.says}`);
+}

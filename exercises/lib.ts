@@ -1,5 +1,6 @@
 // lib.ts — what an exercise's frames.ts declares: the frames its check sends, and what the
 // program must do with each of them (exercises/check.ts compares).
+import type { LiveCheck } from "./live.ts";
 export { buildFrame } from "../src/net/packet.ts";
 
 export type Verdict = "ABORTED" | "DROP" | "PASS" | "TX" | "REDIRECT";
@@ -37,6 +38,8 @@ export interface Exercise {
   maps?: ExerciseMap[];
   /** Ring buffers the program submits to, read after each frame. */
   rings?: string[];
+  /** With --live: what the program must do on the lab with real traffic. */
+  live?: LiveCheck;
   hint: string;
 }
 

@@ -1,9 +1,11 @@
 // exercises/: every check passes on its solution and fails on its starter (which compiles, and
 // fails for not doing the task — or, in the verifier exercise, for the verifier's reason).
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, sh } from "./helpers.ts";
+import { DUT, LAB, ROOT, XDPTOOL, sh, xt, xtOk } from "./helpers.ts";
+import { judgeLive, liveLab } from "../exercises/live.ts";
+import type { Exercise } from "../exercises/lib.ts";
 
 const all = readdirSync(join(ROOT, "exercises")).filter((d) => /^\d\d-/.test(d)).sort();
 const check = (...args: string[]) => sh(["bash", join(ROOT, "exercises/check.sh"), ...args]);
@@ -29,6 +31,30 @@ describe("exercises", () => {
   test("the verifier exercise's starter is refused by the verifier, and the check says where and why", () => {
     const r = check("02");
     expect(r.stderr).toMatch(/the verifier stopped at parse\.bpf\.c:\d+: .*\n  because: invalid access to packet/);
+  });
+
+  describe("--live: on the lab, with real traffic", () => {
+    afterAll(() => xt("lab", "down"));
+    const live = all.filter((d) => require(join(ROOT, "exercises", d, "frames.ts")).default.live);
+
+    test("some exercises go live", () => expect(live.length).toBeGreaterThanOrEqual(2));
+
+    for (const ex of live) {
+      test(`${ex}: the solution passes live; the starter (it compiles and loads) is judged wrong live`, async () => {
+        const r = check(ex, "--solution", "--live");
+        expect([r.code, r.stderr]).toEqual([0, ""]);
+        expect(r.stdout).toContain(`✓ ${ex} (solution) live on ${DUT}`);
+        const spec: Exercise = (await import(join(ROOT, "exercises", ex, "frames.ts"))).default;
+        check(ex); // compiles the starter into .build/yours.o (and fails on the frames)
+        xtOk("load", DUT, join(ROOT, "exercises", ex, ".build/yours.o"), "--force");
+        try {
+          // The judge's own finding, not a command that failed under it.
+          expect(judgeLive(spec.live!, liveLab(XDPTOOL, LAB))).toMatch(/^(?!xdptool )./);
+        } finally {
+          xt("unload", DUT);
+        }
+      });
+    }
   });
 
   test("an unknown exercise is a usage error", () => {

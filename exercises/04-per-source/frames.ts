@@ -24,4 +24,15 @@ export default {
       { key: { saddr: "198.18.5.5" }, value: { packets: 1, bytes: 100 } },
     ],
   }],
+  live: {
+    says: "1000 frames from 16 random sources in 198.18.0.0/28, counted per source in by_source",
+    judge(lab) {
+      lab.xdptool("lab", "traffic", "--src-random", "198.18.0.0/28", "--count", "1000");
+      const entries = JSON.parse(lab.xdptool("map", "dump", `${lab.dut}/by_source`, "--json")) as { key: { saddr: string }; value: { packets: number; bytes: number } }[];
+      const packets = entries.reduce((n, e) => n + e.value.packets, 0);
+      const outside = entries.find((e) => !/^198\.18\.0\.(\d|1[0-5])$/.test(e.key.saddr));
+      if (outside) return `a source outside 198.18.0.0/28: ${outside.key.saddr}`;
+      return packets === 1000 && entries.every((e) => e.value.bytes === 60 * e.value.packets) ? null : `${entries.length} sources counting ${packets} packets; want 1000 packets of 60 bytes in all`;
+    },
+  },
 } satisfies Exercise;

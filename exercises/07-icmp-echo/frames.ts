@@ -34,4 +34,14 @@ export default {
     { what: "an echo request cut after 4 bytes of its ICMP header", frame: hello.subarray(0, 14 + 20 + 4), verdict: "PASS" },
     { what: "an ICMPv6 echo request (IPv6 is not this exercise's)", frame: buildFrame({ src: "2001:db8::1", dst: "2001:db8::2", l4: "icmp" }), verdict: "PASS" },
   ],
+  live: {
+    says: "ping from the lab's generator end answered by XDP_TX (the kernel's xdp_tx counter), not by the stack",
+    judge(lab) {
+      const before = lab.counters().rx_queue_0_xdp_tx ?? 0;
+      const ping = lab.exec("gen", ["ping", "-c", "3", "-i", "0.2", "-W", "1", "198.18.0.2"]);
+      const sent = (lab.counters().rx_queue_0_xdp_tx ?? 0) - before;
+      if (ping.code !== 0) return `ping got no answer: ${ping.out.trim().split("\n").pop()}`;
+      return sent >= 3 ? null : `3 replies reached ping but ${lab.dut} counted ${sent} XDP_TX: the stack answered them`;
+    },
+  },
 } satisfies Exercise;
