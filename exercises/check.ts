@@ -37,7 +37,7 @@ const rel = (p: string) => p.replace(`${ROOT}/`, "");
 // The same flags as bpf/Makefile: BPF bytecode with BTF (-g), so `map dump` shows typed values.
 const cflags = ["-g", "-O2", "-target", "bpf", "-Wall", "-I", join(ROOT, "libbpf/out/include"), "-I", `/usr/include/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu`];
 const cc = spawnSync(["clang", ...cflags, "-c", src, "-o", obj]);
-if (cc.exitCode !== 0) fail(`${rel(src)} does not compile:\n${cc.stderr.toString().trim()}\n\nhint: the first error above is the one to fix.`);
+if (cc.exitCode !== 0) fail(`${rel(src)} does not compile:\n${cc.stderr.toString().trim()}\n\nhint: the first error above is the one to fix.\nread: ${ex.read}`);
 
 const pcap = join(build, "frames.pcap");
 await writePcapFile(pcap, ex.frames.map((f) => f.frame));

@@ -64,7 +64,8 @@ export function* runFrames(prog: ProgramUnderTest, frames: CapturedFrame[], trac
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
-/** "3  TX    +0  IP 198.18.0.2 > 198.18.0.1: ICMP, length 8", and its trace lines under it. */
+/** "   3  TX          -4  IP 198.18.0.2 > 198.18.0.1: ICMP, length 8", and under it the frame's
+ *  trace lines and ring-buffer records. */
 export function resultText(r: FrameResult): string {
   const head = `${String(r.n).padStart(4)}  ${verdictName(r.action).padEnd(8)} ${signed(r.out.length - r.input.data.length).padStart(5)}  ${frameSummary(r.out)}`;
   const records = Object.entries(r.records ?? {}).flatMap(([name, hex]) => hex.map((h) => `        ${name}: ${h}`));

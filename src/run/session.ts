@@ -7,11 +7,10 @@ import { Output } from "../sampler/output.ts";
 import { PcapngWriter } from "../sampler/pcapng-writer.ts";
 import { TracePipe } from "../ffi/tracefs.ts";
 import { RingBuffer } from "../ffi/ringbuf.ts";
+import { CLOCK_REALTIME, clockNs } from "../ffi/clock.ts";
 import { resultJson, resultText, runFrames, verdictName, type RingReader } from "./frames.ts";
 import { dumpMap, seedMap, type MapSpec } from "./maps.ts";
 import { ProgramUnderTest, type LoadRequest } from "./program.ts";
-
-const RINGBUF = 27; // BPF_MAP_TYPE_RINGBUF
 
 export interface RunOptions extends LoadRequest {
   frames: CapturedFrame[];
@@ -36,7 +35,7 @@ export async function runCapture(o: RunOptions): Promise<void> {
   let out: Output | undefined;
   const rings: RingReader[] = [];
   try {
-    const isRing = (m: MapSpec) => prog.map(m.name).info.type === RINGBUF;
+    const isRing = (m: MapSpec) => prog.map(m.name).info.typeName === "ringbuf";
     const tables = o.maps.filter((m) => !isRing(m));
     for (const m of o.maps) if (isRing(m) && m.seed) throw new UsageError(`--map ${m.name}=${m.seed}: ${m.name} is a ring buffer; it is read, not filled (--map ${m.name})`);
     for (const m of tables) seedMap(prog, m);
@@ -47,7 +46,7 @@ export async function runCapture(o: RunOptions): Promise<void> {
     trace = o.trace ? new TracePipe() : undefined;
     out = o.write ? openOutput(o.write) : undefined;
     await out?.ready; // the writer thread touches the buffers: unmapping them before it answers would crash it
-    const writer = out ? new PcapngWriter(out, 262144, "xdptool-run", () => 0n, `xdptool run ${o.objectName}`) : undefined;
+    const writer = out ? new PcapngWriter(out, 262144, "xdptool-run", () => clockNs(CLOCK_REALTIME), `xdptool run ${o.objectName}`) : undefined;
     const counts = new Map<string, number>();
     for (const r of runFrames(prog, o.frames, trace, rings)) {
       const verdict = verdictName(r.action);
