@@ -103,6 +103,33 @@ describe("run -w: the frames as the program left them", () => {
 });
 
 describe("run: the reader", () => {
+  test("every truncation and 2000 random corruptions of a pcap and a pcapng read as frames or as one UsageError, never a crash", async () => {
+    const { readCapture } = await import("../src/net/pcap-read.ts");
+    const { UsageError } = await import("../src/errors.ts");
+    const ng = join(dir, "fuzz.pcapng");
+    expect(xt("run", "pass", "-r", input, "-w", ng).code).toBe(0);
+    let seed = 0x5eed;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    for (const file of [input, ng]) {
+      const good = readFileSync(file);
+      const cases = [...Array.from({ length: good.length }, (_, n) => good.subarray(0, n))];
+      for (let i = 0; i < 1000; i++) {
+        const b = Buffer.from(good);
+        for (let k = 1 + rnd(4); k > 0; k--) b[rnd(b.length)] = rnd(256);
+        cases.push(b);
+      }
+      for (const c of cases) {
+        try {
+          const frames = readCapture(c, "f");
+          for (const f of frames) expect(f.data.length).toBeLessThanOrEqual(c.length);
+        } catch (e) {
+          if (!(e instanceof UsageError) || e.message.includes("\n")) throw e;
+        }
+      }
+      expect(readCapture(good, "f").length).toBe(frames.length);
+    }
+  });
+
   test("time stamps survive pcap (ns), tcpdump's pcap (µs), editcap's pcapng and a big-endian pcap into -w's pcapng", () => {
     const viaTcpdump = join(dir, "ts.pcap"), viaEditcap = join(dir, "ts.pcapng"), big = join(dir, "big-endian.pcap");
     expect(sh(["tcpdump", "-r", input, "-w", viaTcpdump]).code).toBe(0);
