@@ -1,8 +1,8 @@
 // check.ts — `bash exercises/check.sh NAME [--solution] [--live]`: compile the exercise's program,
 // run its frames through `xdptool run --json`, compare with frames.ts; with --live, then load it
-// on the lab and judge it on real traffic (exercises that say what live shows: frames.ts `live`). Exit 0: the program does the task;
-// 1: it does not (first difference, and a hint pointing at the chapter that explains it);
-// 2: usage (no such exercise).
+// on the lab and judge it on real traffic (exercises that say what live shows: frames.ts `live`).
+// Exit 0: the program does the task; 1: it does not (first difference, and a hint pointing at the
+// chapter that explains it); 2: usage (no such exercise).
 import { spawnSync } from "bun";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { arch } from "node:os";
@@ -22,7 +22,7 @@ function fail(msg: string, code = 1): never {
   process.exit(code);
 }
 
-if (!name) fail(`usage: bash exercises/check.sh NAME [--solution]\nexercises: ${all.join(", ")}`, 2);
+if (!name) fail(`usage: bash exercises/check.sh NAME [--solution] [--live]\nexercises: ${all.join(", ")}`, 2);
 const dirName = all.find((d) => d === name || d.slice(0, 2) === name || d.slice(3) === name);
 if (!dirName) fail(`no exercise "${name}"; exercises: ${all.join(", ")}`, 2);
 const dir = join(HERE, dirName);
@@ -57,7 +57,7 @@ const err = run.stderr.toString().trim();
 if (run.exitCode !== 0) {
   const verifier = /verifier:/.test(err);
   fail(`${rel(src)}: xdptool run failed:\n  ${err}\n${verifier ? verifierWhere() : ""}\nhint: ${verifier
-    ? `the verifier rejected the program. Its whole log: ${shown} --verbose — read it from the bottom up: the last lines name the instruction and the register it could not prove safe. docs/07-common-headers.md explains the rules.`
+    ? `the verifier rejected the program. Its whole log: ${shown} --verbose — read it from the bottom up: the last lines name the instruction and the register it could not prove safe. docs/07-common-headers.md explains the rules, docs/10-run-and-exercises.md how to read the log.`
     : "the message above says what went wrong."}`);
 }
 
