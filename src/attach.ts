@@ -104,7 +104,8 @@ function othersPins(iface: Iface, state: XdpState): string | null {
   );
 }
 
-function pickProgram(obj: BpfObject, req: AttachRequest): ProgramHandle {
+/** The XDP program of an object that the request names (by function or section), or its only one. */
+export function pickProgram(obj: BpfObject, req: Pick<AttachRequest, "objectName" | "program" | "section">): ProgramHandle {
   const progs = obj.programs();
   const list = progs.map((p) => `${p.name} (section ${p.section})`).join(", ") || "none";
   let found: ProgramHandle[];
@@ -113,7 +114,7 @@ function pickProgram(obj: BpfObject, req: AttachRequest): ProgramHandle {
   else found = progs.filter((p) => p.type === BPF_PROG_TYPE_XDP);
   const what = req.program ? `program "${req.program}"` : req.section ? `section "${req.section}"` : "XDP program";
   if (found.length === 0) throw new UsageError(`no ${what} in ${req.objectName} (it has: ${list})`);
-  if (found.length > 1) throw new UsageError(`${req.objectName} has several XDP programs (${list}): choose one with --section or --program`);
+  if (found.length > 1) throw new UsageError(`${req.objectName} has several XDP programs (${list}): choose one with --section or --name`);
   if (found[0].type !== BPF_PROG_TYPE_XDP) throw new UsageError(`${found[0].name} in ${req.objectName} is not an XDP program (section ${found[0].section}; XDP programs use SEC("xdp"))`);
   return found[0];
 }

@@ -1,5 +1,6 @@
 // embedded.ts — the BPF objects built into the binary (bpf/*.bpf.c → dist/bpf/*.bpf.o).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { UsageError } from "./errors.ts";
 import { objects } from "../dist/bpf/embedded.ts";
 
 /**
@@ -12,4 +13,25 @@ export const LOADABLE = ["hello", "drop", "pass", "xdptool"] as const;
 export function embeddedObject(name: string): Uint8Array | null {
   const path = objects[name];
   return path ? new Uint8Array(readFileSync(path)) : null;
+}
+
+/** Every embedded object by name (`xdptool run` takes any of them). */
+export const EMBEDDED = Object.keys(objects).sort();
+
+/**
+ * The ELF image a PROGRAM argument names: a path to a .o (anything with a slash or ending in .o),
+ * or one of `names`. Usage errors for a missing file, a file that is not ELF, an unknown name.
+ */
+export function programImage(arg: string, names: readonly string[]): Uint8Array {
+  if (arg.includes("/") || arg.endsWith(".o")) {
+    if (!existsSync(arg)) throw new UsageError(`no such file: ${arg}`);
+    const image = new Uint8Array(readFileSync(arg));
+    if (image.length < 4 || image[0] !== 0x7f || image[1] !== 0x45 || image[2] !== 0x4c || image[3] !== 0x46) {
+      throw new UsageError(`${arg} is not a BPF object file (no ELF header); build one with clang -target bpf`);
+    }
+    return image;
+  }
+  const image = names.includes(arg) ? embeddedObject(arg) : null;
+  if (!image) throw new UsageError(`unknown program "${arg}": use ${names.join(", ")} or a path to a .o file`);
+  return image;
 }

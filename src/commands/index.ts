@@ -14,6 +14,7 @@ export const commands: Record<string, Lazy> = {
   blacklist: lazy(() => import("./blacklist/index.ts")),
   responder: lazy(() => import("./responder/index.ts")),
   sample: lazy(() => import("./sample.ts")),
+  run: lazy(() => import("./run.ts")),
   bench: lazy(() => import("./bench.ts")),
   completion: lazy(() => import("./completion.ts")),
 };

@@ -1,5 +1,4 @@
 import { defineCommand } from "citty";
-import { existsSync, readFileSync } from "node:fs";
 import { forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
@@ -32,17 +31,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const mode = xdpMode(args.mode);
-    const { embeddedObject, LOADABLE } = await import("../embedded.ts");
-    let image: Uint8Array | null = null;
-    const isPath = args.program.includes("/") || args.program.endsWith(".o");
-    if (isPath) {
-      if (!existsSync(args.program)) throw new UsageError(`no such file: ${args.program}`);
-      image = new Uint8Array(readFileSync(args.program));
-      if (image.length < 4 || image[0] !== 0x7f || image[1] !== 0x45 || image[2] !== 0x4c || image[3] !== 0x46) {
-        throw new UsageError(`${args.program} is not a BPF object file (no ELF header); build one with clang -target bpf`);
-      }
-    } else if ((LOADABLE as readonly string[]).includes(args.program)) image = embeddedObject(args.program);
-    if (!image) throw new UsageError(`unknown program "${args.program}": use ${LOADABLE.join(", ")} or a path to a .o file`);
+    const { programImage, LOADABLE } = await import("../embedded.ts");
+    const image = programImage(args.program, LOADABLE);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool load");
     const { resolveIface } = await import("../ffi/netns.ts");
