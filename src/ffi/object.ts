@@ -1,4 +1,5 @@
 // object.ts — a BPF ELF object (bpf_object): open from memory, load into the kernel, close.
+import { basename } from "node:path";
 import { read } from "bun:ffi";
 import { bpf, cstr } from "./native.ts";
 import { alloc, addr, Struct } from "./layout.ts";
@@ -38,7 +39,9 @@ export class BpfObject {
     clearLog();
     const image = alloc(bytes.length);
     image.set(bytes);
-    const nameBuf = cstr(name);
+    // libbpf cuts an object's name at its first dot: a path through ".build/" would name it after
+    // the directory. Its file name is what messages should show.
+    const nameBuf = cstr(basename(name));
     const opts = new Struct("bpf_object_open_opts");
     opts.set("object_name", addr(nameBuf));
     const obj = checkPtr(`open BPF object ${name}`, bpf().bpf_object__open_mem(image, bytes.length, opts.buf));

@@ -48,6 +48,8 @@ export function parseText(src: string): Value {
           if (c >= 0) [name, rest] = [name.slice(0, c), name.slice(c + 1)];
         }
         rest = rest.replace(/^:/, "");
+        // Compact JSON ({"a":1}): the colon and value came as one token after the quoted name.
+        if (!rest && unq && toks[i]?.startsWith(":")) rest = toks[i++].slice(1);
         if (!rest && (toks[i] === "=" || toks[i] === ":")) i++;
         out[name] = rest ? atom(rest) : value();
         if (toks[i] === ",") i++;

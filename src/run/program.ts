@@ -1,7 +1,6 @@
 // program.ts — an XDP program loaded from an object for testing, not attached anywhere: frames go
 // through it with BPF_PROG_TEST_RUN, and its maps can be filled before and read after.
 import { release } from "node:os";
-import { basename } from "node:path";
 import { OpError, UsageError } from "../errors.ts";
 import { pickProgram } from "../attach.ts";
 import { BpfObject } from "../ffi/object.ts";
@@ -32,7 +31,7 @@ export class ProgramUnderTest {
     const missing = missingHelpers(req.objectName);
     if (missing.length) throw new OpError(`${req.objectName} needs Linux ${kernelNeeded(req.objectName)} or newer (this kernel lacks ${missing.join(", ")}); it runs ${release()}`);
     // libbpf names the object after the name up to its first dot ("./x/.build/a.o" would be "").
-    const obj = BpfObject.open(req.image, basename(req.objectName));
+    const obj = BpfObject.open(req.image, req.objectName);
     try {
       const prog = pickProgram(obj, req);
       obj.selectProgram(prog);

@@ -84,9 +84,11 @@ export async function run(o: RunOptions): Promise<void> {
           }
         }
       : (t, b, off, cap, orig, action) => console.log(formatPacket(t, b, off, cap, orig, iface.name, action)),
-  }).catch((e) => {
-    // Loading or attaching failed: do not leave an empty capture file behind.
+  }).catch(async (e) => {
+    // Loading or attaching failed: do not leave an empty capture file behind. (The writer thread
+    // must have answered first: closing unmaps the chunks it may still be touching.)
     if (out && o.write !== "-") {
+      await out.ready;
       out.close();
       rmSync(o.write!, { force: true });
     }
