@@ -2,7 +2,7 @@
 // writes them (test/sample.test.ts compares every figure with the C header).
 
 /** struct xt_sample_hdr: what precedes each record's packet bytes. */
-export const HDR_LAYOUT = { size: 32, tstamp: 0, origLen: 8, capLen: 12, action: 28 } as const;
+export const HDR_LAYOUT = { size: 32, tstamp: 0, origLen: 8, capLen: 12, ifindex: 16, rxQueue: 20, action: 28 } as const;
 /** struct xt_sample_cfg */
 export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24, actions: 28 } as const;
 /** XT_SAMPLE_MODE_* */

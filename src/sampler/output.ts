@@ -168,6 +168,7 @@ export interface CaptureStats {
 }
 
 export interface CaptureWriter {
-  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number): void;
+  /** A frame at src[off, off+caplen) with the XDP verdict it got and the receive queue it came in on. */
+  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void;
   finish(stats: CaptureStats): void;
 }

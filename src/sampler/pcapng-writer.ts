@@ -1,11 +1,20 @@
-// pcapng-writer.ts — pcapng: section header, one interface description (name, nanosecond
-// resolution), an enhanced packet block per packet, and at the end an interface statistics block
-// carrying what was received and what was lost, so Wireshark shows the drops.
+// pcapng-writer.ts — pcapng: section header, one interface description (name, ifindex, filter,
+// nanosecond resolution), an enhanced packet block per packet carrying its XDP verdict, receive
+// queue and direction (as xdpdump writes them: Wireshark filters on frame.verdict.ebpf_xdp), and
+// at the end an interface statistics block with what was received and what was lost.
 // https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html
 import type { CaptureStats, CaptureWriter, Output, Stamp } from "./output.ts";
 
 const SHB = 0x0a0d0d0a, IDB = 1, EPB = 6, ISB = 5, BYTE_ORDER = 0x1a2b3c4d;
 const pad4 = (n: number) => (n + 3) & ~3;
+/** Options of every enhanced packet block: epb_flags (4), epb_queue (4), epb_verdict (9, padded
+ *  to 12), opt_endofopt. */
+const EPB_OPTS = 8 + 8 + 16 + 4;
+const EPB_FLAGS = 2, EPB_QUEUE = 6, EPB_VERDICT = 7;
+/** epb_flags bits 0-1: 01 = inbound (XDP sees received frames only). */
+const INBOUND = 1;
+/** epb_verdict's first octet: the verdict's type; 2 = Linux eBPF XDP, then the 8-byte verdict. */
+const VERDICT_XDP = 2;
 
 type Opt = [code: number, value: Buffer];
 const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
@@ -16,7 +25,7 @@ export class PcapngWriter implements CaptureWriter {
   private baseHi = 0;
   private baseLo = 0;
 
-  constructor(private readonly out: Output, snaplen: number, ifname: string, private readonly now: () => bigint) {
+  constructor(private readonly out: Output, snaplen: number, iface: { name: string; ifindex: number }, private readonly now: () => bigint, expr?: string) {
     this.block(SHB, (() => {
       const b = Buffer.alloc(16);
       b.writeUInt32LE(BYTE_ORDER, 0);
@@ -28,7 +37,11 @@ export class PcapngWriter implements CaptureWriter {
     const idb = Buffer.alloc(8);
     idb.writeUInt16LE(1, 0); // LINKTYPE_ETHERNET
     idb.writeUInt32LE(snaplen, 4);
-    this.block(IDB, idb, [[2, Buffer.from(ifname)], [9, Buffer.from([9])]]); // if_name, if_tsresol = 10^-9
+    // if_name, if_description (no standard option holds an ifindex), if_tsresol = 10^-9, and
+    // if_filter (first octet 0: a libpcap filter string) when there is one.
+    const opts: Opt[] = [[2, Buffer.from(iface.name)], [3, Buffer.from(`ifindex ${iface.ifindex}`)], [9, Buffer.from([9])]];
+    if (expr) opts.push([11, Buffer.concat([Buffer.from([0]), Buffer.from(expr)])]);
+    this.block(IDB, idb, opts);
     this.t0 = now();
   }
 
@@ -55,9 +68,9 @@ export class PcapngWriter implements CaptureWriter {
     this.out.pos = p + 4;
   }
 
-  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number): void {
+  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void {
     const padded = pad4(caplen);
-    const total = 32 + padded;
+    const total = 32 + padded + EPB_OPTS;
     const out = this.out;
     const at = out.reserve(total);
     const b = out.buf;
@@ -80,7 +93,18 @@ export class PcapngWriter implements CaptureWriter {
     b.writeUInt32LE(origlen, at + 24);
     src.copy(b, at + 28, off, off + caplen);
     b.fill(0, at + 28 + caplen, at + 28 + padded);
-    b.writeUInt32LE(total, at + 28 + padded);
+    let p = at + 28 + padded;
+    b.writeUInt32LE(EPB_FLAGS | (4 << 16), p); // code, then length, both 16-bit little-endian
+    b.writeUInt32LE(INBOUND, p + 4);
+    b.writeUInt32LE(EPB_QUEUE | (4 << 16), p + 8);
+    b.writeUInt32LE(queue, p + 12);
+    b.writeUInt32LE(EPB_VERDICT | (9 << 16), p + 16);
+    b.writeUInt32LE(VERDICT_XDP | (action << 8), p + 20); // type octet, then the u64 verdict's low bytes
+    b.writeUInt32LE(0, p + 24);
+    b.writeUInt32LE(0, p + 28); // the verdict's top byte, then padding
+    b.writeUInt32LE(0, p + 32); // opt_endofopt
+    p += EPB_OPTS;
+    b.writeUInt32LE(total, p);
     out.pos = at + total;
   }
 

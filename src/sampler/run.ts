@@ -63,7 +63,7 @@ export async function run(o: RunOptions): Promise<void> {
   if (out) {
     const { CLOCK_REALTIME, clockNs } = await import("../ffi/clock.ts");
     const now = () => clockNs(CLOCK_REALTIME);
-    writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
+    writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface, now, o.expr) : new PcapWriter(out, o.snaplen);
   }
   // A failed write (the reader of a pipe went away: EPIPE; a full disk: ENOSPC…) stops the
   // capture; the counts are still reported, and anything but EPIPE is an error after them.
@@ -75,10 +75,10 @@ export async function run(o: RunOptions): Promise<void> {
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: writer
-      ? (t, b, off, cap, orig) => {
+      ? (t, b, off, cap, orig, action, queue) => {
           if (writeFailed) return;
           try {
-            writer.packet(t, b, off, cap, orig);
+            writer.packet(t, b, off, cap, orig, action, queue);
           } catch (e) {
             writeFailed = e as NodeJS.ErrnoException;
           }
