@@ -21,7 +21,10 @@
 #define XT_SAMPLE_CFG_IN_MAP
 #include "include/sampler.h"
 
-SEC("xdp")
+/* xdp.frags: an interface with a jumbo MTU hands over multi-buffer frames, and refuses a program
+ * that does not declare it can take them. Parsing reads the first buffer only (headers are
+ * there), the sampler copies across all of them, and the responder leaves such frames alone. */
+SEC("xdp.frags")
 int xdptool(struct xdp_md *ctx)
 {
 	struct xt_pkt pkt = {};

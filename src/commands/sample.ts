@@ -1,5 +1,5 @@
 import { defineCommand } from "citty";
-import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN } from "../sampler/layout.ts";
+import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN, MAX_SNAPLEN_PERF } from "../sampler/layout.ts";
 import { intArg, interfaceArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
@@ -33,7 +33,7 @@ export default defineCommand({
     count: { type: "string", alias: "c", description: "Stop after this many packets" },
     duration: { type: "string", description: "Stop after this many seconds" },
     rate: { type: "string", description: "Keep 1 packet in N: one at a random position in each block of N a CPU sees", default: "1" },
-    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most ${MAX_SNAPLEN})`, default: String(MAX_SNAPLEN) },
+    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep, up to ${MAX_SNAPLEN} (${MAX_SNAPLEN_PERF} with --transport perf); 0 = the most (as tcpdump's -s 0). Jumbo and multi-buffer frames are captured whole`, default: "0" },
     pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     transport: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
@@ -45,13 +45,14 @@ export default defineCommand({
   },
   async run({ args }) {
     const rate = intArg("rate", args.rate, 1, 2 ** 31);
-    const snaplen = intArg("snaplen", args.snaplen, 1, MAX_SNAPLEN);
+    const transport = args.mode ?? args.transport;
+    if (transport !== "ringbuf" && transport !== "perf") throw new UsageError(`--transport must be ringbuf or perf, not "${transport}"`);
+    const maxSnap = transport === "perf" ? MAX_SNAPLEN_PERF : MAX_SNAPLEN;
+    const snaplen = intArg("snaplen", args.snaplen, 0, maxSnap) || maxSnap;
     const count = args.count !== undefined ? intArg("count", args.count, 1) : undefined;
     const duration = args.duration !== undefined ? intArg("duration", args.duration, 1, 86400 * 365) : undefined;
     const mib = intArg("buffer", args.buffer, 1, 1024);
     if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
-    const transport = args.mode ?? args.transport;
-    if (transport !== "ringbuf" && transport !== "perf") throw new UsageError(`--transport must be ringbuf or perf, not "${transport}"`);
     const { XDP_ACTIONS } = await import("../ffi/xdp.ts");
     const VERDICTS: readonly string[] = XDP_ACTIONS;
     let actions = 0;

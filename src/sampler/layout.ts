@@ -9,8 +9,10 @@ export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 
 export const MODE = { perf: 0, ringbuf: 1 } as const;
 /** The slots of xt_sample_stats, in order (XT_SAMPLE_SEEN …). */
 export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "lost", "kernelFiltered"] as const;
-/** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h) */
-export const MAX_SNAPLEN = 4096;
+/** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h): tcpdump's default and largest, 256 KiB. */
+export const MAX_SNAPLEN = 262144;
+/** XT_SAMPLE_PERF_MAX_SNAP: a perf record's size is 16 bits. */
+export const MAX_SNAPLEN_PERF = 65000;
 /** Default capture buffer: 16 MiB took 5+ Mpps of 64-byte records losslessly here; 4 MiB did not. */
 export const DEFAULT_BUFFER_MIB = 16;
 /** XT_CBPF_MAX: longest filter the kernel side runs (longer ones run in user space). */
