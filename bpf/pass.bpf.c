@@ -3,14 +3,11 @@
  * The lab puts it on the traffic generator's end of each veth pair. veth only delivers a frame
  * sent with XDP_TX (our traffic generator, the DNS responder's replies) when the receiving end
  * runs an XDP program — any program, even this one.
- *
- * xdp.frags: it never reads the frame, so multi-buffer frames are fine; and while a program
- * without it is attached, veth refuses to raise the pair's MTU past one page (jumbo tests).
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-SEC("xdp.frags")
+SEC("xdp")
 int pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;

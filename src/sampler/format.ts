@@ -18,24 +18,50 @@ function l4(w: FrameWalk, src: string, dst: string, len: number): string {
 
 const EXT_NAMES: Record<number, string> = { 0: "HBH", 43: "srcrt", 44: "frag", 51: "AH", 60: "DSTOPT", 135: "MOBILITY" };
 
-/** Describe the frame at b[off, off+caplen). */
-export function formatPacket(t: Stamp, b: Buffer, off: number, caplen: number, origlen: number, ifname: string, action: number): string {
-  const head = `${clock(t)} ${ifname} ${(XDP_ACTIONS as readonly string[])[action] ?? action}`;
+/** tcpdump's -e and -x: the link-level header on the line, the packet's bytes in hex after it. */
+export interface LineOptions {
+  linkHeader?: boolean;
+  hex?: boolean;
+}
+
+/** tcpdump -x: from the network header on, 16 bytes a line in groups of two ("\t0x0010:  4500 0054 …"). */
+function hexLines(f: Buffer, from: number): string {
+  const lines: string[] = [];
+  for (let at = from; at < f.length; at += 16) {
+    const row = f.subarray(at, Math.min(at + 16, f.length)).toString("hex").match(/.{1,4}/g)!.join(" ");
+    lines.push(`\t0x${(at - from).toString(16).padStart(4, "0")}:  ${row}`);
+  }
+  return lines.join("\n");
+}
+
+/** Describe the frame at b[off, off+caplen); action -1 (a file that does not say) prints as "-". */
+export function formatPacket(t: Stamp, b: Buffer, off: number, caplen: number, origlen: number, ifname: string, action: number, o: LineOptions = {}): string {
+  const verdict = action < 0 ? "-" : ((XDP_ACTIONS as readonly string[])[action] ?? String(action));
+  const head = `${clock(t)} ${ifname} ${verdict}`;
   if (caplen < 14) return `${head} truncated frame, length ${origlen}`;
-  const f = b.subarray(off, off + caplen), w = walkFrame(f), at = w.l3;
+  const f = b.subarray(off, off + caplen), w = walkFrame(f);
+  let line = head;
+  if (o.linkHeader) line += ` ${formatMac(f, 6)} > ${formatMac(f, 0)}, ethertype 0x${f.readUInt16BE(12).toString(16).padStart(4, "0")}, length ${origlen}:`;
+  line += describe(f, w, origlen);
+  return o.hex ? `${line}\n${hexLines(f, w.l3)}` : line;
+}
+
+/** The line after its head: " IP a.1 > b.2: UDP, length 18" and the like. */
+function describe(f: Buffer, w: FrameWalk, origlen: number): string {
+  const at = w.l3;
   const vlan = w.vlans.map((v) => ` vlan ${v}`).join("");
   const ports = (src: string, dst: string, len: number) => l4(w, src, dst, len - (w.proto === 17 ? 8 : 0));
   if (w.ip?.family === 4) {
     const len = f.readUInt16BE(at + 2) - (f[at] & 15) * 4;
     const src = formatIPv4(f, at + 12), dst = formatIPv4(f, at + 16);
-    return `${head}${vlan} IP ${w.fragment === 2 ? `${src} > ${dst}: fragment, length ${len}` : ports(src, dst, len)}`;
+    return `${vlan} IP ${w.fragment === 2 ? `${src} > ${dst}: fragment, length ${len}` : ports(src, dst, len)}`;
   }
   if (w.ip?.family === 6) {
     const src = formatIPv6(f, at + 8), dst = formatIPv6(f, at + 24);
     const ext = w.ext.map((e) => `${EXT_NAMES[e.type]} `).join("");
     const len = f.readUInt16BE(at + 4) - w.ext.reduce((n, e) => n + e.len, 0);
-    return `${head}${vlan} IP6 ${w.fragment === 2 ? `${src} > ${dst}: ${ext}fragment, length ${len}` : `${ext}${ports(src, dst, len)}`}`;
+    return `${vlan} IP6 ${w.fragment === 2 ? `${src} > ${dst}: ${ext}fragment, length ${len}` : `${ext}${ports(src, dst, len)}`}`;
   }
-  if (w.etherType === 0x0806) return `${head}${vlan} ARP, length ${origlen - 14}`;
-  return `${head}${vlan} ${formatMac(f, 6)} > ${formatMac(f, 0)}, ethertype 0x${w.etherType.toString(16).padStart(4, "0")}, length ${origlen}`;
+  if (w.etherType === 0x0806) return `${vlan} ARP, length ${origlen - 14}`;
+  return `${vlan} ${formatMac(f, 6)} > ${formatMac(f, 0)}, ethertype 0x${w.etherType.toString(16).padStart(4, "0")}, length ${origlen}`;
 }

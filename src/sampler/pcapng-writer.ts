@@ -7,9 +7,8 @@ import type { CaptureStats, CaptureWriter, Output, Stamp } from "./output.ts";
 
 const SHB = 0x0a0d0d0a, IDB = 1, EPB = 6, ISB = 5, BYTE_ORDER = 0x1a2b3c4d;
 const pad4 = (n: number) => (n + 3) & ~3;
-/** Options of every enhanced packet block: epb_flags (4), epb_queue (4), epb_verdict (9, padded
- *  to 12), opt_endofopt. */
-const EPB_OPTS = 8 + 8 + 16 + 4;
+/** Options of an enhanced packet block: epb_flags (4 bytes), epb_queue (4) and epb_verdict (9,
+ *  padded to 12) where known (a capture read back with -r may not say), opt_endofopt. */
 const EPB_FLAGS = 2, EPB_QUEUE = 6, EPB_VERDICT = 7;
 /** epb_flags bits 0-1: 01 = inbound (XDP sees received frames only). */
 const INBOUND = 1;
@@ -25,7 +24,14 @@ export class PcapngWriter implements CaptureWriter {
   private baseHi = 0;
   private baseLo = 0;
 
-  constructor(private readonly out: Output, snaplen: number, iface: { name: string; ifindex: number }, private readonly now: () => bigint, expr?: string) {
+  constructor(private readonly out: Output, private readonly snaplen: number, private readonly iface: { name: string; ifindex?: number }, private readonly now: () => bigint, private readonly expr?: string) {
+    this.restart();
+    this.t0 = now();
+  }
+
+  /** The section header and interface description, at the start of each file. */
+  restart(): void {
+    const { snaplen, iface, expr } = this;
     this.block(SHB, (() => {
       const b = Buffer.alloc(16);
       b.writeUInt32LE(BYTE_ORDER, 0);
@@ -39,10 +45,10 @@ export class PcapngWriter implements CaptureWriter {
     idb.writeUInt32LE(snaplen, 4);
     // if_name, if_description (no standard option holds an ifindex), if_tsresol = 10^-9, and
     // if_filter (first octet 0: a libpcap filter string) when there is one.
-    const opts: Opt[] = [[2, Buffer.from(iface.name)], [3, Buffer.from(`ifindex ${iface.ifindex}`)], [9, Buffer.from([9])]];
+    const opts: Opt[] = [[2, Buffer.from(iface.name)], [9, Buffer.from([9])]];
+    if (iface.ifindex !== undefined) opts.push([3, Buffer.from(`ifindex ${iface.ifindex}`)]);
     if (expr) opts.push([11, Buffer.concat([Buffer.from([0]), Buffer.from(expr)])]);
     this.block(IDB, idb, opts);
-    this.t0 = now();
   }
 
   private block(type: number, body: Buffer, opts: Opt[] = []): void {
@@ -68,9 +74,10 @@ export class PcapngWriter implements CaptureWriter {
     this.out.pos = p + 4;
   }
 
+  /** action and queue are -1 where unknown (then their options are left out). */
   packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void {
     const padded = pad4(caplen);
-    const total = 32 + padded + EPB_OPTS;
+    const total = 32 + padded + 8 + (queue >= 0 ? 8 : 0) + (action >= 0 ? 16 : 0) + 4;
     const out = this.out;
     const at = out.reserve(total);
     const b = out.buf;
@@ -96,15 +103,21 @@ export class PcapngWriter implements CaptureWriter {
     let p = at + 28 + padded;
     b.writeUInt32LE(EPB_FLAGS | (4 << 16), p); // code, then length, both 16-bit little-endian
     b.writeUInt32LE(INBOUND, p + 4);
-    b.writeUInt32LE(EPB_QUEUE | (4 << 16), p + 8);
-    b.writeUInt32LE(queue, p + 12);
-    b.writeUInt32LE(EPB_VERDICT | (9 << 16), p + 16);
-    b.writeUInt32LE(VERDICT_XDP | (action << 8), p + 20); // type octet, then the u64 verdict's low bytes
-    b.writeUInt32LE(0, p + 24);
-    b.writeUInt32LE(0, p + 28); // the verdict's top byte, then padding
-    b.writeUInt32LE(0, p + 32); // opt_endofopt
-    p += EPB_OPTS;
-    b.writeUInt32LE(total, p);
+    p += 8;
+    if (queue >= 0) {
+      b.writeUInt32LE(EPB_QUEUE | (4 << 16), p);
+      b.writeUInt32LE(queue, p + 4);
+      p += 8;
+    }
+    if (action >= 0) {
+      b.writeUInt32LE(EPB_VERDICT | (9 << 16), p);
+      b.writeUInt32LE(VERDICT_XDP | (action << 8), p + 4); // type octet, then the u64 verdict's low bytes
+      b.writeUInt32LE(0, p + 8);
+      b.writeUInt32LE(0, p + 12); // the verdict's top byte, then padding
+      p += 16;
+    }
+    b.writeUInt32LE(0, p); // opt_endofopt
+    b.writeUInt32LE(total, p + 4);
     out.pos = at + total;
   }
 
