@@ -13,6 +13,8 @@
  * - the sampler runs last, so it records the verdict reached (`xdptool sample --action drop`);
  * - every packet leaves through xt_count(): no verdict escapes the statistics.
  */
+/* SEC("xdp.frags") below: stages that write frames in place must refuse multi-buffer ones. */
+#define XT_XDP_FRAGS
 #include "include/stats.h"
 #include "include/features.h"
 #include "include/blacklist.h"

@@ -89,8 +89,8 @@ describe("sample -r: reading captures back", () => {
 });
 
 describe("sample: -i, -e, -x, -n on live lines", () => {
-  test("-i IFACE: every word is the filter; -e prints the MACs, -x the bytes from the IP header", async () => {
-    const s = await startSample_i("-e", "-x", "-n", "-c", "2", "udp", "port", "9");
+  test("-i IFACE: every word is the filter; -e prints the MACs, -x the bytes from the IP header; -nn -ex grouped", async () => {
+    const s = await startSample_i("-nn", "-ex", "-c", "2", "udp", "port", "9"); // grouped, as tcpdump users type them
     traffic("--count", "2");
     expect(await s.exited).toBe(0);
     const out = await new Response(s.stdout as ReadableStream).text();
