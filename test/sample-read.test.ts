@@ -72,6 +72,14 @@ describe("sample -r: reading captures back", () => {
     expect(readPcap(f("dns.pcap"))).toHaveLength(10);
   });
 
+  test("a pcapng of two sections (two files concatenated) reads both", () => {
+    writeFileSync(f("two.pcapng"), Buffer.concat([readFileSync(f("ours.pcapng")), readFileSync(f("dns.pcapng"))]));
+    const r = xt("sample", "-r", f("two.pcapng"));
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(40);
+    expect(lines(r.stdout).slice(30).every((l) => l.includes(".53: UDP"))).toBe(true);
+  });
+
   test("-r - reads standard input", () => {
     const r = sh(["sh", "-c", `cat ${f("td.pcap")} | ${XDPTOOL} sample -r - 'src host 198.18.0.1'`]);
     expect(r.code).toBe(0);
