@@ -9,7 +9,9 @@
  */
 #include "include/sampler.h"
 
-SEC("xdp")
+/* xdp.frags: the program may be given multi-buffer frames (jumbo MTU on veth, drivers with
+ * multi-buffer receive) and captures them whole; without it such an interface refuses it. */
+SEC("xdp.frags")
 int sampler(struct xdp_md *ctx)
 {
 	struct xt_pkt pkt = {};

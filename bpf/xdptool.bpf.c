@@ -13,6 +13,8 @@
  * - the sampler runs last, so it records the verdict reached (`xdptool sample --action drop`);
  * - every packet leaves through xt_count(): no verdict escapes the statistics.
  */
+/* SEC("xdp.frags") below: stages that write frames in place must refuse multi-buffer ones. */
+#define XT_XDP_FRAGS
 #include "include/stats.h"
 #include "include/features.h"
 #include "include/blacklist.h"
@@ -21,7 +23,10 @@
 #define XT_SAMPLE_CFG_IN_MAP
 #include "include/sampler.h"
 
-SEC("xdp")
+/* xdp.frags: an interface with a jumbo MTU hands over multi-buffer frames, and refuses a program
+ * that does not declare it can take them. Parsing reads the first buffer only (headers are
+ * there), the sampler copies across all of them, and the responder leaves such frames alone. */
+SEC("xdp.frags")
 int xdptool(struct xdp_md *ctx)
 {
 	struct xt_pkt pkt = {};

@@ -55,7 +55,10 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
       words.push(a);
       continue;
     }
-    const name = a.replace(/^--?/, "").split("=")[0];
+    // Single-letter flags grouped as tcpdump users type them (-nn, -nex): each must be known, and
+    // only the last may take a value (the next word).
+    const group = /^-[a-zA-Z]{2,}$/.test(a) && [...a.slice(1)].every((c) => known.has(c)) && [...a.slice(1, -1)].every((c) => !takesValue.has(c));
+    const name = group ? a.slice(-1) : a.replace(/^--?/, "").split("=")[0];
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
     if (takesValue.has(name) && !a.includes("=")) {
       // Its value is the next word — unless that is another of this command's options.

@@ -168,7 +168,7 @@ describe("sample: lifecycle and refusals", () => {
       [["udp port 53 and"], "syntax error"],
       [["udp", "port"], 'bad filter "udp port"'], // the words after the interface are one expression
       [["--rate", "0"], "--rate"],
-      [["--snaplen", "0"], "--snaplen"],
+      [["--snaplen", "262145"], "--snaplen"],
       [["--transport", "pcap"], "--transport"],
       [["--action", "drop", "-w", f("d.pcap")], "--action selects by the verdict of other stages"],
       [["--action", "dropped", "-w", f("d.pcap")], "--action must be"],

@@ -23,7 +23,7 @@ describe("sample: shared layout", () => {
       #define F(s, f) printf("%s %zu\\n", #s "." #f, offsetof(struct s, f))
       int main() {
         printf("hdr.size %zu\\n", sizeof(struct xt_sample_hdr));
-        F(xt_sample_hdr, tstamp); F(xt_sample_hdr, orig_len); F(xt_sample_hdr, cap_len); F(xt_sample_hdr, action);
+        F(xt_sample_hdr, tstamp); F(xt_sample_hdr, orig_len); F(xt_sample_hdr, cap_len); F(xt_sample_hdr, ifindex); F(xt_sample_hdr, rx_queue); F(xt_sample_hdr, action);
         printf("cfg.size %zu\\n", sizeof(struct xt_sample_cfg));
         F(xt_sample_cfg, watermark); F(xt_sample_cfg, rate); F(xt_sample_cfg, snaplen); F(xt_sample_cfg, mode);
         F(xt_sample_cfg, drop); F(xt_sample_cfg, kfilter); F(xt_sample_cfg, actions);
@@ -33,7 +33,7 @@ describe("sample: shared layout", () => {
       }`);
     const ts = [
       `hdr.size ${HDR_LAYOUT.size}`, `xt_sample_hdr.tstamp ${HDR_LAYOUT.tstamp}`, `xt_sample_hdr.orig_len ${HDR_LAYOUT.origLen}`,
-      `xt_sample_hdr.cap_len ${HDR_LAYOUT.capLen}`, `xt_sample_hdr.action ${HDR_LAYOUT.action}`, `cfg.size ${CFG_LAYOUT.size}`,
+      `xt_sample_hdr.cap_len ${HDR_LAYOUT.capLen}`, `xt_sample_hdr.ifindex ${HDR_LAYOUT.ifindex}`, `xt_sample_hdr.rx_queue ${HDR_LAYOUT.rxQueue}`, `xt_sample_hdr.action ${HDR_LAYOUT.action}`, `cfg.size ${CFG_LAYOUT.size}`,
       ...(["watermark", "rate", "snaplen", "mode", "drop", "kfilter", "actions"] as const).map((f) => `xt_sample_cfg.${f} ${CFG_LAYOUT[f]}`),
       `mode.perf ${MODE.perf}`, `mode.ringbuf ${MODE.ringbuf}`,
       `stats ${SAMPLE_STATS.map((_, i) => i).join(" ")} ${SAMPLE_STATS.length}`,

@@ -32,6 +32,13 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	 * tag, not a fragment, to one of our ports. */
 	if (p->truncated || p->vlans > 1 || p->l4_proto != IPPROTO_UDP || p->fragment || !p->l4_off)
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+#ifdef XT_XDP_FRAGS
+	/* The reply is written in the first buffer: a query spread over several (the combined
+	 * program is xdp.frags, see xdptool.bpf.c) is no plain query. A program without xdp.frags
+	 * is never given one, and keeps its older kernel floor (no bpf_xdp_get_buff_len). */
+	if (bpf_xdp_get_buff_len(ctx) != (__u64)(p->data_end - p->data))
+		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+#endif
 	/* The port is read here rather than from p->dport: clang rematerialises the pointer parsing.h
 	 * checked, which the verifier then rejects; one check right before our own read avoids it. */
 	struct udphdr *uh = p->data + p->l4_off;

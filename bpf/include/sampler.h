@@ -20,8 +20,11 @@
 #include "cbpf.h"
 
 #ifndef XT_SAMPLE_MAX_SNAP
-#define XT_SAMPLE_MAX_SNAP 4096 /* largest --snaplen; a power of two (the copy is masked with it) */
+#define XT_SAMPLE_MAX_SNAP 262144 /* largest --snaplen (tcpdump's default); a power of two (the copy is masked with it) */
 #endif
+/* A perf record's size is a u16 (struct perf_event_header) and holds the 8-byte header, the
+ * raw size word, our header and the frame, rounded up to 8 bytes: frames are cut here. */
+#define XT_SAMPLE_PERF_MAX_SNAP 65000
 
 /* Set by user space before load (bpf_map__set_initial_value on .rodata): the verifier then
  * sees constants and prunes the transport that is not used. */
@@ -156,6 +159,14 @@ static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, XT_SAMPLE_CFG_
 	XT_SAMPLE_RB_CLASS(512)
 	XT_SAMPLE_RB_CLASS(1024)
 	XT_SAMPLE_RB_CLASS(2048)
+	XT_SAMPLE_RB_CLASS(4096)
+	/* Jumbo and multi-buffer frames (the program is xdp.frags; bpf_xdp_load_bytes reads across
+	 * the fragments). A class up to twice the frame wastes ring space, never copy time. */
+	XT_SAMPLE_RB_CLASS(8192)
+	XT_SAMPLE_RB_CLASS(16384)
+	XT_SAMPLE_RB_CLASS(32768)
+	XT_SAMPLE_RB_CLASS(65536)
+	XT_SAMPLE_RB_CLASS(131072)
 	XT_SAMPLE_RB_CLASS(XT_SAMPLE_MAX_SNAP)
 	return -1;
 }
@@ -207,10 +218,13 @@ static __always_inline void xt_sampler_stage(struct xdp_md *ctx, const struct xt
 		.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
 		.cpu = bpf_get_smp_processor_id(), .action = action,
 	};
-	if (cfg->mode == XT_SAMPLE_MODE_PERF)
-		/* The kernel appends `cap` bytes of the XDP buffer after h, itself. */
+	if (cfg->mode == XT_SAMPLE_MODE_PERF) {
+		/* User space refuses a larger snaplen with perf; this keeps a record within a u16. */
+		if (cap > XT_SAMPLE_PERF_MAX_SNAP)
+			cap = h.cap_len = XT_SAMPLE_PERF_MAX_SNAP;
+		/* The kernel appends `cap` bytes of the XDP buffer after h, itself (across fragments). */
 		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
-	else
+	} else
 		err = xt_sample_ringbuf(ctx, cfg, &h, cap);
 	xt_sample_bump(err ? XT_SAMPLE_LOST : XT_SAMPLE_SUBMITTED);
 }

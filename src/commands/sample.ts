@@ -1,7 +1,5 @@
 import { defineCommand } from "citty";
-import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN } from "../sampler/layout.ts";
-import { intArg, interfaceArg } from "../cli.ts";
-import { UsageError } from "../errors.ts";
+import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN, MAX_SNAPLEN_PERF } from "../sampler/layout.ts";
 
 export default defineCommand({
   meta: {
@@ -24,17 +22,30 @@ export default defineCommand({
     xdptool sample xl-dut 'udp port 53 and src net 198.18.0.0/16'
     xdptool sample xl-dut --pcapng -w out.pcapng          # with drop statistics for Wireshark
     xdptool sample xl-dut --action drop -w dropped.pcap   # what the blacklist dropped
-    xdptool sample xl-dut                                 # one line per packet`,
+    xdptool sample xl-dut                                 # one line per packet
+    xdptool sample -i xl-dut -e -x udp port 53            # tcpdump's spelling; MACs, and the bytes in hex
+    xdptool sample xl-dut -w ring.pcap -C 100 -W 10       # a ring of 10 files of ~100 MB: ring.pcap0 … ring.pcap9
+    xdptool sample xl-dut -w 'cap-%Y%m%d-%H%M%S.pcap' -G 60  # a new file every minute
+    xdptool sample -r out.pcapng 'tcp port 22'            # read a capture back (ours or tcpdump's), filtered
+    xdptool sample xl-dut -s 0 -w jumbo.pcap              # whole frames, jumbo and multi-buffer too`,
   },
   args: {
-    ...interfaceArg,
+    interface: { type: "positional", required: false, description: "Interface name, or NETNS/IFNAME (or -i IFACE; none with -r)" },
     filter: { type: "positional", required: false, description: "tcpdump filter expression (the rest of the line, as with tcpdump)" },
-    write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines; a file is written with direct I/O where its file system allows (no page-cache pages to allocate per 4 KiB)" },
+    iface: { type: "string", alias: "i", description: "Interface to capture on, as tcpdump -i (then every word is the filter)" },
+    read: { type: "string", alias: "r", description: "Read packets from this pcap or pcapng file (- = stdin; ours, tcpdump's, Wireshark's) instead of an interface: one line per packet, or -w a new file" },
+    write: { type: "string", alias: "w", description: "Write packets to this file (- = stdout) instead of printing lines; a file is written with direct I/O where its file system allows (no page-cache pages to allocate per 4 KiB). With -G, strftime(3) conversions (%Y%m%d-%H%M%S) in the name" },
+    "file-size": { type: "string", alias: "C", description: "As tcpdump -C: once the file is larger than this many million bytes, go on in a new one (FILE, FILE1, FILE2…)" },
+    "rotate-seconds": { type: "string", alias: "G", description: "As tcpdump -G: a new file every this many seconds, named by -w through strftime" },
+    "file-count": { type: "string", alias: "W", description: "As tcpdump -W: with -C, a ring of this many files (FILE0…FILE{N-1}, zero-padded); with -G alone, stop after this many" },
     count: { type: "string", alias: "c", description: "Stop after this many packets" },
     duration: { type: "string", description: "Stop after this many seconds" },
     rate: { type: "string", description: "Keep 1 packet in N: one at a random position in each block of N a CPU sees", default: "1" },
-    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep (at most ${MAX_SNAPLEN})`, default: String(MAX_SNAPLEN) },
-    pcapng: { type: "boolean", description: "Write pcapng (with interface name and drop counts) instead of pcap" },
+    snaplen: { type: "string", alias: "s", description: `Bytes of each packet to keep, up to ${MAX_SNAPLEN} (${MAX_SNAPLEN_PERF} with --transport perf); 0 = the most (as tcpdump's -s 0). Jumbo and multi-buffer frames are captured whole`, default: "0" },
+    pcapng: { type: "boolean", description: "Write pcapng (interface name, each packet's XDP verdict and queue, drop counts) instead of pcap" },
+    numeric: { type: "boolean", alias: "n", description: "As tcpdump -n; addresses and ports are always printed as numbers" },
+    "link-header": { type: "boolean", alias: "e", description: "As tcpdump -e: print each line's MAC addresses and ethertype" },
+    hex: { type: "boolean", alias: "x", description: "As tcpdump -x: print each packet's bytes in hex (from the network header) under its line" },
     "filter-at": { type: "string", description: "Where the filter runs: kernel (rejected packets are never copied) or user", default: "kernel" },
     transport: { type: "string", description: "Kernel-to-user transport: ringbuf or perf", default: "ringbuf" },
     mode: { type: "string", description: "Old name of --transport (--mode is the XDP attach mode elsewhere)", hidden: true },
@@ -44,34 +55,14 @@ export default defineCommand({
     json: { type: "boolean", description: "Print the final counts as JSON (on stdout with -w FILE, else on stderr)" },
   },
   async run({ args }) {
-    const rate = intArg("rate", args.rate, 1, 2 ** 31);
-    const snaplen = intArg("snaplen", args.snaplen, 1, MAX_SNAPLEN);
-    const count = args.count !== undefined ? intArg("count", args.count, 1) : undefined;
-    const duration = args.duration !== undefined ? intArg("duration", args.duration, 1, 86400 * 365) : undefined;
-    const mib = intArg("buffer", args.buffer, 1, 1024);
-    if ((mib & (mib - 1)) !== 0) throw new UsageError(`--buffer must be a power of two (MiB), not ${mib}`);
-    const transport = args.mode ?? args.transport;
-    if (transport !== "ringbuf" && transport !== "perf") throw new UsageError(`--transport must be ringbuf or perf, not "${transport}"`);
-    const { XDP_ACTIONS } = await import("../ffi/xdp.ts");
-    const VERDICTS: readonly string[] = XDP_ACTIONS;
-    let actions = 0;
-    if (args.action !== "all") {
-      for (const a of args.action.split(",")) {
-        const i = VERDICTS.indexOf(a.trim());
-        if (i < 0) throw new UsageError(`--action must be all or a list of ${VERDICTS.join(", ")}, not "${a}"`);
-        actions |= 1 << i;
-      }
+    const { parseSampleArgs } = await import("../sampler/options.ts");
+    const o = parseSampleArgs(args as Record<string, unknown>);
+    if (o.read) {
+      const { readBack } = await import("../sampler/read-back.ts");
+      await readBack({ ...o, read: o.read });
+      return;
     }
-    if (args["filter-at"] !== "kernel" && args["filter-at"] !== "user") throw new UsageError(`--filter-at must be kernel or user, not "${args["filter-at"]}"`);
-    if (args.pcapng && !args.write) throw new UsageError("--pcapng needs -w FILE (or -w -)");
-    // Like tcpdump, every word after the interface is part of the filter: `udp port 53` needs no quotes.
-    const expr = ((args._ as string[] | undefined) ?? []).map(String).slice(1).join(" ") || undefined;
     const { run } = await import("../sampler/run.ts");
-    await run({
-      actions,
-      ifname: args.interface, expr, write: args.write, count, durationMs: duration ? duration * 1000 : undefined,
-      rate, snaplen, pcapng: !!args.pcapng, kernelFilter: args["filter-at"] === "kernel", transport, bufferBytes: mib << 20,
-      dropAfterSample: !!args["drop-after-sample"], json: !!args.json,
-    });
+    await run({ ...o, ifname: o.ifname! });
   },
 });

@@ -46,7 +46,7 @@ export async function runCapture(o: RunOptions): Promise<void> {
     trace = o.trace ? new TracePipe() : undefined;
     out = o.write ? openOutput(o.write) : undefined;
     await out?.ready; // the writer thread touches the buffers: unmapping them before it answers would crash it
-    const writer = out ? new PcapngWriter(out, 262144, "xdptool-run", () => clockNs(CLOCK_REALTIME), `xdptool run ${o.objectName}`) : undefined;
+    const writer = out ? new PcapngWriter(out, 262144, { name: "xdptool-run" }, () => clockNs(CLOCK_REALTIME), undefined, `xdptool run ${o.objectName}`) : undefined;
     const counts = new Map<string, number>();
     for (const r of runFrames(prog, o.frames, trace, rings)) {
       const verdict = verdictName(r.action);

@@ -30,6 +30,12 @@ self.onmessage = (e: MessageEvent) => {
     postMessage("ready");
     return;
   }
+  if (m.slot === undefined) {
+    // The next file of a rotating capture (the reader flushed the last one first).
+    w.fd = m.fd;
+    direct = { on: m.direct };
+    return;
+  }
   // Whatever happens, the chunk is counted done: the reader waits for that count. After a failed
   // write the rest are only counted (the reader stops at the error).
   if (!Atomics.load(w.state, 1)) Atomics.store(w.state, 1, writeChunk(w.fd, viewAt(w.base + m.slot * w.chunk, m.len), direct));

@@ -66,13 +66,15 @@ export class Output {
   pos = 0;
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private sent = 0;
+  /** Bytes of the current file handed to the writer (size() adds the chunk being filled). */
+  private written = 0;
   private worker: Worker | null = null;
   /** O_DIRECT on the file (the inline writer may turn it off, see writeChunk). */
   private readonly direct = { on: false };
   /** Settles once the writer thread answers (or could not start: chunks are then written inline). */
   readonly ready: Promise<void>;
 
-  constructor(readonly fd: number, private readonly own: boolean) {
+  constructor(public fd: number, private readonly own: boolean) {
     // Only a file we opened: stdout may be shared with others who do not expect O_DIRECT.
     this.direct.on = own && fstatSync(fd).isFile() && setDirectIo(fd, true);
     prefault(this.buf, true); // the first chunk; the thread faults in the others
@@ -98,6 +100,7 @@ export class Output {
     if (this.worker) this.worker.postMessage({ slot, len: n });
     else this.writeInline(slot, n);
     this.sent++;
+    this.written += n;
     this.waitDone(this.sent - CHUNKS + 1); // the next slot is free once the chunk last in it is written
     const next = this.mem!.buf.subarray((this.sent % CHUNKS) * CHUNK, (this.sent % CHUNKS + 1) * CHUNK);
     this.buf.copy(next, 0, n, this.pos);
@@ -120,6 +123,21 @@ export class Output {
     if (this.pos) this.handOver(this.pos);
     this.waitDone(this.sent);
     this.check();
+  }
+
+  /** Bytes written to the current file so far, counting those not yet handed over. */
+  size(): number {
+    return this.written + this.pos;
+  }
+
+  /** Finish the current file (every byte written, the fd closed) and go on into `fd` (rotation). */
+  switchTo(fd: number): void {
+    this.flush();
+    if (this.own) closeSync(this.fd);
+    this.fd = fd;
+    this.written = 0;
+    this.direct.on = this.own && fstatSync(fd).isFile() && setDirectIo(fd, true);
+    this.worker?.postMessage({ fd, direct: this.direct.on }); // after the old file's chunks: handled in order
   }
 
   close(): void {
@@ -168,6 +186,9 @@ export interface CaptureStats {
 }
 
 export interface CaptureWriter {
-  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number): void;
+  /** A frame at src[off, off+caplen) with the XDP verdict it got and the receive queue it came in on. */
+  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void;
+  /** Begin the next file of a rotating capture (its header). */
+  restart(): void;
   finish(stats: CaptureStats): void;
 }

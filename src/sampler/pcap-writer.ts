@@ -5,7 +5,13 @@ import type { CaptureWriter, Output, Stamp } from "./output.ts";
 const MAGIC_NS = 0xa1b23c4d, LINKTYPE_ETHERNET = 1;
 
 export class PcapWriter implements CaptureWriter {
-  constructor(private readonly out: Output, snaplen: number) {
+  constructor(private readonly out: Output, private readonly snaplen: number) {
+    this.restart();
+  }
+
+  /** The file header, at the start of each file. */
+  restart(): void {
+    const { out, snaplen } = this;
     const at = out.reserve(24);
     const b = out.buf;
     b.writeUInt32LE(MAGIC_NS, at);

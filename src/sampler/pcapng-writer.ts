@@ -1,11 +1,19 @@
-// pcapng-writer.ts — pcapng: section header, one interface description (name, nanosecond
-// resolution), an enhanced packet block per packet, and at the end an interface statistics block
-// carrying what was received and what was lost, so Wireshark shows the drops.
+// pcapng-writer.ts — pcapng: section header, one interface description (name, ifindex, filter,
+// nanosecond resolution), an enhanced packet block per packet carrying its XDP verdict, receive
+// queue and direction (as xdpdump writes them: Wireshark filters on frame.verdict.ebpf_xdp), and
+// at the end an interface statistics block with what was received and what was lost.
 // https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html
 import type { CaptureStats, CaptureWriter, Output, Stamp } from "./output.ts";
 
 const SHB = 0x0a0d0d0a, IDB = 1, EPB = 6, ISB = 5, BYTE_ORDER = 0x1a2b3c4d;
 const pad4 = (n: number) => (n + 3) & ~3;
+/** Options of an enhanced packet block: epb_flags (4 bytes), epb_queue (4) and epb_verdict (9,
+ *  padded to 12) where known (a capture read back with -r may not say), opt_endofopt. */
+const EPB_FLAGS = 2, EPB_QUEUE = 6, EPB_VERDICT = 7;
+/** epb_flags bits 0-1: 01 = inbound (XDP sees received frames only). */
+const INBOUND = 1;
+/** epb_verdict's first octet: the verdict's type; 2 = Linux eBPF XDP, then the 8-byte verdict. */
+const VERDICT_XDP = 2;
 
 type Opt = [code: number, value: Buffer];
 const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); return b; };
@@ -17,7 +25,14 @@ export class PcapngWriter implements CaptureWriter {
   private baseLo = 0;
 
   /** `app` is the shb_userappl Wireshark shows as the file's writer. */
-  constructor(private readonly out: Output, snaplen: number, ifname: string, private readonly now: () => bigint, app = "xdptool sample") {
+  constructor(private readonly out: Output, private readonly snaplen: number, private readonly iface: { name: string; ifindex?: number }, private readonly now: () => bigint, private readonly expr?: string, private readonly app = "xdptool sample") {
+    this.restart();
+    this.t0 = now();
+  }
+
+  /** The section header and interface description, at the start of each file. */
+  restart(): void {
+    const { snaplen, iface, expr, app } = this;
     this.block(SHB, (() => {
       const b = Buffer.alloc(16);
       b.writeUInt32LE(BYTE_ORDER, 0);
@@ -29,8 +44,12 @@ export class PcapngWriter implements CaptureWriter {
     const idb = Buffer.alloc(8);
     idb.writeUInt16LE(1, 0); // LINKTYPE_ETHERNET
     idb.writeUInt32LE(snaplen, 4);
-    this.block(IDB, idb, [[2, Buffer.from(ifname)], [9, Buffer.from([9])]]); // if_name, if_tsresol = 10^-9
-    this.t0 = now();
+    // if_name, if_description (no standard option holds an ifindex), if_tsresol = 10^-9, and
+    // if_filter (first octet 0: a libpcap filter string) when there is one.
+    const opts: Opt[] = [[2, Buffer.from(iface.name)], [9, Buffer.from([9])]];
+    if (iface.ifindex !== undefined) opts.push([3, Buffer.from(`ifindex ${iface.ifindex}`)]);
+    if (expr) opts.push([11, Buffer.concat([Buffer.from([0]), Buffer.from(expr)])]);
+    this.block(IDB, idb, opts);
   }
 
   private block(type: number, body: Buffer, opts: Opt[] = []): void {
@@ -56,9 +75,10 @@ export class PcapngWriter implements CaptureWriter {
     this.out.pos = p + 4;
   }
 
-  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number): void {
+  /** action and queue are -1 where unknown (then their options are left out). */
+  packet(t: Stamp, src: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void {
     const padded = pad4(caplen);
-    const total = 32 + padded;
+    const total = 32 + padded + 8 + (queue >= 0 ? 8 : 0) + (action >= 0 ? 16 : 0) + 4;
     const out = this.out;
     const at = out.reserve(total);
     const b = out.buf;
@@ -81,7 +101,24 @@ export class PcapngWriter implements CaptureWriter {
     b.writeUInt32LE(origlen, at + 24);
     src.copy(b, at + 28, off, off + caplen);
     b.fill(0, at + 28 + caplen, at + 28 + padded);
-    b.writeUInt32LE(total, at + 28 + padded);
+    let p = at + 28 + padded;
+    b.writeUInt32LE(EPB_FLAGS | (4 << 16), p); // code, then length, both 16-bit little-endian
+    b.writeUInt32LE(INBOUND, p + 4);
+    p += 8;
+    if (queue >= 0) {
+      b.writeUInt32LE(EPB_QUEUE | (4 << 16), p);
+      b.writeUInt32LE(queue, p + 4);
+      p += 8;
+    }
+    if (action >= 0) {
+      b.writeUInt32LE(EPB_VERDICT | (9 << 16), p);
+      b.writeUInt32LE(VERDICT_XDP | (action << 8), p + 4); // type octet, then the u64 verdict's low bytes
+      b.writeUInt32LE(0, p + 8);
+      b.writeUInt32LE(0, p + 12); // the verdict's top byte, then padding
+      p += 16;
+    }
+    b.writeUInt32LE(0, p); // opt_endofopt
+    b.writeUInt32LE(total, p + 4);
     out.pos = at + total;
   }
 

@@ -1,12 +1,12 @@
 // run.ts — `xdptool sample`: validate everything, open the output, run the session, report.
 // Every check that can fail on the operator's input happens before the sampler is attached.
-import { openSync, rmSync } from "node:fs";
-import { OpError, UsageError } from "../errors.ts";
-import { Output, type CaptureWriter } from "./output.ts";
-import { PcapWriter } from "./pcap-writer.ts";
-import { PcapngWriter } from "./pcapng-writer.ts";
-import { formatPacket } from "./format.ts";
+import { existsSync } from "node:fs";
+import { trimToWholeRecords } from "./trim.ts";
+import { OpError } from "../errors.ts";
+import { Destination } from "./destination.ts";
 import { Filter } from "./filter.ts";
+import type { LineOptions } from "./format.ts";
+import type { RotateOptions } from "./rotate.ts";
 import type { SampleResult, Transport } from "./session.ts";
 
 export interface RunOptions {
@@ -25,6 +25,10 @@ export interface RunOptions {
   /** Verdict mask for --action (0 = all). */
   actions: number;
   json: boolean;
+  /** -C, -G, -W (with -w FILE). */
+  rotate?: RotateOptions;
+  /** -e, -x (printed lines). */
+  line: LineOptions;
 }
 
 /** Buffers from this size on take long enough to prepare that the operator is told (~0.6 s). */
@@ -35,6 +39,16 @@ export function summary(r: SampleResult): string {
   let s = `${r.captured} packets captured, ${r.sampledOut} sampled out, ${r.lost} lost in kernel buffers, ${r.filtered} filtered`;
   if (r.overLimit) s += `, ${r.overLimit} past the -c limit`;
   return `${s} (of ${r.seen} seen)`;
+}
+
+/** A write that ended the capture, as the command's error (EPIPE — the reader went away — is none). */
+export function writeError(dest: Destination, write?: string): OpError | null {
+  const failed = dest.failed;
+  if (!failed || failed.code === "EPIPE") return null;
+  const where = write === "-" ? "standard output" : (dest.files.at(-1) ?? write);
+  // The failed write may have left half a record at the end: cut it off, so readers take the file whole.
+  if (write && write !== "-" && existsSync(where)) trimToWholeRecords(where);
+  return new OpError(`write ${where}: ${failed.code ?? failed.message} — the capture stopped there; every whole packet written before is kept`);
 }
 
 export async function run(o: RunOptions): Promise<void> {
@@ -50,66 +64,29 @@ export async function run(o: RunOptions): Promise<void> {
     const bytes = o.transport === "perf" ? o.bufferBytes * (await import("../ffi/map.ts")).possibleCpus() : o.bufferBytes;
     if (bytes >= PREPARE_NOTICE_BYTES) console.error(`xdptool: preparing ${bytes >> 20} MiB of capture buffers (every page is touched before the capture starts, ~0.15 s per 16 MiB)`);
   }
-  let out: Output | null = null;
-  if (o.write === "-") out = new Output(1, false);
-  else if (o.write) {
-    try {
-      out = new Output(openSync(o.write, "w"), true);
-    } catch (e) {
-      throw new UsageError(`cannot write ${o.write}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  }
-  let writer: CaptureWriter | null = null;
-  if (out) {
-    const { CLOCK_REALTIME, clockNs } = await import("../ffi/clock.ts");
-    const now = () => clockNs(CLOCK_REALTIME);
-    writer = o.pcapng ? new PcapngWriter(out, o.snaplen, iface.name, now) : new PcapWriter(out, o.snaplen);
-  }
+  const dest = new Destination({ ...o, iface, print: (l) => console.log(l) });
   // A failed write (the reader of a pipe went away: EPIPE; a full disk: ENOSPC…) stops the
   // capture; the counts are still reported, and anything but EPIPE is an error after them.
-  let writeFailed: NodeJS.ErrnoException | null = null;
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
-    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => (writeFailed ??= out?.failure() ?? null) !== null,
-    beforeAttach: async () => { await out?.ready; },
+    count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => dest.done || dest.failure() !== null,
+    beforeAttach: () => dest.ready,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
-    onPacket: writer
-      ? (t, b, off, cap, orig) => {
-          if (writeFailed) return;
-          try {
-            writer.packet(t, b, off, cap, orig);
-          } catch (e) {
-            writeFailed = e as NodeJS.ErrnoException;
-          }
-        }
-      : (t, b, off, cap, orig, action) => console.log(formatPacket(t, b, off, cap, orig, iface.name, action)),
+    onPacket: (t, b, off, cap, orig, action, queue) => dest.packet(t, b, off, cap, orig, action, queue, iface.name),
   }).catch(async (e) => {
     // Loading or attaching failed: do not leave an empty capture file behind. (The writer thread
     // must have answered first: closing unmaps the chunks it may still be touching.)
-    if (out && o.write !== "-") {
-      await out.ready;
-      out.close();
-      rmSync(o.write!, { force: true });
-    }
+    await dest.ready;
+    if (o.write !== "-") dest.discard();
     throw e;
   });
-  try {
-    writer?.finish({ received: r.seen, dropped: r.lost, accepted: r.captured + r.overLimit });
-    out?.close();
-  } catch (e) {
-    writeFailed ??= e as NodeJS.ErrnoException;
-  }
+  dest.finish({ received: r.seen, dropped: r.lost, accepted: r.captured + r.overLimit });
   // The summary goes to stdout unless stdout carries the capture (-w -) or the packet lines.
   const summaryOut = o.write && o.write !== "-" ? console.log : console.error;
   if (o.json) summaryOut(JSON.stringify(r));
   else console.error(`xdptool: ${summary(r)}`);
-  if (r.interfaceGone) throw new OpError(`${iface.name} went away (deleted, or moved to another namespace): the capture stopped there${o.write && o.write !== "-" ? `; ${o.write} holds what was captured` : ""}`);
-  const failed = writeFailed as NodeJS.ErrnoException | null;
-  if (failed && failed.code !== "EPIPE") {
-    const where = o.write === "-" ? "standard output" : o.write;
-    // The failed write may have left half a record at the end: cut it off, so readers take the file whole.
-    if (o.write && o.write !== "-") (await import("./trim.ts")).trimToWholeRecords(o.write);
-    throw new OpError(`write ${where}: ${failed.code ?? failed.message} — the capture stopped there; every whole packet written before is kept`);
-  }
+  if (r.interfaceGone) throw new OpError(`${iface.name} went away (deleted, or moved to another namespace): the capture stopped there${o.write && o.write !== "-" ? `; ${dest.files.at(-1)} holds what was captured` : ""}`);
+  const err = writeError(dest, o.write);
+  if (err) throw err;
 }

@@ -34,7 +34,7 @@ export interface SampleOptions {
   dropAfterSample?: boolean;
   /** Bit (1 << XDP verdict) per verdict to keep; 0/undefined = every packet (combined program only). */
   actions?: number;
-  onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number): void;
+  onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void;
   /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
   shouldStop?(): boolean;
   /** Awaited just before attaching: what must be ready by the first packet (the writer thread). */
@@ -161,7 +161,7 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
       t.sec = s + wall.sec;
       if (t.nsec >= 1e9) { t.nsec -= 1e9; t.sec++; }
       captured++;
-      o.onPacket(t, b, off + HDR_LAYOUT.size, caplen, origlen, b.readUInt32LE(off + HDR_LAYOUT.action));
+      o.onPacket(t, b, off + HDR_LAYOUT.size, caplen, origlen, b.readUInt32LE(off + HDR_LAYOUT.action), b.readUInt32LE(off + HDR_LAYOUT.rxQueue));
     };
     const drainAll = () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
 
