@@ -14,6 +14,9 @@ export const commands: Record<string, Lazy> = {
   blacklist: lazy(() => import("./blacklist/index.ts")),
   responder: lazy(() => import("./responder/index.ts")),
   sample: lazy(() => import("./sample.ts")),
+  save: lazy(() => import("./save.ts")),
+  apply: lazy(() => import("./apply.ts")),
+  service: lazy(() => import("./service/index.ts")),
   bench: lazy(() => import("./bench.ts")),
   completion: lazy(() => import("./completion.ts")),
 };
