@@ -200,12 +200,17 @@ test("a big rule set is saved to a rule file beside the config, and applied back
 
 test("service install writes units that systemd-analyze verify accepts; uninstall removes them", () => {
   const units = join(dir, "units");
-  const r = xt("service", "install", "--config", saved, "--unit-dir", units);
+  // A root-namespace interface besides the lab's: the service waits for its device.
+  const cfg = file("svc.toml", `${readFileSync(saved, "utf8")}\n[[interface]]\nname = "lo"\n[[interface]]\nname = "eth-x1"\n[interface.blacklist]\n[[interface.blacklist.feed]]\nurl = "https://198.18.0.1/drop.txt"\nrefresh = "6h"\n`);
+  const r = xt("service", "install", "--config", cfg, "--unit-dir", units);
   expect(r.code).toBe(0);
   expect(readdirSync(units).sort()).toEqual(["xdptool-refresh.service", "xdptool-refresh.timer", "xdptool.service"]);
   const svc = readFileSync(join(units, "xdptool.service"), "utf8");
-  expect(svc).toContain(`ExecStart=${join(import.meta.dir, "../dist/xdptool")} apply ${saved}\n`);
-  expect(svc).toContain("Before=network-pre.target");
+  expect(svc).toContain(`ExecStart=${join(import.meta.dir, "../dist/xdptool")} apply ${cfg}\n`);
+  expect(svc).toContain("Wants=network-pre.target\nBefore=network-pre.target");
+  const device = (n: string) => Bun.spawnSync(["systemd-escape", "--path", "--suffix=device", `/sys/subsystem/net/devices/${n}`]).stdout.toString().trim();
+  expect(svc).toContain(`After=${device("lo")} ${device("eth-x1")}\n`);
+  expect(readFileSync(join(units, "xdptool-refresh.timer"), "utf8")).toContain("OnUnitActiveSec=21600s\n"); // the feed's refresh
   const v = Bun.spawnSync(["systemd-analyze", "verify", "--man=no", ...readdirSync(units).map((u) => join(units, u))]);
   expect([v.exitCode, v.stderr.toString()]).toEqual([0, ""]);
   expect(xtOk("service", "uninstall", "--unit-dir", units)).toContain("removed");
