@@ -126,6 +126,30 @@ describe("save, reboot, apply", () => {
   });
 });
 
+describe("modes and interfaces the file leaves out", () => {
+  test("a file with another mode re-attaches in it: rules, responder and counters kept", () => {
+    const id = progId();
+    const skb = file("skb.toml", readFileSync(saved, "utf8").replace('mode = "native"', 'mode = "skb"'));
+    expect(xtOk("apply", skb, "--dry-run")).toContain(`${DUT}/${DUT}: mode: native → skb`);
+    expect(progId()).toBe(id);
+    expect(xt("apply", skb).code).toBe(0);
+    expect(json("status", DUT).mode).toBe("skb");
+    expect([exported(), responder(), ruleCount("198.18.7.0/24")]).toEqual([before, beforeResponder, 300]);
+    expect(xtOk("apply", skb)).toContain("nothing to change");
+    xtOk("apply", saved);
+    expect(json("status", DUT).mode).toBe("native");
+  });
+
+  test("--prune names the features of interfaces the file does not name (dry run: nothing changed)", () => {
+    const id = progId();
+    // Dry run only: on a shared kernel, other interfaces' features are not ours to switch off.
+    const out = xt("apply", file("empty.toml", "version = 1\n"), "--prune", "--dry-run").stdout;
+    expect(out).toContain(`${DUT}/${DUT}: blacklist: switch off (its rules go when no feature is left on)\n${DUT}/${DUT}: responder: switch off\n`);
+    expect(xtOk("apply", file("empty.toml", "version = 1\n"))).toContain("nothing to change"); // without --prune: left alone
+    expect([exported(), progId()]).toEqual([before, id]);
+  });
+});
+
 describe("files apply refuses, and interfaces it cannot find", () => {
   const unchanged = () => {
     expect(exported()).toBe(before);
