@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DUT, ethtoolStats, freshLab, json, xt, xtOk } from "./helpers.ts";
+import { DUT, GEN, ethtoolStats, freshLab, json, xt, xtOk } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-config-"));
 const saved = join(dir, "host.toml");
@@ -67,7 +67,11 @@ describe("save, reboot, apply", () => {
     const end = i.blacklist.expiring[0].expires.epochMilliseconds - Date.now();
     expect([i.blacklist.expiring[0].rule, end > 3500_000 && end <= 3601_000]).toEqual(["198.18.9.0/24", true]);
     expect(i.responder).toEqual({ ports: [53, 5353], qnames: ["attack.test", "example.test"], from: ["198.18.0.0/16", "2001:db8::/32"], addresses: [], over: 0, slip: 3, v4_prefix: 24, v6_prefix: 56 });
-    expect(xtOk("save", "--interface", DUT)).toContain('name = "hs-dut"'.replace("hs-dut", DUT)); // stdout by default
+    expect(xtOk("save", "--interface", DUT)).toContain(`name = "${DUT}"`); // stdout by default
+    // The lab's other end runs xdptool's "pass" program: named, but only said, with nothing switched on.
+    const gen = xtOk("save", "--interface", GEN);
+    expect(gen).toContain(`# ${GEN} (netns ${GEN}) runs xdptool's "pass" program: not saved`);
+    expect((Bun.TOML.parse(gen) as any).interface).toEqual([{ name: GEN, netns: GEN, mode: "native" }]);
   });
 
   test("apply after a reboot restores the same rules, responder and drops", () => {

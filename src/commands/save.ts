@@ -6,7 +6,8 @@ export default defineCommand({
     name: "save",
     description: `Write what xdptool runs on this host as a configuration file that \`xdptool apply\` restores.
 
-  One [[interface]] per interface running xdptool's program, in this namespace and in named ones:
+  One [[interface]] per interface running xdptool's blacklist or responder, in this namespace and
+  in named ones (one named with --interface is written even with nothing on: applied, it switches them off):
   its XDP mode, the blacklist (size, rules, rules that expire with the time they end) and the
   DNS responder's whole selection, read back from the kernel's maps. Up to 1000 permanent rules
   are written inline; more go to a rule file beside FILE (FILE's name, the interface, .rules), in
@@ -41,11 +42,13 @@ export default defineCommand({
     const notes: string[] = [];
     const live = [];
     for (const s of all) {
-      if (s.owner !== "xdptool") continue;
+      const iface = { name: s.interface, ifindex: s.ifindex, netns: s.netns };
       const where = s.netns ? `${s.interface} (netns ${s.netns})` : s.interface;
-      if (s.program !== COMBINED) notes.push(`${where} runs xdptool's "${s.program}" program: not saved (save holds the blacklist and the responder)`);
-      else if (!s.features.some((f) => f === "blacklist" || f === "responder")) notes.push(`${where}: only a sampler runs: not saved`);
-      else live.push(readLive({ name: s.interface, ifindex: s.ifindex, netns: s.netns }));
+      const features = s.owner === "xdptool" && s.program === COMBINED && s.features.some((f) => f === "blacklist" || f === "responder");
+      if (s.owner === "xdptool" && s.program !== COMBINED) notes.push(`${where} runs xdptool's "${s.program}" program: not saved (save holds the blacklist and the responder)`);
+      else if (s.owner === "xdptool" && !features) notes.push(`${where}: only a sampler runs: not saved`);
+      // An interface asked for by name is written even with nothing on: applied, it switches both off.
+      if (features || only) live.push(readLive(iface));
     }
     enterNetns(null);
     const { config, ruleFiles } = configText(live, notes, args.file ?? null);

@@ -129,7 +129,7 @@ export function plan(iface: Iface, cfg: InterfaceConfig): Plan {
   return p;
 }
 
-/** Make the interface match its plan; returns whether anything was written. */
+/** Make the interface match its plan (called only when it has changes). */
 export async function execute(p: Plan): Promise<void> {
   const { iface, cfg } = p;
   enterNetns(iface.netns);

@@ -7,9 +7,9 @@ export default defineCommand({
     name: "install",
     description: `Write the systemd units that apply the configuration at boot and refresh it on a timer.
 
-  xdptool.service runs \`xdptool apply CONFIG\` once at boot: after the interfaces the file names
-  exist (their udev devices), before network-pre.target (so the programs are in place before any
-  network is configured). xdptool-refresh.timer runs it again every --refresh (default: the
+  The service (xdptool.service) runs \`xdptool apply CONFIG\` once at boot: after the interfaces
+  the file names exist (their udev devices), before network-pre.target (so the programs are in
+  place before any network is configured). A timer (xdptool-refresh.timer) runs it again every --refresh (default: the
   shortest feed refresh in the file, else 1h): feeds are fetched anew, and drift (a rule added
   by hand) is undone. The units run this very binary. In the system's unit directory, when systemd
   runs the host, the units are enabled (not started: \`systemctl start xdptool\` applies now).
