@@ -107,6 +107,7 @@ describe("save, reboot, apply", () => {
     expect([r.code, r.stdout.trim().split("\n")]).toEqual([0, [`${DUT}/${DUT}: nothing to change`, `nothing to change: the host matches ${saved}`]]);
     expect(progId()).toBe(id);
     expect(ruleCount("198.18.7.0/24")).toBe(300);
+    expect(json("apply", saved)).toEqual({ file: saved, dryRun: false, changed: false, interfaces: [{ interface: DUT, netns: DUT, changes: [], notes: [] }] });
   });
 
   test("--dry-run names a manual change and changes nothing; apply then undoes it, other counters kept", () => {

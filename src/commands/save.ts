@@ -6,13 +6,16 @@ export default defineCommand({
     name: "save",
     description: `Write what xdptool runs on this host as a configuration file that \`xdptool apply\` restores.
 
-  One [[interface]] per interface running xdptool's blacklist or responder, in this namespace and
-  in named ones (one named with --interface is written even with nothing on: applied, it switches them off):
-  its XDP mode, the blacklist (size, rules, rules that expire with the time they end) and the
-  DNS responder's whole selection, read back from the kernel's maps. Up to 1000 permanent rules
-  are written inline; more go to a rule file beside FILE (FILE's name, the interface, .rules), in
-  \`blacklist export\` syntax. To standard output everything is inline. Not saved: the sampler (a
-  capture lives as long as \`xdptool sample\`) and rule counters. docs/10-config.md describes the file.
+  One [[interface]] per interface running xdptool's blacklist or responder,
+  in this namespace and in named ones: its XDP mode, the blacklist (size,
+  rules, rules that expire with the time they end) and the DNS responder's
+  whole selection, read back from the kernel's maps. An interface named with
+  --interface is written even with nothing on (applied, that switches both
+  off). Up to 1000 permanent rules are written inline; more go to a rule file
+  beside FILE (FILE's name, the interface, .rules) in \`blacklist export\`
+  syntax; to standard output everything is inline. Not saved: the sampler (a
+  capture lives as long as \`xdptool sample\`) and counters. docs/10-config.md
+  describes the file.
 
   Examples:
     xdptool save                                  # to standard output
