@@ -145,6 +145,22 @@ describe("modes and interfaces the file leaves out", () => {
     expect(json("status", DUT).mode).toBe("native");
   });
 
+  test("an expiring rule whose time has passed is left out, and said so; one given another end is retimed", () => {
+    const text = readFileSync(saved, "utf8");
+    const past = file("past.toml", text.replace(/expires = \S+ \}/, "expires = 2020-01-01T00:00:00Z }"));
+    expect(xtOk("apply", past, "--dry-run").split("\n").slice(0, 2)).toEqual([
+      `${DUT}/${DUT}: blacklist: 198.18.9.0/24 expired at 2020-01-01T00:00:00Z: left out`,
+      `${DUT}/${DUT}: blacklist - 198.18.9.0/24 (its time in the file has passed)`,
+    ]);
+    const later = new Date(Date.now() + 7200_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const moved = file("later.toml", text.replace(/expires = \S+ \}/, `expires = ${later} }`));
+    expect(xtOk("apply", moved)).toContain(`${DUT}/${DUT}: blacklist ~ 198.18.9.0/24 (until ${later})`);
+    expect(ttlLeft()).toBeGreaterThan(7100);
+    xtOk("apply", saved);
+    expect(ttlLeft()).toBeLessThan(3601);
+    expect(exported()).toBe(before);
+  });
+
   test("--prune names the features of interfaces the file does not name (dry run: nothing changed)", () => {
     const id = progId();
     // Dry run only: on a shared kernel, other interfaces' features are not ours to switch off.

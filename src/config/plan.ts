@@ -91,23 +91,28 @@ export function plan(iface: Iface, cfg: InterfaceConfig): Plan {
     if (live.blacklist && p.blacklistSize !== undefined && p.blacklistSize !== live.blacklist.capacity) p.changes.push(`blacklist: resize from ${live.blacklist.capacity} to ${p.blacklistSize} rules`);
     const nowMs = Date.now();
     const want = new Map<string, Wanted>();
+    const ended = new Set<string>();
     for (const rule of bl.rules) if (!want.has(ruleKey(rule))) want.set(ruleKey(rule), { rule, expiresMs: 0 });
     for (const e of bl.expiring) {
-      if (e.expiresMs <= nowMs) p.notes.push(`blacklist: ${ruleKey(e.rule)} expired at ${isoTime(e.expiresMs)}: left out`);
-      else want.set(ruleKey(e.rule), { rule: e.rule, expiresMs: e.expiresMs });
+      if (e.expiresMs > nowMs) want.set(ruleKey(e.rule), { rule: e.rule, expiresMs: e.expiresMs });
+      else if (!ended.has(ruleKey(e.rule))) {
+        ended.add(ruleKey(e.rule));
+        p.notes.push(`blacklist: ${ruleKey(e.rule)} expired at ${isoTime(e.expiresMs)}: left out`);
+      }
     }
     const have = new Map((live.blacklist?.rules ?? []).map((r) => [ruleKey(r), r]));
     const add = [...want.keys()].filter((k) => !have.has(k));
-    const remove = [...have.keys()].filter((k) => !want.has(k));
+    const remove = [...have.keys()].filter((k) => !want.has(k) && !ended.has(k));
+    const expired = [...have.keys()].filter((k) => ended.has(k));
     const retime = [...want.entries()].filter(([k, w]) => {
       const h = have.get(k);
       if (!h) return false;
       if (!w.expiresMs || h.expires === 0n) return !w.expiresMs !== (h.expires === 0n);
       return Math.abs(monoToWallMs(h.expires) - w.expiresMs) > SAME_EXPIRY_MS;
     }).map(([k, w]) => `${k} (${w.expiresMs ? `until ${isoTime(w.expiresMs)}` : "permanent"})`);
-    if (add.length || remove.length || retime.length) {
+    if (add.length || remove.length || expired.length || retime.length) {
       p.swap = want;
-      p.changes.push(...ruleLines("+", add, ""), ...ruleLines("-", remove, " (not in the file)"), ...ruleLines("~", retime, ""));
+      p.changes.push(...ruleLines("+", add, ""), ...ruleLines("-", remove, " (not in the file)"), ...ruleLines("-", expired, " (its time in the file has passed)"), ...ruleLines("~", retime, ""));
     }
   } else if (live.features.includes("blacklist")) {
     p.blacklistOff = true;
