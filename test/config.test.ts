@@ -183,6 +183,7 @@ describe("files apply refuses, and interfaces it cannot find", () => {
     ["an unknown key", `${head}[interface.blacklist]\nrules = [\n  "198.18.7.0/24",\n]\nmaxrules = 10\n`, 10, 'unknown key "maxrules" in [interface.blacklist] (known: max_rules, rules, file, expiring, feed)'],
     ["a bad rule", `${head}[interface.blacklist]\nrules = [\n  "198.18.7.0/24",\n  "198.18.300.0/24",\n]\n`, 9, '"198.18.300.0/24": invalid address "198.18.300.0" in "198.18.300.0/24"'],
     ["a bad rule in the second interface", `${head}[interface.blacklist]\nrules = []\n\n[[interface]]\nname = "lo"\n[interface.blacklist]\nexpiring = [{ rule = "198.18.1.0/24", expires = "tomorrow" }]\n`, 12, "expires must be a date and time with its offset, e.g. 2026-01-01T00:00:00Z"],
+    ["a rule both permanent and expiring", `${head}[interface.blacklist]\nrules = ["198.18.7.0/24"]\nexpiring = [\n  { rule = "198.18.7.0/24", expires = 2030-01-01T00:00:00Z },\n]\n`, 9, '"198.18.7.0/24" is listed already (in rules, its file or expiring): keep one'],
     ["a bad responder port", `${head}\n[interface.responder]\nports = [53, 70000]\n`, 8, "a port must be a whole number from 1 to 65535"],
     ["no version", `[[interface]]\nname = "${DUT}"\n`, 1, "no version: the file must say version = 1"],
   ] as const) {

@@ -154,7 +154,7 @@ class Checker {
       if (e.rule === undefined || e.expires === undefined) this.fail(p, "an expiring rule needs rule = \"…\" and expires = 2026-01-01T00:00:00Z");
       const ms = (e.expires as { epochMilliseconds?: unknown }).epochMilliseconds;
       if (typeof ms !== "number") this.fail(`${p}.expires`, "expires must be a date and time with its offset, e.g. 2026-01-01T00:00:00Z");
-      return this.rule(e.rule, `${p}.rule`).map((rule) => ({ rule, expiresMs: ms }));
+      return this.rule(e.rule, `${p}.rule`).map((rule) => ({ rule, expiresMs: ms, path: p }));
     }).flat();
     const feeds = t.feed === undefined ? [] : this.list(t.feed, `${path}.feed`, "feed", (x, p) => {
       const f = this.table(x, p, "[[interface.blacklist.feed]]");
@@ -171,14 +171,14 @@ class Checker {
       }
       return { url, refresh, line: this.lines.near(p) };
     });
-    const seen = new Set<string>();
-    for (const [i, r] of [...rules, ...expiring.map((e) => e.rule)].entries()) {
-      const k = `${r.allow} ${ruleKey(r)}`;
-      if (seen.has(k) && i >= rules.length) this.fail(`${path}.expiring`, `"${ruleKey(r)}" is both permanent and expiring: keep one`);
-      seen.add(k);
+    // One rule, one end: listed permanent and expiring (or expiring twice), which would win is a guess.
+    const seen = new Set(rules.map(ruleKey));
+    for (const e of expiring) {
+      if (seen.has(ruleKey(e.rule))) this.fail(e.path, `"${ruleKey(e.rule)}" is listed already (in rules, its file or expiring): keep one`);
+      seen.add(ruleKey(e.rule));
     }
     const maxRules = t.max_rules === undefined ? undefined : this.int(t.max_rules, `${path}.max_rules`, "max_rules", 16, 16_000_000);
-    return { maxRules, rules, expiring, file, feeds };
+    return { maxRules, rules, expiring: expiring.map(({ rule, expiresMs }) => ({ rule, expiresMs })), file, feeds };
   }
 
   responder(v: unknown, path: string): ResponderConfig {
