@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DUT, GEN, ethtoolStats, freshLab, json, xt, xtOk } from "./helpers.ts";
+import { DUT, GEN, ROOT, ethtoolStats, freshLab, inNs, json, xt, xtOk } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-config-"));
 const saved = join(dir, "host.toml");
@@ -168,6 +168,21 @@ describe("modes and interfaces the file leaves out", () => {
     expect(out).toContain(`${DUT}/${DUT}: blacklist: switch off (its rules go when no feature is left on)\n${DUT}/${DUT}: responder: switch off\n`);
     expect(xtOk("apply", file("empty.toml", "version = 1\n"))).toContain("nothing to change"); // without --prune: left alone
     expect([exported(), progId()]).toEqual([before, id]);
+  });
+
+  test("a program xdptool did not load is left alone: that interface fails (exit 1), dry run or not", () => {
+    reboot();
+    expect(inNs(DUT, ["ip", "link", "set", "dev", DUT, "xdp", "obj", join(ROOT, "dist/bpf/pass.bpf.o"), "sec", "xdp"]).code).toBe(0);
+    const foreign = json("status", DUT).id;
+    const line = readFileSync(saved, "utf8").split("\n").indexOf("[[interface]]") + 1;
+    for (const dry of [["--dry-run"], []]) {
+      const r = xt("apply", saved, ...dry);
+      expect([r.code, r.stderr.split("\n")[0]]).toEqual([1, `xdptool: ${saved}:${line}: ${DUT} runs XDP program "pass" (id ${foreign}) that xdptool did not load: left alone (xdptool unload ${DUT}/${DUT} --force takes it off)`]);
+      expect(json("status", DUT)).toMatchObject({ id: foreign, owner: "foreign" });
+    }
+    inNs(DUT, ["ip", "link", "set", "dev", DUT, "xdp", "off"]);
+    xtOk("apply", saved);
+    expect([exported(), responder()]).toEqual([before, beforeResponder]);
   });
 });
 

@@ -20,6 +20,8 @@ export interface LiveInterface {
   progId: number | null;
   mode: string | null;
   features: Feature[];
+  /** A program xdptool did not load (left alone: apply refuses the interface). */
+  foreign: { id: number; name: string } | null;
   /** Pinned blacklist maps: their size and live rules (expired ones left out). */
   blacklist: { capacity: number; rules: StoredRule[] } | null;
   responder: ResponderState | null;
@@ -49,5 +51,6 @@ export function readLive(iface: Iface): LiveInterface {
     return { capacity, rules: bl.read().filter((r) => r.expires === 0n || r.expires > now) };
   });
   const responder = combined && features.includes("responder") && hasResponder(iface.name) ? readConfig(iface.name) : null;
-  return { iface, program, progId: owned ? owned.progId : null, mode: owned ? st.mode : null, features, blacklist, responder };
+  const foreign = st.progId && !owned ? { id: st.progId, name: progInfoById(st.progId).name } : null;
+  return { iface, program, progId: owned ? owned.progId : null, mode: owned ? st.mode : null, features, foreign, blacklist, responder };
 }

@@ -17,7 +17,8 @@ import { startWatcher } from "../responder/local.ts";
 import type { ResponderState } from "../responder/maps.ts";
 import { formatPrefix, parsePrefix } from "../net/addr.ts";
 import { readLive, type LiveInterface } from "./live.ts";
-import type { InterfaceConfig } from "./model.ts";
+import { ifaceSpec, type InterfaceConfig } from "./model.ts";
+import { OpError } from "../errors.ts";
 
 /** Expiry times closer than this are the same (a saved time is rounded to the second). */
 const SAME_EXPIRY_MS = 2000;
@@ -74,6 +75,10 @@ export function plan(iface: Iface, cfg: InterfaceConfig): Plan {
   const live = readLive(iface);
   const p: Plan = { iface, cfg, live, changes: [], notes: [], swap: null, blacklistOn: false, blacklistOff: false, blacklistSize: undefined, responder: "none", modeSwitch: false };
   const wantProgram = cfg.blacklist !== null || cfg.responder !== null;
+  if (wantProgram && live.foreign) {
+    const { id, name } = live.foreign;
+    throw new OpError(`${iface.name} runs XDP program "${name}" (id ${id}) that xdptool did not load: left alone (xdptool unload ${ifaceSpec(iface)} --force takes it off)`);
+  }
   const ours = live.program === COMBINED;
   if (wantProgram && live.program && !ours) p.changes.push(`program: replace xdptool's "${live.program}" with the combined program`);
   else if (wantProgram && !live.program) p.changes.push(`program: attach xdptool's combined program (${cfg.mode} mode)`);
