@@ -16,8 +16,9 @@ export default defineCommand({
   nothing, re-attaches nothing and says so.
 
   The whole file (and its rule files) is checked before anything changes: a mistake is
-  FILE:LINE: reason, exit 2. An interface that does not exist is reported and skipped, the
-  others are applied, exit 1. docs/10-config.md describes the file.
+  FILE:LINE: reason, exit 2. An interface that does not exist, or runs a program
+  xdptool did not load, is reported and skipped; the others are applied; exit 1.
+  docs/10-config.md describes the file.
 
   Examples:
     xdptool apply /etc/xdptool/xdptool.toml
