@@ -16,8 +16,9 @@ export default defineCommand({
   nothing, re-attaches nothing and says so.
 
   The whole file (and its rule files) is checked before anything changes: a mistake is
-  FILE:LINE: reason, exit 2. An interface that does not exist, or runs a program
-  xdptool did not load, is reported and skipped; the others are applied; exit 1.
+  FILE:LINE: reason, exit 2. An interface that does not exist, or that runs a
+  program not loaded by xdptool, is reported and skipped; the others are
+  applied; exit 1.
   docs/10-config.md describes the file.
 
   Examples:
