@@ -77,8 +77,9 @@ run(process.argv.slice(2)).then(
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];
     if (process.env.XDPTOOL_DEBUG) console.error(err.stack, "detail" in err && err.detail ? `\n${err.detail}` : "");
-    // A usage error points at --help, unless it already says what to run or gives its own hint.
-    else if (exitCodeOf(e) === 2 && msg && !/\)$/.test(msg) && !msg.includes("xdptool ")) msg += " (see --help)";
+    // A usage error points at --help, unless it already says what to run or gives its own hint,
+    // or points into a file (FILE:LINE: the file is what to look at).
+    else if (exitCodeOf(e) === 2 && msg && !/\)$/.test(msg) && !msg.includes("xdptool ") && !/^\S+:\d+: /.test(msg)) msg += " (see --help)";
     process.stderr.write(`xdptool: ${msg}\n`);
     // --verbose: the whole libbpf log (e.g. the verifier's), after the one-line summary.
     if ("detail" in err && err.detail && process.argv.includes("--verbose")) process.stderr.write(`${err.detail}\n`);

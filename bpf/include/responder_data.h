@@ -53,6 +53,12 @@ struct xt_resp_name {
 	__u64 hash;
 };
 
+/* Key of resp_qnames: a --qname as text, for reading the selection back (the program never looks). */
+#define XT_RESP_QNAME_MAX 256
+struct xt_resp_qname {
+	char name[XT_RESP_QNAME_MAX];
+};
+
 /* Keys of the LPM tries resp_from4 / resp_from6: the kernel's LPM key layout, a __u32 prefix length
  * followed by the address bytes in network order. */
 struct xt_resp_prefix4 {

@@ -25,6 +25,17 @@ struct {
 	__type(value, __u8);
 } resp_names SEC(".maps");
 
+/* The same names as text (lowercased, no trailing dot, zero-padded), never read by the program:
+ * resp_names holds only hashes under a random multiplier, and `xdptool save` must write the names
+ * back from what the kernel holds, not from a file beside it. Allocated per name (no prealloc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xt_resp_qname);
+	__type(value, __u8);
+} resp_qnames SEC(".maps");
+
 /* …and the --from prefixes: longest-prefix-match tries, one per family (the kernel requires
  * BPF_F_NO_PREALLOC for LPM tries). */
 struct {

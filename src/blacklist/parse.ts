@@ -189,3 +189,19 @@ export function parseRulesText(text: string, file: string): ParsedFile {
   if (out.lines === 0) throw new UsageError(`${file}: no rules in it (only blank lines and comments); use \`blacklist flush\` to remove every rule`);
   return out;
 }
+
+/** Every rule of a parsed file as a Rule, the bare columns included (for sets small enough to
+ *  hold as objects: merged one by one, or compared rule by rule). */
+export function parsedRules(parsed: ParsedFile): Rule[] {
+  const all = [...parsed.rules];
+  for (let i = 0; i < parsed.bare4.n; i++) {
+    const a = parsed.bare4.addr[i];
+    const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+    all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
+  }
+  for (let i = 0; i < parsed.bare6.n; i++) {
+    const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
+    all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
+  }
+  return all;
+}

@@ -5,6 +5,7 @@ import { clockNs } from "../ffi/clock.ts";
 import { sizeMaps } from "./sizing.ts";
 import { pinnedCapacity, withBlacklist } from "./store.ts";
 import type { Stage } from "../combined/stage.ts";
+import { enabledFeatures } from "../combined/bits.ts";
 
 /** Blacklist capacity of a combined program attached for another feature first (≈ 56 MiB). */
 export const DEFAULT_BLACKLIST_RULES = 65_536;
@@ -17,6 +18,20 @@ export function blacklistEmpty(ifname: string): boolean {
     const { live, expired } = bl.census(clockNs());
     return live + expired.length === 0;
   });
+}
+
+/**
+ * The size switching the blacklist on asks for: maxRules when given; else room for
+ * ATTACH_BLACKLIST_RULES, also when the program came with a smaller blacklist for another feature
+ * (responder, sample) and nobody has used it yet; undefined: a blacklist that is on, or holds
+ * rules, keeps its size.
+ */
+export function attachSize(ifname: string, maxRules?: number): number | undefined {
+  if (maxRules !== undefined) return maxRules;
+  const current = pinnedCapacity(ifname);
+  if (current === undefined) return ATTACH_BLACKLIST_RULES;
+  const grow = current < ATTACH_BLACKLIST_RULES && !enabledFeatures(ifname).includes("blacklist") && blacklistEmpty(ifname);
+  return grow ? ATTACH_BLACKLIST_RULES : undefined;
 }
 
 export const blacklistStage: Stage = {

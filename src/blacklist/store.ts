@@ -16,7 +16,7 @@ import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
 import { ruleText, ruleWords, type Rule } from "./rules.ts";
-import type { ParsedFile } from "./parse.ts";
+import { parsedRules, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
 export function attachedInterfaces(): string[] {
@@ -284,18 +284,8 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   const now = clockNs();
   const read = rules.length + parsed.bare4.n + parsed.bare6.n;
   if (!replace && read <= INCREMENTAL_MAX) {
-    const all = [...rules];
-    for (let i = 0; i < parsed.bare4.n; i++) {
-      const a = parsed.bare4.addr[i];
-      const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
-      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
-    }
-    for (let i = 0; i < parsed.bare6.n; i++) {
-      const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
-      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
-    }
     let duplicates = 0;
-    for (const r of all) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    for (const r of parsedRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
     return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
   }
   const set: ReplaceInput[] = [];

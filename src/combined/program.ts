@@ -57,10 +57,11 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
   if (running && !plans.some((p) => p.reload)) {
     const st = xdpQuery(iface.ifindex);
     const want = opts.mode ?? "auto";
-    if (want !== "auto" && want !== st.mode) {
+    // With force, another mode falls through to attach(), which re-attaches in it (maps kept).
+    if (want !== "auto" && want !== st.mode && !opts.force) {
       throw new UsageError(`${iface.name} runs xdptool in ${st.mode} mode; switching to ${want} mode re-attaches it: xdptool load ${iface.name} xdptool --mode ${want} --force`);
     }
-    return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
+    if (want === "auto" || want === st.mode) return { progId: st.progId, mode: st.mode ?? "?", action: "running" };
   }
   const r = attach({
     iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force,

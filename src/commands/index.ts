@@ -15,6 +15,9 @@ export const commands: Record<string, Lazy> = {
   responder: lazy(() => import("./responder/index.ts")),
   sample: lazy(() => import("./sample.ts")),
   run: lazy(() => import("./run.ts")),
+  save: lazy(() => import("./save.ts")),
+  apply: lazy(() => import("./apply.ts")),
+  service: lazy(() => import("./service/index.ts")),
   bench: lazy(() => import("./bench.ts")),
   completion: lazy(() => import("./completion.ts")),
 };

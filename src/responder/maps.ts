@@ -20,10 +20,11 @@ export const RESP_LAYOUT = {
   xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
   xt_resp_prefix6: { size: 20, prefixlen: 0, addr: 4 },
   xt_resp_local_list: { size: 108, n4: 0, n6: 4, complete: 8, a4: 12, a6: 44 },
+  xt_resp_qname: { size: 256, name: 0 },
 } as const;
 const LIST4 = 8, LIST6 = 4; // XT_RESP_LIST4, XT_RESP_LIST6
 
-const MAPS = ["resp_config", "resp_names", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs"] as const;
+const MAPS = ["resp_config", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -72,6 +73,13 @@ function addressKey(p: Prefix): Buffer {
   return k;
 }
 
+/** struct xt_resp_qname: the name as text, zero-padded (what `save` reads back). */
+function qnameKey(name: string): Buffer {
+  const k = Buffer.alloc(RESP_LAYOUT.xt_resp_qname.size);
+  k.write(name, "latin1");
+  return k;
+}
+
 function prefixKey(p: Prefix): Buffer {
   const k = Buffer.alloc(p.family === 4 ? 8 : 20);
   k.writeUInt32LE(p.len, 0);
@@ -95,6 +103,8 @@ export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array)
   const mul = randomMultiplier();
   const stale: [(typeof MAPS)[number], Buffer[]][] = [];
   stale.push(["resp_names", withMap(ifname, "resp_names", (m) => replaceKeys(m, c.qnames.map((n) => nameKey(wireName(n), mul))))]);
+  // A program from before resp_qnames has no such pin: its names are only hashes (save says so).
+  if (existsSync(join(pinDir(ifname), "resp_qnames"))) stale.push(["resp_qnames", withMap(ifname, "resp_qnames", (m) => replaceKeys(m, c.qnames.map(qnameKey)))]);
   stale.push(["resp_from4", withMap(ifname, "resp_from4", (m) => replaceKeys(m, c.from.filter((p) => p.family === 4).map(prefixKey)))]);
   stale.push(["resp_from6", withMap(ifname, "resp_from6", (m) => replaceKeys(m, c.from.filter((p) => p.family === 6).map(prefixKey)))]);
   stale.push(["resp_addrs", withMap(ifname, "resp_addrs", (m) => replaceKeys(m, c.addresses.map(addressKey)))]);
@@ -143,7 +153,10 @@ export interface ResponderState {
   /** Prefixes the host accepts as local, as the responder knows them now. */
   local: string[];
   mac: string;
+  /** How many names the program matches (resp_names)… */
   qnames: number;
+  /** …and their text (resp_qnames); null when the maps predate resp_qnames and only hashes are left. */
+  names: string[] | null;
   from: string[];
   over: number;
   slip: number;
@@ -151,7 +164,7 @@ export interface ResponderState {
   v6Prefix: number;
 }
 
-/** What the running responder is configured to do (names are stored as hashes: only counted). */
+/** What the running responder is configured to do, read back from its maps. */
 export function readConfig(ifname: string): ResponderState {
   const L = RESP_LAYOUT.xt_resp_config;
   const b = withMap(ifname, "resp_config", (m) => m.lookup(ZERO))!;
@@ -162,6 +175,7 @@ export function readConfig(ifname: string): ResponderState {
   return {
     ports: Array.from({ length: Math.min(n, MAX_PORTS) }, (_, i) => b.readUInt16LE(L.ports + 2 * i)),
     qnames: withMap(ifname, "resp_names", (m) => [...m.keys()].length),
+    names: existsSync(join(pinDir(ifname), "resp_qnames")) ? withMap(ifname, "resp_qnames", (m) => [...m.keys()].map((k) => k.toString("latin1", 0, k.indexOf(0) < 0 ? k.length : k.indexOf(0))).sort()) : null,
     from: flags & 2 ? [...prefixes("resp_from4", formatIPv4), ...prefixes("resp_from6", formatIPv6)] : [],
     addresses: flags & 8 ? withMap(ifname, "resp_addrs", (m) => [...m.keys()].map((k) => (k[0] === 4 ? formatIPv4(k.subarray(4, 8)) : formatIPv6(k.subarray(4, 20))))) : [],
     local: [...prefixes("resp_local4", formatIPv4), ...prefixes("resp_local6", formatIPv6)],

@@ -36,17 +36,12 @@ export default defineCommand({
     requireCaps("xdptool blacklist attach");
     const { resolveIface } = await import("../../ffi/netns.ts");
     const { ensureCombined, withProgramLock } = await import("../../combined/program.ts");
-    const { setFeature, enabledFeatures } = await import("../../combined/bits.ts");
-    const { blacklistEmpty, ATTACH_BLACKLIST_RULES } = await import("../../blacklist/stage.ts");
-    const { pinnedCapacity, withBlacklist } = await import("../../blacklist/store.ts");
+    const { setFeature } = await import("../../combined/bits.ts");
+    const { attachSize } = await import("../../blacklist/stage.ts");
+    const { withBlacklist } = await import("../../blacklist/store.ts");
     const iface = resolveIface(args.interface);
-    // Without --max-rules: room for ATTACH_BLACKLIST_RULES, also when the program came with a
-    // smaller blacklist for another feature (responder, sample) and nobody has used it yet; a
-    // blacklist that is on, or holds rules, keeps its size.
     const { r, capacity } = withProgramLock(iface.name, () => {
-      const current = pinnedCapacity(iface.name);
-      const grow = current !== undefined && current < ATTACH_BLACKLIST_RULES && !enabledFeatures(iface.name).includes("blacklist") && blacklistEmpty(iface.name);
-      const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: max ?? (current === undefined || grow ? ATTACH_BLACKLIST_RULES : undefined) });
+      const r = ensureCombined(iface, { mode, force: args.force, blacklistRules: attachSize(iface.name, max) });
       // Rules (if any were kept) are in place before the stage is switched on.
       const capacity = withBlacklist(iface.name, (bl) => bl.capacity());
       setFeature(iface.name, "blacklist", true);
