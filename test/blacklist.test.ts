@@ -322,12 +322,15 @@ describe("live lab", () => {
 
   test("a rule with a TTL stops matching at expiry with no xdptool process running", () => {
     blOk("flush");
-    blOk("add", "198.18.0.77", "--ttl", "2s");
+    // 5 s: adding and sending 1000 frames fit well inside it even on a loaded machine (a 2 s TTL
+    // raced the sending there); the wait past expiry is from the rule's own end time.
+    blOk("add", "198.18.0.77", "--ttl", "5s");
+    const t0 = Date.now();
     const s0 = dutStats();
     send("198.18.0.77", 1000);
     const s1 = dutStats();
     expect(s1.rx_queue_0_xdp_drops - s0.rx_queue_0_xdp_drops).toBe(1000);
-    sh(["sleep", "3"]);
+    Bun.sleepSync(Math.max(0, t0 + 6000 - Date.now()));
     send("198.18.0.77", 1000);
     const s2 = dutStats();
     expect(s2.rx_queue_0_xdp_drops - s1.rx_queue_0_xdp_drops).toBe(0);

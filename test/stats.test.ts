@@ -52,25 +52,8 @@ describe("counters match the frames sent, per action and protocol", () => {
   }
 });
 
-test("rate matches the sender's rate within 10% (long LIVE_FRAMES stream)", async () => {
-  xtOk("load", DUT, "drop");
-  let ratio = 0;
-  for (let attempt = 0; attempt < 3 && !(ratio > 0.9 && ratio < 1.1); attempt++) {
-    const stream = Bun.spawn([XDPTOOL, "lab", "traffic", "--count", "100000000", "--json"], { stdout: "pipe", env: { ...process.env } });
-    // measure two seconds in the middle of the stream; nothing else runs meanwhile (polling with
-    // xdptool processes would steal the sender's CPU and bias the comparison)
-    await Bun.sleep(300);
-    const r = json<Doc>("stats", DUT, "--interval", "2").interfaces[DUT];
-    const stillRunning = stream.exitCode === null;
-    const sent = JSON.parse(await new Response(stream.stdout).text());
-    if (!stillRunning || r.udp.pps === 0) continue; // the window was not inside the stream: measure again
-    ratio = r.udp.pps / sent.pps;
-    console.log(`stats ${Math.round(r.udp.pps)} pps vs sender ${Math.round(sent.pps)} pps: ratio ${ratio.toFixed(3)}`);
-    expect(r.udp.mbps).toBeCloseTo((r.udp.pps * 60 * 8) / 1e6, 0);
-  }
-  expect(ratio).toBeGreaterThan(0.9);
-  expect(ratio).toBeLessThan(1.1);
-});
+// How close `stats`'s rate comes to the sender's is a timing question: bench/stats-rate.bench.ts
+// (issue 17 item 7). The tests here check exact counts.
 
 test("stats without an interface covers every xdptool interface; --watch --json is one object per interval", async () => {
   xtOk("load", DUT, "hello");

@@ -41,6 +41,8 @@ export interface TestPacket {
  *  or protocol), checked for what a single packet can carry. */
 export function testQuestion(rules: Rule[]): Rule {
   const r = rules[0];
+  if (rules.some((x) => x.l4.kind === "port" && r.l4.kind === "port" && x.l4.port !== r.l4.port)) throw new UsageError("test takes one port: a packet has one");
+  if (rules.some((x) => x.match.kind === "prefix" && r.match.kind === "prefix" && x.match.prefix !== r.match.prefix)) throw new UsageError("test takes one address, not a range");
   if (rules.length > 1 && r.l4.kind === "port") throw new UsageError(`port ${r.l4.port} names no protocol; a packet has one: port ${r.l4.port}/tcp or port ${r.l4.port}/udp`);
   if (rules.length > 1) throw new UsageError("test one direction: --src (the default) or --dst, not --any");
   if (r.allow) throw new UsageError("`allow` names a rule; test takes a packet: ADDR [port N/PROTO]");

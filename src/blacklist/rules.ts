@@ -1,7 +1,8 @@
 // rules.ts — a blacklist rule as data, its text form (the syntax of `add` and of import files),
 // and its identity (the one map entry it owns). Pure: no kernel, no files.
 import { UsageError } from "../errors.ts";
-import { formatMac, formatPrefix, parseMac, parsePrefix, type Prefix } from "../net/addr.ts";
+import { formatMac, formatPrefix, parseMac, parsePrefix, parseRange, type Prefix } from "../net/addr.ts";
+import { parsePorts } from "./ports.ts";
 
 export type Dir = "src" | "dst";
 
@@ -39,13 +40,6 @@ function parseProto(s: string): number {
   throw new UsageError(`unknown protocol "${s}" (a name such as tcp, udp, icmp, gre, or a number 0-255)`);
 }
 
-function parsePort(s: string): { port: number; protos: (6 | 17)[] } {
-  const m = s.match(/^(\d{1,5})(?:\/(tcp|udp|both))?$/i);
-  if (!m || Number(m[1]) > 65535) throw new UsageError(`invalid port "${s}" (PORT or PORT/tcp, PORT/udp; 0-65535)`);
-  const p = (m[2] ?? "both").toLowerCase();
-  return { port: Number(m[1]), protos: p === "tcp" ? [6] : p === "udp" ? [17] : [6, 17] };
-}
-
 /** "90", "90s", "10m", "2h", "1d" → seconds. */
 export function parseTtl(s: string): number {
   const m = s.match(/^(\d{1,9})([smhd]?)$/);
@@ -61,14 +55,16 @@ export interface ParseOptions {
 }
 
 /**
- * Parse one rule from words: `[allow] [ADDR/LEN | mac MAC] [port P[/tcp|udp] | sport P | dport P]
- * [proto NAME] [--src|--dst|--any] [--ttl T]`. Returns one or more rules: `--any` gives a
- * source and a destination rule, `port 53` a TCP and a UDP rule (each rule owns one map entry).
+ * Parse one rule from words: `[allow] [ADDR/LEN | FIRST-LAST | mac MAC] [port P[/tcp|udp] | sport P
+ * | dport P] [proto NAME] [--src|--dst|--any] [--ttl T]`, P a port, a list (80,443), a range
+ * (8000-8010) or a service name (ssh). Returns one or more rules (each owns one map entry):
+ * `--any` gives a source and a destination rule, `port 53` a TCP and a UDP rule, a list or range
+ * one rule per port, an address range the fewest prefixes that cover it.
  */
 export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
   let allow = opts.allow ?? false, dir: Dir | "any" | undefined = opts.dir, ttl = opts.ttl;
-  let addr: { kind: "mac"; mac: Uint8Array } | { kind: "prefix"; prefix: Prefix } | undefined;
-  let port: { port: number; protos: (6 | 17)[]; dir?: Dir } | undefined;
+  let addr: { kind: "mac"; mac: Uint8Array } | { kind: "prefix"; prefixes: Prefix[] } | undefined;
+  let port: { ports: number[]; protos: (6 | 17)[]; dir?: Dir } | undefined;
   let proto: number | undefined;
   const need = (i: number, what: string) => {
     if (i >= words.length) throw new UsageError(`${words[i - 1]} needs ${what}`);
@@ -89,13 +85,13 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
       addr = { kind: "mac", mac };
     } else if (w === "port" || w === "sport" || w === "dport") {
       if (port) throw new UsageError("a rule names at most one port");
-      port = { ...parsePort(need(++i, "a port such as 53/udp")), dir: w === "sport" ? "src" : w === "dport" ? "dst" : undefined };
+      port = { ...parsePorts(need(++i, "a port such as 53/udp")), dir: w === "sport" ? "src" : w === "dport" ? "dst" : undefined };
     } else if (w === "proto") {
       if (proto !== undefined) throw new UsageError("a rule names at most one protocol");
       proto = parseProto(need(++i, "a protocol such as gre or 47"));
     } else if (/[.:/]/.test(w) || /^\d/.test(w)) {
       if (addr) throw new UsageError(`a rule names at most one address (got "${w}" after one)`);
-      addr = { kind: "prefix", prefix: parsePrefix(w) };
+      addr = { kind: "prefix", prefixes: parseRange(w) ?? [parsePrefix(w)] };
     } else if (w.startsWith("-")) throw new UsageError(`unknown option "${w}" in rule`);
     else throw new UsageError(`cannot read "${w}": expected an address/prefix, mac, port, sport, dport, proto, --src, --dst, --any or --ttl`);
   }
@@ -112,12 +108,12 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
     if (dir === "any") throw new UsageError("--any applies to addresses; for ports write two rules (port P --src, port P)");
     portDir = dir;
   }
-  const l4s: L4[] = port ? port.protos.map((p) => ({ kind: "port", proto: p, dir: portDir, port: port!.port }))
+  const l4s: L4[] = port ? port.ports.flatMap((n) => port!.protos.map((p) => ({ kind: "port" as const, proto: p, dir: portDir, port: n })))
     : proto !== undefined ? [{ kind: "proto", proto }] : [{ kind: "none" }];
   const out: Rule[] = [];
   for (const d of addrDirs) {
-    const match: Match = !addr ? { kind: "none" } : addr.kind === "mac" ? { kind: "mac", dir: d, mac: addr.mac } : { kind: "prefix", dir: d, prefix: addr.prefix };
-    for (const l4 of l4s) out.push({ allow, match, l4, ttl });
+    const matches: Match[] = !addr ? [{ kind: "none" }] : addr.kind === "mac" ? [{ kind: "mac", dir: d, mac: addr.mac }] : addr.prefixes.map((prefix) => ({ kind: "prefix", dir: d, prefix }));
+    for (const match of matches) for (const l4 of l4s) out.push({ allow, match, l4, ttl });
   }
   return out;
 }

@@ -93,3 +93,30 @@ export function parsePrefix(s: string): Prefix {
 export function formatPrefix(p: Prefix): string {
   return `${p.family === 4 ? formatIPv4(p.addr) : formatIPv6(p.addr)}/${p.len}`;
 }
+
+/** "A-B" (both IPv4 or both IPv6, A ≤ B) as the fewest prefixes that cover exactly A to B — what
+ *  ipset and nftables make of a range. null when `s` is not a range. */
+export function parseRange(s: string): Prefix[] | null {
+  const dash = s.indexOf("-");
+  if (dash < 0) return null;
+  const [as, bs] = [s.slice(0, dash), s.slice(dash + 1)];
+  const a4 = parseIPv4(as), b4 = parseIPv4(bs);
+  const a = a4 ?? parseIPv6(as), b = b4 ?? parseIPv6(bs);
+  if (!a || !b || (a4 === null) !== (b4 === null)) throw new UsageError(`invalid address range "${s}" (FIRST-LAST, both IPv4 or both IPv6)`);
+  const family: 4 | 6 = a4 ? 4 : 6, bits = family === 4 ? 32 : 128;
+  const big = (x: Uint8Array) => x.reduce((n, byte) => (n << 8n) | BigInt(byte), 0n);
+  let lo = big(a);
+  const hi = big(b);
+  if (lo > hi) throw new UsageError(`invalid address range "${s}": the first address is above the last`);
+  const out: Prefix[] = [];
+  while (lo <= hi) {
+    // The largest block that starts at lo (aligned) and does not pass hi.
+    let size = 0;
+    while (size < bits && (lo & ((1n << BigInt(size + 1)) - 1n)) === 0n && lo + (1n << BigInt(size + 1)) - 1n <= hi) size++;
+    const addr = new Uint8Array(bits / 8);
+    for (let i = addr.length - 1, v = lo; i >= 0; i--, v >>= 8n) addr[i] = Number(v & 0xffn);
+    out.push({ family, addr, len: bits - size });
+    lo += 1n << BigInt(size);
+  }
+  return out;
+}

@@ -6,31 +6,17 @@ import { MAX_SNAPLEN, MAX_SNAPLEN_PERF } from "./layout.ts";
 import { strftime, type RotateOptions } from "./rotate.ts";
 import { XDP_ACTIONS } from "../ffi/xdp.ts";
 import type { LineOptions } from "./format.ts";
-import type { Transport } from "./session.ts";
+import type { RunOptions } from "./run.ts";
 
 
 const VERDICTS: readonly string[] = XDP_ACTIONS;
 
-export interface SampleArgs {
+/** What `sample` was asked: a live capture's options (run.ts), or -r FILE to read instead. */
+export interface SampleArgs extends Omit<RunOptions, "ifname"> {
   /** Live capture: the interface. */
   ifname?: string;
   /** -r: the file to read instead. */
   read?: string;
-  expr?: string;
-  write?: string;
-  count?: number;
-  durationMs?: number;
-  rate: number;
-  snaplen: number;
-  pcapng: boolean;
-  kernelFilter: boolean;
-  transport: Transport;
-  bufferBytes: number;
-  dropAfterSample: boolean;
-  actions: number;
-  json: boolean;
-  rotate?: RotateOptions;
-  line: LineOptions;
 }
 
 /** What citty parsed (strings and booleans by argument name; `_`: every word). */

@@ -1,0 +1,88 @@
+// blacklist-syntax.test.ts — rule lines as operators write them (issue 16): port lists, ranges and
+// service names, address ranges. Each expands to the rules it stands for; the kernel judges
+// traffic by them; a bad one is refused whole (exit 2, nothing added).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DUT, ethtoolStats, freshLab, xt, xtOk } from "./helpers.ts";
+
+const bl = (...args: string[]) => xt("blacklist", ...args, "-i", DUT);
+const blOk = (...args: string[]) => xtOk("blacklist", ...args, "-i", DUT);
+const exported = () => blOk("export").trim().split("\n").filter(Boolean);
+const drops = () => ethtoolStats(DUT, DUT).rx_queue_0_xdp_drops;
+
+/** Frames dropped of `n` sent with these lab traffic options. */
+function dropped(n: number, ...opts: string[]): number {
+  const before = drops();
+  xtOk("lab", "traffic", "--count", String(n), ...opts);
+  return drops() - before;
+}
+
+beforeAll(() => {
+  freshLab();
+  xtOk("blacklist", "attach", DUT);
+});
+afterAll(() => xt("lab", "down"));
+
+test("a port list, a range and a service name: one rule per port, each judged by the kernel", () => {
+  blOk("flush");
+  blOk("add", "198.18.0.1", "port", "80,443/tcp");
+  blOk("add", "port", "6881-6883/udp");
+  blOk("add", "198.18.0.1", "port", "ssh/tcp");
+  expect(exported().sort()).toEqual([
+    "198.18.0.1/32 port 22/tcp", "198.18.0.1/32 port 443/tcp", "198.18.0.1/32 port 80/tcp",
+    "port 6881/udp", "port 6882/udp", "port 6883/udp",
+  ]);
+  expect(dropped(100, "--proto", "tcp", "--dport", "443")).toBe(100);
+  expect(dropped(100, "--proto", "tcp", "--dport", "22")).toBe(100);
+  expect(dropped(100, "--proto", "tcp", "--dport", "8080")).toBe(0);
+  expect(dropped(100, "--proto", "udp", "--dport", "6882")).toBe(100);
+  expect(dropped(100, "--proto", "udp", "--dport", "6884")).toBe(0);
+  // del takes the same line and removes exactly what it stands for
+  blOk("del", "198.18.0.1", "port", "80,443/tcp");
+  expect(exported().sort()).toEqual(["198.18.0.1/32 port 22/tcp", "port 6881/udp", "port 6882/udp", "port 6883/udp"]);
+});
+
+test("an address range: the fewest prefixes that cover it, and only it", () => {
+  blOk("flush");
+  blOk("add", "198.18.0.1-198.18.0.6");
+  expect(exported().sort()).toEqual(["198.18.0.1/32", "198.18.0.2/31", "198.18.0.4/31", "198.18.0.6/32"]);
+  for (const [src, n] of [["198.18.0.1", 50], ["198.18.0.6", 50], ["198.18.0.7", 0], ["198.18.0.0", 0]] as const) {
+    expect(dropped(50, "--src", src)).toBe(n);
+  }
+  blOk("flush");
+  blOk("add", "2001:db8::10-2001:db8::1f", "--dst");
+  expect(exported()).toEqual(["2001:db8::10/124 --dst"]);
+  blOk("flush");
+});
+
+test("an import file takes the same lines", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xt-syntax-"));
+  const f = join(dir, "rules.txt");
+  writeFileSync(f, "198.18.0.1 port 80,443/tcp\n198.18.1.0-198.18.1.255\nport domain/udp --src\n");
+  blOk("import", f, "--replace");
+  expect(exported().sort()).toEqual(["198.18.0.1/32 port 443/tcp", "198.18.0.1/32 port 80/tcp", "198.18.1.0/24", "port 53/udp --src"]);
+  blOk("flush");
+});
+
+test("bad lists and ranges: one line, exit 2, nothing added", () => {
+  blOk("flush");
+  for (const [words, msg] of [
+    [["port", "1-2000/tcp"], /at most 1024/],
+    [["port", "90-80"], /80 is above|90 is above/],
+    [["port", "80,,81"], /invalid port ""/],
+    [["port", "nosuchservice"], /invalid port "nosuchservice"/],
+    [["198.18.0.9-198.18.0.1"], /first address is above the last/],
+    [["198.18.0.1-2001:db8::1"], /both IPv4 or both IPv6/],
+  ] as const) {
+    const r = bl("add", ...words);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(msg);
+  }
+  expect(exported()).toEqual([]);
+  const t = bl("test", "198.18.0.1", "port", "80,443/tcp");
+  expect(t.code).toBe(2);
+  expect(t.stderr).toContain("test takes one port");
+});
