@@ -86,3 +86,27 @@ test("bad lists and ranges: one line, exit 2, nothing added", () => {
   expect(t.code).toBe(2);
   expect(t.stderr).toContain("test takes one port");
 });
+
+test("address ranges: the prefixes cover exactly the range, none overlaps, and no two could merge", () => {
+  const { parseRule } = require("../src/blacklist/rules.ts") as typeof import("../src/blacklist/rules.ts");
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+  for (let t = 0; t < 300; t++) {
+    const a = rnd(4096), b = a + rnd(4096 - a);
+    const ip = (n: number) => `198.18.${n >> 8}.${n & 255}`;
+    const ps = parseRule([`${ip(a)}-${ip(b)}`]).map((r) => (r.match as { prefix: { addr: Uint8Array; len: number } }).prefix);
+    const covered = new Map<number, number>();
+    for (const p of ps) {
+      const base = ((p.addr[2] << 8) | p.addr[3]), size = 2 ** (32 - p.len);
+      expect(base % size).toBe(0); // a real prefix: aligned to its size
+      for (let x = base; x < base + size; x++) covered.set(x, (covered.get(x) ?? 0) + 1);
+    }
+    for (let x = Math.max(0, a - 2); x <= Math.min(4095, b + 2); x++) expect(covered.get(x) ?? 0).toBe(x >= a && x <= b ? 1 : 0);
+    // Fewest: no two neighbours of equal size are the two halves of one aligned block.
+    const sorted = ps.map((p) => [((p.addr[2] << 8) | p.addr[3]), 2 ** (32 - p.len)]).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < sorted.length; i++) {
+      const [pa, sa] = sorted[i - 1], [pb, sb] = sorted[i];
+      expect(sa === sb && pa + sa === pb && pa % (2 * sa) === 0).toBe(false);
+    }
+  }
+});
