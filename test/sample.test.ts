@@ -209,7 +209,8 @@ describe("sample: what we write is what was sent", () => {
   test("without -w: one tcpdump-like line per packet", async () => {
     const s = await startSample();
     traffic("--count", "3", "--proto", "tcp", "--dport", "22");
-    await Bun.sleep(300);
+    // The lines themselves are the signal (a fixed wait would race a slow machine).
+    for (let i = 0; i < 400 && s.stdout().split("\n").length <= 3; i++) await Bun.sleep(25);
     s.proc.kill("SIGINT");
     await s.proc.exited;
     await Bun.sleep(20);
