@@ -160,6 +160,21 @@ export interface ParsedFile {
   lines: number;
 }
 
+/** Every rule of a parsed file as a Rule, the bare prefixes too (source, deny, no TTL). */
+export function* allRules(parsed: ParsedFile): Generator<Rule> {
+  yield* parsed.rules;
+  const b4 = parsed.bare4, b6 = parsed.bare6;
+  for (let i = 0; i < b4.n; i++) {
+    const a = b4.addr[i];
+    const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+    yield { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: b4.len[i] } }, l4: { kind: "none" } };
+  }
+  for (let i = 0; i < b6.n; i++) {
+    const addr = b6.addr.slice(i * 16, i * 16 + 16);
+    yield { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: b6.len[i] } }, l4: { kind: "none" } };
+  }
+}
+
 export function parseRulesText(text: string, file: string): ParsedFile {
   const nul = text.indexOf("\0");
   if (nul >= 0) throw new UsageError(`${file}:${text.slice(0, nul).split("\n").length}: binary data (NUL byte); expected text, one rule per line`);
@@ -175,7 +190,7 @@ export function parseRulesText(text: string, file: string): ParsedFile {
       start = next;
       continue;
     }
-    const body = text.slice(start, end).replace(/[#;].*$/, "").trim();
+    const body = text.slice(start, end).replace(/[#;][^]*$/, "").trim(); // [^]: a CRLF line's \r too
     start = next;
     if (!body) continue;
     out.lines++;

@@ -14,8 +14,8 @@ import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
-import { ruleText, ruleWords, type Rule } from "./rules.ts";
-import type { ParsedFile } from "./parse.ts";
+import { ruleKey, ruleText, ruleWords, type Rule } from "./rules.ts";
+import { allRules, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
 export function attachedInterfaces(): string[] {
@@ -225,6 +225,8 @@ export interface ImportSummary {
   /** Rules now in the blacklist (null when rules were added one by one: not counted). */
   total: number | null;
   added: number;
+  /** Live rules left out of the new set because `drop` named them (a feed no longer lists them). */
+  removed: number;
   replace: boolean;
   /** "rebuild": a new generation, switched in at once; "incremental": added one by one. */
   method: "rebuild" | "incremental";
@@ -255,37 +257,31 @@ export const INCREMENTAL_MAX = 20_000;
  * Load rules. With --replace, or many new rules: a full rebuild in the idle generation and one
  * switch (with --replace the new rules alone, otherwise the live rules, with their counters and
  * TTLs, plus the new ones). A few new rules merged into a big set are added one by one, each
- * live at once, at a cost that does not grow with the size of the set.
+ * live at once, at a cost that does not grow with the size of the set. `drop`: keys (ruleKey) of
+ * live rules to leave out of a merge — a feed's rules it no longer lists; forces the rebuild, so
+ * the removals and the additions are switched in together.
  */
-export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
+export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean, drop?: ReadonlySet<string>): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
   const read = rules.length + parsed.bare4.n + parsed.bare6.n;
-  if (!replace && read <= INCREMENTAL_MAX) {
-    const all = [...rules];
-    for (let i = 0; i < parsed.bare4.n; i++) {
-      const a = parsed.bare4.addr[i];
-      const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
-      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
-    }
-    for (let i = 0; i < parsed.bare6.n; i++) {
-      const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
-      all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
-    }
+  if (!replace && read <= INCREMENTAL_MAX && !drop?.size) {
     let duplicates = 0;
-    for (const r of all) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
-    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
+    for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, removed: 0, replace, method: "incremental" };
   }
   const set: ReplaceInput[] = [];
-  let kept = 0;
+  let kept = 0, removed = 0;
   if (!replace) {
-    const live = gc(bl, bl.read(), now).kept;
-    for (const r of live) set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
-    kept = live.length;
+    for (const r of gc(bl, bl.read(), now).kept) {
+      if (drop?.has(ruleKey(r))) removed++;
+      else set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
+    }
+    kept = set.length;
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
   const timing = bl.replace(set, parsed.bare4, parsed.bare6, true); // the caller frees the old set (freeIdleInBackground)
-  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
+  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, removed, replace, method: "rebuild", timing };
 }
 
 /**

@@ -1,0 +1,138 @@
+// feeds.ts — `blacklist import URL`: a blocklist feed applied to an interface's blacklist, and
+// what is remembered of each feed between runs (validators for conditional requests, the body last
+// applied, when it last succeeded) in $XDPTOOL_STATE_DIR/feeds.json (default /var/lib/xdptool).
+//
+// A feed's rules follow the feed: a merge adds what it lists now and removes what it listed last
+// time and no longer does (its last applied body is kept beside the state file to know that);
+// rules from anywhere else stay. --replace makes the blacklist exactly the feed.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { lockFile, withLock } from "../ffi/lock.ts";
+import { download, FeedError } from "./download.ts";
+import { allRules, parseRulesText, type ParsedFile } from "./parse.ts";
+import { ruleKey } from "./rules.ts";
+import { importRules, withBlacklist, type ImportSummary } from "./store.ts";
+
+export const DEFAULT_STATE_DIR = "/var/lib/xdptool";
+export const stateDir = (): string => process.env.XDPTOOL_STATE_DIR || DEFAULT_STATE_DIR;
+export const statePath = (): string => join(stateDir(), "feeds.json");
+
+/** What is remembered of one feed on one interface. Times are ISO strings. */
+export interface FeedState {
+  url: string;
+  interface: string;
+  etag?: string;
+  lastModified?: string;
+  /** sha256 of the body last applied: a server that ignores validators still is not re-applied. */
+  sha256?: string;
+  /** Rules the feed held when last applied. */
+  rules: number;
+  bytes: number;
+  lastSuccess?: string;
+  /** The last time the feed was checked, whatever came of it. */
+  lastAttempt: string;
+  /** Why the last attempt failed; absent when it succeeded. */
+  lastError?: string;
+}
+
+const key = (ifname: string, url: string) => `${ifname} ${url}`;
+
+export function readFeedStates(): Record<string, FeedState> {
+  const p = statePath();
+  if (!existsSync(p)) return {};
+  try {
+    const doc = JSON.parse(readFileSync(p, "utf8"));
+    return doc && typeof doc.feeds === "object" ? doc.feeds : {};
+  } catch (e) {
+    throw new UsageError(`${p}: not a feed state file (${(e as Error).message}); remove it to start afresh`);
+  }
+}
+
+/** Change one feed's entry, under a lock (several imports at once), written atomically. */
+function updateState(k: string, change: (old: FeedState | undefined) => FeedState): void {
+  mkdirSync(stateDir(), { recursive: true, mode: 0o755 });
+  withLock(lockFile("feeds"), () => {
+    const all = readFeedStates();
+    all[k] = change(all[k]);
+    const tmp = `${statePath()}.tmp${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, feeds: all }, null, 2) + "\n");
+    renameSync(tmp, statePath());
+  });
+}
+
+/** The body last applied from a feed to an interface. */
+function bodyPath(k: string): string {
+  return join(stateDir(), "feeds", `${createHash("sha256").update(k).digest("hex").slice(0, 24)}.rules`);
+}
+
+function keysOf(parsed: ParsedFile): Set<string> {
+  const out = new Set<string>();
+  for (const r of allRules(parsed)) out.add(ruleKey(r));
+  return out;
+}
+
+export interface FeedOptions {
+  replace: boolean;
+  /** Download and apply even if the feed looks unchanged. */
+  force: boolean;
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects: number;
+}
+
+export type FeedResult =
+  | { interface: string; url: string; status: "unchanged"; why: "304 not modified" | "same content"; rules: number; lastSuccess?: string }
+  | ({ status: "applied"; url: string; rules: number; bytes: number } & ImportSummary);
+
+/** Fetch a feed and apply it; throws FeedError (exit 1) with the live rules untouched on any failure. */
+export async function importFeed(ifname: string, url: string, opts: FeedOptions): Promise<FeedResult> {
+  const k = key(ifname, url), path = bodyPath(k);
+  const old = readFeedStates()[k];
+  const now = () => new Date().toISOString();
+  // Recorded (the metrics show it), and said in one line: nothing was changed.
+  const failed = (e: unknown) => {
+    if (!(e instanceof Error) || !("exitCode" in e)) return e; // a bug: keep its stack
+    const reason = e.message.replace(/^(\S+): no rules in it .*/, "$1: the feed lists no rules (empty, or comments only)");
+    updateState(k, (o) => ({ url, interface: ifname, rules: 0, bytes: 0, ...o, lastAttempt: now(), lastError: reason }));
+    return new FeedError(`${reason}; the blacklist was left as it was`);
+  };
+  const prevBody = old && existsSync(path) ? readFileSync(path) : undefined;
+  const conditional = prevBody && !opts.force;
+  let dl;
+  try {
+    dl = await download(url, { ...opts, etag: conditional ? old.etag : undefined, lastModified: conditional ? old.lastModified : undefined });
+  } catch (e) {
+    throw failed(e);
+  }
+  const unchanged = (why: "304 not modified" | "same content"): FeedResult => {
+    updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
+    return { interface: ifname, url, status: "unchanged", why, rules: old!.rules, lastSuccess: old!.lastSuccess };
+  };
+  if (dl.notModified) return unchanged("304 not modified");
+  const sha256 = createHash("sha256").update(dl.body).digest("hex");
+  if (conditional && sha256 === old.sha256) return unchanged("same content");
+  let parsed: ParsedFile, drop: Set<string> | undefined;
+  try {
+    parsed = parseRulesText(dl.body.toString("latin1"), url);
+    if (prevBody && !opts.replace) {
+      const now = keysOf(parsed);
+      drop = new Set([...keysOf(parseRulesText(prevBody.toString("latin1"), path))].filter((x) => !now.has(x)));
+    }
+  } catch (e) {
+    throw failed(e); // a parse error is the feed's fault: exit 1, not 2
+  }
+  let s: ImportSummary;
+  try {
+    s = withBlacklist(ifname, (bl) => importRules(ifname, bl, parsed, opts.replace, drop));
+  } catch (e) {
+    throw failed(e);
+  }
+  const rules = parsed.rules.length + parsed.bare4.n + parsed.bare6.n;
+  mkdirSync(join(stateDir(), "feeds"), { recursive: true, mode: 0o755 });
+  writeFileSync(`${path}.tmp`, dl.body);
+  renameSync(`${path}.tmp`, path);
+  updateState(k, () => ({ url, interface: ifname, etag: dl.etag, lastModified: dl.lastModified, sha256, rules, bytes: dl.body.length, lastSuccess: now(), lastAttempt: now() }));
+  return { ...s, status: "applied", url, rules, bytes: dl.body.length };
+}
