@@ -6,12 +6,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, ROOT, ethtoolStats, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
-import { enterNetns } from "../src/ffi/netns.ts";
+import { startFeedServer, type FeedServer } from "./feed-helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "xt-feeds-"));
 process.env.XDPTOOL_STATE_DIR = join(tmp, "state"); // every xdptool the tests run inherits it
-const cert = join(tmp, "cert.pem"), key = join(tmp, "key.pem");
-let server: ReturnType<typeof Bun.spawn>;
+let srv: FeedServer;
 let http = "", https = "", raw = "";
 
 const bl = (...a: string[]) => xt("blacklist", ...a, "-i", DUT);
@@ -24,20 +23,11 @@ const state = () => JSON.parse(readFileSync(join(tmp, "state/feeds.json"), "utf8
 beforeAll(async () => {
   freshLab();
   xtOk("blacklist", "attach", DUT);
-  const ssl = sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"]);
-  if (ssl.code !== 0) throw new Error(`openssl: ${ssl.stderr}`);
-  enterNetns(null); // the server listens on the root namespace's loopback, where xdptool runs
-  server = Bun.spawn([process.execPath, join(ROOT, "test/feed-server.ts"), cert, key], { stdout: "pipe", stderr: "inherit" });
-  const reader = server.stdout.getReader();
-  let line = "";
-  while (!line.includes("\n")) line += new TextDecoder().decode((await reader.read()).value);
-  const [p, t, r] = line.trim().split(" ");
-  http = `http://127.0.0.1:${p}`;
-  https = `https://127.0.0.1:${t}`;
-  raw = `http://127.0.0.1:${r}`;
+  srv = await startFeedServer(tmp);
+  ({ http, https, raw } = srv);
 });
 afterAll(() => {
-  server?.kill();
+  srv?.stop();
   xt("unload", DUT);
 });
 
@@ -143,7 +133,7 @@ describe("a feed that fails leaves the rules untouched: exit 1, one line", () =>
 });
 
 test("https with a trusted CA (NODE_EXTRA_CA_CERTS); a redirect is followed", () => {
-  const r = sh([process.env.XDPTOOL ?? join(ROOT, "dist/xdptool"), "blacklist", "import", `${https}/feeds/edrop.txt`, "--replace", "-i", DUT], { env: { NODE_EXTRA_CA_CERTS: cert } });
+  const r = sh([process.env.XDPTOOL ?? join(ROOT, "dist/xdptool"), "blacklist", "import", `${https}/feeds/edrop.txt`, "--replace", "-i", DUT], { env: { NODE_EXTRA_CA_CERTS: srv.cert } });
   expect(r.stderr).toBe("");
   expect(exported()).toEqual(["198.18.64.0/20", "198.18.96.0/19"]);
   blOk("import", `${http}/moved`, "--replace");

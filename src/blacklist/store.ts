@@ -126,8 +126,12 @@ export interface BlacklistSummary {
   deny: number;
   allow: number;
   capacity: number;
-  /** Packets dropped by deny rules (their counters summed). */
+  /** Packets dropped by deny rules (their counters summed), and their bytes. */
   dropped: number;
+  droppedBytes: number;
+  /** Packets let through by allow rules, and their bytes. */
+  allowed: number;
+  allowedBytes: number;
   /** Of those, packets whose ports or protocol could not be read (dropped under a rule that could apply). */
   undecidable: number;
   /** Kernel memory of every map the blacklist uses, and per live rule (null: no rules). */
@@ -147,7 +151,7 @@ export function summaryText(s: BlacklistSummary): string {
 export function summarize(bl: BlacklistMaps): BlacklistSummary {
   const s = bl.summary(clockNs());
   const rules = s.deny + s.allow, memoryBytes = bl.memoryBytes();
-  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null, ipv4Table: bl.ipv4Table() };
+  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, droppedBytes: s.droppedBytes, allowed: s.allowed, allowedBytes: s.allowedBytes, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null, ipv4Table: bl.ipv4Table() };
 }
 
 /**
