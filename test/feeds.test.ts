@@ -92,6 +92,19 @@ test("If-Modified-Since alone (no ETag) also gets a 304", async () => {
   expect(await hits("/lm/firehol_level1.netset")).toEqual({ full: 1, notModified: 1 });
 });
 
+test("an unchanged feed whose rules are gone (flush, re-attach, reboot) is applied from the kept copy", async () => {
+  const url = `${http}/feeds/drop.txt`;
+  blOk("import", url, "--replace"); // present: unchanged
+  blOk("flush");
+  const before = await hits("/feeds/drop.txt");
+  const out = JSON.parse(blOk("import", url, "--replace", "--json"));
+  expect(out.status).toBe("applied");
+  expect(out.why).toContain("304 not modified, but its rules were missing");
+  expect(await hits("/feeds/drop.txt")).toEqual({ full: before.full, notModified: before.notModified + 1 }); // nothing downloaded
+  expect(exported()).toEqual(["198.18.1.0/24", "198.18.2.0/23", "198.18.40.0/21", "198.19.128.0/17"]);
+  expect(JSON.parse(blOk("import", url, "--replace", "--json")).status).toBe("unchanged");
+});
+
 test("merge: a feed's rules follow the feed, other rules stay", async () => {
   blOk("flush");
   blOk("add", "198.18.99.0/24");

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { download, FeedError } from "./download.ts";
-import { allRules, parseRulesText, type ParsedFile } from "./parse.ts";
+import { allRules, parseRulesText, ruleAt, ruleCount, type ParsedFile } from "./parse.ts";
 import { ruleKey } from "./rules.ts";
 import { importRules, withBlacklist, type ImportSummary } from "./store.ts";
 
@@ -82,9 +82,12 @@ export interface FeedOptions {
   maxRedirects: number;
 }
 
+type Why = "304 not modified" | "same content";
+
 export type FeedResult =
-  | { interface: string; url: string; status: "unchanged"; why: "304 not modified" | "same content"; rules: number; lastSuccess?: string }
-  | ({ status: "applied"; url: string; rules: number; bytes: number } & ImportSummary);
+  | { interface: string; url: string; status: "unchanged"; why: Why; rules: number; lastSuccess?: string }
+  /** why: set when the feed was unchanged but its rules had gone from the blacklist. */
+  | ({ status: "applied"; url: string; rules: number; bytes: number; why?: string } & ImportSummary);
 
 /** Fetch a feed and apply it; throws FeedError (exit 1) with the live rules untouched on any failure. */
 export async function importFeed(ifname: string, url: string, opts: FeedOptions): Promise<FeedResult> {
@@ -106,19 +109,23 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
   } catch (e) {
     throw failed(e);
   }
-  const unchanged = (why: "304 not modified" | "same content"): FeedResult => {
+  const unchanged = (why: Why): FeedResult => {
     updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
     return { interface: ifname, url, status: "unchanged", why, rules: old!.rules, lastSuccess: old!.lastSuccess };
   };
-  if (dl.notModified) return unchanged("304 not modified");
-  const sha256 = createHash("sha256").update(dl.body).digest("hex");
-  if (conditional && sha256 === old.sha256) return unchanged("same content");
-  let parsed: ParsedFile, drop: Set<string> | undefined;
+  let parsed: ParsedFile, drop: Set<string> | undefined, prev: ParsedFile | undefined;
+  const sha256 = dl.notModified ? old!.sha256! : createHash("sha256").update(dl.body).digest("hex");
+  const why: Why | null = dl.notModified ? "304 not modified" : conditional && sha256 === old.sha256 ? "same content" : null;
   try {
-    parsed = parseRulesText(dl.body.toString("latin1"), url);
-    if (prevBody && !opts.replace) {
+    if (prevBody) prev = parseRulesText(prevBody.toString("latin1"), path);
+    // Unchanged, and its rules still there: nothing to do. Gone (a flush, a re-attach, a reboot
+    // that kept /var/lib): the copy kept from the last download is applied, nothing downloaded.
+    if (why && stillApplied(ifname, prev!)) return unchanged(why);
+    const body = why ? prevBody! : (dl as { body: Buffer }).body;
+    parsed = why ? prev! : parseRulesText(body.toString("latin1"), url);
+    if (prev && !opts.replace) {
       const now = keysOf(parsed);
-      drop = new Set([...keysOf(parseRulesText(prevBody.toString("latin1"), path))].filter((x) => !now.has(x)));
+      drop = new Set([...keysOf(prev)].filter((x) => !now.has(x)));
     }
   } catch (e) {
     throw failed(e); // a parse error is the feed's fault: exit 1, not 2
@@ -129,10 +136,25 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
   } catch (e) {
     throw failed(e);
   }
-  const rules = parsed.rules.length + parsed.bare4.n + parsed.bare6.n;
+  const rules = ruleCount(parsed);
+  if (why) {
+    updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
+    return { ...s, status: "applied", url, rules, bytes: prevBody!.length, why: `${why}, but its rules were missing: the copy kept from the last download was applied` };
+  }
+  const got = dl as Extract<typeof dl, { notModified: false }>;
   mkdirSync(join(stateDir(), "feeds"), { recursive: true, mode: 0o755 });
-  writeFileSync(`${path}.tmp`, dl.body);
+  writeFileSync(`${path}.tmp`, got.body);
   renameSync(`${path}.tmp`, path);
-  updateState(k, () => ({ url, interface: ifname, etag: dl.etag, lastModified: dl.lastModified, sha256, rules, bytes: dl.body.length, lastSuccess: now(), lastAttempt: now() }));
-  return { ...s, status: "applied", url, rules, bytes: dl.body.length };
+  updateState(k, () => ({ url, interface: ifname, etag: got.etag, lastModified: got.lastModified, sha256, rules, bytes: got.body.length, lastSuccess: now(), lastAttempt: now() }));
+  return { ...s, status: "applied", url, rules, bytes: got.body.length };
+}
+
+/** Are the rules of a feed's last copy still in the blacklist? Up to 64 of them, spread over the
+ *  list, are looked up (a few lookups each): a flushed or re-created blacklist misses them all. */
+function stillApplied(ifname: string, parsed: ParsedFile): boolean {
+  const n = ruleCount(parsed), probes = Math.min(n, 64);
+  return withBlacklist(ifname, (bl) => {
+    for (let j = 0; j < probes; j++) if (bl.locate(ruleAt(parsed, Math.floor((j * n) / probes))) === null) return false;
+    return true;
+  });
 }

@@ -160,19 +160,29 @@ export interface ParsedFile {
   lines: number;
 }
 
-/** Every rule of a parsed file as a Rule, the bare prefixes too (source, deny, no TTL). */
-export function* allRules(parsed: ParsedFile): Generator<Rule> {
-  yield* parsed.rules;
-  const b4 = parsed.bare4, b6 = parsed.bare6;
-  for (let i = 0; i < b4.n; i++) {
+/** How many rules a parsed file holds. */
+export function ruleCount(parsed: ParsedFile): number {
+  return parsed.rules.length + parsed.bare4.n + parsed.bare6.n;
+}
+
+/** The i-th rule of a parsed file as a Rule (the full rules first, then the bare prefixes: source, deny, no TTL). */
+export function ruleAt(parsed: ParsedFile, i: number): Rule {
+  if (i < parsed.rules.length) return parsed.rules[i];
+  i -= parsed.rules.length;
+  const b4 = parsed.bare4;
+  if (i < b4.n) {
     const a = b4.addr[i];
     const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
-    yield { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: b4.len[i] } }, l4: { kind: "none" } };
+    return { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: b4.len[i] } }, l4: { kind: "none" } };
   }
-  for (let i = 0; i < b6.n; i++) {
-    const addr = b6.addr.slice(i * 16, i * 16 + 16);
-    yield { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: b6.len[i] } }, l4: { kind: "none" } };
-  }
+  i -= b4.n;
+  const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
+  return { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } };
+}
+
+/** Every rule of a parsed file as a Rule. */
+export function* allRules(parsed: ParsedFile): Generator<Rule> {
+  for (let i = 0, n = ruleCount(parsed); i < n; i++) yield ruleAt(parsed, i);
 }
 
 export function parseRulesText(text: string, file: string): ParsedFile {

@@ -15,7 +15,7 @@ import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
 import { ruleKey, ruleText, ruleWords, type Rule } from "./rules.ts";
-import { allRules, type ParsedFile } from "./parse.ts";
+import { allRules, ruleCount, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
 export function attachedInterfaces(): string[] {
@@ -268,7 +268,7 @@ export const INCREMENTAL_MAX = 20_000;
 export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean, drop?: ReadonlySet<string>): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
-  const read = rules.length + parsed.bare4.n + parsed.bare6.n;
+  const read = ruleCount(parsed);
   if (!replace && read <= INCREMENTAL_MAX && !drop?.size) {
     let duplicates = 0;
     for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;

@@ -22,7 +22,8 @@ export default defineCommand({
   removes what it listed last time and no longer does; other rules stay. With --replace the
   blacklist becomes exactly the feed. The request is conditional (ETag, Last-Modified, kept per
   interface and URL in $XDPTOOL_STATE_DIR/feeds.json, default /var/lib/xdptool): an unchanged
-  feed is not downloaded or applied again. A feed that cannot be fetched (HTTP error, timeout,
+  feed is not downloaded or applied again (if its rules have gone — a flush, a new attach, a
+  reboot — the copy kept from the last download is applied). A feed that cannot be fetched (HTTP error, timeout,
   TLS, larger than --max-size) or parsed leaves the rules as they were: exit 1, the reason in one
   line. At most 5 redirects are followed. A private CA: NODE_EXTRA_CA_CERTS=ca.pem.
 
@@ -48,7 +49,7 @@ export default defineCommand({
     const file = args.file === "-" ? "<stdin>" : args.file;
     const { readRulesFile } = await import("../../blacklist/source.ts");
     const text = readRulesFile(args.file);
-    const { parseRulesText } = await import("../../blacklist/parse.ts");
+    const { parseRulesText, ruleCount } = await import("../../blacklist/parse.ts");
     const t0 = performance.now();
     const parsed = parseRulesText(text, file);
     const parseMs = performance.now() - t0;
@@ -60,7 +61,7 @@ export default defineCommand({
     if (tty) {
       // A progress bar on a terminal only. Each rule is written twice (its state, its match entry).
       const { batchProgress } = await import("../../blacklist/maps.ts");
-      const total = 2 * (parsed.rules.length + parsed.bare4.n + parsed.bare6.n);
+      const total = 2 * ruleCount(parsed);
       let done = 0;
       batchProgress.onWrite = (n) => {
         done = Math.min(total, done + n);
@@ -101,5 +102,5 @@ async function importFromFeed(args: { file: string; replace?: boolean; maxSize: 
   if (args.json) return printJson(r);
   if (r.status === "unchanged") return console.log(`${ifname}: ${r.url}: unchanged (${r.why}); ${r.rules} rules from it, nothing applied`);
   const what = r.total === null ? `added ${r.added} rules` : r.replace ? `replaced the rule set with ${r.total} rules` : `now holds ${r.total} rules (${r.added} added, ${r.removed} the feed no longer lists removed)`;
-  console.log(`${ifname}: ${r.url}: ${r.rules} rules in ${r.bytes} bytes; ${what}, ${r.duplicates} already there`);
+  console.log(`${ifname}: ${r.url}: ${r.why ? `${r.why}; ` : ""}${r.rules} rules in ${r.bytes} bytes; ${what}, ${r.duplicates} already there`);
 }
