@@ -2,7 +2,7 @@
 // serving fixtures in the formats real feeds use; rules checked in the kernel's maps (export) and
 // with traffic on the lab; conditional requests; failures that must leave the rules untouched.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, ROOT, ethtoolStats, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
@@ -103,6 +103,13 @@ test("an unchanged feed whose rules are gone (flush, re-attach, reboot) is appli
   expect(await hits("/feeds/drop.txt")).toEqual({ full: before.full, notModified: before.notModified + 1 }); // nothing downloaded
   expect(exported()).toEqual(["198.18.1.0/24", "198.18.2.0/23", "198.18.40.0/21", "198.19.128.0/17"]);
   expect(JSON.parse(blOk("import", url, "--replace", "--json")).status).toBe("unchanged");
+  // a kept copy that no longer parses is not trusted: the feed is downloaded afresh
+  for (const f of readdirSync(join(tmp, "state/feeds"))) writeFileSync(join(tmp, "state/feeds", f), "not a rule\n");
+  blOk("flush");
+  const full = (await hits("/feeds/drop.txt")).full;
+  expect(JSON.parse(blOk("import", url, "--replace", "--json"))).toMatchObject({ status: "applied", rules: 4 });
+  expect((await hits("/feeds/drop.txt")).full).toBe(full + 1);
+  expect(exported()).toEqual(["198.18.1.0/24", "198.18.2.0/23", "198.18.40.0/21", "198.19.128.0/17"]);
 });
 
 test("merge: a feed's rules follow the feed, other rules stay", async () => {

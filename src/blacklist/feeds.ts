@@ -116,8 +116,15 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
   let parsed: ParsedFile, drop: Set<string> | undefined, prev: ParsedFile | undefined;
   const sha256 = dl.notModified ? old!.sha256! : createHash("sha256").update(dl.body).digest("hex");
   const why: Why | null = dl.notModified ? "304 not modified" : conditional && sha256 === old.sha256 ? "same content" : null;
+  if (prevBody && (why || !opts.replace)) {
+    try {
+      prev = parseRulesText(prevBody.toString("latin1"), path);
+    } catch {
+      // The kept copy is damaged: without it nothing can be compared, so fetch the feed afresh.
+      if (why) return importFeed(ifname, url, { ...opts, force: true });
+    }
+  }
   try {
-    if (prevBody) prev = parseRulesText(prevBody.toString("latin1"), path);
     // Unchanged, and its rules still there: nothing to do. Gone (a flush, a re-attach, a reboot
     // that kept /var/lib): the copy kept from the last download is applied, nothing downloaded.
     if (why && stillApplied(ifname, prev!)) return unchanged(why);
