@@ -17,20 +17,20 @@ export default defineCommand({
   beyond the parser's reach: only in frames over 32 KiB). Later fragments are not undecidable:
   their ports are in the first fragment.
 
+  The metrics: per-verdict, protocol and undecidable packets and bytes (xdptool_packets_total, …),
+  and for each feature an interface runs its own: blacklist (xdptool_blacklist_rules, dropped and
+  allowed packets and bytes, the --top-rules rules with the most packets as labelled series),
+  responder (answered, slip_dropped, passed by reason), sampler (seen, captured, lost, skipped),
+  feeds (rules, last success time, up). docs/02 lists them all; docs/grafana-dashboard.json
+  draws them.
+
   Examples:
     xdptool stats xl-dut                       # totals and rates over one second
     xdptool stats xl-dut --watch --interval 2  # refresh until Ctrl-C
     xdptool stats --json | jq '."xl-dut".pass.pps'
     xdptool stats --watch --json               # one JSON object per interval (JSON lines)
     xdptool stats --prometheus :9435           # serve http://HOST:9435/metrics for Prometheus
-    xdptool stats eth0 --prometheus 127.0.0.1:9435 --top-rules 50
-
-  The metrics: per-verdict, protocol and undecidable packets and bytes (xdptool_packets_total, …),
-  and for each feature an interface runs its own: blacklist (xdptool_blacklist_rules, dropped and
-  allowed packets and bytes, the --top-rules rules with the most packets as labelled series),
-  responder (answered, slip_dropped, passed by reason), sampler (seen, captured, lost, skipped),
-  feeds (rules, last success time, up). docs/02 lists them all; docs/grafana-dashboard.json
-  draws them.`,
+    xdptool stats eth0 --prometheus 127.0.0.1:9435 --top-rules 50`,
   },
   args: {
     interface: { type: "positional", required: false, description: "Interface (default: all that run an xdptool program)" },
