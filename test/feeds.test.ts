@@ -160,6 +160,12 @@ test("https with a trusted CA (NODE_EXTRA_CA_CERTS); a redirect is followed", ()
   expect(exported()).toEqual(["198.18.1.0/24", "198.18.2.0/23", "198.18.40.0/21", "198.19.128.0/17"]);
 });
 
+test("HTTP_PROXY is honoured (the name is resolved by the proxy, not here)", () => {
+  const r = sh([process.env.XDPTOOL ?? join(ROOT, "dist/xdptool"), "blacklist", "import", "http://feeds.example.invalid/feeds/plain.txt", "--replace", "-i", DUT], { env: { HTTP_PROXY: http } });
+  expect(r.stderr).toBe("");
+  expect(exported()).toEqual(["198.18.50.1/32", "198.18.51.0/24", "2001:db8:50::/48", "2001:db8:51::7/128"]);
+});
+
 test("bad flags are usage errors (exit 2) before anything is fetched", () => {
   expect(bl("import", `${http}/feeds/drop.txt`, "--max-size", "lots").code).toBe(2);
   expect(bl("import", `${http}/feeds/drop.txt`, "--timeout", "0").code).toBe(2);

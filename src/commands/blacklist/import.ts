@@ -25,7 +25,8 @@ export default defineCommand({
   feed is not downloaded or applied again (if its rules have gone — a flush, a new attach, a
   reboot — the copy kept from the last download is applied). A feed that cannot be fetched (HTTP error, timeout,
   TLS, larger than --max-size) or parsed leaves the rules as they were: exit 1, the reason in one
-  line. At most 5 redirects are followed. A private CA: NODE_EXTRA_CA_CERTS=ca.pem.
+  line. At most 5 redirects are followed. A private CA: NODE_EXTRA_CA_CERTS=ca.pem;
+  a proxy: HTTP_PROXY, HTTPS_PROXY.
 
   Examples:
     xdptool blacklist import rules.txt
