@@ -112,16 +112,20 @@ test("an unchanged feed whose rules are gone (flush, re-attach, reboot) is appli
   expect(exported()).toEqual(["198.18.1.0/24", "198.18.2.0/23", "198.18.40.0/21", "198.19.128.0/17"]);
 });
 
-test("merge: a feed's rules follow the feed, other rules stay", async () => {
+test("merge: a feed's rules follow the feed, other rules stay (with their counters)", async () => {
   blOk("flush");
   blOk("add", "198.18.99.0/24");
-  await fetch(`${http}/changing`, { method: "PUT", body: "198.18.90.1\n198.18.91.0/24\n" });
+  await fetch(`${http}/changing`, { method: "PUT", body: "198.18.90.1\n198.18.91.0/24\n2001:db8:91::/48\n" });
   blOk("import", `${http}/changing`);
-  expect(exported()).toEqual(["198.18.90.1/32", "198.18.91.0/24", "198.18.99.0/24"]);
-  await fetch(`${http}/changing`, { method: "PUT", body: "; today\n198.18.91.0/24 ; still\n198.18.92.0/24 ; new\n" });
+  expect(exported()).toEqual(["198.18.90.1/32", "198.18.91.0/24", "198.18.99.0/24", "2001:db8:91::/48"]);
+  json("lab", "traffic", "--src", "198.18.91.1", "--count", "70");
+  // the same prefix written as a full rule ("--src") is the same rule: kept, not replaced
+  await fetch(`${http}/changing`, { method: "PUT", body: "; today\n198.18.91.0/24 --src\n198.18.92.0/24 ; new\n" });
   const out = JSON.parse(blOk("import", `${http}/changing`, "--json"));
-  expect(out).toMatchObject({ status: "applied", removed: 1, rules: 2 });
+  expect(out).toMatchObject({ status: "applied", removed: 2, rules: 2 });
   expect(exported()).toEqual(["198.18.91.0/24", "198.18.92.0/24", "198.18.99.0/24"]);
+  const rule = (json("blacklist", "list", "-i", DUT).rules as any[]).find((x) => x.rule === "198.18.91.0/24");
+  expect(rule.packets).toBe(70);
 });
 
 describe("a feed that fails leaves the rules untouched: exit 1, one line", () => {

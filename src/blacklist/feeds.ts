@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { download, FeedError } from "./download.ts";
-import { allRules, parseRulesText, ruleAt, ruleCount, type ParsedFile } from "./parse.ts";
-import { ruleKey } from "./rules.ts";
+import { parseRulesText, ruleAt, ruleCount, type ParsedFile } from "./parse.ts";
+import { ruleKey, type Rule } from "./rules.ts";
 import { importRules, withBlacklist, type ImportSummary } from "./store.ts";
 
 export const DEFAULT_STATE_DIR = "/var/lib/xdptool";
@@ -67,9 +67,32 @@ function bodyPath(k: string): string {
   return join(stateDir(), "feeds", `${createHash("sha256").update(k).digest("hex").slice(0, 24)}.rules`);
 }
 
-function keysOf(parsed: ParsedFile): Set<string> {
-  const out = new Set<string>();
-  for (const r of allRules(parsed)) out.add(ruleKey(r));
+/** A rule's identity for comparing two versions of a feed, cheap to make for the bare prefixes
+ *  that are most of a big list: a number for an IPv4 source prefix, the bytes for an IPv6 one,
+ *  the canonical text (ruleKey) for anything else. A full rule that is a plain source prefix
+ *  ("198.18.1.0/24 --ttl 1h" in an export) gets the bare form's key: it owns the same entry. */
+function diffKey(parsed: ParsedFile, i: number): number | string {
+  const full = parsed.rules.length, b4 = parsed.bare4;
+  if (i >= full && i < full + b4.n) return b4.addr[i - full] * 64 + b4.len[i - full];
+  if (i >= full + b4.n) {
+    const j = i - full - b4.n;
+    return Buffer.from(parsed.bare6.addr.buffer, parsed.bare6.addr.byteOffset + j * 16, 16).toString("latin1") + String.fromCharCode(parsed.bare6.len[j]);
+  }
+  const r = parsed.rules[i], m = r.match;
+  if (!r.allow && m.kind === "prefix" && m.dir === "src" && r.l4.kind === "none") {
+    const a = m.prefix.addr;
+    if (m.prefix.family === 4) return (((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0) * 64 + m.prefix.len;
+    return Buffer.from(a).toString("latin1") + String.fromCharCode(m.prefix.len);
+  }
+  return ruleKey(r);
+}
+
+/** The rules of `prev` that `next` no longer lists. */
+function noLongerListed(prev: ParsedFile, next: ParsedFile): Rule[] {
+  const listed = new Set<number | string>();
+  for (let i = 0, n = ruleCount(next); i < n; i++) listed.add(diffKey(next, i));
+  const out: Rule[] = [];
+  for (let i = 0, n = ruleCount(prev); i < n; i++) if (!listed.has(diffKey(prev, i))) out.push(ruleAt(prev, i));
   return out;
 }
 
@@ -113,7 +136,7 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
     updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
     return { interface: ifname, url, status: "unchanged", why, rules: old!.rules, lastSuccess: old!.lastSuccess };
   };
-  let parsed: ParsedFile, drop: Set<string> | undefined, prev: ParsedFile | undefined;
+  let parsed: ParsedFile, drop: Rule[] | undefined, prev: ParsedFile | undefined;
   const sha256 = dl.notModified ? old!.sha256! : createHash("sha256").update(dl.body).digest("hex");
   const why: Why | null = dl.notModified ? "304 not modified" : conditional && sha256 === old.sha256 ? "same content" : null;
   if (prevBody && (why || !opts.replace)) {
@@ -130,10 +153,7 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
     if (why && stillApplied(ifname, prev!)) return unchanged(why);
     const body = why ? prevBody! : (dl as { body: Buffer }).body;
     parsed = why ? prev! : parseRulesText(body.toString("latin1"), url);
-    if (prev && !opts.replace) {
-      const now = keysOf(parsed);
-      drop = new Set([...keysOf(prev)].filter((x) => !now.has(x)));
-    }
+    if (prev && !opts.replace) drop = noLongerListed(prev, parsed);
   } catch (e) {
     throw failed(e); // a parse error is the feed's fault: exit 1, not 2
   }

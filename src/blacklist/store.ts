@@ -14,7 +14,7 @@ import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
-import { ruleKey, ruleText, ruleWords, type Rule } from "./rules.ts";
+import { ruleText, ruleWords, type Rule } from "./rules.ts";
 import { allRules, ruleCount, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
@@ -261,15 +261,15 @@ export const INCREMENTAL_MAX = 20_000;
  * Load rules. With --replace, or many new rules: a full rebuild in the idle generation and one
  * switch (with --replace the new rules alone, otherwise the live rules, with their counters and
  * TTLs, plus the new ones). A few new rules merged into a big set are added one by one, each
- * live at once, at a cost that does not grow with the size of the set. `drop`: keys (ruleKey) of
- * live rules to leave out of a merge — a feed's rules it no longer lists; forces the rebuild, so
- * the removals and the additions are switched in together.
+ * live at once, at a cost that does not grow with the size of the set. `drop`: live rules to
+ * leave out of a merge (found by the entries they own) — a feed's rules it no longer lists;
+ * forces the rebuild, so the removals and the additions are switched in together.
  */
-export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean, drop?: ReadonlySet<string>): ImportSummary {
+export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean, drop?: readonly Rule[]): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
   const read = ruleCount(parsed);
-  if (!replace && read <= INCREMENTAL_MAX && !drop?.size) {
+  if (!replace && read <= INCREMENTAL_MAX && !drop?.length) {
     let duplicates = 0;
     for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
     return { interface: ifname, read, duplicates, total: null, added: read - duplicates, removed: 0, replace, method: "incremental" };
@@ -277,8 +277,13 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   const set: ReplaceInput[] = [];
   let kept = 0, removed = 0;
   if (!replace) {
+    const dropIds = new Set<number>();
+    for (const r of drop ?? []) {
+      const id = bl.locate(r);
+      if (id !== null) dropIds.add(id);
+    }
     for (const r of gc(bl, bl.read(), now).kept) {
-      if (drop?.has(ruleKey(r))) removed++;
+      if (dropIds.has(r.id)) removed++;
       else set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
     }
     kept = set.length;
