@@ -170,6 +170,17 @@ test("HTTP_PROXY is honoured (the name is resolved by the proxy, not here)", () 
   expect(exported()).toEqual(["198.18.50.1/32", "198.18.51.0/24", "2001:db8:50::/48", "2001:db8:51::7/128"]);
 });
 
+test("a password in the URL is not repeated in output, errors or the metrics", () => {
+  const withPw = (path: string) => http.replace("http://", "http://feeduser:s3cret@") + path;
+  const ok = bl("import", withPw("/feeds/plain.txt"), "--replace");
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain(`${http}/feeds/plain.txt`);
+  const bad = bl("import", withPw("/garbage"));
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain(`${http}/garbage:1:`);
+  for (const out of [ok.stdout, bad.stderr]) expect(out).not.toContain("s3cret");
+});
+
 test("bad flags are usage errors (exit 2) before anything is fetched", () => {
   expect(bl("import", `${http}/feeds/drop.txt`, "--max-size", "lots").code).toBe(2);
   expect(bl("import", `${http}/feeds/drop.txt`, "--timeout", "0").code).toBe(2);

@@ -37,7 +37,7 @@ beforeAll(async () => {
   xtOk("responder", "enable", DUT, "--qname", "example.test");
   feeds = await startFeedServer(tmp);
   xtOk("blacklist", "import", `${feeds.http}/feeds/drop.txt`, "-i", DUT);
-  expect(xt("blacklist", "import", `${feeds.http}/error`, "-i", DUT).code).toBe(1);
+  expect(xt("blacklist", "import", feeds.http.replace("http://", "http://u:s3cret@") + "/error", "-i", DUT).code).toBe(1);
   exporter = Bun.spawn([XDPTOOL, "stats", DUT, "--prometheus", "127.0.0.1:0", "--top-rules", "2"], { stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
   let err = "";
   const reader = exporter.stderr.getReader();
@@ -103,7 +103,8 @@ test("every feature's metrics move by exactly the frames sent", async () => {
   const ok = `url="${feeds.http}/feeds/drop.txt"`, bad = `url="${feeds.http}/error"`;
   expect(after.get("xdptool_feed_rules", ok)).toBe(4);
   expect(after.get("xdptool_feed_up", ok)).toBe(1);
-  expect(after.get("xdptool_feed_up", bad)).toBe(0);
+  expect(after.get("xdptool_feed_up", bad)).toBe(0); // labelled without the URL's password
+  expect(after.text).not.toContain("s3cret");
   const t = after.get("xdptool_feed_last_success_timestamp_seconds", ok);
   expect(Math.abs(t - Date.now() / 1000)).toBeLessThan(600); // a Unix time in seconds, not ms or an ISO string
   expect(after.series("xdptool_feed_last_success_timestamp_seconds")).not.toContain(`xdptool_feed_last_success_timestamp_seconds{ifname="${DUT}",${bad}}`);

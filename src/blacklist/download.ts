@@ -24,15 +24,21 @@ export type Download =
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
-/** "https://h/p: reason" — the URL without credentials. */
-function fail(url: string, reason: string): FeedError {
-  let shown = url;
+/** The URL as messages and metrics show it: without a user name and password. */
+export function publicUrl(url: string): string {
   try {
     const u = new URL(url);
+    if (!u.username && !u.password) return url;
     u.username = u.password = "";
-    shown = u.href;
-  } catch {}
-  return new FeedError(`${shown}: ${reason}`);
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
+/** "https://h/p: reason" */
+function fail(url: string, reason: string): FeedError {
+  return new FeedError(`${publicUrl(url)}: ${reason}`);
 }
 
 /** A fetch() rejection in words: the TLS, DNS or socket error code the runtime gives, or a timeout. */

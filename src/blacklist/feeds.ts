@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
-import { download, FeedError } from "./download.ts";
+import { download, FeedError, publicUrl } from "./download.ts";
 import { parseRulesText, ruleAt, ruleCount, type ParsedFile } from "./parse.ts";
 import { ruleKey, type Rule } from "./rules.ts";
 import { importRules, withBlacklist, type ImportSummary } from "./store.ts";
@@ -134,7 +134,7 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
   }
   const unchanged = (why: Why): FeedResult => {
     updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
-    return { interface: ifname, url, status: "unchanged", why, rules: old!.rules, lastSuccess: old!.lastSuccess };
+    return { interface: ifname, url: publicUrl(url), status: "unchanged", why, rules: old!.rules, lastSuccess: old!.lastSuccess };
   };
   let parsed: ParsedFile, drop: Rule[] | undefined, prev: ParsedFile | undefined;
   const sha256 = dl.notModified ? old!.sha256! : createHash("sha256").update(dl.body).digest("hex");
@@ -152,7 +152,7 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
     // that kept /var/lib): the copy kept from the last download is applied, nothing downloaded.
     if (why && stillApplied(ifname, prev!)) return unchanged(why);
     const body = why ? prevBody! : (dl as { body: Buffer }).body;
-    parsed = why ? prev! : parseRulesText(body.toString("latin1"), url);
+    parsed = why ? prev! : parseRulesText(body.toString("latin1"), publicUrl(url));
     if (prev && !opts.replace) drop = noLongerListed(prev, parsed);
   } catch (e) {
     throw failed(e); // a parse error is the feed's fault: exit 1, not 2
@@ -166,14 +166,14 @@ export async function importFeed(ifname: string, url: string, opts: FeedOptions)
   const rules = ruleCount(parsed);
   if (why) {
     updateState(k, (o) => ({ ...o!, lastAttempt: now(), lastSuccess: now(), lastError: undefined }));
-    return { ...s, status: "applied", url, rules, bytes: prevBody!.length, why: `${why}, but its rules were missing: the copy kept from the last download was applied` };
+    return { ...s, status: "applied", url: publicUrl(url), rules, bytes: prevBody!.length, why: `${why}, but its rules were missing: the copy kept from the last download was applied` };
   }
   const got = dl as Extract<typeof dl, { notModified: false }>;
   mkdirSync(join(stateDir(), "feeds"), { recursive: true, mode: 0o755 });
   writeFileSync(`${path}.tmp`, got.body);
   renameSync(`${path}.tmp`, path);
   updateState(k, () => ({ url, interface: ifname, etag: got.etag, lastModified: got.lastModified, sha256, rules, bytes: got.body.length, lastSuccess: now(), lastAttempt: now() }));
-  return { ...s, status: "applied", url, rules, bytes: got.body.length };
+  return { ...s, status: "applied", url: publicUrl(url), rules, bytes: got.body.length };
 }
 
 /** Are the rules of a feed's last copy still in the blacklist? Up to 64 of them, spread over the

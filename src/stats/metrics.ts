@@ -134,9 +134,10 @@ function sampler(ifname: string, put: Put): void {
 
 async function feeds(ifs: string[], put: Put): Promise<void> {
   const { readFeedStates } = await import("../blacklist/feeds.ts");
+  const { publicUrl } = await import("../blacklist/download.ts");
   for (const f of Object.values(readFeedStates())) {
     if (!ifs.includes(f.interface)) continue;
-    const labels = { ifname: f.interface, url: f.url };
+    const labels = { ifname: f.interface, url: publicUrl(f.url) }; // no password in a label
     put("xdptool_feed_rules", labels, f.rules);
     if (f.lastSuccess) put("xdptool_feed_last_success_timestamp_seconds", labels, Date.parse(f.lastSuccess) / 1000);
     put("xdptool_feed_up", labels, f.lastError ? 0 : 1);
