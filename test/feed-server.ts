@@ -17,7 +17,7 @@ function count(path: string, kind: "full" | "notModified") {
 }
 
 /** A body with validators: /feeds/NAME has both, /lm/NAME only Last-Modified. */
-function conditional(req: Request, path: string, body: Uint8Array | string, etagToo: boolean): Response {
+function conditional(req: Request, path: string, body: string, etagToo: boolean): Response {
   const etag = `"${Bun.hash(body).toString(16)}"`;
   const fresh = etagToo ? req.headers.get("if-none-match") === etag : req.headers.get("if-modified-since") === LAST_MODIFIED;
   if (fresh) {
@@ -48,9 +48,9 @@ async function handle(req: Request): Promise<Response> {
   }
   const m = /^\/(feeds|lm)\/([\w.-]+)$/.exec(path);
   if (!m) return new Response("not found\n", { status: 404 });
-  let body: Buffer;
+  let body: string;
   try {
-    body = readFileSync(join(FIX, m[2]));
+    body = readFileSync(join(FIX, m[2]), "utf8");
   } catch {
     return new Response("not found\n", { status: 404 });
   }

@@ -40,7 +40,7 @@ beforeAll(async () => {
   expect(xt("blacklist", "import", feeds.http.replace("http://", "http://u:s3cret@") + "/error", "-i", DUT).code).toBe(1);
   exporter = Bun.spawn([XDPTOOL, "stats", DUT, "--prometheus", "127.0.0.1:0", "--top-rules", "2"], { stderr: "pipe", env: { ...process.env, XDPTOOL_LAB: LAB } });
   let err = "";
-  const reader = exporter.stderr.getReader();
+  const reader = (exporter.stderr as ReadableStream<Uint8Array>).getReader();
   while (!/metrics/.test(err)) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`exporter did not start: ${err}`);
