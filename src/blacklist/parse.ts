@@ -160,6 +160,31 @@ export interface ParsedFile {
   lines: number;
 }
 
+/** How many rules a parsed file holds. */
+export function ruleCount(parsed: ParsedFile): number {
+  return parsed.rules.length + parsed.bare4.n + parsed.bare6.n;
+}
+
+/** The i-th rule of a parsed file as a Rule (the full rules first, then the bare prefixes: source, deny, no TTL). */
+export function ruleAt(parsed: ParsedFile, i: number): Rule {
+  if (i < parsed.rules.length) return parsed.rules[i];
+  i -= parsed.rules.length;
+  const b4 = parsed.bare4;
+  if (i < b4.n) {
+    const a = b4.addr[i];
+    const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+    return { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: b4.len[i] } }, l4: { kind: "none" } };
+  }
+  i -= b4.n;
+  const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
+  return { allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } };
+}
+
+/** Every rule of a parsed file as a Rule. */
+export function* allRules(parsed: ParsedFile): Generator<Rule> {
+  for (let i = 0, n = ruleCount(parsed); i < n; i++) yield ruleAt(parsed, i);
+}
+
 export function parseRulesText(text: string, file: string): ParsedFile {
   const nul = text.indexOf("\0");
   if (nul >= 0) throw new UsageError(`${file}:${text.slice(0, nul).split("\n").length}: binary data (NUL byte); expected text, one rule per line`);
@@ -175,7 +200,7 @@ export function parseRulesText(text: string, file: string): ParsedFile {
       start = next;
       continue;
     }
-    const body = text.slice(start, end).replace(/[#;].*$/, "").trim();
+    const body = text.slice(start, end).replace(/[#;][^]*$/, "").trim(); // [^]: a CRLF line's \r too
     start = next;
     if (!body) continue;
     out.lines++;
@@ -190,18 +215,3 @@ export function parseRulesText(text: string, file: string): ParsedFile {
   return out;
 }
 
-/** Every rule of a parsed file as a Rule, the bare columns included (for sets small enough to
- *  hold as objects: merged one by one, or compared rule by rule). */
-export function parsedRules(parsed: ParsedFile): Rule[] {
-  const all = [...parsed.rules];
-  for (let i = 0; i < parsed.bare4.n; i++) {
-    const a = parsed.bare4.addr[i];
-    const addr = Uint8Array.from([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
-    all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 4, addr, len: parsed.bare4.len[i] } }, l4: { kind: "none" } });
-  }
-  for (let i = 0; i < parsed.bare6.n; i++) {
-    const addr = parsed.bare6.addr.slice(i * 16, i * 16 + 16);
-    all.push({ allow: false, match: { kind: "prefix", dir: "src", prefix: { family: 6, addr, len: parsed.bare6.len[i] } }, l4: { kind: "none" } });
-  }
-  return all;
-}

@@ -159,32 +159,40 @@ export function scanRules(bl: BlacklistMaps, visit: (v: RuleView) => void, gen =
 
 /** Live rules by action, and packets dropped by deny rules, from records and slots alone (a
  *  million rules in tens of ms: what `status` shows). */
-export function summaryOf(bl: BlacklistMaps, now: bigint): { deny: number; allow: number; expired: number; dropped: number; undecidable: number } {
+export function summaryOf(bl: BlacklistMaps, now: bigint): { deny: number; allow: number; expired: number; dropped: number; droppedBytes: number; allowed: number; allowedBytes: number; undecidable: number } {
   const c = bl.cfg, gen = c.gen, t = Number(now), size = bl.t4.size, first = gen * size;
-  let deny = 0, allow = 0, expired = 0, dropped = 0;
-  let counted: Uint8Array | null = null; // slots of live deny rules: their packets are in the table
+  let deny = 0, allow = 0, expired = 0;
+  const sums = [0, 0, 0, 0]; // deny packets, deny bytes, allow packets, allow bytes
+  let counted: Uint8Array | null = null; // slots of live rules (1 deny, 2 allow): their hits are in the table
   eachRecords(bl, gen, (w, _from, count) => {
     for (let k = 0, o = 0; k < count; k++, o += REC_WORDS) {
       const f = w[o + 2];
       if (!(f & RULE_ACTIVE)) continue;
       const exp = u64(w[o], w[o + 1]); // ns since boot: exact for 104 days, then within ns
-      if (exp && exp <= t) expired++;
-      else if (f & RULE_ALLOW) allow++;
+      if (exp && exp <= t) { expired++; continue; }
+      const a = f & RULE_ALLOW ? 1 : 0;
+      if (a) allow++;
+      else deny++;
+      if (f & RULE_SLOT) (counted ??= new Uint8Array(size))[w[o + 3] - first] = 1 + a;
       else {
-        deny++;
-        if (f & RULE_SLOT) (counted ??= new Uint8Array(size))[w[o + 3] - first] = 1;
-        else dropped += u64(w[o + 4], w[o + 5]);
+        sums[2 * a] += u64(w[o + 4], w[o + 5]);
+        sums[2 * a + 1] += u64(w[o + 6], w[o + 7]);
       }
     }
   });
   if (counted) {
     const mark = counted as Uint8Array;
     eachSlots(bl, gen, (w, from, count) => {
-      for (let k = 0, o = 0; k < count; k++, o += SLOT_WORDS) if (mark[from + k]) dropped += u64(w[o + 4], w[o + 5]);
+      for (let k = 0, o = 0; k < count; k++, o += SLOT_WORDS) {
+        const m = mark[from + k];
+        if (!m) continue;
+        sums[2 * (m - 1)] += u64(w[o + 4], w[o + 5]);
+        sums[2 * (m - 1) + 1] += u64(w[o + 6], w[o + 7]);
+      }
     });
   }
   const u = bl.maps.bl_undecided.lookup(ZERO);
-  return { deny, allow, expired, dropped, undecidable: u ? Number(u.readBigUInt64LE(0)) : 0 };
+  return { deny, allow, expired, dropped: sums[0], droppedBytes: sums[1], allowed: sums[2], allowedBytes: sums[3], undecidable: u ? Number(u.readBigUInt64LE(0)) : 0 };
 }
 
 /** Rules of a generation by state (no entries decoded: cheap at 1M): how many are live, and

@@ -16,7 +16,7 @@ import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
 import { ruleText, ruleWords, type Rule } from "./rules.ts";
-import { parsedRules, type ParsedFile } from "./parse.ts";
+import { allRules, ruleCount, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
 export function attachedInterfaces(): string[] {
@@ -148,8 +148,12 @@ export interface BlacklistSummary {
   deny: number;
   allow: number;
   capacity: number;
-  /** Packets dropped by deny rules (their counters summed). */
+  /** Packets dropped by deny rules (their counters summed), and their bytes. */
   dropped: number;
+  droppedBytes: number;
+  /** Packets let through by allow rules, and their bytes. */
+  allowed: number;
+  allowedBytes: number;
   /** Of those, packets whose ports or protocol could not be read (dropped under a rule that could apply). */
   undecidable: number;
   /** Kernel memory of every map the blacklist uses, and per live rule (null: no rules). */
@@ -169,7 +173,7 @@ export function summaryText(s: BlacklistSummary): string {
 export function summarize(bl: BlacklistMaps): BlacklistSummary {
   const s = bl.summary(clockNs());
   const rules = s.deny + s.allow, memoryBytes = bl.memoryBytes();
-  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null, ipv4Table: bl.ipv4Table() };
+  return { rules, deny: s.deny, allow: s.allow, capacity: bl.capacity(), dropped: s.dropped, droppedBytes: s.droppedBytes, allowed: s.allowed, allowedBytes: s.allowedBytes, undecidable: s.undecidable, memoryBytes, bytesPerRule: rules ? Math.round(memoryBytes / rules) : null, ipv4Table: bl.ipv4Table() };
 }
 
 /**
@@ -247,6 +251,8 @@ export interface ImportSummary {
   /** Rules now in the blacklist (null when rules were added one by one: not counted). */
   total: number | null;
   added: number;
+  /** Live rules left out of the new set because `drop` named them (a feed no longer lists them). */
+  removed: number;
   replace: boolean;
   /** "rebuild": a new generation, switched in at once; "incremental": added one by one. */
   method: "rebuild" | "incremental";
@@ -277,27 +283,36 @@ export const INCREMENTAL_MAX = 20_000;
  * Load rules. With --replace, or many new rules: a full rebuild in the idle generation and one
  * switch (with --replace the new rules alone, otherwise the live rules, with their counters and
  * TTLs, plus the new ones). A few new rules merged into a big set are added one by one, each
- * live at once, at a cost that does not grow with the size of the set.
+ * live at once, at a cost that does not grow with the size of the set. `drop`: live rules to
+ * leave out of a merge (found by the entries they own) — a feed's rules it no longer lists;
+ * forces the rebuild, so the removals and the additions are switched in together.
  */
-export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean): ImportSummary {
+export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFile, replace: boolean, drop?: readonly Rule[]): ImportSummary {
   const rules = parsed.rules;
   const now = clockNs();
-  const read = rules.length + parsed.bare4.n + parsed.bare6.n;
-  if (!replace && read <= INCREMENTAL_MAX) {
+  const read = ruleCount(parsed);
+  if (!replace && read <= INCREMENTAL_MAX && !drop?.length) {
     let duplicates = 0;
-    for (const r of parsedRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
-    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, replace, method: "incremental" };
+    for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
+    return { interface: ifname, read, duplicates, total: null, added: read - duplicates, removed: 0, replace, method: "incremental" };
   }
   const set: ReplaceInput[] = [];
-  let kept = 0;
+  let kept = 0, removed = 0;
   if (!replace) {
-    const live = gc(bl, bl.read(), now).kept;
-    for (const r of live) set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
-    kept = live.length;
+    const dropIds = new Set<number>();
+    for (const r of drop ?? []) {
+      const id = bl.locate(r);
+      if (id !== null) dropIds.add(id);
+    }
+    for (const r of gc(bl, bl.read(), now).kept) {
+      if (dropIds.has(r.id)) removed++;
+      else set.push({ rule: r, expires: r.expires, hits: bl.hits(r.id) });
+    }
+    kept = set.length;
   }
   for (const r of rules) set.push({ rule: r, expires: expiresAt(r.ttl, now) });
   const timing = bl.replace(set, parsed.bare4, parsed.bare6, true); // the caller frees the old set (freeIdleInBackground)
-  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, replace, method: "rebuild", timing };
+  return { interface: ifname, read, duplicates: timing.duplicates, total: timing.rules, added: timing.rules - kept, removed, replace, method: "rebuild", timing };
 }
 
 /**

@@ -35,13 +35,14 @@ export default defineCommand({
   async run({ args }) {
     const { loadConfig, ifaceSpec } = await import("../config/model.ts");
     const cfg = loadConfig(args.file); // every mistake in the file before anything is touched
-    const feed = cfg.interfaces.flatMap((i) => i.blacklist?.feeds ?? [])[0];
-    if (feed) throw new UsageError(`${args.file}:${feed.line}: feeds are applied by \`xdptool blacklist import URL\`, which this xdptool does not have yet; nothing changed`);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool apply");
     const { findIface } = await import("../config/live.ts");
     const { plan, execute } = await import("../config/plan.ts");
     const { enterNetns } = await import("../ffi/netns.ts");
+    const { importFeed } = await import("../blacklist/feeds.ts");
+    const refreshFeed = (ifname: string, url: string) =>
+      importFeed(ifname, url, { replace: false, force: false, maxBytes: 64 << 20, timeoutMs: 60_000, maxRedirects: 5 });
     const dry = !!args["dry-run"];
     const wanted = [...cfg.interfaces];
     if (args.prune) {
@@ -53,12 +54,30 @@ export default defineCommand({
       }
     }
     const results: { interface: string; netns: string | null; changes: string[]; notes: string[]; error?: string }[] = [];
-    let failed = 0;
+    let failed = 0, feedsFailed = 0;
     for (const want of wanted) {
       const where = want.line ? `${args.file}:${want.line}` : `${ifaceSpec(want)} (not in ${args.file}, --prune)`;
       try {
         const p = plan(findIface(want.name, want.netns), want);
         if (!dry && p.changes.length) await execute(p);
+        // Feeds are fetched on every apply (the refresh timer runs apply): an unchanged feed costs
+        // one conditional request; one that cannot be fetched keeps its last rules and is reported.
+        for (const f of want.blacklist?.feeds ?? []) {
+          if (dry) {
+            p.notes.push(`feed ${f.url}: fetched when applied`);
+            continue;
+          }
+          // From the host's namespace: the download runs on Bun's HTTP thread, which takes the
+          // namespace of the thread that first starts it (apply has just been in the interface's).
+          enterNetns(null);
+          const r = await refreshFeed(want.name, f.url).catch((e: Error) => e);
+          if (r instanceof Error) {
+            feedsFailed++;
+            p.notes.push(`feed ${f.url}: ${r.message.split("\n")[0]}`);
+            console.error(`xdptool: ${args.file}:${f.line}: ${r.message.split("\n")[0]}`);
+          } else if (r.status === "applied") p.changes.push(`feed ${r.url}: ${r.rules} rules applied`);
+          else p.notes.push(`feed ${r.url}: unchanged (${r.why})`);
+        }
         results.push({ interface: want.name, netns: want.netns, changes: p.changes, notes: p.notes });
       } catch (e) {
         if (!(e instanceof Error) || !("exitCode" in e)) throw e;
@@ -83,9 +102,10 @@ export default defineCommand({
         if (!r.changes.length) console.log(`${name}: nothing to change`);
         for (const c of r.changes) console.log(`${name}: ${c}`);
       }
-      if (!changed && !failed) console.log(`nothing to change: the host matches ${args.file}`);
+      if (!changed && !failed && !feedsFailed) console.log(`nothing to change: the host matches ${args.file}`);
       else if (dry) console.log("dry run: nothing changed");
     }
     if (failed) throw new OpError(`${failed} of ${wanted.length} interfaces not applied (see above)`);
+    if (feedsFailed) throw new OpError(`${feedsFailed} feed${feedsFailed > 1 ? "s" : ""} not fetched (see above): their last rules stay; the rest of the file is applied`);
   },
 });

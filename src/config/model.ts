@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { parseRule, parseTtl, ruleKey, type Rule } from "../blacklist/rules.ts";
-import { parsedRules, parseRulesText } from "../blacklist/parse.ts";
+import { allRules, parseRulesText } from "../blacklist/parse.ts";
 import { readRulesFile } from "../blacklist/source.ts";
 import { parseEnableArgs, type EnableArgs, type ResponderConfig } from "../responder/config.ts";
 import { parseToml, type TomlLines } from "./toml.ts";
@@ -144,7 +144,7 @@ class Checker {
     if (file !== undefined) {
       const at = isAbsolute(file) ? file : join(dirname(this.file), file);
       const parsed = parseRulesText(readRulesFile(at), at); // its own mistakes are RULEFILE:LINE
-      const fromFile = parsedRules(parsed);
+      const fromFile = [...allRules(parsed)];
       if (fromFile.some((r) => r.ttl !== undefined)) this.fail(`${path}.file`, `${file} has rules with --ttl; rules that expire go in expiring (absolute times), the file holds permanent ones`);
       rules.push(...fromFile);
     }

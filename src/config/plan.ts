@@ -9,6 +9,7 @@ import { COMBINED, setFeature } from "../combined/bits.ts";
 import { disableFeature, ensureCombined, withProgramLock } from "../combined/program.ts";
 import { attachSize } from "../blacklist/stage.ts";
 import { freeIdleInBackground, withBlacklist } from "../blacklist/store.ts";
+import { lastFeedRules } from "../blacklist/feeds.ts";
 import { ruleKey, type Rule } from "../blacklist/rules.ts";
 import type { ReplaceInput } from "../blacklist/build.ts";
 import { describeConfig, type ResponderConfig } from "../responder/config.ts";
@@ -98,6 +99,8 @@ export function plan(iface: Iface, cfg: InterfaceConfig): Plan {
     const want = new Map<string, Wanted>();
     const ended = new Set<string>();
     for (const rule of bl.rules) if (!want.has(ruleKey(rule))) want.set(ruleKey(rule), { rule, expiresMs: 0 });
+    // A feed's rules as last applied are wanted too (the refresh after the plan brings them up to date).
+    for (const f of bl.feeds) for (const rule of lastFeedRules(iface.name, f.url)) if (!want.has(ruleKey(rule))) want.set(ruleKey(rule), { rule, expiresMs: 0 });
     for (const e of bl.expiring) {
       if (e.expiresMs > nowMs) want.set(ruleKey(e.rule), { rule: e.rule, expiresMs: e.expiresMs });
       else if (!ended.has(ruleKey(e.rule))) {

@@ -13,7 +13,8 @@ import { combinedTarget, standaloneTarget, targetKind, warmRing } from "./target
 import { ifIndex, type Iface } from "../ffi/netns.ts";
 import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
-import { CBPF_MAX, HDR_LAYOUT, SAMPLE_STATS, encodeCfg } from "./layout.ts";
+import { CBPF_MAX, HDR_LAYOUT, encodeCfg } from "./layout.ts";
+import { readSampleStats } from "./stats.ts";
 
 export type Transport = "perf" | "ringbuf";
 export interface SampleOptions {
@@ -82,16 +83,6 @@ export function refuseBusy(iface: Iface, o: { actions?: number; dropAfterSample?
   return kind;
 }
 
-function readSampleStats(stats: BpfMap): number[] {
-  return SAMPLE_STATS.map((_, slot) => {
-    const k = Buffer.alloc(4);
-    k.writeUInt32LE(slot);
-    const b = stats.lookup(k)!;
-    let sum = 0;
-    for (let c = 0; c < b.length; c += 8) sum += Number(b.readBigUInt64LE(c));
-    return sum;
-  });
-}
 
 export async function sample(o: SampleOptions): Promise<SampleResult> {
   const kind = refuseBusy(o.iface, o);

@@ -1,28 +1,25 @@
-// prometheus.ts — the counters in Prometheus text exposition format, served over HTTP at /metrics.
-import { readCounters } from "../stats.ts";
-import { GROUPS, statsInterfaces } from "./rates.ts";
+// prometheus.ts — the metrics (metrics.ts) in Prometheus text exposition format, served over HTTP at /metrics.
+import { statsInterfaces } from "./rates.ts";
+import { collect, METRICS, type MetricName } from "./metrics.ts";
 import { UsageError } from "../errors.ts";
 
 const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
-/** One scrape: every metric of every interface (or those named). */
-export function exposition(only?: string[]): string {
-  const ifs = only ?? statsInterfaces();
-  const counters = ifs.map((i) => [i, readCounters(i)] as const);
+/** Rule series per interface unless --top-rules says otherwise (each rule is a series of its own). */
+export const TOP_RULES_DEFAULT = 10;
+
+/** One scrape: every metric of every interface (or those named), HELP and TYPE for each family. */
+export async function exposition(only?: string[], topRules = TOP_RULES_DEFAULT): Promise<string> {
+  const samples = await collect(only ?? statsInterfaces(), topRules);
   const lines: string[] = [];
-  const family = (name: string, help: string, label: string, stats: readonly string[], field: "packets" | "bytes") => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-    for (const [ifname, c] of counters) {
-      for (const s of stats) lines.push(`${name}{ifname="${esc(ifname)}",${label}="${s}"} ${c[s as keyof typeof c][field]}`);
+  for (const [name, rows] of samples) {
+    const [type, help] = METRICS[name as MetricName];
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of rows) {
+      const l = Object.entries(labels).map(([k, x]) => `${k}="${esc(x)}"`).join(",");
+      lines.push(`${name}{${l}} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
     }
-  };
-  family("xdptool_packets_total", "Packets by XDP verdict.", "action", GROUPS.action, "packets");
-  family("xdptool_bytes_total", "Bytes by XDP verdict.", "action", GROUPS.action, "bytes");
-  family("xdptool_l3_packets_total", "Packets by L3 protocol (outermost after VLAN tags).", "protocol", GROUPS.l3, "packets");
-  family("xdptool_l3_bytes_total", "Bytes by L3 protocol.", "protocol", GROUPS.l3, "bytes");
-  family("xdptool_l4_packets_total", "IP packets by L4 protocol.", "protocol", GROUPS.l4, "packets");
-  family("xdptool_l4_bytes_total", "IP bytes by L4 protocol.", "protocol", GROUPS.l4, "bytes");
-  family("xdptool_undecidable_packets_total", "IP packets whose L4 protocol or ports could not be read, by reason.", "reason", GROUPS.undecidable, "packets");
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -33,16 +30,16 @@ export function parseListen(spec: string): { hostname: string; port: number } {
   return { hostname: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
 }
 
-export function serve(spec: string, only?: string[]) {
+export function serve(spec: string, only?: string[], topRules = TOP_RULES_DEFAULT) {
   const { hostname, port } = parseListen(spec);
   return Bun.serve({
     hostname,
     port,
-    fetch(req) {
+    async fetch(req) {
       const path = new URL(req.url).pathname;
       if (path === "/metrics") {
         try {
-          return new Response(exposition(only), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+          return new Response(await exposition(only, topRules), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
         } catch (e) {
           return new Response(`# error: ${(e as Error).message}\n`, { status: 500 });
         }

@@ -4,6 +4,7 @@ import { UsageError } from "../../errors.ts";
 import { table, writeAll } from "../../table.ts";
 import { ifaceArg } from "./_shared.ts";
 import type { Listed } from "../../blacklist/store.ts";
+import { TopN } from "../../blacklist/top.ts";
 
 export default defineCommand({
   meta: {
@@ -42,7 +43,7 @@ export default defineCommand({
       const take = window(offset, top === undefined ? limit : Infinity, out.row);
       if (top === undefined) eachListed(bl, take);
       else {
-        const best = new TopN(top + offset);
+        const best = new TopN<Listed>(top + offset);
         eachListed(bl, (l) => best.offer(l));
         for (const l of best.sorted()) take(l);
       }
@@ -101,39 +102,4 @@ function textWriter(ifname: string) {
       if (!any) console.log(`${ifname}: no rules`);
     },
   };
-}
-
-/** The n rules with the most packets (ties: the earlier rule first), in a bounded min-heap. */
-class TopN {
-  private readonly h: Listed[] = [];
-  constructor(private readonly n: number) {}
-  private less(a: Listed, b: Listed): boolean {
-    return a.packets < b.packets || (a.packets === b.packets && a.id > b.id);
-  }
-  offer(l: Listed): void {
-    const h = this.h;
-    if (h.length < this.n) {
-      h.push(l);
-      for (let i = h.length - 1; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (!this.less(h[i], h[p])) break;
-        [h[i], h[p]] = [h[p], h[i]];
-        i = p;
-      }
-    } else if (this.less(h[0], l)) {
-      h[0] = l;
-      for (let i = 0; ; ) {
-        const a = 2 * i + 1, b = a + 1;
-        let m = i;
-        if (a < h.length && this.less(h[a], h[m])) m = a;
-        if (b < h.length && this.less(h[b], h[m])) m = b;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-  }
-  sorted(): Listed[] {
-    return [...this.h].sort((a, b) => (this.less(a, b) ? 1 : -1));
-  }
 }
