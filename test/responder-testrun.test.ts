@@ -61,17 +61,23 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
   const names = ["www.example.test", "Example.TEST", "a.b.attack.test", "attack.test", "badexample.test", "example.test.evil",
     "x.other", "example", "test", `${"a".repeat(63)}.example.test`, [..."abcd"].map((c) => c.repeat(63)).join("."),
     [..."abc"].map((c) => c.repeat(63)).join(".") + `.${"d".repeat(59)}.example.test`];
-  const opt = Uint8Array.of(0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0); // EDNS OPT, udp 1232
+  /** An EDNS OPT record: any UDP size, version mostly 0 (else BADVERS), DO or not, other flag
+   *  bits and extended RCODE set at times, options (COOKIE, NSID, padding) or none, and at times
+   *  an RDLENGTH that does not match what follows (past the payload, or short of it). */
+  function opt(): number[] {
+    const options = pick([[], [], [0, 10, 0, 8, ...Array.from({ length: 8 }, () => rnd(256))], // client COOKIE
+      [0, 10, 0, 24, ...Array.from({ length: 24 }, () => rnd(256))], [0, 3, 0, 0], [0, 12, 0, rnd(40), ...Array(40).fill(0)].slice(0, 4 + rnd(44))]);
+    const rdlen = rnd(8) === 0 ? rnd(64) : options.length;
+    return [0, 0, 41, rnd(256), rnd(256), rnd(8) === 0 ? rnd(256) : 0, pick([0, 0, 0, 1, 255]),
+      pick([0, 0x80, 0x80, 0x40, 0xff]), rnd(4) === 0 ? rnd(256) : 0, rdlen >> 8, rdlen & 255, ...options];
+  }
 
   function base(): Uint8Array {
     const v6 = rnd(2) === 1;
     let q = dnsQuery(pick(names), rnd(65536), pick([1, 28, 16, 255]));
     if (rnd(2)) {
-      const t = new Uint8Array(q.length + opt.length);
-      t.set(q);
-      t.set(opt, q.length);
-      t[11] = 1; // ARCOUNT
-      q = t;
+      q = Uint8Array.from([...q, ...opt()]);
+      q[11] = 1; // ARCOUNT
     }
     if (rnd(4) === 0) q = Uint8Array.from([...q, ...Array.from({ length: rnd(40) }, () => rnd(256))]); // trailing bytes in UDP
     // Mostly unicast; sometimes a group address (never answered: a reply would go to everyone).
@@ -138,7 +144,7 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     const fd = fdById("prog", progId);
     const st = json<any[]>("responder", "status").find((r) => r.interface === DUT).config;
     const cfg = { ports: [53, 5353], qnames: ["example.test", "attack.test"], mac: parseMac(st.mac)!, local: st.local.map(parsePrefix) };
-    const seen = { tx: 0, pass: 0 };
+    const seen = { tx: 0, pass: 0, opt: 0, badvers: 0, dnssecOk: 0 };
     try {
       for (let i = 0; i < 5000; i++) {
         const input = rnd(3) === 0 ? base() : mutate(base());
@@ -151,6 +157,13 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
           expect(Buffer.from(r.dataOut!).toString("hex"), ctx).toBe(Buffer.from(ref.reply).toString("hex"));
           expect(checksumsOk(r.dataOut!), ctx).toBe(true);
           seen.tx++;
+          // An OPT, if any, is the reply's last 11 bytes: root, type 41, UDP size 1232.
+          const out = ref.reply, o = out.length - 11;
+          if ([0, 0, 41, 0x04, 0xd0].every((x, k) => out[o + k] === x)) {
+            seen.opt++;
+            if (out[o + 5] === 1) seen.badvers++;
+            if (out[o + 7] === 0x80) seen.dnssecOk++;
+          }
         } else {
           expect(r.retval, `${ctx} (${ref.why})`).toBe(2); // XDP_PASS
           expect(Buffer.from(r.dataOut!).toString("hex"), ctx).toBe(Buffer.from(input).toString("hex"));
@@ -163,6 +176,10 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     // The corpus must exercise both sides, or the test proves nothing.
     expect(seen.tx).toBeGreaterThan(300);
     expect(seen.pass).toBeGreaterThan(1000);
+    // …and the EDNS cases: replies with OPT, BADVERS among them, DO copied.
+    expect(seen.opt).toBeGreaterThan(100);
+    expect(seen.badvers).toBeGreaterThan(10);
+    expect(seen.dnssecOk).toBeGreaterThan(20);
     const c = counters();
     for (const k of ["answered", "not_dns", "not_query", "malformed", "no_match", "transit", "other_mac"]) expect(c[k]).toBeGreaterThan(0);
   });

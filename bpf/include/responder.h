@@ -82,6 +82,7 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	if (!xt_resp_dest_ours(p, cfg))
 		return xt_resp_verdict(XT_RESP_TRANSIT, XDP_PASS);
 
+
 	struct udphdr *udp = p->data + p->l4_off;
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	if ((void *)(dns + 1) > p->data_end)
@@ -111,15 +112,21 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS); /* QTYPE/QCLASS missing */
 	/* The one additional record allowed is EDNS OPT: root name, TYPE 41. A TSIG or SIG(0)
 	 * signature would be cut off with the tail, and its client rejects an unsigned reply; a
-	 * signed query is no spoofed flood anyway. */
+	 * signed query is no spoofed flood anyway. The OPT's fixed part (11 bytes) and its options
+	 * must lie inside the UDP payload: the reply takes an OPT of the same 11 bytes in place. */
+	s->edns = 0; /* XT_RESP_EDNS_* bits for the reply (responder_reply.h) */
 	if (dns->arcount) {
-		__u8 rr[3];
+		__u8 rr[11];
 		if (p->l4_off + seg_len + sizeof(rr) > udp_end ||
-		    bpf_xdp_load_bytes(ctx, p->l4_off + seg_len, rr, sizeof(rr)) ||
-		    rr[0] != 0 || rr[1] != 0 || rr[2] != 41)
+		    bpf_xdp_load_bytes(ctx, p->l4_off + seg_len, rr, sizeof(rr)))
+			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+		if (rr[0] != 0 || rr[1] != 0 || rr[2] != 41)
 			return xt_resp_verdict(XT_RESP_NOT_QUERY, XDP_PASS);
+		if (p->l4_off + seg_len + sizeof(rr) + ((rr[9] << 8) | rr[10]) > udp_end)
+			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS); /* RDLENGTH past the payload */
+		/* TTL field: extended RCODE (rr[5]), VERSION (rr[6]), DO and Z flags (rr[7..8]). */
+		s->edns = XT_RESP_EDNS_OPT | (rr[7] & 0x80 ? XT_RESP_EDNS_DO : 0) | (rr[6] ? XT_RESP_EDNS_BADVERS : 0);
 	}
-
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);

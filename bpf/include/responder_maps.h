@@ -102,6 +102,12 @@ struct xt_resp_scratch {
 	__u8 name[256];
 	__u8 start[256];
 	__u8 seg[512];
+	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
+	 * read back from a map value it is one unknown number to the verifier, so the paths with and
+	 * without OPT merge after the check instead of each being verified through the whole rest
+	 * of the program (the combined program is near the verifier's 1M-instruction budget). */
+	__u32 edns;
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -110,8 +116,8 @@ struct {
 	__type(value, struct xt_resp_scratch);
 } resp_scratch SEC(".maps");
 
-/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4. */
-#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4)
+/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4 + OPT 11. */
+#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4 + 11)
 
 static __always_inline int xt_resp_verdict(__u32 reason, int action)
 {

@@ -21,6 +21,10 @@ export default defineCommand({
   rest pass to the real server. Of an over-limit source's queries every --slip'th gets TC=1 and
   the others are dropped (RRL "slip"; --slip 1 answers them all).
 
+  A reply is the query's header and question (RA set from RD), plus an EDNS OPT record when the
+  query had one (UDP size 1232, version 0, DO copied, options dropped); an EDNS version other than
+  0 gets BADVERS. It is never larger than the query.
+
   Examples:
     xdptool responder enable xl-dut                                    # port 53, every name
     xdptool responder enable xl-dut --ports 53,5353 --qname example.test,attack.test
