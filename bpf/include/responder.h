@@ -82,6 +82,19 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	if (!xt_resp_dest_ours(p, cfg))
 		return xt_resp_verdict(XT_RESP_TRANSIT, XDP_PASS);
 
+	/* Never a reflector: a query to us from a source no reply may go to is dropped, not passed.
+	 * No real client sends from these ports or addresses, so nothing legitimate is lost; the
+	 * server behind would answer them just the same if passed; and passing would let a flood
+	 * bypass the responder by choosing such a source. Linux drops the martian sources itself
+	 * (IPv4), later and at a higher price. */
+	uh = p->data + p->l4_off;
+	if ((void *)(uh + 1) > p->data_end)
+		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+	__u16 sport = bpf_ntohs(uh->source);
+	if (sport < 64 && ((1ULL << sport) & XT_RESP_REFLECT_PORTS))
+		return xt_resp_verdict(XT_RESP_REFLECT_PORT, XDP_DROP);
+	if (xt_resp_source_martian(p))
+		return xt_resp_verdict(XT_RESP_MARTIAN_SOURCE, XDP_DROP);
 
 	struct udphdr *udp = p->data + p->l4_off;
 	struct xt_dnshdr *dns = (void *)(udp + 1);

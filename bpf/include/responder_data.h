@@ -93,6 +93,8 @@ enum xt_resp_stat {
 	XT_RESP_NO_MATCH,       /* name or source outside the selection: XDP_PASS */
 	XT_RESP_TRANSIT,        /* destination IP not local to this host (or not in --address): XDP_PASS */
 	XT_RESP_OTHER_MAC,      /* unicast to another MAC (promiscuous mode, a mirror port): XDP_PASS */
+	XT_RESP_REFLECT_PORT,   /* from UDP source port 0, 7, 13, 17, 19 or 37: XDP_DROP */
+	XT_RESP_MARTIAN_SOURCE, /* from a loopback address or one of the host's own: XDP_DROP */
 	XT_RESP_STAT_MAX,
 };
 

@@ -9,7 +9,7 @@ import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
 import { MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
 
 /** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
-export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac"] as const;
+export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac", "reflect_port", "martian_source"] as const;
 export type RespStat = (typeof RESP_STATS)[number];
 
 /** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */

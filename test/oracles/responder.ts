@@ -24,9 +24,12 @@ function inPrefix(a: Uint8Array, p: Prefix): boolean {
   return true;
 }
 
-export type ReferenceVerdict = { action: "pass"; why: string } | { action: "tx"; reply: Uint8Array };
+export type ReferenceVerdict = { action: "pass" | "drop"; why: string } | { action: "tx"; reply: Uint8Array };
 
 const pass = (why: string): ReferenceVerdict => ({ action: "pass", why });
+const drop = (why: string): ReferenceVerdict => ({ action: "drop", why });
+/** Source ports no reply may go to: none, echo, daytime, qotd, chargen, time. */
+const REFLECT_PORTS = [0, 7, 13, 17, 19, 37];
 
 /** The question name's labels (lowercased), or null if it is not a plain name inside [off, end). */
 function readName(b: Uint8Array, off: number, end: number): { labels: string[]; wireLen: number } | null {
@@ -84,6 +87,11 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   if (cfg.addresses?.length && !cfg.addresses.some((p) => inPrefix(dst, p))) return pass("not a --address");
   if (b.length < l4 + 8) return pass("short udp");
   if (!cfg.ports.includes(u16(l4 + 2))) return pass("port");
+  // A query to us from a source no reply may go to is dropped, before anything else is judged.
+  if (REFLECT_PORTS.includes(u16(l4))) return drop("reflection port");
+  const src = v6 ? b.subarray(l3 + 8, l3 + 24) : b.subarray(l3 + 12, l3 + 16);
+  const loopback = v6 ? src.every((x, i) => x === (i === 15 ? 1 : 0)) : src[0] === 127;
+  if (loopback || cfg.local.some((p) => inPrefix(src, p))) return drop("martian source");
   if (v6 && u16(l4 + 6) === 0) return pass("ipv6 udp checksum 0");
   if (b.length < l4 + 8 + 12) return pass("short dns");
   const udpLen = u16(l4 + 4);

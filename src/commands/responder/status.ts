@@ -12,7 +12,9 @@ export default defineCommand({
   server: NOT_DNS (not UDP to a configured port over plain IP), NOT_QUERY (a response, another
   opcode, or records besides one EDNS OPT), MALFORMED (lengths or name, IPv6 checksum 0),
   UNDER_RATE, NO_MATCH, TRANSIT (to an address not local, or outside --address) and OTHER_MAC
-  (unicast to another station's MAC). --json also lists the local prefixes the responder knows.
+  (unicast to another station's MAC). Never answered and dropped: REFLECT_PORT (from UDP source
+  port 0, 7, 13, 17, 19 or 37) and MARTIAN_SOURCE (from 127.0.0.0/8, ::1 or an address of this
+  host). --json also lists the local prefixes the responder knows.
 
   Examples:
     xdptool responder status
