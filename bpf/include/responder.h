@@ -17,6 +17,7 @@
 #include "responder_name.h"   /* the question name */
 #include "responder_select.h" /* port, source, destination, rate */
 #include "responder_reply.h"  /* the reply, in place */
+#include "responder_verify.h" /* --unverified-only: sources verified by TCP */
 
 /* The stage: checks from the cheapest and most common "not ours" down to the name walk, then the
  * selection, then the rewrite. Every exit is counted by reason in resp_stats. */
@@ -27,6 +28,10 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	struct xt_resp_scratch *s = xt_resp_scratch();
 	if (!cfg || !s || cfg->nports == 0)
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+
+	/* --unverified-only watches TCP to our ports: a connection verifies its source. */
+	if (p->l4_proto == IPPROTO_TCP && (cfg->flags & XT_RESP_F_UNVERIFIED))
+		return xt_resp_tcp_verify(ctx, p, cfg);
 
 	/* Plain UDP over IPv4 without options, or IPv6 without extension headers, at most one VLAN
 	 * tag, not a fragment, to one of our ports. */
@@ -145,6 +150,10 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
 	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg->hash_mul))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
+	/* Before --over: a verified source goes to the server whatever its rate (it is a real client)
+	 * and does not use up its bucket. */
+	if ((cfg->flags & XT_RESP_F_UNVERIFIED) && xt_resp_source_verified(p, cfg))
+		return xt_resp_verdict(XT_RESP_PASSED_VERIFIED, XDP_PASS);
 	if (cfg->flags & XT_RESP_F_OVER) {
 		int r = xt_resp_rate(p, cfg);
 		if (r == XT_RESP_RATE_UNDER)
@@ -154,8 +163,11 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	}
 
 	int action = xt_resp_rewrite(ctx, p, seg_len, s);
-	if (action == XDP_TX)
+	if (action == XDP_TX) {
 		xt_resp_verdict(XT_RESP_ANSWERED, 0); /* counts only; the action returned is ours */
+		if (cfg->flags & XT_RESP_F_UNVERIFIED)
+			xt_resp_verdict(XT_RESP_ANSWERED_UNVERIFIED, 0);
+	}
 	return action;
 }
 

@@ -93,6 +93,17 @@ struct {
 	__type(value, __u64);
 } resp_stats SEC(".maps");
 
+/* --unverified-only: sources that completed a TCP handshake with us (responder_verify.h), one per
+ * aggregate (struct xt_resp_source, host bits cleared), the value its expiry (ktime ns). LRU: a
+ * bounded map where the least recently seen source makes room, so no flood can fill it — and a
+ * spoofed flood adds nothing to it at all, having no connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xt_resp_source);
+	__type(value, __u64);
+} resp_verified SEC(".maps");
+
 /* Per-CPU scratch: the lowercased question name, its label starts, and a copy of the reply's UDP
  * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
  * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
