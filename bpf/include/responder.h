@@ -5,10 +5,12 @@
  * under attack the authoritative server only sees clients that completed a TCP handshake.
  *
  * xt_responder_stage(ctx, pkt) takes an already parsed packet (parsing.h) and returns the verdict:
- * XDP_TX (reply written in place), XDP_DROP (over the rate limit, not slipped) or XDP_PASS (not
- * ours: a combined program moves on to its next stage). Anything that is not a plain, well formed
- * query passes untouched. The reply is the query's own header and question, cut after the
- * question, so it is never larger than the query: no amplification.
+ * XDP_TX (reply written in place), XDP_DROP (over the rate limit and not slipped, or a reflection
+ * source) or XDP_PASS (not ours: a combined program moves on to its next stage). Anything that is not a plain, well formed
+ * query passes untouched. The reply is the query's own header and question (and, when the query
+ * had an EDNS OPT record, an option-less OPT of ours in its place), cut after that, so it is never
+ * larger than the query: no amplification. Queries from sources no reply may go to are dropped
+ * (never a reflector); with --unverified-only, TCP segments verify sources (responder_verify.h).
  */
 #ifndef XDPTOOL_RESPONDER_H
 #define XDPTOOL_RESPONDER_H
@@ -145,6 +147,7 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		/* TTL field: extended RCODE (rr[5]), VERSION (rr[6]), DO and Z flags (rr[7..8]). */
 		s->edns = XT_RESP_EDNS_OPT | (rr[7] & 0x80 ? XT_RESP_EDNS_DO : 0) | (rr[6] ? XT_RESP_EDNS_BADVERS : 0);
 	}
+
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
