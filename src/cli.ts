@@ -80,6 +80,14 @@ export function intArg(name: string, v: unknown, min: number, max = Number.MAX_S
   return Number(s);
 }
 
+/** A duration: "90", "90s", "10m", "2h", "1d" → seconds (at least 1). */
+export function durationArg(name: string, v: unknown): number {
+  const s = String(v);
+  const m = s.match(/^(\d{1,9})([smhd]?)$/);
+  if (!m || Number(m[1]) === 0) throw new UsageError(`invalid --${name} "${s}" (a positive number with s, m, h or d, e.g. 10m)`);
+  return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s"];
+}
+
 /** The interface a command works on, first on its line: a name, or NETNS/IFNAME for one in a namespace. */
 export const interfaceArg = { interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" } } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON instead of a table" } } as const;

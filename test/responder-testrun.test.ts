@@ -61,17 +61,23 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
   const names = ["www.example.test", "Example.TEST", "a.b.attack.test", "attack.test", "badexample.test", "example.test.evil",
     "x.other", "example", "test", `${"a".repeat(63)}.example.test`, [..."abcd"].map((c) => c.repeat(63)).join("."),
     [..."abc"].map((c) => c.repeat(63)).join(".") + `.${"d".repeat(59)}.example.test`];
-  const opt = Uint8Array.of(0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0); // EDNS OPT, udp 1232
+  /** An EDNS OPT record: any UDP size, version mostly 0 (else BADVERS), DO or not, other flag
+   *  bits and extended RCODE set at times, options (COOKIE, NSID, padding) or none, and at times
+   *  an RDLENGTH that does not match what follows (past the payload, or short of it). */
+  function opt(): number[] {
+    const options = pick([[], [], [0, 10, 0, 8, ...Array.from({ length: 8 }, () => rnd(256))], // client COOKIE
+      [0, 10, 0, 24, ...Array.from({ length: 24 }, () => rnd(256))], [0, 3, 0, 0], [0, 12, 0, rnd(40), ...Array(40).fill(0)].slice(0, 4 + rnd(44))]);
+    const rdlen = rnd(8) === 0 ? rnd(64) : options.length;
+    return [0, 0, 41, rnd(256), rnd(256), rnd(8) === 0 ? rnd(256) : 0, pick([0, 0, 0, 1, 255]),
+      pick([0, 0x80, 0x80, 0x40, 0xff]), rnd(4) === 0 ? rnd(256) : 0, rdlen >> 8, rdlen & 255, ...options];
+  }
 
   function base(): Uint8Array {
     const v6 = rnd(2) === 1;
     let q = dnsQuery(pick(names), rnd(65536), pick([1, 28, 16, 255]));
     if (rnd(2)) {
-      const t = new Uint8Array(q.length + opt.length);
-      t.set(q);
-      t.set(opt, q.length);
-      t[11] = 1; // ARCOUNT
-      q = t;
+      q = Uint8Array.from([...q, ...opt()]);
+      q[11] = 1; // ARCOUNT
     }
     if (rnd(4) === 0) q = Uint8Array.from([...q, ...Array.from({ length: rnd(40) }, () => rnd(256))]); // trailing bytes in UDP
     // Mostly unicast; sometimes a group address (never answered: a reply would go to everyone).
@@ -80,9 +86,11 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     const transit = rnd(8) === 0;
     const dst = v6 ? (group ? pick(["ff02::fb", "ff05::1:3"]) : transit ? "2001:db8:99::53" : "2001:db8::2")
       : group ? pick(["224.0.0.251", "255.255.255.255", "239.1.2.3"]) : transit ? "203.0.113.53" : "198.18.0.2";
-    const src = rnd(16) === 0 ? (v6 ? "ff02::1" : pick(["224.0.0.1", "0.0.0.0"])) : v6 ? "2001:db8::1" : "198.18.0.1";
+    // Mostly a client; sometimes a group or null address (passed), loopback or the DUT's own (dropped).
+    const src = rnd(16) === 0 ? (v6 ? pick(["ff02::1", "::1", "2001:db8::2"]) : pick(["224.0.0.1", "0.0.0.0", "127.0.0.1", "127.9.9.9", "198.18.0.2"]))
+      : v6 ? "2001:db8::1" : "198.18.0.1";
     const dstMac = rnd(8) === 0 ? pick(["ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:fb", "33:33:00:00:00:fb", "02:78:74:00:00:99"]) : DUT_MAC;
-    const f = buildFrame({ src, dst, dstMac, sport: 1024 + rnd(60000),
+    const f = buildFrame({ src, dst, dstMac, sport: rnd(16) === 0 ? pick([0, 7, 13, 17, 19, 37, 36, 38]) : 1024 + rnd(60000),
       dport: pick([53, 53, 53, 5353, 54]), payload: q, vlans: pick([[], [], [100], [10, 20]]) });
     if (v6 && rnd(16) === 0) f[f.length - q.length - 2] = f[f.length - q.length - 1] = 0; // UDP checksum 0
     if (rnd(4) === 0) return Uint8Array.from([...f, ...Array.from({ length: rnd(30) }, () => 0)]); // Ethernet padding
@@ -138,7 +146,7 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     const fd = fdById("prog", progId);
     const st = json<any[]>("responder", "status").find((r) => r.interface === DUT).config;
     const cfg = { ports: [53, 5353], qnames: ["example.test", "attack.test"], mac: parseMac(st.mac)!, local: st.local.map(parsePrefix) };
-    const seen = { tx: 0, pass: 0 };
+    const seen = { tx: 0, pass: 0, drop: 0, opt: 0, badvers: 0, dnssecOk: 0 };
     try {
       for (let i = 0; i < 5000; i++) {
         const input = rnd(3) === 0 ? base() : mutate(base());
@@ -151,6 +159,16 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
           expect(Buffer.from(r.dataOut!).toString("hex"), ctx).toBe(Buffer.from(ref.reply).toString("hex"));
           expect(checksumsOk(r.dataOut!), ctx).toBe(true);
           seen.tx++;
+          // An OPT, if any, is the reply's last 11 bytes: root, type 41, UDP size 1232.
+          const out = ref.reply, o = out.length - 11;
+          if ([0, 0, 41, 0x04, 0xd0].every((x, k) => out[o + k] === x)) {
+            seen.opt++;
+            if (out[o + 5] === 1) seen.badvers++;
+            if (out[o + 7] === 0x80) seen.dnssecOk++;
+          }
+        } else if (ref.action === "drop") {
+          expect(r.retval, `${ctx} (${ref.why})`).toBe(1); // XDP_DROP
+          seen.drop++;
         } else {
           expect(r.retval, `${ctx} (${ref.why})`).toBe(2); // XDP_PASS
           expect(Buffer.from(r.dataOut!).toString("hex"), ctx).toBe(Buffer.from(input).toString("hex"));
@@ -163,7 +181,12 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
     // The corpus must exercise both sides, or the test proves nothing.
     expect(seen.tx).toBeGreaterThan(300);
     expect(seen.pass).toBeGreaterThan(1000);
+    expect(seen.drop).toBeGreaterThan(50);
+    // …and the EDNS cases: replies with OPT, BADVERS among them, DO copied.
+    expect(seen.opt).toBeGreaterThan(100);
+    expect(seen.badvers).toBeGreaterThan(10);
+    expect(seen.dnssecOk).toBeGreaterThan(20);
     const c = counters();
-    for (const k of ["answered", "not_dns", "not_query", "malformed", "no_match", "transit", "other_mac"]) expect(c[k]).toBeGreaterThan(0);
+    for (const k of ["answered", "not_dns", "not_query", "malformed", "no_match", "transit", "other_mac", "reflect_port", "martian_source"]) expect(c[k]).toBeGreaterThan(0);
   });
 });

@@ -2,53 +2,31 @@
 // checksum verdicts. (Frame-by-frame checks through BPF_PROG_TEST_RUN, the fuzz corpus among
 // them: responder-testrun.test.ts.)
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "bun";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, GEN, ROOT, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
+import { dig, flags, startNsd } from "./nsd.ts";
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
 import { deliverFrames } from "../src/traffic.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "xdptool-nsd-"));
+const dir = mkdtempSync(join(tmpdir(), "xdptool-resp-"));
 const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
-let nsd: Subprocess | undefined;
-
-function zone(name: string, a: string, aaaa: string): string {
-  return `$ORIGIN ${name}.\n$TTL 300\n@ IN SOA ns.${name}. admin.${name}. 1 3600 600 86400 300\n@ IN NS ns\nns IN A 198.18.0.2\nwww IN A ${a}\nwww IN AAAA ${aaaa}\n`;
-}
+let stopNsd: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   freshLab();
-  writeFileSync(join(dir, "example.test.zone"), zone("example.test", "198.18.0.80", "2001:db8::80"));
-  writeFileSync(join(dir, "other.test.zone"), zone("other.test", "198.18.0.81", "2001:db8::81"));
-  writeFileSync(join(dir, "nsd.conf"), [
-    "server:", "  ip-address: 198.18.0.2", "  ip-address: 2001:db8::2", "  port: 53", '  username: ""', '  chroot: ""',
-    `  zonesdir: "${dir}"`, '  database: ""', `  pidfile: "${dir}/nsd.pid"`, `  xfrdfile: "${dir}/xfrd.state"`,
-    `  zonelistfile: "${dir}/zone.list"`, "remote-control:", "  control-enable: no",
-    "zone:", "  name: example.test", "  zonefile: example.test.zone", "zone:", "  name: other.test", "  zonefile: other.test.zone", "",
-  ].join("\n"));
-  nsd = spawn(["ip", "netns", "exec", DUT, "nsd", "-c", join(dir, "nsd.conf"), "-d"], { stdout: "ignore", stderr: "ignore" });
-  for (let i = 0; i < 50; i++) {
-    if (dig(["+tcp", "+short", "www.other.test"]).stdout.includes("198.18.0.81")) return;
-    await Bun.sleep(100);
-  }
-  throw new Error("nsd did not start in the lab");
+  stopNsd = await startNsd();
 });
 
 afterAll(async () => {
-  nsd?.kill();
-  await nsd?.exited; // nsd takes its xfrd and server children down with it
+  await stopNsd?.();
   xt("lab", "down");
 });
 
-/** dig from the generator namespace at the DUT (IPv4 unless the server is given). */
-function dig(args: string[], server = "198.18.0.2") {
-  return inNs(GEN, ["dig", `@${server}`, "+tries=1", "+time=2", ...args]);
-}
-const flags = (out: string) => out.match(/;; flags: ([a-z ]+);/)?.[1].split(" ") ?? [];
 const counters = (): Record<string, number> => json<any[]>("responder", "status").find((r) => r.interface === DUT)?.counters ?? {};
 const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(RESP_STATS.map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]));
 
@@ -73,15 +51,15 @@ describe("selection with real clients", () => {
     for (const [server, type, answer] of [["198.18.0.2", "A", "198.18.0.80"], ["2001:db8::2", "AAAA", "2001:db8::80"]]) {
       const udp = dig(["+ignore", "www.Example.TEST", type], server);
       expect(udp.code).toBe(0);
-      expect(flags(udp.stdout)).toEqual(["qr", "tc", "rd"]); // no aa: the reply is ours, not nsd's
-      expect(udp.stdout).toContain("ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 0");
+      expect(flags(udp.stdout)).toEqual(["qr", "tc", "rd", "ra"]); // no aa: the reply is ours, not nsd's
+      expect(udp.stdout).toContain("ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1"); // our OPT (responder-edns.test.ts)
       expect(udp.stdout).toMatch(/QUESTION SECTION:\n;www\.Example\.TEST\.\s+IN\s+/); // question echoed as sent
       const full = dig(["www.example.test", type], server);
       expect(full.stdout).toContain("Truncated, retrying in TCP mode");
       expect(full.stdout).toMatch(new RegExp(`www\\.example\\.test\\.\\s+300\\s+IN\\s+${type}\\s+${answer}`));
       expect(full.stdout).toContain("(TCP)");
     }
-    // dig's default queries carry an EDNS OPT record (ARCOUNT=1): answered too, OPT cut off.
+    // dig's default queries carry an EDNS OPT record (ARCOUNT=1): answered with an OPT of ours.
     expect(diff(before, counters()).answered).toBe(4);
   });
 

@@ -23,6 +23,7 @@ struct xt_dnshdr {
 #define XT_DNS_OPCODE 0x78
 #define XT_DNS_TC 0x02
 #define XT_DNS_RD 0x01
+#define XT_DNS_RA 0x80
 #define XT_DNS_CD 0x10
 
 /* RFC 1035 §2.3.4. A label's length byte uses 6 bits (its top two bits say what kind of byte it

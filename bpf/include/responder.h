@@ -5,10 +5,12 @@
  * under attack the authoritative server only sees clients that completed a TCP handshake.
  *
  * xt_responder_stage(ctx, pkt) takes an already parsed packet (parsing.h) and returns the verdict:
- * XDP_TX (reply written in place), XDP_DROP (over the rate limit, not slipped) or XDP_PASS (not
- * ours: a combined program moves on to its next stage). Anything that is not a plain, well formed
- * query passes untouched. The reply is the query's own header and question, cut after the
- * question, so it is never larger than the query: no amplification.
+ * XDP_TX (reply written in place), XDP_DROP (over the rate limit and not slipped, or a reflection
+ * source) or XDP_PASS (not ours: a combined program moves on to its next stage). Anything that is not a plain, well formed
+ * query passes untouched. The reply is the query's own header and question (and, when the query
+ * had an EDNS OPT record, an option-less OPT of ours in its place), cut after that, so it is never
+ * larger than the query: no amplification. Queries from sources no reply may go to are dropped
+ * (never a reflector); with --unverified-only, TCP segments verify sources (responder_verify.h).
  */
 #ifndef XDPTOOL_RESPONDER_H
 #define XDPTOOL_RESPONDER_H
@@ -17,6 +19,7 @@
 #include "responder_name.h"   /* the question name */
 #include "responder_select.h" /* port, source, destination, rate */
 #include "responder_reply.h"  /* the reply, in place */
+#include "responder_verify.h" /* --unverified-only: sources verified by TCP */
 
 /* The stage: checks from the cheapest and most common "not ours" down to the name walk, then the
  * selection, then the rewrite. Every exit is counted by reason in resp_stats. */
@@ -27,6 +30,10 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	struct xt_resp_scratch *s = xt_resp_scratch();
 	if (!cfg || !s || cfg->nports == 0)
 		return xt_resp_verdict(XT_RESP_NOT_DNS, XDP_PASS);
+
+	/* --unverified-only watches TCP to our ports: a connection verifies its source. */
+	if (p->l4_proto == IPPROTO_TCP && (cfg->flags & XT_RESP_F_UNVERIFIED))
+		return xt_resp_tcp_verify(ctx, p, cfg);
 
 	/* Plain UDP over IPv4 without options, or IPv6 without extension headers, at most one VLAN
 	 * tag, not a fragment, to one of our ports. */
@@ -89,6 +96,20 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	if (!xt_resp_dest_ours(p, cfg))
 		return xt_resp_verdict(XT_RESP_TRANSIT, XDP_PASS);
 
+	/* Never a reflector: a query to us from a source no reply may go to is dropped, not passed.
+	 * No real client sends from these ports or addresses, so nothing legitimate is lost; the
+	 * server behind would answer them just the same if passed; and passing would let a flood
+	 * bypass the responder by choosing such a source. Linux drops the martian sources itself
+	 * (IPv4), later and at a higher price. */
+	uh = p->data + p->l4_off;
+	if ((void *)(uh + 1) > p->data_end)
+		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+	__u16 sport = bpf_ntohs(uh->source);
+	if (sport < 64 && ((1ULL << sport) & XT_RESP_REFLECT_PORTS))
+		return xt_resp_verdict(XT_RESP_REFLECT_PORT, XDP_DROP);
+	if (xt_resp_source_martian(p))
+		return xt_resp_verdict(XT_RESP_MARTIAN_SOURCE, XDP_DROP);
+
 	struct udphdr *udp = p->data + p->l4_off;
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	if ((void *)(dns + 1) > p->data_end)
@@ -118,13 +139,20 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS); /* QTYPE/QCLASS missing */
 	/* The one additional record allowed is EDNS OPT: root name, TYPE 41. A TSIG or SIG(0)
 	 * signature would be cut off with the tail, and its client rejects an unsigned reply; a
-	 * signed query is no spoofed flood anyway. */
+	 * signed query is no spoofed flood anyway. The OPT's fixed part (11 bytes) and its options
+	 * must lie inside the UDP payload: the reply takes an OPT of the same 11 bytes in place. */
+	s->edns = 0; /* XT_RESP_EDNS_* bits for the reply (responder_reply.h) */
 	if (dns->arcount) {
-		__u8 rr[3];
+		__u8 rr[11];
 		if (p->l4_off + seg_len + sizeof(rr) > udp_end ||
-		    bpf_xdp_load_bytes(ctx, p->l4_off + seg_len, rr, sizeof(rr)) ||
-		    rr[0] != 0 || rr[1] != 0 || rr[2] != 41)
+		    bpf_xdp_load_bytes(ctx, p->l4_off + seg_len, rr, sizeof(rr)))
+			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
+		if (rr[0] != 0 || rr[1] != 0 || rr[2] != 41)
 			return xt_resp_verdict(XT_RESP_NOT_QUERY, XDP_PASS);
+		if (p->l4_off + seg_len + sizeof(rr) + ((rr[9] << 8) | rr[10]) > udp_end)
+			return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS); /* RDLENGTH past the payload */
+		/* TTL field: extended RCODE (rr[5]), VERSION (rr[6]), DO and Z flags (rr[7..8]). */
+		s->edns = XT_RESP_EDNS_OPT | (rr[7] & 0x80 ? XT_RESP_EDNS_DO : 0) | (rr[6] ? XT_RESP_EDNS_BADVERS : 0);
 	}
 
 	/* Selection: every enabled mode must agree. */
@@ -132,6 +160,10 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
 	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg->hash_mul))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
+	/* Before --over: a verified source goes to the server whatever its rate (it is a real client)
+	 * and does not use up its bucket. */
+	if ((cfg->flags & XT_RESP_F_UNVERIFIED) && xt_resp_source_verified(p, cfg))
+		return xt_resp_verdict(XT_RESP_PASSED_VERIFIED, XDP_PASS);
 	if (cfg->flags & XT_RESP_F_OVER) {
 		int r = xt_resp_rate(p, cfg);
 		if (r == XT_RESP_RATE_UNDER)
@@ -141,8 +173,11 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	}
 
 	int action = xt_resp_rewrite(ctx, p, seg_len, s);
-	if (action == XDP_TX)
+	if (action == XDP_TX) {
 		xt_resp_verdict(XT_RESP_ANSWERED, 0); /* counts only; the action returned is ours */
+		if (cfg->flags & XT_RESP_F_UNVERIFIED)
+			xt_resp_verdict(XT_RESP_ANSWERED_UNVERIFIED, 0);
+	}
 	return action;
 }
 

@@ -14,6 +14,7 @@
 #define XT_RESP_F_FROM 2  /* only sources inside a prefix in resp_from4 / resp_from6 */
 #define XT_RESP_F_OVER 4  /* only sources above `rate` q/s; of those every `slip`th gets TC, the rest drop */
 #define XT_RESP_F_ADDRESS 8 /* only destinations in resp_addrs (--address), on top of resp_local */
+#define XT_RESP_F_UNVERIFIED 16 /* only sources not in resp_verified (--unverified-only): responder_verify.h */
 
 /* The one entry of the array map resp_config. All zero (before enable writes it) = answer nothing. */
 struct xt_resp_config {
@@ -27,6 +28,13 @@ struct xt_resp_config {
 	__u64 hash_mul;   /* odd multiplier of the qname suffix hash, random per enable */
 	__u8 mac[6];      /* the interface's own MAC: queries to any other unicast MAC are not ours */
 	__u8 pad[2];
+	__u64 verified_ttl_ns;    /* XT_RESP_F_UNVERIFIED: how long a verified source stays verified */
+	/* … sources verified per prefix (default /32 and /64), as netmasks user space computes: the
+	 * program ANDs words, where a per-bit loop on a prefix length read from the map would branch
+	 * at every byte and multiply the verifier's paths. */
+	__u8 verified_mask6[16];
+	__u8 verified_mask4[4];
+	__u8 pad2[4];
 };
 
 /* The host's local addresses as a short list (resp_local_list, one entry): most hosts have a few,
@@ -99,6 +107,11 @@ enum xt_resp_stat {
 	XT_RESP_NO_MATCH,       /* name or source outside the selection: XDP_PASS */
 	XT_RESP_TRANSIT,        /* destination IP not local to this host (or not in --address): XDP_PASS */
 	XT_RESP_OTHER_MAC,      /* unicast to another MAC (promiscuous mode, a mirror port): XDP_PASS */
+	XT_RESP_REFLECT_PORT,   /* from UDP source port 0, 7, 13, 17, 19 or 37: XDP_DROP */
+	XT_RESP_MARTIAN_SOURCE, /* from a loopback address or one of the host's own: XDP_DROP */
+	XT_RESP_ANSWERED_UNVERIFIED, /* of ANSWERED, those --unverified-only answered (counted in both) */
+	XT_RESP_PASSED_VERIFIED,     /* a query from a verified source (--unverified-only): XDP_PASS */
+	XT_RESP_NEWLY_VERIFIED,      /* a TCP segment of a connection verified its source anew: XDP_PASS */
 	XT_RESP_STAT_MAX,
 };
 

@@ -104,6 +104,17 @@ struct {
 	__type(value, __u64);
 } resp_stats SEC(".maps");
 
+/* --unverified-only: sources that completed a TCP handshake with us (responder_verify.h), one per
+ * aggregate (struct xt_resp_source, host bits cleared), the value its expiry (ktime ns). LRU: a
+ * bounded map where the least recently seen source makes room, so no flood can fill it — and a
+ * spoofed flood adds nothing to it at all, having no connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct xt_resp_source);
+	__type(value, __u64);
+} resp_verified SEC(".maps");
+
 /* Per-CPU scratch: the lowercased question name, its label starts, and a copy of the reply's UDP
  * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
  * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
@@ -113,6 +124,12 @@ struct xt_resp_scratch {
 	__u8 name[256];
 	__u8 start[256];
 	__u8 seg[512];
+	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
+	 * read back from a map value it is one unknown number to the verifier, so the paths with and
+	 * without OPT merge after the check instead of each being verified through the whole rest
+	 * of the program (the combined program is near the verifier's 1M-instruction budget). */
+	__u32 edns;
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,8 +138,8 @@ struct {
 	__type(value, struct xt_resp_scratch);
 } resp_scratch SEC(".maps");
 
-/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4. */
-#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4)
+/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4 + OPT 11. */
+#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4 + 11)
 
 static __always_inline int xt_resp_verdict(__u32 reason, int action)
 {

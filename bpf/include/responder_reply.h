@@ -18,10 +18,27 @@ static __always_inline __u16 xt_csum_fold(__s64 sum)
 	return (__u16)~s;
 }
 
+/* What the query's EDNS OPT record asks of the reply (RFC 6891). */
+#define XT_RESP_EDNS_OPT 1     /* the query had one: so must the reply (§7) */
+#define XT_RESP_EDNS_DO 2      /* DNSSEC OK: copied into the reply (RFC 3225 §3) */
+#define XT_RESP_EDNS_BADVERS 4 /* VERSION ≠ 0: we only speak 0, the answer is BADVERS (§6.1.3) */
+#define XT_RESP_OPT_LEN 11     /* root name, TYPE, CLASS, TTL, RDLENGTH 0: an OPT without options */
+/* The UDP payload size our OPT advertises: 1232, the DNS Flag Day 2020 value dnsdist uses too. It
+ * only matters for the client's next UDP query, and a TC reply sends it to TCP anyway. */
+#define XT_RESP_EDNS_SIZE 1232
+
 /* Turn the query in place into the reply: swap addresses, rewrite the header, cut after the
- * question, fix lengths and checksums. `seg_len` is the reply's UDP length. */
+ * question (and the OPT record, rewritten, when the query had one), fix lengths and checksums.
+ * `seg_len` is the UDP length up to the end of the question; s->edns the XT_RESP_EDNS_* bits. */
 static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p, __u32 seg_len, struct xt_resp_scratch *s)
 {
+	__u32 edns = s->edns;
+	__u32 opt_off = p->l4_off + seg_len; /* where the query's OPT begins and the reply's is written */
+	/* The query's OPT, already checked to hold at least these 11 bytes, becomes ours: the same
+	 * length in the same place, so the reply still never outgrows the query. The bits are used
+	 * by arithmetic rather than branches where they can be: one path for the verifier. */
+	__u32 has_opt = edns & XT_RESP_EDNS_OPT;
+	seg_len += has_opt * XT_RESP_OPT_LEN;
 	/* Each header is re-checked before it is written, though xt_responder_stage checked it already: see
 	 * xt_resp_from_listed. Were a check ever to fail, XDP_ABORTED makes the bug visible (the
 	 * xdp_exception tracepoint, the ABORTED counter) instead of sending a half-built reply. */
@@ -44,12 +61,28 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	udp->check = 0; /* computed at the end, once the frame has its final length */
 
 	struct xt_dnshdr *dns = (void *)(udp + 1);
-	/* Keep ID, opcode (QUERY) and RD; set QR and TC; AA=0; RCODE=NOERROR; keep CD (RFC 6840). */
-	dns->flags1 = XT_DNS_QR | XT_DNS_TC | (dns->flags1 & (XT_DNS_OPCODE | XT_DNS_RD));
-	dns->flags2 = dns->flags2 & XT_DNS_CD;
+	/* Keep ID, opcode (QUERY) and RD; set QR and TC; AA=0; RCODE=NOERROR; keep CD (RFC 6840);
+	 * AD, Z = 0. RA copies RD, as dnsdist's TCAction does: a stub that asked for recursion and
+	 * sees RA=0 warns or gives up on the server, and the TC reply carries no data to be wrong
+	 * about — the answer over TCP has the server's own RA. BADVERS is a complete answer, not a
+	 * truncated one: no TC, the client retries with version 0 over UDP and then gets TC. */
+	__u8 rd = dns->flags1 & XT_DNS_RD, badvers = (edns >> 2) & 1; /* XT_RESP_EDNS_BADVERS */
+	dns->flags1 = XT_DNS_QR | ((badvers ^ 1) << 1) /* XT_DNS_TC */ | (dns->flags1 & XT_DNS_OPCODE) | rd;
+	dns->flags2 = (dns->flags2 & XT_DNS_CD) | (rd << 7) /* XT_DNS_RA */;
 	dns->ancount = 0;
 	dns->nscount = 0;
-	dns->arcount = 0; /* any EDNS OPT record is cut off with the tail */
+	dns->arcount = bpf_htons((__u16)has_opt);
+
+	if (has_opt) {
+		/* From CLASS on (the root name and TYPE 41 are already there): our payload size; TTL =
+		 * extended RCODE (BADVERS = 16 is 1 here and 0 in the header), VERSION 0, DO copied, the
+		 * other flag bits 0; RDLENGTH 0 — the query's options (COOKIE, NSID, ECS, padding…) are
+		 * dropped: docs/06-xdp-tx.md says why. */
+		__u8 tail[8] = { XT_RESP_EDNS_SIZE >> 8, XT_RESP_EDNS_SIZE & 0xff, badvers, 0,
+				 (edns & XT_RESP_EDNS_DO) << 6 /* 2 → 0x80 */, 0, 0, 0 };
+		if (bpf_xdp_store_bytes(ctx, opt_off + 3, tail, sizeof(tail)))
+			return XDP_ABORTED;
+	}
 
 	if (p->l3_proto == ETH_P_IP) {
 		struct iphdr *ip = p->data + p->l3_off;
@@ -75,8 +108,8 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		ip6->payload_len = bpf_htons(seg_len); /* IPv6 has no header checksum */
 	}
 
-	/* Cut the frame after the question (drops EDNS and any padding). Never grows: seg_len fits in
-	 * what the query had, which was checked before. */
+	/* Cut the frame after the question, or after our OPT (drops the query's EDNS options and any
+	 * padding). Never grows: seg_len fits in what the query had, which was checked before. */
 	int delta = (int)(p->l4_off + seg_len) - (int)(p->data_end - p->data);
 	if (delta > 0)
 		return XDP_ABORTED;
@@ -91,7 +124,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	 * be absent or wrong). Copy the segment, zero-padded to 4 bytes, into scratch.
 	 * bpf_csum_diff sums whole 32-bit words, so the length is rounded up to a multiple of 4 and
 	 * the word the segment ends in is zeroed first (the copy then overwrites its leading bytes).
-	 * The range check gives the verifier the bounds bpf_xdp_load_bytes needs (1 ≤ seg_len ≤ 279);
+	 * The range check gives the verifier the bounds bpf_xdp_load_bytes needs (1 ≤ seg_len ≤ 290);
 	 * the 0x1fc masks restate, next to each use, that both stay inside seg[512]. */
 	if (seg_len < 8 + 12 + 1 + 4 || seg_len > XT_RESP_SEG_MAX)
 		return XDP_ABORTED;

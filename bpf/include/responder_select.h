@@ -70,6 +70,30 @@ static __always_inline int xt_resp_listed6(const struct xt_resp_local_list *l, c
 	return 0;
 }
 
+/* Is this address one of the host's own: in the short list, or (when the list is not the whole
+ * story) in the tries? */
+static __always_inline int xt_resp_local4(const struct xt_resp_local_list *l, __be32 addr)
+{
+	if (xt_resp_listed4(l, addr))
+		return 1;
+	if (l && (l->complete & 1))
+		return 0;
+	struct xt_resp_prefix4 k = { .prefixlen = 32 };
+	__builtin_memcpy(k.addr, &addr, 4);
+	return bpf_map_lookup_elem(&resp_local4, &k) != NULL;
+}
+
+static __always_inline int xt_resp_local6(const struct xt_resp_local_list *l, const struct in6_addr *addr)
+{
+	if (xt_resp_listed6(l, addr))
+		return 1;
+	if (l && (l->complete & 2))
+		return 0;
+	struct xt_resp_prefix6 k = { .prefixlen = 128 };
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&resp_local6, &k) != NULL;
+}
+
 static __always_inline int xt_resp_dest_ours(struct xt_pkt *p, const struct xt_resp_config *cfg)
 {
 	struct xt_resp_source a = {};
@@ -80,32 +104,45 @@ static __always_inline int xt_resp_dest_ours(struct xt_pkt *p, const struct xt_r
 		struct iphdr *ip = p->data + p->l3_off;
 		if ((void *)(ip + 1) > p->data_end)
 			return 0;
-		if (!xt_resp_listed4(l, ip->daddr)) {
-			if (l && (l->complete & 1))
-				return 0;
-			struct xt_resp_prefix4 k = { .prefixlen = 32 };
-			__builtin_memcpy(k.addr, &ip->daddr, 4);
-			if (!bpf_map_lookup_elem(&resp_local4, &k))
-				return 0;
-		}
+		if (!xt_resp_local4(l, ip->daddr))
+			return 0;
 		a.family = 4;
 		__builtin_memcpy(a.addr, &ip->daddr, 4);
 	} else {
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
 		if ((void *)(ip6 + 1) > p->data_end)
 			return 0;
-		if (!xt_resp_listed6(l, &ip6->daddr)) {
-			if (l && (l->complete & 2))
-				return 0;
-			struct xt_resp_prefix6 k = { .prefixlen = 128 };
-			__builtin_memcpy(k.addr, &ip6->daddr, 16);
-			if (!bpf_map_lookup_elem(&resp_local6, &k))
-				return 0;
-		}
+		if (!xt_resp_local6(l, &ip6->daddr))
+			return 0;
 		a.family = 6;
 		__builtin_memcpy(a.addr, &ip6->daddr, 16);
 	}
 	return !(cfg->flags & XT_RESP_F_ADDRESS) || bpf_map_lookup_elem(&resp_addrs, &a);
+}
+
+/* UDP source ports a reply must never go to: 0 is no port at all, and echo (7), daytime (13),
+ * qotd (17), chargen (19) and time (37) answer anything sent to them — a query spoofed from one
+ * of them would start a reply loop between that service and us (or the server behind us). */
+#define XT_RESP_REFLECT_PORTS ((1ULL << 0) | (1ULL << 7) | (1ULL << 13) | (1ULL << 17) | (1ULL << 19) | (1ULL << 37))
+
+/* A source no query from the wire can really have: loopback (127.0.0.0/8, ::1) or an address of
+ * this host. The reply would go to ourselves, or wherever the forger wants the stack to send it. */
+static __always_inline int xt_resp_source_martian(struct xt_pkt *p)
+{
+	__u32 zero = 0;
+	const struct xt_resp_local_list *l = bpf_map_lookup_elem(&resp_local_list, &zero);
+
+	if (p->l3_proto == ETH_P_IP) {
+		struct iphdr *ip = p->data + p->l3_off;
+		if ((void *)(ip + 1) > p->data_end)
+			return 1;
+		return (bpf_ntohl(ip->saddr) >> 24) == 127 || xt_resp_local4(l, ip->saddr);
+	}
+	struct ipv6hdr *ip6 = p->data + p->l3_off;
+	if ((void *)(ip6 + 1) > p->data_end)
+		return 1;
+	const __u32 *a = ip6->saddr.in6_u.u6_addr32;
+	return ((a[0] | a[1] | a[2]) == 0 && a[3] == bpf_htonl(1)) /* ::1 */ || xt_resp_local6(l, &ip6->saddr);
 }
 
 /* Clear the host bits of an address beyond `plen` (bytes of it). */

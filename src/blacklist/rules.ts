@@ -1,6 +1,7 @@
 // rules.ts — a blacklist rule as data, its text form (the syntax of `add` and of import files),
 // and its identity (the one map entry it owns). Pure: no kernel, no files.
 import { UsageError } from "../errors.ts";
+import { durationArg } from "../cli.ts";
 import { formatMac, formatPrefix, parseMac, parsePrefix, parseRange, type Prefix } from "../net/addr.ts";
 import { parsePorts } from "./ports.ts";
 
@@ -41,11 +42,7 @@ function parseProto(s: string): number {
 }
 
 /** "90", "90s", "10m", "2h", "1d" → seconds. */
-export function parseTtl(s: string): number {
-  const m = s.match(/^(\d{1,9})([smhd]?)$/);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`invalid --ttl "${s}" (a positive number with s, m, h or d, e.g. 10m)`);
-  return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s"];
-}
+export const parseTtl = (s: string): number => durationArg("ttl", s);
 
 export interface ParseOptions {
   allow?: boolean;

@@ -13,6 +13,8 @@ export const HELPERS = {
   25: ["perf_event_output", "4.9"],
   28: ["csum_diff", "4.8"],
   65: ["xdp_adjust_tail", "4.18"],
+  86: ["sk_release", "4.20"],
+  99: ["skc_lookup_tcp", "5.2"],
   125: ["ktime_get_boot_ns", "5.8"],
   131: ["ringbuf_reserve", "5.8"],
   132: ["ringbuf_submit", "5.8"],
@@ -30,10 +32,10 @@ export const OBJECT_HELPERS: Record<string, readonly (keyof typeof HELPERS)[]> =
   bare_drop: [], pass: [],
   hello: [1, 181, 189], drop: [1, 181, 189],
   blacklist: [1, 160, 181, 189], blacklist_test: [1, 160, 181, 189],
-  responder: [1, 2, 5, 28, 65, 181, 189],
+  responder: [1, 2, 5, 28, 65, 86, 99, 181, 189, 190],
   sampler: [1, 7, 8, 25, 125, 131, 132, 133, 134, 181, 188, 189],
   tx: [1, 7, 190],
-  xdptool: [1, 2, 5, 7, 8, 25, 28, 65, 125, 131, 132, 133, 134, 160, 181, 188, 189],
+  xdptool: [1, 2, 5, 7, 8, 25, 28, 65, 86, 99, 125, 131, 132, 133, 134, 160, 181, 188, 189, 190],
 };
 
 const newer = (a: string, b: string) => {

@@ -2,12 +2,14 @@
 // anything is touched), and the qname suffix encoding the BPF side hashes (responder_name.h).
 import { randomBytes } from "node:crypto";
 import { UsageError } from "../errors.ts";
-import { intArg } from "../cli.ts";
+import { durationArg, intArg } from "../cli.ts";
 import { formatPrefix, parsePrefix, type Prefix } from "../net/addr.ts";
 
 export const MAX_PORTS = 8; // XT_RESP_MAX_PORTS
 export const MAX_ADDRESSES = 256; // max_entries of resp_addrs
-export const F_QNAME = 1, F_FROM = 2, F_OVER = 4, F_ADDRESS = 8; // XT_RESP_F_*
+export const F_QNAME = 1, F_FROM = 2, F_OVER = 4, F_ADDRESS = 8, F_UNVERIFIED = 16; // XT_RESP_F_*
+/** --unverified-only verifies sources by their TCP connections to the DNS server on this port. */
+export const DNS_PORT = 53;
 
 export interface ResponderConfig {
   ports: number[];
@@ -22,6 +24,12 @@ export interface ResponderConfig {
   slip: number;
   v4Prefix: number;
   v6Prefix: number;
+  /** --unverified-only: answer only sources without a TCP connection to us (within the TTL). */
+  unverifiedOnly: boolean;
+  /** Seconds a verified source stays verified. */
+  verifiedTtl: number;
+  verifiedV4Prefix: number;
+  verifiedV6Prefix: number;
 }
 
 export interface EnableArgs {
@@ -33,6 +41,10 @@ export interface EnableArgs {
   slip?: string;
   "v4-prefix"?: string;
   "v6-prefix"?: string;
+  "unverified-only"?: boolean;
+  "verified-ttl"?: string;
+  "verified-v4-prefix"?: string;
+  "verified-v6-prefix"?: string;
 }
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
@@ -94,6 +106,11 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
   });
   if (a.address !== undefined && addresses.length === 0) throw new UsageError(`--address: give at least one address, e.g. --address 198.18.0.2`);
   if (addresses.length > MAX_ADDRESSES) throw new UsageError(`--address: at most ${MAX_ADDRESSES} addresses, not ${addresses.length}`);
+  const unverifiedOnly = a["unverified-only"] === true;
+  // Sources are verified by TCP connections to the ports the program watches (--ports); a DNS
+  // server takes TCP on 53, and without it there nothing would verify anyone: every query would
+  // get TC forever.
+  if (unverifiedOnly && !ports.includes(DNS_PORT)) throw new UsageError(`--unverified-only verifies sources by their TCP connections to port ${DNS_PORT}, which --ports ${ports.join(",")} leaves out`);
   return {
     ports: [...new Set(ports)],
     qnames,
@@ -103,11 +120,15 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
     slip: intArg("slip", a.slip ?? "2", 1, 1000),
     v4Prefix: intArg("v4-prefix", a["v4-prefix"] ?? "24", 1, 32),
     v6Prefix: intArg("v6-prefix", a["v6-prefix"] ?? "56", 1, 128),
+    unverifiedOnly,
+    verifiedTtl: durationArg("verified-ttl", a["verified-ttl"] ?? "1h"),
+    verifiedV4Prefix: intArg("verified-v4-prefix", a["verified-v4-prefix"] ?? "32", 1, 32),
+    verifiedV6Prefix: intArg("verified-v6-prefix", a["verified-v6-prefix"] ?? "64", 1, 128),
   };
 }
 
 export function flagsOf(c: ResponderConfig): number {
-  return (c.qnames.length ? F_QNAME : 0) | (c.from.length ? F_FROM : 0) | (c.over ? F_OVER : 0) | (c.addresses.length ? F_ADDRESS : 0);
+  return (c.qnames.length ? F_QNAME : 0) | (c.from.length ? F_FROM : 0) | (c.over ? F_OVER : 0) | (c.addresses.length ? F_ADDRESS : 0) | (c.unverifiedOnly ? F_UNVERIFIED : 0);
 }
 
 export function describeConfig(c: ResponderConfig): string {
@@ -115,6 +136,7 @@ export function describeConfig(c: ResponderConfig): string {
   parts.push(c.addresses.length ? `to ${c.addresses.map((a) => formatPrefix(a).replace(/\/(32|128)$/, "")).join(",")}` : "to every local address");
   parts.push(c.qnames.length ? `names under ${c.qnames.join(",")}` : "every name");
   if (c.from.length) parts.push(`sources in ${c.from.map(formatPrefix).join(",")}`);
+  if (c.unverifiedOnly) parts.push(`only sources not verified by TCP (verified for ${c.verifiedTtl}s per /${c.verifiedV4Prefix} IPv4, /${c.verifiedV6Prefix} IPv6)`);
   if (c.over) parts.push(`sources over ${c.over} q/s per /${c.v4Prefix} (IPv4) or /${c.v6Prefix} (IPv6), slip ${c.slip}`);
   return parts.join("; ");
 }

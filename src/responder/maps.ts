@@ -6,15 +6,17 @@ import { BpfMap } from "../ffi/map.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { OpError } from "../errors.ts";
 import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
-import { MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
+import { F_UNVERIFIED, MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
 
 /** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
-export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac"] as const;
+export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac", "reflect_port", "martian_source",
+  "answered_unverified", "passed_verified", "newly_verified"] as const;
 export type RespStat = (typeof RESP_STATS)[number];
 
 /** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */
 export const RESP_LAYOUT = {
-  xt_resp_config: { size: 48, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40 },
+  xt_resp_config: { size: 80, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40,
+    verified_ttl_ns: 48, verified_mask6: 56, verified_mask4: 72 },
   xt_resp_source: { size: 20, family: 0, addr: 4 },
   xt_resp_name: { size: 16, len: 0, hash: 8 },
   xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
@@ -24,7 +26,7 @@ export const RESP_LAYOUT = {
 } as const;
 const LIST4 = 8, LIST6 = 4; // XT_RESP_LIST4, XT_RESP_LIST6
 
-const MAPS = ["resp_config", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs"] as const;
+const MAPS = ["resp_config", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs", "resp_verified"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -55,7 +57,22 @@ function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array): Buffer 
   c.ports.slice(0, MAX_PORTS).forEach((p, i) => b.writeUInt16LE(p, L.ports + 2 * i));
   b.writeBigUInt64LE(mul, L.hash_mul);
   b.set(mac.subarray(0, 6), L.mac);
+  b.writeBigUInt64LE(BigInt(c.verifiedTtl) * 1_000_000_000n, L.verified_ttl_ns);
+  b.set(netmask(c.verifiedV6Prefix, 16), L.verified_mask6);
+  b.set(netmask(c.verifiedV4Prefix, 4), L.verified_mask4);
   return b;
+}
+
+/** The first `len` bits set, in `bytes` bytes (network order). */
+function netmask(len: number, bytes: number): Uint8Array {
+  return Uint8Array.from({ length: bytes }, (_, i) => (0xff00 >> Math.max(0, Math.min(8, len - 8 * i))) & 0xff);
+}
+
+/** How many leading bits a netmask has set. */
+function maskLength(m: Uint8Array): number {
+  let n = 0;
+  for (const x of m) for (let bit = 0x80; bit && x & bit; bit >>= 1) n++;
+  return n;
 }
 
 function nameKey(wire: Uint8Array, mul: bigint): Buffer {
@@ -162,6 +179,12 @@ export interface ResponderState {
   slip: number;
   v4Prefix: number;
   v6Prefix: number;
+  unverifiedOnly: boolean;
+  verifiedTtl: number;
+  verifiedV4Prefix: number;
+  verifiedV6Prefix: number;
+  /** Sources (aggregates) in the verified map now, expired ones included until the LRU evicts them. */
+  verified: number;
 }
 
 /** What the running responder is configured to do, read back from its maps. */
@@ -184,6 +207,14 @@ export function readConfig(ifname: string): ResponderState {
     slip: b.readUInt32LE(L.slip),
     v4Prefix: b.readUInt8(L.v4_prefix),
     v6Prefix: b.readUInt8(L.v6_prefix),
+    // A program of an older xdptool (a shorter config, no resp_verified) has none of this.
+    ...(b.length < L.size ? { unverifiedOnly: false, verifiedTtl: 0, verifiedV4Prefix: 0, verifiedV6Prefix: 0, verified: 0 } : {
+      unverifiedOnly: (flags & F_UNVERIFIED) !== 0,
+      verifiedTtl: Number(b.readBigUInt64LE(L.verified_ttl_ns) / 1_000_000_000n),
+      verifiedV4Prefix: maskLength(b.subarray(L.verified_mask4, L.verified_mask4 + 4)),
+      verifiedV6Prefix: maskLength(b.subarray(L.verified_mask6, L.verified_mask6 + 16)),
+      verified: flags & F_UNVERIFIED ? withMap(ifname, "resp_verified", (m) => [...m.keys()].length) : 0,
+    }),
   };
 }
 

@@ -24,9 +24,12 @@ function inPrefix(a: Uint8Array, p: Prefix): boolean {
   return true;
 }
 
-export type ReferenceVerdict = { action: "pass"; why: string } | { action: "tx"; reply: Uint8Array };
+export type ReferenceVerdict = { action: "pass" | "drop"; why: string } | { action: "tx"; reply: Uint8Array };
 
 const pass = (why: string): ReferenceVerdict => ({ action: "pass", why });
+const drop = (why: string): ReferenceVerdict => ({ action: "drop", why });
+/** Source ports no reply may go to: none, echo, daytime, qotd, chargen, time. */
+const REFLECT_PORTS = [0, 7, 13, 17, 19, 37];
 
 /** The question name's labels (lowercased), or null if it is not a plain name inside [off, end). */
 function readName(b: Uint8Array, off: number, end: number): { labels: string[]; wireLen: number } | null {
@@ -83,8 +86,13 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   if (!cfg.local.some((p) => inPrefix(dst, p))) return pass("transit: not a local address");
   if (cfg.addresses?.length && !cfg.addresses.some((p) => inPrefix(dst, p))) return pass("not a --address");
   if (b.length < l4 + 8) return pass("short udp");
-  if (v6 && b.length >= l4 + 8 && u16(l4 + 6) === 0) return pass("ipv6 udp checksum 0");
   if (!cfg.ports.includes(u16(l4 + 2))) return pass("port");
+  // A query to us from a source no reply may go to is dropped, before anything else is judged.
+  if (REFLECT_PORTS.includes(u16(l4))) return drop("reflection port");
+  const src = v6 ? b.subarray(l3 + 8, l3 + 24) : b.subarray(l3 + 12, l3 + 16);
+  const loopback = v6 ? src.every((x, i) => x === (i === 15 ? 1 : 0)) : src[0] === 127;
+  if (loopback || cfg.local.some((p) => inPrefix(src, p))) return drop("martian source");
+  if (v6 && u16(l4 + 6) === 0) return pass("ipv6 udp checksum 0");
   if (b.length < l4 + 8 + 12) return pass("short dns");
   const udpLen = u16(l4 + 4);
   const udpEnd = l4 + udpLen;
@@ -97,12 +105,19 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   const segLen = 8 + 12 + name.wireLen + 4;
   if (l4 + segLen > udpEnd) return pass("no qtype/qclass");
   // The one additional record allowed is EDNS OPT (root name, type 41); a TSIG or SIG(0)
-  // signature would be cut off, and its client would reject the unsigned reply.
-  if (u16(d + 10) === 1 && (l4 + segLen + 3 > udpEnd || b[l4 + segLen] !== 0 || u16(l4 + segLen + 1) !== 41)) return pass("additional record not OPT");
+  // signature would be cut off, and its client would reject the unsigned reply. An OPT's fixed
+  // 11 bytes and its RDATA must lie inside the UDP payload.
+  const o = l4 + segLen; // where the OPT starts
+  const opt = u16(d + 10) === 1;
+  if (opt && o + 11 > udpEnd) return pass("OPT cut short");
+  if (opt && (b[o] !== 0 || u16(o + 1) !== 41)) return pass("additional record not OPT");
+  if (opt && o + 11 + u16(o + 9) > udpEnd) return pass("OPT RDLENGTH past the payload");
   if (!nameSelected(name.labels, cfg.qnames)) return pass("no match");
+  const badvers = opt && b[o + 6] !== 0; // EDNS VERSION we do not speak (RFC 6891 §6.1.3)
+  const replyLen = segLen + (opt ? 11 : 0);
 
-  // The reply: the same bytes up to the end of the question, then edited.
-  const r = Uint8Array.from(b.subarray(0, l4 + segLen));
+  // The reply: the same bytes up to the end of the question (and the OPT's 11), then edited.
+  const r = Uint8Array.from(b.subarray(0, l4 + replyLen));
   const w16 = (o: number, v: number) => r.set([v >> 8, v & 255], o);
   r.set(b.subarray(6, 12), 0);
   r.set(b.subarray(0, 6), 6);
@@ -110,28 +125,36 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
     r.set(b.subarray(l3 + 16, l3 + 20), l3 + 12);
     r.set(b.subarray(l3 + 12, l3 + 16), l3 + 16);
     r[l3 + 8] = 64;
-    w16(l3 + 2, 20 + segLen);
+    w16(l3 + 2, 20 + replyLen);
     w16(l3 + 10, 0);
     w16(l3 + 10, csumFold(csumAdd(0, r.subarray(l3, l3 + 20))));
   } else {
     r.set(b.subarray(l3 + 24, l3 + 40), l3 + 8);
     r.set(b.subarray(l3 + 8, l3 + 24), l3 + 24);
     r[l3 + 7] = 64;
-    w16(l3 + 4, segLen);
+    w16(l3 + 4, replyLen);
   }
   r.set(b.subarray(l4 + 2, l4 + 4), l4);
   r.set(b.subarray(l4, l4 + 2), l4 + 2);
-  w16(l4 + 4, segLen);
+  w16(l4 + 4, replyLen);
   w16(l4 + 6, 0);
-  r[d + 2] = 0x80 | 0x02 | (b[d + 2] & 0x01);
-  r[d + 3] = b[d + 3] & 0x10;
+  // QR, TC (not with BADVERS: a complete answer), RD kept; RA = RD as dnsdist's TCAction;
+  // CD kept; AA, AD, Z, RCODE 0.
+  const rd = b[d + 2] & 0x01;
+  r[d + 2] = 0x80 | (badvers ? 0 : 0x02) | rd;
+  r[d + 3] = (b[d + 3] & 0x10) | (rd << 7);
   w16(d + 6, 0);
   w16(d + 8, 0);
-  w16(d + 10, 0);
+  w16(d + 10, opt ? 1 : 0);
+  if (opt) {
+    // OPT: root, type 41, UDP size 1232, extended RCODE (BADVERS 16 → 1), version 0, DO copied,
+    // no options.
+    r.set([0, 0, 41, 1232 >> 8, 1232 & 255, badvers ? 1 : 0, 0, b[o + 7] & 0x80, 0, 0, 0], o);
+  }
   const pseudo = v6
-    ? csumAdd(csumAdd(0, r.subarray(l3 + 8, l3 + 40)), Uint8Array.of(0, 0, segLen >> 8, segLen & 255, 0, 0, 0, 17))
-    : csumAdd(csumAdd(0, r.subarray(l3 + 12, l3 + 20)), Uint8Array.of(0, 17, segLen >> 8, segLen & 255));
-  const c = csumFold(csumAdd(pseudo, r.subarray(l4, l4 + segLen)));
+    ? csumAdd(csumAdd(0, r.subarray(l3 + 8, l3 + 40)), Uint8Array.of(0, 0, replyLen >> 8, replyLen & 255, 0, 0, 0, 17))
+    : csumAdd(csumAdd(0, r.subarray(l3 + 12, l3 + 20)), Uint8Array.of(0, 17, replyLen >> 8, replyLen & 255));
+  const c = csumFold(csumAdd(pseudo, r.subarray(l4, l4 + replyLen)));
   w16(l4 + 6, c === 0 ? 0xffff : c);
   return { action: "tx", reply: r };
 }

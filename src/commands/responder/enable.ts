@@ -21,12 +21,25 @@ export default defineCommand({
   rest pass to the real server. Of an over-limit source's queries every --slip'th gets TC=1 and
   the others are dropped (RRL "slip"; --slip 1 answers them all).
 
+  --unverified-only answers only sources that have not proven they receive our packets, and
+  passes the others to the server: a source is verified once it has a TCP connection with this
+  host on a --ports port (the program looks each TCP segment up in the kernel's socket table; a
+  spoofer never completes the handshake), for --verified-ttl, per /32 IPv4 and /64 IPv6. So a
+  client gets TC once, retries over TCP, and is then served over UDP; a spoofed flood only ever
+  gets TC. Other selections still apply: --qname/--from narrow what is answered at all, and with
+  --over an unverified source under the rate passes too.
+
+  A reply is the query's header and question (RA set from RD), plus an EDNS OPT record when the
+  query had one (UDP size 1232, version 0, DO copied, options dropped); an EDNS version other than
+  0 gets BADVERS. It is never larger than the query.
+
   Examples:
     xdptool responder enable xl-dut                                    # port 53, every name
     xdptool responder enable xl-dut --ports 53,5353 --qname example.test,attack.test
     xdptool responder enable xl-dut --from 198.18.64.0/18,2001:db8:40::/48
     xdptool responder enable xl-dut --address 192.0.2.53,2001:db8:53::53  # anycast VIPs on lo
-    xdptool responder enable xl-dut --over 100 --slip 3 --v4-prefix 32`,
+    xdptool responder enable xl-dut --over 100 --slip 3 --v4-prefix 32
+    xdptool responder enable xl-dut --unverified-only --verified-ttl 30m`,
   },
   args: {
     ...interfaceArg,
@@ -38,6 +51,10 @@ export default defineCommand({
     slip: { type: "string", description: "With --over: TC to every Nth over-limit query, drop the rest", default: "2" },
     "v4-prefix": { type: "string", description: "With --over: aggregate IPv4 sources per /N", default: "24" },
     "v6-prefix": { type: "string", description: "With --over: aggregate IPv6 sources per /N", default: "56" },
+    "unverified-only": { type: "boolean", description: "Only sources without a TCP connection to this host; verified ones pass to the server" },
+    "verified-ttl": { type: "string", description: "With --unverified-only: how long a source stays verified (s, m, h, d)", default: "1h" },
+    "verified-v4-prefix": { type: "string", description: "With --unverified-only: verify IPv4 sources per /N", default: "32" },
+    "verified-v6-prefix": { type: "string", description: "With --unverified-only: verify IPv6 sources per /N", default: "64" },
     ...xdpModeArg,
     ...forceArg,
     ...jsonArg,

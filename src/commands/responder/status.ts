@@ -12,7 +12,12 @@ export default defineCommand({
   server: NOT_DNS (not UDP to a configured port over plain IP), NOT_QUERY (a response, another
   opcode, or records besides one EDNS OPT), MALFORMED (lengths or name, IPv6 checksum 0),
   UNDER_RATE, NO_MATCH, TRANSIT (to an address not local, or outside --address) and OTHER_MAC
-  (unicast to another station's MAC). --json also lists the local prefixes the responder knows.
+  (unicast to another station's MAC). Never answered and dropped: REFLECT_PORT (from UDP source
+  port 0, 7, 13, 17, 19 or 37) and MARTIAN_SOURCE (from 127.0.0.0/8, ::1 or an address of this
+  host). With --unverified-only: ANSWERED_UNVERIFIED (of ANSWERED), PASSED_VERIFIED (from a
+  verified source, to the server) and NEWLY_VERIFIED (TCP segments that verified a source); the
+  VERIFIED column counts the sources verified now. --json also lists the local prefixes the
+  responder knows.
 
   Examples:
     xdptool responder status
@@ -41,9 +46,9 @@ export default defineCommand({
     if (rows.length === 0) return console.log("no interface runs the DNS responder (xdptool responder enable IFACE)");
     console.log(
       table(
-        ["INTERFACE", "PORTS", "NAMES", "FROM", "OVER", ...RESP_STATS.map((s) => s.toUpperCase().replace("SLIP_DROPPED", "SLIP_DROP"))],
+        ["INTERFACE", "PORTS", "NAMES", "FROM", "OVER", "VERIFIED", ...RESP_STATS.map((s) => s.toUpperCase().replace("SLIP_DROPPED", "SLIP_DROP"))],
         rows.map((r) => [r.interface, r.config.ports.join(","), r.config.qnames || "all", r.config.from.join(",") || "all",
-          r.config.over ? `${r.config.over}/s slip ${r.config.slip}` : "-", ...RESP_STATS.map((s) => r.counters[s])]),
+          r.config.over ? `${r.config.over}/s slip ${r.config.slip}` : "-", r.config.unverifiedOnly ? r.config.verified : "-", ...RESP_STATS.map((s) => r.counters[s])]),
       ),
     );
   },
