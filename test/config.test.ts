@@ -219,11 +219,16 @@ describe("files apply refuses, and interfaces it cannot find", () => {
     unchanged();
   });
 
-  test("feeds are refused until `blacklist import URL` exists, nothing changed", () => {
-    const f = file("feed.toml", `${head}[interface.blacklist]\nrules = []\n[[interface.blacklist.feed]]\nurl = "http://198.18.0.1/drop.txt"\nrefresh = "1d"\n`);
-    const r = xt("apply", f);
-    expect([r.code, r.stderr]).toEqual([2, `xdptool: ${f}:8: feeds are applied by \`xdptool blacklist import URL\`, which this xdptool does not have yet; nothing changed\n`]);
-    unchanged();
+  test("a feed that is not http(s), or a refresh that is not a duration: FILE:LINE, exit 2, nothing changed", () => {
+    // (Feeds that apply: test/config-feeds.test.ts.)
+    for (const [url, refresh, msg] of [["ftp://198.18.0.1/drop.txt", "1d", "is not an http:// or https:// URL"], ["http://198.18.0.1/drop.txt", "often", "must be a duration"]]) {
+      const f = file("feed.toml", `${head}[interface.blacklist]\nrules = []\n[[interface.blacklist.feed]]\nurl = "${url}"\nrefresh = "${refresh}"\n`);
+      const r = xt("apply", f);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${f}:`);
+      expect(r.stderr).toContain(msg);
+      unchanged();
+    }
   });
 
   test("an interface that does not exist: one line, the others applied, exit 1", () => {
