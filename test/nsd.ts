@@ -5,7 +5,8 @@ import { spawn, type Subprocess } from "bun";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DUT, GEN, inNs } from "./helpers.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { DUT, GEN, freshLab, inNs, xt } from "./helpers.ts";
 
 function zone(name: string, a: string, aaaa: string): string {
   return `$ORIGIN ${name}.\n$TTL 300\n@ IN SOA ns.${name}. admin.${name}. 1 3600 600 86400 300\n@ IN NS ns\nns IN A 198.18.0.2\nwww IN A ${a}\nwww IN AAAA ${aaaa}\n`;
@@ -41,4 +42,17 @@ export async function startNsd(): Promise<() => Promise<void>> {
   }
   await stop();
   throw new Error("nsd did not start in the lab");
+}
+
+/** A test file's lab with NSD behind the DUT: up before its tests, down after them. */
+export function labWithNsd(): void {
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    freshLab();
+    stop = await startNsd();
+  });
+  afterAll(async () => {
+    await stop?.();
+    xt("lab", "down");
+  });
 }

@@ -4,14 +4,13 @@
 // verified map. The kernel's socket table is the judge: no handshake, no socket, no verification.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DUT, GEN, ethtoolStats, freshLab, inNs, json, xt, xtOk } from "./helpers.ts";
-import { dig, flags, startNsd } from "./nsd.ts";
+import { dig, flags, labWithNsd } from "./nsd.ts";
 import { RESP_STATS } from "../src/responder/maps.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
 import { deliverFrames } from "../src/traffic.ts";
 
 const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
-let stopNsd: (() => Promise<void>) | undefined;
 
 const status = () => json<any[]>("responder", "status").find((r) => r.interface === DUT);
 const counters = (): Record<string, number> => status()?.counters ?? {};
@@ -36,15 +35,7 @@ async function overTcp(server: string, type: string) {
   return { r, d: diff(c0, counters()) };
 }
 
-beforeAll(async () => {
-  freshLab();
-  stopNsd = await startNsd();
-});
-
-afterAll(async () => {
-  await stopNsd?.();
-  xt("lab", "down");
-});
+labWithNsd();
 
 describe("dig against --unverified-only with NSD behind", () => {
   for (const [server, type, answer] of [["198.18.0.2", "A", "198.18.0.80"], ["2001:db8::2", "AAAA", "2001:db8::80"]]) {

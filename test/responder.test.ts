@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, GEN, ROOT, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
-import { dig, flags, startNsd } from "./nsd.ts";
+import { dig, flags, labWithNsd } from "./nsd.ts";
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
@@ -15,17 +15,8 @@ import { deliverFrames } from "../src/traffic.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-resp-"));
 const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
-let stopNsd: (() => Promise<void>) | undefined;
 
-beforeAll(async () => {
-  freshLab();
-  stopNsd = await startNsd();
-});
-
-afterAll(async () => {
-  await stopNsd?.();
-  xt("lab", "down");
-});
+labWithNsd();
 
 const counters = (): Record<string, number> => json<any[]>("responder", "status").find((r) => r.interface === DUT)?.counters ?? {};
 const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(RESP_STATS.map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]));
