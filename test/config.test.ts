@@ -282,4 +282,14 @@ test("service install writes units that systemd-analyze verify accepts; uninstal
   expect(xtOk("service", "uninstall", "--unit-dir", units)).toContain("removed");
   expect(readdirSync(units)).toEqual([]);
   expect(xt("service", "uninstall", "--unit-dir", units).code).toBe(1);
+  // --metrics: a fourth unit serving stats --prometheus; verified, removed with the others.
+  expect(xt("service", "install", "--config", cfg, "--unit-dir", units, "--metrics", "bad").code).toBe(2);
+  expect(readdirSync(units)).toEqual([]);
+  xtOk("service", "install", "--config", cfg, "--unit-dir", units, "--metrics", "127.0.0.1:9435");
+  const m = readFileSync(join(units, "xdptool-metrics.service"), "utf8");
+  expect(m).toContain(`ExecStart=${join(import.meta.dir, "../dist/xdptool")} stats --prometheus 127.0.0.1:9435\n`);
+  const vm = Bun.spawnSync(["systemd-analyze", "verify", "--man=no", ...readdirSync(units).map((u) => join(units, u))]);
+  expect([vm.exitCode, vm.stderr.toString()]).toEqual([0, ""]);
+  xtOk("service", "uninstall", "--unit-dir", units);
+  expect(readdirSync(units)).toEqual([]);
 });

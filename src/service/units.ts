@@ -15,6 +15,7 @@
 export const SERVICE = "xdptool.service";
 export const REFRESH_SERVICE = "xdptool-refresh.service";
 export const REFRESH_TIMER = "xdptool-refresh.timer";
+export const METRICS_SERVICE = "xdptool-metrics.service";
 export const DEFAULT_UNIT_DIR = "/etc/systemd/system";
 export const DEFAULT_CONFIG = "/etc/xdptool/xdptool.toml";
 
@@ -37,6 +38,8 @@ export interface UnitOptions {
   devices: string[];
   /** Seconds between refreshes. */
   refresh: number;
+  /** [HOST]:PORT of the Prometheus endpoint (xdptool-metrics.service), if wanted. */
+  metrics?: string;
 }
 
 export function units(o: UnitOptions): Map<string, string> {
@@ -82,5 +85,19 @@ RandomizedDelaySec=${Math.min(300, Math.ceil(o.refresh / 10))}s
 [Install]
 WantedBy=timers.target
 `],
+    ...(o.metrics ? [[METRICS_SERVICE, `# Written by \`xdptool service install --metrics\`.
+[Unit]
+Description=xdptool: Prometheus metrics of every interface on ${o.metrics}
+Documentation=man:xdptool(8)
+After=${SERVICE}
+
+[Service]
+ExecStart=${[...o.argv, "stats", "--prometheus", o.metrics].map(execWord).join(" ")}
+Restart=on-failure
+RestartSec=5s
+
+[Install]
+WantedBy=multi-user.target
+`] as [string, string]] : []),
   ]);
 }
