@@ -7,7 +7,7 @@
  * and exactly ONE place where it matches:
  *  - an IPv4 address rule (any prefix length) is a SLOT of the open-addressing table bl_t4, and
  *    the slot itself holds the rule's state and counters: one cache line per packet under a
- *    flood (docs/05 has the measurements). The program names such a rule by its slot
+ *    flood (docs/A-measurements.md has the measurements). The program names such a rule by its slot
  *    (cfg.slot_base + index); its record only tells user space which slot (BL_RULE_SLOT);
  *  - every other rule (IPv6, MAC, combined address+port, no address) has its state and
  *    counters in its record, reached from its entry in a hash / LPM map, or from bl_l4 under the
