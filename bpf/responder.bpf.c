@@ -4,7 +4,7 @@
  * TCP"), rewritten in place and sent straight back with XDP_TX, before the kernel allocates
  * anything for the query. Real resolvers retry over TCP; spoofed sources cannot complete a
  * handshake, so a flood never reaches the server. Everything else is XDP_PASS: the server behind
- * gets all of it, untouched (docs/06-xdp-tx.md walks through it).
+ * gets all of it, untouched (docs/07-xdp-tx.md walks through it).
  *
  * The logic is in include/responder.h, as a stage over the parsed packet. `xdptool responder
  * enable <if>` runs that same stage inside the combined program (xdptool.bpf.c, after the

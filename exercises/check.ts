@@ -57,7 +57,7 @@ const err = run.stderr.toString().trim();
 if (run.exitCode !== 0) {
   const verifier = /verifier:/.test(err);
   fail(`${rel(src)}: xdptool run failed:\n  ${err}\n${verifier ? verifierWhere() : ""}\nhint: ${verifier
-    ? `the verifier rejected the program. Its whole log: ${shown} --verbose — read it from the bottom up: the last lines name the instruction and the register it could not prove safe. docs/07-common-headers.md explains the rules, docs/10-run-and-exercises.md how to read the log.`
+    ? `the verifier rejected the program. Its whole log: ${shown} --verbose — read it from the bottom up: the last lines name the instruction and the register it could not prove safe. docs/02-verifier.md explains the rules and how to read the log.`
     : "the message above says what went wrong."}`);
 }
 

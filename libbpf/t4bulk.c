@@ -3,7 +3,7 @@
 //
 // Why C: this is the one loop in an `import --replace` that touches every key. In TypeScript it
 // runs cold (once per process, before the JIT has optimized it) and was half of a million-rule
-// import (docs/04 "Management" has the figures). Everything else about a build stays in TypeScript.
+// import (docs/A-measurements.md "Management" has the figures). Everything else about a build stays in TypeScript.
 //
 // The placement is the one Robin Hood probing converges to: keys sorted by home slot (ties in
 // input order) and written front to back, each at its home or just after the run before it.

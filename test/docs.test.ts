@@ -58,7 +58,8 @@ export function brokenLinks(markdown: string): string[] {
   return broken;
 }
 
-const chapters = readdirSync(DOCS).filter((f) => /^\d\d-.*\.md$/.test(f)).sort();
+/** Chapters (00-…, 01-…) in order, then the appendices (A-…, B-…). */
+const chapters = readdirSync(DOCS).filter((f) => /^(\d\d|[A-Z])-.*\.md$/.test(f)).sort();
 
 beforeAll(() => sh([XDPTOOL, "lab", "down"], { env }));
 afterAll(() => sh([XDPTOOL, "lab", "down"], { env }));

@@ -1,7 +1,7 @@
 // exercises/: every check passes on its solution and fails on its starter (which compiles, and
 // fails for not doing the task — or, in the verifier exercise, for the verifier's reason).
 import { afterAll, describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DUT, LAB, ROOT, XDPTOOL, sh, xt, xtOk } from "./helpers.ts";
 import { judgeLive, liveLab } from "../exercises/live.ts";
@@ -24,9 +24,19 @@ describe("exercises", () => {
       const starter = check(ex);
       expect(starter.code).toBe(1);
       expect(starter.stderr).toMatch(/^✗ .*: (frame \d+ \(|every verdict is right, but map )|the verifier stopped at/m);
-      expect(starter.stderr).toMatch(/docs\/0\d-[\w-]+\.md/);
+      expect(starter.stderr).toMatch(/docs\/\d\d-[\w-]+\.md/);
+      // Every chapter a hint names exists: a renamed chapter must take its hints with it.
+      for (const [doc] of starter.stderr.matchAll(/docs\/[\w-]+\.md/g)) expect([doc, existsSync(join(ROOT, doc))]).toEqual([doc, true]);
     });
   }
+
+  test("every chapter an exercise names (its README, its check's hints) exists", () => {
+    const named = [join(ROOT, "exercises/README.md"), join(ROOT, "exercises/check.ts")]
+      .concat(all.flatMap((d) => ["README.md", "frames.ts"].map((f) => join(ROOT, "exercises", d, f))))
+      .flatMap((file) => [...readFileSync(file, "utf8").matchAll(/docs\/[\w-]+\.md/g)].map(([doc]) => doc));
+    expect(named.length).toBeGreaterThanOrEqual(all.length);
+    expect(named.filter((doc) => !existsSync(join(ROOT, doc)))).toEqual([]);
+  });
 
   test("the verifier exercise's starter is refused by the verifier, and the check says where and why", () => {
     const r = check("02");

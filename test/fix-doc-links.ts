@@ -17,7 +17,7 @@ function linesWith(path: string, words: string[]): number[] {
   return readFileSync(path, "utf8").split("\n").flatMap((l, i) => (words.every((w) => l.includes(w)) ? [i + 1] : []));
 }
 
-for (const chapter of readdirSync(DOCS).filter((f) => /^\d\d-.*\.md$/.test(f)).sort()) {
+for (const chapter of readdirSync(DOCS).filter((f) => /^(\d\d|[A-Z])-.*\.md$/.test(f)).sort()) {
   const file = join(DOCS, chapter), md = readFileSync(file, "utf8");
   let fixed = 0;
   const out = md.replace(LINK, (link, text: string, target: string, line?: string) => {

@@ -1,7 +1,7 @@
 // The responder's replies to EDNS queries, held against dnsdist's TCAction on the same queries:
 // both run in the lab's DUT namespace (the responder on port 53, dnsdist on 5300), dig asks both
 // from the generator, and every header bit and OPT field we claim to share is compared. Where we
-// differ on purpose (BADVERS, the Z bit: docs/06-xdp-tx.md) only our side is asserted.
+// differ on purpose (BADVERS, the Z bit: docs/07-xdp-tx.md) only our side is asserted.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { mkdtempSync, writeFileSync } from "node:fs";

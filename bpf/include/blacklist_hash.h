@@ -29,7 +29,7 @@ static __always_inline __u32 bl_fmix32(__u32 h)
 /* The home slot of a prefix (before masking to the table size). /24 to /31 keep together: their
  * homes lie in one window of BL_T4_WINDOW slots picked by the /24 (and kind), so the probes of one
  * source for all those lengths share a page — under a flood every probe elsewhere is a TLB miss,
- * and a VM's nested page walk costs more than the cache miss itself (docs/04 has the same-run
+ * and a VM's nested page walk costs more than the cache miss itself (docs/A-measurements.md has the same-run
  * measurements of window sizes: smaller windows gain a little more, but the smaller the window
  * the sooner a cut-up /24 forces a flat build).
  * /32s (in big lists tens per /24: they would crowd a window) and shorter prefixes (hundreds per

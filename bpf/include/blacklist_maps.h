@@ -12,7 +12,7 @@
 #define BL_MAX_RULES 131072 /* records, both generations; `blacklist attach --max-rules` resizes */
 #endif
 
-/* Map choices (docs/04 has the measurements). Under a flood from many sources every lookup
+/* Map choices (docs/A-measurements.md has the measurements). Under a flood from many sources every lookup
  * misses the CPU caches, so what counts is how many dependent cache lines a packet touches:
  *  - IPv4, every prefix length: ONE open-addressing table in a plain array. Array lookups are
  *    inlined by the verifier (no helper call, no hashing in the kernel), a key and its rule's

@@ -7,7 +7,7 @@
  * and exactly ONE place where it matches:
  *  - an IPv4 address rule (any prefix length) is a SLOT of the open-addressing table bl_t4, and
  *    the slot itself holds the rule's state and counters: one cache line per packet under a
- *    flood (docs/04 has the measurements). The program names such a rule by its slot
+ *    flood (docs/A-measurements.md has the measurements). The program names such a rule by its slot
  *    (cfg.slot_base + index); its record only tells user space which slot (BL_RULE_SLOT);
  *  - every other rule (IPv6, MAC, combined address+port, no address) has its state and
  *    counters in its record, reached from its entry in a hash / LPM map, or from bl_l4 under the
@@ -124,7 +124,7 @@ struct bl_slot4 {
 	__u16 flags;    /* BL_SLOT_*; 0 with no set: a deleted entry (probing goes on past it) */
 	__u32 set;      /* bl_l4 set of the combined rules on this prefix (0 = none) */
 	__u32 last;     /* last hit: CLOCK_MONOTONIC_COARSE >> BL_LAST_SHIFT */
-	__u64 packets;  /* shared by all CPUs: atomic adds (docs/04: why not per-CPU) */
+	__u64 packets;  /* shared by all CPUs: atomic adds (docs/05: why not per-CPU) */
 	__u64 bytes;
 };
 

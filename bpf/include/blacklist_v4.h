@@ -11,7 +11,7 @@
 /* The entry for one prefix (a masked, len, tag) in bl_t4: its rule when live, else the
  * combined rules of its set. Linear probing from the home slot: a key is never placed more than
  * BL_T4_PROBES slots away (user space refuses), and an empty slot ends the search. Inlined into
- * bl_addr4 (one BPF-to-BPF call less per lookup, a measurable part of a hit: docs/04);
+ * bl_addr4 (one BPF-to-BPF call less per lookup, a measurable part of a hit: docs/05);
  * bl_addr4 stays global, so the verifier still walks these loops once. */
 static __always_inline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx *c)
 {

@@ -77,7 +77,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		/* From CLASS on (the root name and TYPE 41 are already there): our payload size; TTL =
 		 * extended RCODE (BADVERS = 16 is 1 here and 0 in the header), VERSION 0, DO copied, the
 		 * other flag bits 0; RDLENGTH 0 — the query's options (COOKIE, NSID, ECS, padding…) are
-		 * dropped: docs/06-xdp-tx.md says why. */
+		 * dropped: docs/07-xdp-tx.md says why. */
 		__u8 tail[8] = { XT_RESP_EDNS_SIZE >> 8, XT_RESP_EDNS_SIZE & 0xff, badvers, 0,
 				 (edns & XT_RESP_EDNS_DO) << 6 /* 2 → 0x80 */, 0, 0, 0 };
 		if (bpf_xdp_store_bytes(ctx, opt_off + 3, tail, sizeof(tail)))

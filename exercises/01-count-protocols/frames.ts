@@ -5,7 +5,7 @@ const v4 = (l4: "udp" | "tcp" | "icmp", dport = 53) => buildFrame({ src: "198.18
 
 export default {
   source: "count.bpf.c",
-  read: "docs/01-basics.md, then docs/02-maps.md (a counter in a map)",
+  read: "docs/01-basics.md, then docs/03-maps.md (a counter in a map)",
   hint: "every frame passes; after them counts[1] (ICMP) must be 3, counts[6] (TCP) 1, counts[17] (UDP) 2 — IPv6 and ARP are not IPv4 and not counted.",
   frames: [
     { what: "IPv4 UDP", frame: v4("udp"), verdict: "PASS" },

@@ -7,7 +7,7 @@ const tcp6 = buildFrame({ src: "2001:db8::1", dst: "2001:db8::2", l4: "tcp", dpo
 
 export default {
   source: "parse.bpf.c",
-  read: "docs/07-common-headers.md (the rules the verifier enforces)",
+  read: "docs/02-verifier.md (the rules the verifier enforces)",
   hint: "every frame passes; counts[6] (TCP) must be 2, counts[17] (UDP) 1, counts[58] (ICMPv6) 1. Frames cut short inside a header are passed and not counted.",
   frames: [
     { what: "IPv4 UDP, VLAN 5", frame: udp4tagged, verdict: "PASS" },

@@ -6,7 +6,7 @@ const v6 = (l4: "udp" | "tcp", dport: number) => buildFrame({ src: "2001:db8::1"
 
 export default {
   source: "drop_port.bpf.c",
-  read: "docs/07-common-headers.md (bounds checks), docs/04-advanced-maps.md (a hash lookup)",
+  read: "docs/02-verifier.md (bounds checks), docs/05-advanced-maps.md (a hash lookup)",
   hint: "drop TCP and UDP to a port in `blocked` (22 and 23 here), IPv4 and IPv6; pass all else.",
   frames: [
     { what: "IPv4 TCP to port 22", frame: v4("tcp", 22), verdict: "DROP" },

@@ -5,7 +5,7 @@ const from = (src: string, frameSize?: number) => buildFrame({ src, dst: "198.18
 
 export default {
   source: "per_source.bpf.c",
-  read: "docs/02-maps.md (reading a map with xdptool map dump), docs/04-advanced-maps.md (hash maps)",
+  read: "docs/03-maps.md (reading a map with xdptool map dump), docs/05-advanced-maps.md (hash maps)",
   hint: "every frame passes; by_source must then hold, per IPv4 source, its packets and the bytes of its whole frames: 198.18.0.1 3 packets 144 bytes, 198.18.0.7 2 and 84, 198.18.5.5 1 and 100.",
   frames: [
     { what: "IPv4 from 198.18.0.1, 42 bytes", frame: from("198.18.0.1"), verdict: "PASS" },

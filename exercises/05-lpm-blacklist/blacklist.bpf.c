@@ -36,7 +36,7 @@ int blacklist_src(struct xdp_md *ctx)
 		return XDP_PASS;
 
 	/* TODO 1: build a struct prefix key for the source address. What prefix length
-	 *         does a lookup use? (docs/04-advanced-maps.md, "Four map types".) */
+	 *         does a lookup use? (docs/05-advanced-maps.md, "Four map types".) */
 
 	/* TODO 2: look it up in `blacklist`. Found: add one to the value it points to and
 	 *         drop the packet. */

@@ -5,7 +5,7 @@ const from = (src: string) => buildFrame({ src, dst: "198.18.0.2", dport: 80, l4
 
 export default {
   source: "blacklist.bpf.c",
-  read: "docs/04-advanced-maps.md (the LPM trie, and the blacklist built on it)",
+  read: "docs/05-advanced-maps.md (the LPM trie, and the blacklist built on it)",
   hint: "drop IPv4 packets from 198.18.7.0/24 and from 198.18.9.9; pass the rest; each drop adds one to its prefix's value.",
   frames: [
     { what: "from 198.18.7.1 (in 198.18.7.0/24)", frame: from("198.18.7.1"), verdict: "DROP" },

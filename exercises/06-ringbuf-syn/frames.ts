@@ -24,7 +24,7 @@ const a = syn("198.18.0.1", 40000, 22), b = syn("198.18.3.3", 1234, 443), opts =
 
 export default {
   source: "syn.bpf.c",
-  read: "docs/05-sampling.md (two ways out of the kernel: ring buffer and perf buffer)",
+  read: "docs/06-sampling.md (two ways out of the kernel: ring buffer and perf buffer)",
   hint: "every opening TCP SYN over IPv4 (SYN set, ACK not) gets one record in `syns`: saddr, daddr, sport, dport as in the packet, then the frame length; nothing else gets one. Every frame passes.",
   rings: ["syns"],
   frames: [

@@ -23,7 +23,7 @@ const hello = ping("hello from the exercise");
 
 export default {
   source: "echo.bpf.c",
-  read: "docs/06-xdp-tx.md (rewriting headers in place; checksums; XDP_TX)",
+  read: "docs/07-xdp-tx.md (rewriting headers in place; checksums; XDP_TX)",
   hint: "an IPv4 echo request (type 8 code 0) comes back as the reply: MAC and IP addresses swapped, type 0, the ICMP checksum right; XDP_TX. Everything else passes unchanged.",
   frames: [
     { what: "ICMP echo request with a 23-byte payload", frame: hello, verdict: "TX", out: reply(hello), hint: "the reply must be the request with both address pairs swapped, type 0 and a correct ICMP checksum (an odd length is padded with a zero byte for the sum)." },

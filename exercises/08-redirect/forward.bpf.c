@@ -40,7 +40,7 @@ int forward(struct xdp_md *ctx)
 
 	/* TODO 1: decrement the TTL, and update the header checksum for it (the TTL is the
 	 *         high byte of a 16-bit word: the checksum changes by 0x0100, with the
-	 *         carry folded back in — docs/06-xdp-tx.md, "Checksums"). */
+	 *         carry folded back in — docs/07-xdp-tx.md, "Checksums"). */
 
 	/* TODO 2: hand the packet to the interface in tx_port[0]: bpf_redirect_map(map, key,
 	 *         flags) returns the verdict, XDP_REDIRECT, or the low bits of flags if the

@@ -17,7 +17,7 @@ function forwarded(f: Uint8Array): Uint8Array {
 
 export default {
   source: "forward.bpf.c",
-  read: "docs/10-run-and-exercises.md (XDP_REDIRECT and devmaps), docs/06-xdp-tx.md (rewriting in place, checksums)",
+  read: "docs/08-run-and-exercises.md (XDP_REDIRECT and devmaps), docs/07-xdp-tx.md (rewriting in place, checksums)",
   hint: "IPv4 for 198.18.1.0/24 with a TTL above 1: TTL - 1, checksum updated, XDP_REDIRECT through tx_port; everything else XDP_PASS unchanged.",
   frames: [
     { what: "UDP to 198.18.1.5, TTL 64", frame: to("198.18.1.5"), verdict: "REDIRECT", out: forwarded(to("198.18.1.5")), hint: "forwarded packets leave with TTL 63 and a header checksum that is right for it (the check sums the header from scratch)." },

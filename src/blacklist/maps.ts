@@ -51,7 +51,7 @@ export class BlacklistMaps {
   readonly t4: Table4;
 
   // Nothing is mapped until used: every page of a mapped BPF array counts as resident at once
-  // (docs/04 has the figures), and scans (scan.ts) read in windows instead.
+  // (docs/A-measurements.md has the figures), and scans (scan.ts) read in windows instead.
   constructor(readonly maps: Record<MapName, BpfMap>) {
     this.t4 = new Table4(() => (this.mlen ??= mapAll(maps.bl_len4, "bl_len4")).buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
     for (const gen of [0, 1]) {

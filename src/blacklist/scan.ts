@@ -1,7 +1,7 @@
 // scan.ts — reading a whole generation back: every rule in id order (list, export), totals
 // (status), rules by state (gc). Read-only, and in windows (ffi/mmap.ts eachWindow): the kernel
 // maps every page of a BPF array mapping at once, so mapping bl_recs and the IPv4 table whole
-// would make a big `status` or `export` resident in all of them before it read a byte (docs/04).
+// would make a big `status` or `export` resident in all of them before it read a byte (docs/A-measurements.md).
 //
 // Records come in id order, IPv4 slots in slot order, and a slot rule's record names its slot:
 // one pass over the records finds which slot each rule owns, one pass over the table copies

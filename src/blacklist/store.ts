@@ -317,7 +317,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
 
 /**
  * Free a replaced rule set after the command that replaced it has returned: a detached
- * `xdptool blacklist gc` takes the lock and empties the idle generation (docs/04: how long per million
+ * `xdptool blacklist gc` takes the lock and empties the idle generation (docs/A-measurements.md: how long per million
  * entries). Safe to lose: the next replace empties the idle generation first anyway.
  */
 export async function freeIdleInBackground(ifname: string): Promise<void> {

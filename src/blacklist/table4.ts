@@ -187,7 +187,7 @@ export class Table4 {
    * table that is still EMPTY: sorted by home slot and laid down in that order — the layout Robin
    * Hood converges to — so the table is written once, front to back. In C (libbpf/t4bulk.c, the
    * program's own hash): the same loop in TypeScript runs once per process, before the JIT has
-   * optimized it, and was half of a big import (docs/04). Key i becomes a live rule whose slot's
+   * optimized it, and was half of a big import (docs/A-measurements.md). Key i becomes a live rule whose slot's
    * word 3 holds ids[i] (replace() links records at the end); a key seen before gets ids[i] = 0.
    * Keys whose run would pass the table's end go through placeRH afterwards (it wraps). Returns
    * the slots taken; TableFull when a key would land further than T4_PROBES from its home.

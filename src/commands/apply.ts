@@ -19,7 +19,7 @@ export default defineCommand({
   FILE:LINE: reason, exit 2. An interface that does not exist, or that runs a
   program not loaded by xdptool, is reported and skipped; the others are
   applied; exit 1.
-  docs/11-config.md describes the file.
+  docs/10-config.md describes the file.
 
   Examples:
     xdptool apply /etc/xdptool/xdptool.toml

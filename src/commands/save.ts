@@ -14,7 +14,7 @@ export default defineCommand({
   off). Up to 1000 permanent rules are written inline; more go to a rule file
   beside FILE (FILE's name, the interface, .rules) in \`blacklist export\`
   syntax; to standard output everything is inline. Not saved: the sampler (a
-  capture lives as long as \`xdptool sample\`) and counters. docs/11-config.md
+  capture lives as long as \`xdptool sample\`) and counters. docs/10-config.md
   describes the file.
 
   Examples:

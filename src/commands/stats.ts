@@ -21,7 +21,7 @@ export default defineCommand({
   and for each feature an interface runs its own: blacklist (xdptool_blacklist_rules, dropped and
   allowed packets and bytes, the --top-rules rules with the most packets as labelled series),
   responder (answered, slip_dropped, passed by reason), sampler (seen, captured, lost, skipped),
-  feeds (rules, last success time, up). docs/02 lists them all; docs/grafana-dashboard.json
+  feeds (rules, last success time, up). docs/03 lists them all; docs/grafana-dashboard.json
   draws them.
 
   Examples:

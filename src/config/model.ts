@@ -1,4 +1,4 @@
-// model.ts — the configuration file (docs/11-config.md) as checked data: every key, rule, name and
+// model.ts — the configuration file (docs/10-config.md) as checked data: every key, rule, name and
 // prefix validated before anything on the host is touched; a mistake is `FILE:LINE: reason`.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";

@@ -1,4 +1,4 @@
-// write.ts — `xdptool save`: the configuration file (docs/11-config.md) for what runs now, as TOML.
+// write.ts — `xdptool save`: the configuration file (docs/10-config.md) for what runs now, as TOML.
 // Small rule sets go inline; past INLINE_MAX permanent rules, into a rule file beside the config
 // in `blacklist export` syntax. Rules that expire are written with the time they end.
 import { hostname } from "node:os";
@@ -31,7 +31,7 @@ export function configText(live: LiveInterface[], notes: string[], configName: s
   const ruleFiles = new Map<string, string>();
   const out: string[] = [
     `# xdptool configuration of ${hostname()}, written by \`xdptool save\` at ${new Date().toISOString()}.`,
-    "# Apply it with `xdptool apply FILE` (docs/11-config.md). Not saved: the sampler (a capture",
+    "# Apply it with `xdptool apply FILE` (docs/10-config.md). Not saved: the sampler (a capture",
     "# runs while `xdptool sample` runs) and rule counters.",
     ...notes.map((n) => `# ${n}`),
     `version = ${CONFIG_VERSION}`,

@@ -29,7 +29,7 @@ export function mmapFd(what: string, fd: number, len: number, prot: number, offs
 
 /**
  * Touch every page of a fresh mapping once (a read per 4 KiB). The first access of a process to a
- * page takes a fault, dear on a VM (docs/05: tens of ms for a 16 MiB ring). Paid
+ * page takes a fault, dear on a VM (docs/A-measurements.md: tens of ms for a 16 MiB ring). Paid
  * here, before a capture starts, instead of by the reader on its first pass while the kernel keeps
  * writing — the difference between keeping up and losing the first tens of thousands of records.
  */
@@ -67,7 +67,7 @@ export function munmap(m: Mapping | null | undefined): void {
  * mmapFd for a big BPF array, one piece at a time into one reserved range (the same contiguous
  * Buffer). The kernel inserts every page of a BPF array mapping inside the mmap call without
  * letting anything else run, and unmapping is the same: on a kernel built without preemption a
- * big table in one call holds a CPU for milliseconds (docs/04 "Management", measured by
+ * big table in one call holds a CPU for milliseconds (docs/A-measurements.md "Management", measured by
  * bench/manage.bench.ts). In pieces each call is short, and the scheduler gets the CPU between.
  */
 export function mmapInPieces(what: string, fd: number, len: number, prot: number, piece = 8 << 20): Mapping {

@@ -5,7 +5,7 @@
 //
 // Why not bpf_fib_lookup from the program: on a host that does not forward (any DNS server that
 // is not a router) it cannot tell a local address from any other, and with forwarding on it lumps
-// local addresses with broadcast and unroutable ones; it also costs more than this (docs/06).
+// local addresses with broadcast and unroutable ones; it also costs more than this (docs/A-measurements.md).
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";

@@ -3,7 +3,7 @@
 // CHUNKS are queued (a disk or pipe slower than the capture then slows the reader, and the
 // kernel's buffers count the loss). If the thread cannot start, the same chunks are written inline.
 //
-// Memory and files cost here what they cost on this VM (docs/05): the chunks are one mapping
+// Memory and files cost here what they cost on this VM (docs/A-measurements.md): the chunks are one mapping
 // touched before the capture, and a capture file is written with direct I/O where its file system
 // allows — through the page cache every 4 KiB needs a fresh page, ~20 µs each when the guest has
 // not used it lately (200 MiB to a new file: 1.05 s buffered, 0.18 s direct). Direct writes take

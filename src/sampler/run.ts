@@ -60,7 +60,7 @@ export async function run(o: RunOptions): Promise<void> {
   const { sample, refuseBusy } = await import("./session.ts");
   const kind = refuseBusy(iface, o); // before creating the output file: nothing half-done on refusal
   if (kind === "standalone") {
-    // Every page of the buffers is touched before the capture (docs/05): say so when that takes a while.
+    // Every page of the buffers is touched before the capture (docs/A-measurements.md): say so when that takes a while.
     const bytes = o.transport === "perf" ? o.bufferBytes * (await import("../ffi/map.ts")).possibleCpus() : o.bufferBytes;
     if (bytes >= PREPARE_NOTICE_BYTES) console.error(`xdptool: preparing ${bytes >> 20} MiB of capture buffers (every page is touched before the capture starts, ~0.15 s per 16 MiB)`);
   }

@@ -58,7 +58,7 @@ export function targetKind(iface: Iface): "standalone" | "combined" {
 
 /**
  * A new ring buffer is slow to fill the first time through: the kernel writes it through a fresh
- * virtual mapping of its pages, and the first write to each page is dear on a VM (docs/05 has the
+ * virtual mapping of its pages, and the first write to each page is dear on a VM (docs/A-measurements.md has the
  * figures: the producer well under half speed until the ring has been through once). A sampler
  * program run over a dummy frame (TEST_RUN) until
  * the ring is full moves that cost before the capture; the caller then skips those records.

@@ -2,7 +2,7 @@
 // configuration once at boot, xdptool-refresh.timer runs xdptool-refresh.service (apply again)
 // at an interval, so feeds are fetched anew and the host is brought back to the file.
 //
-// Ordering (docs/11-config.md): the XDP programs must be on the interfaces before the network is
+// Ordering (docs/10-config.md): the XDP programs must be on the interfaces before the network is
 // configured and traffic is accepted, so the service runs Before=network-pre.target (and pulls it
 // in with Wants=, as a unit that must run before the network is set up does; see
 // systemd.special(7)). It must run after the interfaces exist: for each interface of this

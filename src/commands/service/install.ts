@@ -13,7 +13,7 @@ export default defineCommand({
   shortest feed refresh in the file, else 1h): feeds are fetched anew, and drift (a rule added
   by hand) is undone. The units run this very binary. In the system's unit directory, when systemd
   runs the host, the units are enabled (not started: \`systemctl start xdptool\` applies now).
-  docs/11-config.md explains the ordering.
+  docs/10-config.md explains the ordering.
 
   Examples:
     xdptool service install
