@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // main.ts — entry point: parse the command line, run one command, map errors to exit codes.
 //   0 success · 1 the operation failed · 2 bad usage or bad input. Errors are one line on stderr.
-import { runCommand, type CommandDef } from "citty";
+import type { CommandDef } from "citty";
 import { main } from "./root.ts";
 import { checkFlags, resolveChain } from "./cli.ts";
 
@@ -55,6 +55,8 @@ async function run(raw: string[]): Promise<number> {
     process.stderr.write(`${await helpText(chain)}\n`);
     return 2;
   }
+  // citty parses the arguments and runs the command; --help and usage errors never load it.
+  const { runCommand } = await import("citty");
   await runCommand(main, { rawArgs: argv });
   return (process.exitCode as number) ?? 0;
 }
