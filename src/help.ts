@@ -2,11 +2,22 @@
 // a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
+import { readlinkSync } from "node:fs";
 import { FREE_WORDS, flagName, value } from "./cli.ts";
+
+/** isatty(3) without node:tty: Linux names a terminal /dev/pts/N or /dev/ttyX. */
+function isTerminal(fd: number): boolean {
+  try {
+    return /^\/dev\/(pts\/|tty)/.test(readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
+}
 
 /** Columns to fill: the terminal's, $COLUMNS, or 80. */
 export function helpWidth(): number {
-  const tty = process.stdout.isTTY ? process.stdout.columns : 0;
+  // process.stdout (and node:tty) cost more to create than the rest of --help: ask only a terminal.
+  const tty = isTerminal(1) ? process.stdout.columns : 0;
   return Math.max(40, tty || Number(process.env.COLUMNS) || 80);
 }
 

@@ -34,7 +34,8 @@ async function run(raw: string[]): Promise<number> {
   // `xdptool man blacklist add`: its manual page, in roff (man -l - shows it).
   if (own[0] === "man") {
     const { manPage } = await import("./man.ts");
-    process.stdout.write(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
+    const { writeAll } = await import("./table.ts");
+    writeAll(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
     return 0;
   }
   // `xdptool help blacklist add` is `xdptool blacklist add --help`.
@@ -68,13 +69,11 @@ function exitCodeOf(e: unknown): number {
   return 1;
 }
 
-/** Exit only once stdout has been handed to the kernel: console.log to a pipe is asynchronous. */
-function exitAfterFlush(code: number): void {
-  process.stdout.write("", () => process.exit(code));
-}
-
 run(process.argv.slice(2)).then(
-  (code) => exitAfterFlush(code),
+  // What commands print reaches the reader whole before this exit: console.log writes
+  // synchronously, long texts go through writeAll (table.ts). Nothing touches process.stdout:
+  // creating that stream costs more than all the rest of `--help` (docs/09-packaging.md).
+  (code) => process.exit(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];
