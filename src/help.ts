@@ -100,11 +100,9 @@ export async function commandShape(chain: CommandDef[]): Promise<Shape> {
   const defs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
   let subs: [string, string][] | null = null;
   if (defs) {
-    subs = [];
-    for (const [name, sub] of Object.entries(defs)) {
-      const m = (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta;
-      if (!m.hidden) subs.push([name, (m.description ?? "").split("\n")[0]]);
-    }
+    // All subcommands' modules at once: one after another costs a round of module loading each.
+    const subMetas = await Promise.all(Object.values(defs).map(async (sub) => (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta));
+    subs = Object.keys(defs).flatMap((name, i) => (subMetas[i].hidden ? [] : [[name, (subMetas[i].description ?? "").split("\n")[0]] as [string, string]]));
   }
   const usage = [...words];
   if (options.length) usage.push("[OPTIONS]");

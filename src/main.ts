@@ -4,6 +4,7 @@
 import type { CommandDef } from "citty";
 import { main } from "./root.ts";
 import { checkFlags, resolveChain } from "./cli.ts";
+import { helpText } from "./help.ts";
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
 function mapSelector(argv: string[]): string[] {
@@ -30,7 +31,6 @@ async function run(raw: string[]): Promise<number> {
     console.log((await versionLines()).join("\n"));
     return 0;
   }
-  const { helpText } = await import("./help.ts");
   // `xdptool man blacklist add`: its manual page, in roff (man -l - shows it).
   if (own[0] === "man") {
     const { manPage } = await import("./man.ts");
