@@ -3,6 +3,12 @@
 import type { ArgsDef, CommandDef } from "citty";
 import { UsageError } from "./errors.ts";
 
+/** citty's defineCommand (it returns its argument; the types make `args` typed in `run`), here so
+ *  that defining commands does not load citty — and node:util with it — when only help is asked. */
+export function defineCommand<const T extends ArgsDef = ArgsDef>(def: CommandDef<T>): CommandDef<T> {
+  return def;
+}
+
 export async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }

@@ -2,11 +2,22 @@
 // a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
+import { readlinkSync } from "node:fs";
 import { FREE_WORDS, flagName, value } from "./cli.ts";
+
+/** isatty(3) without node:tty: Linux names a terminal /dev/pts/N or /dev/ttyX. */
+function isTerminal(fd: number): boolean {
+  try {
+    return /^\/dev\/(pts\/|tty)/.test(readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
+}
 
 /** Columns to fill: the terminal's, $COLUMNS, or 80. */
 export function helpWidth(): number {
-  const tty = process.stdout.isTTY ? process.stdout.columns : 0;
+  // process.stdout (and node:tty) cost more to create than the rest of --help: ask only a terminal.
+  const tty = isTerminal(1) ? process.stdout.columns : 0;
   return Math.max(40, tty || Number(process.env.COLUMNS) || 80);
 }
 
@@ -89,11 +100,9 @@ export async function commandShape(chain: CommandDef[]): Promise<Shape> {
   const defs = (await value(cmd.subCommands)) as Record<string, CommandDef | (() => Promise<CommandDef>)> | undefined;
   let subs: [string, string][] | null = null;
   if (defs) {
-    subs = [];
-    for (const [name, sub] of Object.entries(defs)) {
-      const m = (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta;
-      if (!m.hidden) subs.push([name, (m.description ?? "").split("\n")[0]]);
-    }
+    // All subcommands' modules at once: one after another costs a round of module loading each.
+    const subMetas = await Promise.all(Object.values(defs).map(async (sub) => (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta));
+    subs = Object.keys(defs).flatMap((name, i) => (subMetas[i].hidden ? [] : [[name, (subMetas[i].description ?? "").split("\n")[0]] as [string, string]]));
   }
   const usage = [...words];
   if (options.length) usage.push("[OPTIONS]");

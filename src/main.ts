@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 // main.ts — entry point: parse the command line, run one command, map errors to exit codes.
 //   0 success · 1 the operation failed · 2 bad usage or bad input. Errors are one line on stderr.
-import { runCommand, type CommandDef } from "citty";
+import type { CommandDef } from "citty";
 import { main } from "./root.ts";
 import { checkFlags, resolveChain } from "./cli.ts";
+import { helpText } from "./help.ts";
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
 function mapSelector(argv: string[]): string[] {
@@ -30,11 +31,11 @@ async function run(raw: string[]): Promise<number> {
     console.log((await versionLines()).join("\n"));
     return 0;
   }
-  const { helpText } = await import("./help.ts");
   // `xdptool man blacklist add`: its manual page, in roff (man -l - shows it).
   if (own[0] === "man") {
     const { manPage } = await import("./man.ts");
-    process.stdout.write(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
+    const { writeAll } = await import("./table.ts");
+    writeAll(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
     return 0;
   }
   // `xdptool help blacklist add` is `xdptool blacklist add --help`.
@@ -55,6 +56,8 @@ async function run(raw: string[]): Promise<number> {
     process.stderr.write(`${await helpText(chain)}\n`);
     return 2;
   }
+  // citty parses the arguments and runs the command; --help and usage errors never load it.
+  const { runCommand } = await import("citty");
   await runCommand(main, { rawArgs: argv });
   return (process.exitCode as number) ?? 0;
 }
@@ -66,13 +69,11 @@ function exitCodeOf(e: unknown): number {
   return 1;
 }
 
-/** Exit only once stdout has been handed to the kernel: console.log to a pipe is asynchronous. */
-function exitAfterFlush(code: number): void {
-  process.stdout.write("", () => process.exit(code));
-}
-
 run(process.argv.slice(2)).then(
-  (code) => exitAfterFlush(code),
+  // What commands print reaches the reader whole before this exit: console.log writes
+  // synchronously, long texts go through writeAll (table.ts). Nothing touches process.stdout:
+  // creating that stream costs more than all the rest of `--help` (docs/09-packaging.md).
+  (code) => process.exit(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];

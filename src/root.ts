@@ -1,5 +1,5 @@
 // root.ts — xdptool itself as a command: its name, version and subcommands (src/commands/).
-import { defineCommand } from "citty";
+import { defineCommand } from "./cli.ts";
 import { commands } from "./commands/index.ts";
 import { VERSION } from "./version.ts";
 

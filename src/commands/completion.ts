@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -22,9 +22,10 @@ export default defineCommand({
     const { commandTree, bashScript, fishScript } = await import("../completion.ts");
     const { root } = await import("./index.ts");
     const tree = await commandTree(await root());
-    if (args.shell === "fish") return void process.stdout.write(fishScript(tree));
+    const { writeAll } = await import("../table.ts");
+    if (args.shell === "fish") return writeAll(fishScript(tree));
     // zsh reads bash completions through its bashcompinit layer.
     const pre = args.shell === "zsh" ? "#compdef xdptool\nautoload -U +X bashcompinit && bashcompinit\n" : "";
-    process.stdout.write(pre + bashScript(tree));
+    writeAll(pre + bashScript(tree));
   },
 });

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
+import { defineCommand, forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../cli.ts";
 import { OpError, UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -55,7 +55,7 @@ export default defineCommand({
     }
     enterNetns(null);
     const { config, ruleFiles } = configText(live, notes, args.file ?? null);
-    if (!args.file) return void process.stdout.write(config);
+    if (!args.file) return (await import("../table.ts")).writeAll(config);
     const { writeFileSync, renameSync } = await import("node:fs");
     const { dirname, join } = await import("node:path");
     // Each file whole or not at all: written aside, then renamed over the old one.

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { intArg, jsonArg } from "../cli.ts";
+import { defineCommand, intArg, jsonArg } from "../cli.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { forceArg, interfaceArg, jsonArg } from "../cli.ts";
+import { defineCommand, forceArg, interfaceArg, jsonArg } from "../cli.ts";
 import { printJson } from "../table.ts";
 
 export default defineCommand({

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli.ts";
 import { ifaceArg, ruleArgs } from "./_shared.ts";
 import { runAdd } from "./_add.ts";
 

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { forceArg, intArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
+import { defineCommand, forceArg, intArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { interfaceArg, jsonArg } from "../../cli.ts";
+import { defineCommand, interfaceArg, jsonArg } from "../../cli.ts";
 import { OpError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli.ts";
 import { writeAll } from "../../table.ts";
 import { ifaceArg } from "./_shared.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 // The README's first command ends here: a short tour that shows each capability working on the

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({

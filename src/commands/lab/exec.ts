@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli.ts";
 import { UsageError } from "../../errors.ts";
 import { labArgs, labName } from "./_shared.ts";
 

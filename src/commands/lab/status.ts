@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli.ts";
 import { printJson, table } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
 

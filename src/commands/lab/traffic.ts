@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { intArg, jsonArg } from "../../cli.ts";
+import { defineCommand, intArg, jsonArg } from "../../cli.ts";
 import { OpError, UsageError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";

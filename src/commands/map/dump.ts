@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli.ts";
 import { mapArg, openMap } from "./_shared.ts";
 
 export default defineCommand({

@@ -1,6 +1,5 @@
-import { defineCommand } from "citty";
 import { OpError } from "../../errors.ts";
-import { jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli.ts";
 import { printJson, table } from "../../table.ts";
 
 export default defineCommand({

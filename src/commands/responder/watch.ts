@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { interfaceArg } from "../../cli.ts";
+import { defineCommand, interfaceArg } from "../../cli.ts";
 
 export default defineCommand({
   meta: {

@@ -1,4 +1,5 @@
-import { defineCommand, type CommandDef } from "citty";
+import type { CommandDef } from "citty";
+import { defineCommand } from "../../cli.ts";
 
 const sub = (load: () => Promise<{ default: CommandDef }>) => () => load().then((m) => m.default);
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "citty";
+import { defineCommand } from "../../cli.ts";
 import { UsageError } from "../../errors.ts";
 import { unitDirArg, systemctl } from "./_shared.ts";
 
