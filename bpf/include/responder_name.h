@@ -75,6 +75,7 @@ static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u3
 struct xt_resp_suffix_walk {
 	struct xt_resp_scratch *s;
 	int len;
+	__u32 min, max; /* listed suffix lengths (cfg->qname_min/max); max 0: no bounds known */
 	__u64 mul;
 	__u64 h;
 	int found;
@@ -115,6 +116,12 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 	__u64 h = xt_resp_hash_label(s, start, end, w->h, w->mul);
 	w->h = h;
 	struct xt_resp_name key = { .len = w->len - start, .hash = h };
+	/* Suffixes only grow from here: past the longest listed one, none can match. One shorter
+	 * than the shortest listed is not looked up (a lookup is most of a step's cost). */
+	if (w->max && key.len > w->max)
+		return 1;
+	if (w->max && key.len < w->min)
+		return 0;
 	if (bpf_map_lookup_elem(&resp_names, &key)) {
 		w->found = 1;
 		return 1;
@@ -125,9 +132,9 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 /* Is some suffix of the name (starting at a label boundary) in resp_names? The hash grows from the
  * last byte back and is looked up at each label start. So `example.test` matches www.Example.TEST
  * but not badexample.test (no label starts at "example" there). */
-static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, __u64 mul)
+static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, const struct xt_resp_config *cfg)
 {
-	struct xt_resp_suffix_walk w = { .s = s, .len = len, .mul = mul };
+	struct xt_resp_suffix_walk w = { .s = s, .len = len, .mul = cfg->hash_mul, .min = cfg->qname_min, .max = cfg->qname_max };
 
 	bpf_loop(XT_RESP_LABELS_MAX, xt_resp_suffix_step, &w, 0);
 	return w.found;
