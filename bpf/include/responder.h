@@ -158,7 +158,7 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
-	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg->hash_mul))
+	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
 	/* Before --over: a verified source goes to the server whatever its rate (it is a real client)
 	 * and does not use up its bucket. */

@@ -27,7 +27,11 @@ struct xt_resp_config {
 	__u16 ports[XT_RESP_MAX_PORTS]; /* UDP destination ports, host order */
 	__u64 hash_mul;   /* odd multiplier of the qname suffix hash, random per enable */
 	__u8 mac[6];      /* the interface's own MAC: queries to any other unicast MAC are not ours */
-	__u8 pad[2];
+	/* The shortest and longest wire length of the listed --qname suffixes: a suffix of another
+	 * length is not looked up (responder_name.h). 0 and 0 (a config written before them): every
+	 * suffix is looked up. */
+	__u8 qname_min;
+	__u8 qname_max;
 	__u64 verified_ttl_ns;    /* XT_RESP_F_UNVERIFIED: how long a verified source stays verified */
 	/* … sources verified per prefix (default /32 and /64), as netmasks user space computes: the
 	 * program ANDs words, where a per-bit loop on a prefix length read from the map would branch

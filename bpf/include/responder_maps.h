@@ -115,21 +115,21 @@ struct {
 	__type(value, __u64);
 } resp_verified SEC(".maps");
 
-/* Per-CPU scratch: the lowercased question name, its label starts, and a copy of the reply's UDP
+/* Per-CPU scratch: the question name, where its labels start, and a copy of the reply's UDP
  * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
  * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
  * 1 KiB would not fit on the 512-byte BPF stack; per-CPU, because XDP runs on every CPU at once,
  * and on one CPU a run completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
 	__u8 name[256];
-	__u8 start[256];
+	__u8 label[128]; /* offsets of its length bytes, in order (responder_name.h) */
 	__u8 seg[512];
 	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
 	 * read back from a map value it is one unknown number to the verifier, so the paths with and
 	 * without OPT merge after the check instead of each being verified through the whole rest
 	 * of the program (the combined program is near the verifier's 1M-instruction budget). */
 	__u32 edns;
-	__u32 pad;
+	__u32 labels; /* how many of label[] are set */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -128,9 +128,17 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	 * the 0x1fc masks restate, next to each use, that both stay inside seg[512]. */
 	if (seg_len < 8 + 12 + 1 + 4 || seg_len > XT_RESP_SEG_MAX)
 		return XDP_ABORTED;
+	/* The same number, restated for the verifier on an opaque copy (barrier_var): clang keeps the
+	 * check above on a zero-extended copy of seg_len and hands the helper the original, whose
+	 * bounds the verifier never learnt. */
+	__u32 n = seg_len;
+	barrier_var(n);
+	n &= 0x1ff; /* after the barrier, or clang drops it as redundant */
+	if (n < 8 + 12 + 1 + 4)
+		return XDP_ABORTED;
 	__u32 words = (seg_len + 3) & 0x1fc;
 	*(__u32 *)&s->seg[(seg_len & 0x1fc)] = 0;
-	if (bpf_xdp_load_bytes(ctx, p->l4_off, s->seg, seg_len))
+	if (bpf_xdp_load_bytes(ctx, p->l4_off, s->seg, n))
 		return XDP_ABORTED;
 	/* The pseudo-header: addresses (already swapped), protocol and UDP length, as RFC 768 (IPv4)
 	 * and RFC 8200 §8.1 (IPv6: 32-bit length, 3 zero bytes, next header) lay them out. */

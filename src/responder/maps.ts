@@ -15,7 +15,7 @@ export type RespStat = (typeof RESP_STATS)[number];
 
 /** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */
 export const RESP_LAYOUT = {
-  xt_resp_config: { size: 80, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40,
+  xt_resp_config: { size: 80, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40, qname_min: 46, qname_max: 47,
     verified_ttl_ns: 48, verified_mask6: 56, verified_mask4: 72 },
   xt_resp_source: { size: 20, family: 0, addr: 4 },
   xt_resp_name: { size: 16, len: 0, hash: 8 },
@@ -57,6 +57,12 @@ function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array): Buffer 
   c.ports.slice(0, MAX_PORTS).forEach((p, i) => b.writeUInt16LE(p, L.ports + 2 * i));
   b.writeBigUInt64LE(mul, L.hash_mul);
   b.set(mac.subarray(0, 6), L.mac);
+  // The range of listed suffix lengths lets the program skip lookups that cannot match.
+  const lens = c.qnames.map((n) => wireName(n).length);
+  if (lens.length) {
+    b.writeUInt8(Math.min(...lens), L.qname_min);
+    b.writeUInt8(Math.max(...lens), L.qname_max);
+  }
   b.writeBigUInt64LE(BigInt(c.verifiedTtl) * 1_000_000_000n, L.verified_ttl_ns);
   b.set(netmask(c.verifiedV6Prefix, 16), L.verified_mask6);
   b.set(netmask(c.verifiedV4Prefix, 4), L.verified_mask4);
