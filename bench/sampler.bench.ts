@@ -180,18 +180,20 @@ async function captureDrop(kind: string) {
   // 64-byte records: 80 bytes each in pcap, 132 in pcapng; plus headers (pcap 24 per file, pcapng's blocks < 512).
   const perRec = kind === "pcapng" ? 132 : 80, extra = bytes - ND * perRec;
   const inFile = extra >= 0 && extra < 512 * files.length ? ND : Math.floor(bytes / perRec);
-  return { pps: s.pps, lost: s.lost + (ND - s.seen) + (ND - dropped) + (ND - s.captured) + (ND - inFile), files: files.length, cpuNsPerPkt: s.cpuNsPerPkt };
+  const parts = [s.lost, ND - s.seen, ND - dropped, ND - s.captured, ND - inFile];
+  return { pps: s.pps, lost: parts.reduce((x, y) => x + y), parts, files: files.length, cpuNsPerPkt: s.cpuNsPerPkt };
 }
 log(`\n(d) capture-and-drop at 1:1 vs bare XDP_DROP: ${ND} 64-byte frames per run, batch 64 (the sender is held to the receiver's pace); ${ROUNDS} rounds, the four interleaved (order rotating). lost = the sampler's lost + frames the sampler or the kernel's xdp_drops did not count + records missing from the file(s):\n`);
-log("| run | sender rate (Mpps), median | each round | × bare drop (median of per-round ratios) | lost (sum) | files | reader CPU ns/pkt, median |");
-log("|---|---|---|---|---|---|---|");
+log("| run | sender rate (Mpps), median | each round | × bare drop (median of per-round ratios) | lost (sum) | of which: sampler lost / not seen / not XDP-dropped / not captured / not in file | files | reader CPU ns/pkt, median |");
+log("|---|---|---|---|---|---|---|---|");
 const orderD = ["bare", "pcap", "pcapng", "rotated"];
-const runsD: Record<string, { pps: number[]; lost: number; files: number; cpu: number[] }> = {};
+const runsD: Record<string, { pps: number[]; lost: number; parts: number[]; files: number; cpu: number[] }> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < orderD.length; i++) {
     const k = orderD[(i + round) % orderD.length];
-    const r = k === "bare" ? { ...(await bareDrop(ND)), files: 0, cpuNsPerPkt: NaN } : await captureDrop(k);
-    const e = (runsD[k] ??= { pps: [], lost: 0, files: 0, cpu: [] });
+    const r = k === "bare" ? { ...(await bareDrop(ND)), parts: [0, 0, 0, 0, 0], files: 0, cpuNsPerPkt: NaN } : await captureDrop(k);
+    const e = (runsD[k] ??= { pps: [], lost: 0, parts: [0, 0, 0, 0, 0], files: 0, cpu: [] });
+    r.parts.forEach((v, j) => { e.parts[j] += v; });
     e.pps.push(r.pps);
     e.lost += r.lost;
     e.files = r.files;
@@ -202,7 +204,7 @@ const ratioD: Record<string, number> = {};
 for (const [k, label] of [["bare", "bare XDP_DROP (the kernel's xdp_drops)"], ["pcap", "sample -w x.pcap --drop-after-sample"], ["pcapng", "sample --pcapng -w x.pcapng --drop-after-sample"], ["rotated", "sample -w x.pcap -C 20 --drop-after-sample"]]) {
   const e = runsD[k];
   ratioD[k] = median(e.pps.map((x, i) => x / runsD.bare.pps[i]));
-  log(`| ${label} | ${(median(e.pps) / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${ratioD[k].toFixed(2)} | ${e.lost} | ${e.files} | ${k === "bare" ? "-" : median(e.cpu).toFixed(0)} |`);
+  log(`| ${label} | ${(median(e.pps) / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${ratioD[k].toFixed(2)} | ${e.lost} | ${e.parts.join(" / ")} | ${e.files} | ${k === "bare" ? "-" : median(e.cpu).toFixed(0)} |`);
 }
 log(`\nRatio (d): capture-and-drop / bare drop = pcap ${ratioD.pcap.toFixed(2)}, pcapng ${ratioD.pcapng.toFixed(2)}, rotated (-C 20) ${ratioD.rotated.toFixed(2)} (goal: ≥ 0.5 with 0 lost).`);
 log(`\nLoad average at end: ${load()}.`);
