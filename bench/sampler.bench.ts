@@ -165,13 +165,15 @@ async function bareDrop(count: number) {
   return { pps: r.pps, lost: count - dropped };
 }
 const ND = N * 4;
+// SAMPLE_ARGS="--buffer 4": more options for the captures of (d) (trying settings).
+const extraD = (process.env.SAMPLE_ARGS ?? "").split(" ").filter(Boolean);
 /** One capture-and-drop run; lost = the sampler's lost + frames it did not see + frames not in the file. */
 async function captureDrop(kind: string) {
   const before = xdpDrops();
   const rot = join(dir, "rot");
   rmSync(rot, { recursive: true, force: true });
   mkdirSync(rot);
-  const args = ["--drop-after-sample", "--snaplen", "64", ...(kind === "pcapng" ? ["--pcapng"] : []), ...(kind === "rotated" ? ["-C", "20"] : [])];
+  const args = ["--drop-after-sample", "--snaplen", "64", ...(kind === "pcapng" ? ["--pcapng"] : []), ...(kind === "rotated" ? ["-C", "20"] : []), ...extraD];
   const out = kind === "rotated" ? join(rot, "r.pcap") : join(dir, kind === "pcapng" ? "s.pcapng" : "s.pcap");
   const s = await sampler(args, ND, 64, 64, out);
   const dropped = xdpDrops() - before;
