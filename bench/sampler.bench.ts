@@ -9,9 +9,14 @@
 //     at several LIVE_FRAMES batch sizes (smaller batches = lower offered rate) — the highest rate
 //     with zero loss, the loss at full rate, and the reader's CPU time per packet.
 // (c) the tcpdump filter in the kernel vs in user space, on traffic it rejects entirely.
+// (d) capture-and-drop at 1:1 (64-byte frames, full rate) as a ratio to bare XDP_DROP, rounds
+//     interleaved with it: pcap, pcapng, and a rotated capture (-C 20); lossless by the sampler's
+//     own counters (seen = captured, 0 lost), the kernel's (veth rx_queue_0_xdp_drops counts every
+//     frame sent: none lost before XDP) and the file (every record in it).
+// ONLY=d runs part (d) alone, printed and not recorded (quick looks while working on the reader).
 // Results replace the sampler section of bench/RESULTS.md (the run before goes to bench/history/);
 // figures are ratios within this run.
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { recordResults } from "../src/bench/results.ts";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -39,8 +44,7 @@ async function waitFor(proc: ReturnType<typeof Bun.spawn>, marker: string): Prom
   return () => err;
 }
 
-async function sampler(args: string[], count: number, batch: number, size = 64) {
-  const out = join(dir, "s.pcap");
+async function sampler(args: string[], count: number, batch: number, size = 64, out = join(dir, "s.pcap")) {
   const p = Bun.spawn([XT, "sample", DUT, "-w", out, "--json", ...args], { env, stdout: "pipe", stderr: "pipe" });
   await waitFor(p, "xdptool: sampling");
   const r = send(count, batch, size);
@@ -79,10 +83,13 @@ log(`\n## sampler — ${new Date().toISOString()} (kernel ${run(["uname", "-r"])
 log("2 CPUs shared with other work: the load average says how much of the machine this run had.\n");
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const only = process.env.ONLY;
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+let summaryABC = () => {};
+if (!only) {
 log(`(a) passed traffic (XDP_PASS into the stack), ${N * 2} 64-byte frames per run, batch 64; ${ROUNDS} rounds, the three capturers interleaved in each (so drift of the shared machine hits all alike), medians:\n`);
 log("| capturer | sender rate (Mpps), median | each round | captured (sum) | lost (sum) |");
 log("|---|---|---|---|---|");
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const runsA: Record<string, { pps: number[]; captured: number; lost: number }> = {};
 const addA = (k: string, r: { pps: number; captured: number; lost: number }) => {
   const e = (runsA[k] ??= { pps: [], captured: 0, lost: 0 });
@@ -142,8 +149,69 @@ for (const [at, e] of Object.entries(runsC)) {
 }
 log(`\nRatio (c): kernel / user-space filtering sender rate = ${(fr.kernel / fr.user).toFixed(2)}.`);
 
+summaryABC = () => {
+  log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
+  log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)} (medians), ${pairRatio("ringbuf").toFixed(2)} (median of per-round ratios); (perf) = ${(a.perf / td.pps).toFixed(2)}, ${pairRatio("perf").toFixed(2)}.`);
+};
+}
+// (d): the kernel's count of frames XDP dropped on the DUT (veth, ethtool -S).
+const xdpDrops = () => Number(/rx_queue_0_xdp_drops: (\d+)/.exec(run(["ip", "netns", "exec", DUT, "ethtool", "-S", DUT]))?.[1] ?? NaN);
+async function bareDrop(count: number) {
+  run(["ip", "netns", "exec", DUT, "ip", "link", "set", "dev", DUT, "xdpdrv", "obj", join(ROOT, "dist/bpf/bare_drop.bpf.o"), "sec", "xdp"]);
+  const before = xdpDrops();
+  const r = send(count, 64);
+  const dropped = xdpDrops() - before;
+  run(["ip", "netns", "exec", DUT, "ip", "link", "set", "dev", DUT, "xdpdrv", "off"]);
+  return { pps: r.pps, lost: Math.max(0, count - dropped) };
+}
+const ND = N * 4;
+// SAMPLE_ARGS="--buffer 4": more options for the captures of (d) (trying settings).
+const extraD = (process.env.SAMPLE_ARGS ?? "").split(" ").filter(Boolean);
+/** One capture-and-drop run; lost = the sampler's lost + frames it did not see + frames not in the file. */
+async function captureDrop(kind: string) {
+  const before = xdpDrops();
+  const rot = join(dir, "rot");
+  rmSync(rot, { recursive: true, force: true });
+  mkdirSync(rot);
+  const args = ["--drop-after-sample", "--snaplen", "64", ...(kind === "pcapng" ? ["--pcapng"] : []), ...(kind === "rotated" ? ["-C", "20"] : []), ...extraD];
+  const out = kind === "rotated" ? join(rot, "r.pcap") : join(dir, kind === "pcapng" ? "s.pcapng" : "s.pcap");
+  const s = await sampler(args, ND, 64, 64, out);
+  const dropped = xdpDrops() - before;
+  const files = kind === "rotated" ? readdirSync(rot).map((f) => join(rot, f)) : [out];
+  const bytes = files.reduce((t, f) => t + statSync(f).size, 0);
+  // 64-byte records: 80 bytes each in pcap, 132 in pcapng; plus headers (pcap 24 per file, pcapng's blocks < 512).
+  const perRec = kind === "pcapng" ? 132 : 80, extra = bytes - ND * perRec;
+  const inFile = extra >= 0 && extra < 512 * files.length ? ND : Math.floor(bytes / perRec);
+  // Each at least 0: the lab's own stray frames (IPv6 router solicitations) may add to the counts.
+  const parts = [s.lost, ND - s.seen, ND - dropped, ND - s.captured, ND - inFile].map((v) => Math.max(0, v));
+  // One frame missing shows in several counts (lost, so not captured, so not in the file): the largest is the loss.
+  return { pps: s.pps, lost: Math.max(...parts), parts, files: files.length, cpuNsPerPkt: s.cpuNsPerPkt };
+}
+log(`\n(d) capture-and-drop at 1:1 vs bare XDP_DROP: ${ND} 64-byte frames per run, batch 64 (the sender is held to the receiver's pace); ${ROUNDS} rounds, the four interleaved (order rotating). lost = the largest of the sampler's lost, frames the sampler or the kernel's xdp_drops did not count, and records missing from the file(s):\n`);
+log("| run | sender rate (Mpps), median | each round | × bare drop (median of per-round ratios) | lost (sum) | of which: sampler lost / not seen / not XDP-dropped / not captured / not in file | files | reader CPU ns/pkt, median |");
+log("|---|---|---|---|---|---|---|---|");
+const orderD = ["bare", "pcap", "pcapng", "rotated"];
+const runsD: Record<string, { pps: number[]; lost: number; parts: number[]; files: number; cpu: number[] }> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (let i = 0; i < orderD.length; i++) {
+    const k = orderD[(i + round) % orderD.length];
+    const r = k === "bare" ? { ...(await bareDrop(ND)), parts: [0, 0, 0, 0, 0], files: 0, cpuNsPerPkt: NaN } : await captureDrop(k);
+    const e = (runsD[k] ??= { pps: [], lost: 0, parts: [0, 0, 0, 0, 0], files: 0, cpu: [] });
+    r.parts.forEach((v, j) => { e.parts[j] += v; });
+    e.pps.push(r.pps);
+    e.lost += r.lost;
+    e.files = r.files;
+    e.cpu.push(r.cpuNsPerPkt);
+  }
+}
+const ratioD: Record<string, number> = {};
+for (const [k, label] of [["bare", "bare XDP_DROP (the kernel's xdp_drops)"], ["pcap", "sample -w x.pcap --drop-after-sample"], ["pcapng", "sample --pcapng -w x.pcapng --drop-after-sample"], ["rotated", "sample -w x.pcap -C 20 --drop-after-sample"]]) {
+  const e = runsD[k];
+  ratioD[k] = median(e.pps.map((x, i) => x / runsD.bare.pps[i]));
+  log(`| ${label} | ${(median(e.pps) / 1e6).toFixed(2)} | ${e.pps.map((x) => (x / 1e6).toFixed(2)).join(", ")} | ${ratioD[k].toFixed(2)} | ${e.lost} | ${e.parts.join(" / ")} | ${e.files} | ${k === "bare" ? "-" : median(e.cpu).toFixed(0)} |`);
+}
+log(`\nRatio (d): capture-and-drop / bare drop = pcap ${ratioD.pcap.toFixed(2)}, pcapng ${ratioD.pcapng.toFixed(2)}, rotated (-C 20) ${ratioD.rotated.toFixed(2)} (goal: ≥ 0.5 with 0 lost).`);
 log(`\nLoad average at end: ${load()}.`);
-log(`\nHighest lossless rate seen: ${Object.entries(best).map(([m, v]) => `${m} ${(v / 1e6).toFixed(2)} Mpps`).join(", ") || "none"}.`);
-log(`Ratio (a): xdptool sample (ringbuf) / tcpdump -w sender rate = ${(a.ringbuf / td.pps).toFixed(2)} (medians), ${pairRatio("ringbuf").toFixed(2)} (median of per-round ratios); (perf) = ${(a.perf / td.pps).toFixed(2)}, ${pairRatio("perf").toFixed(2)}.`);
-recordResults(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
+summaryABC();
+if (!only) recordResults(join(ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
 run([XT, "lab", "down"]);

@@ -89,12 +89,14 @@ link_shim() {
   gcc -O2 -fPIC -Wall -Werror -I"$out/include" -c "$here/shim.c" -o "$work/shim.o"
   # The blacklist's bulk IPv4 loader: the program's own hash, from its header (t4bulk.c).
   gcc -O2 -fPIC -Wall -Werror -iquote "$here/../bpf/include" -c "$here/t4bulk.c" -o "$work/t4bulk.o"
+  # The sampler's ring buffer into pcap/pcapng records (sampdrain.c).
+  gcc -O2 -fPIC -Wall -Werror -c "$here/sampdrain.c" -o "$work/sampdrain.o"
   gcc -O2 -fPIC -Wall -Werror -c "$here/glibc-compat.c" -o "$work/glibc-compat.o"
   # --whole-archive keeps every libbpf and libpcap symbol (bun:ffi looks them up by name at run
   # time; libpcap without a capture back end is small: reading and writing savefiles, the compiler);
   # libelf and zlib are only pulled in as far as libbpf needs them.
   # --wrap: calls to glibc functions newer than the Bun runtime's glibc go to glibc-compat.c.
-  gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" "$work/t4bulk.o" \
+  gcc -shared -o "$out/libxdptool-bpf.so" -Wl,-soname,libxdptool-bpf.so "$work/shim.o" "$work/t4bulk.o" "$work/sampdrain.o" \
     "$work/glibc-compat.o" -Wl,--wrap=fstat,--wrap=fcntl64,--wrap=fmemopen \
     -Wl,--whole-archive "$work/libbpf/libbpf.a" "$work/libpcap/libpcap.a" -Wl,--no-whole-archive \
     "$work/elfutils/libelf/libelf.a" "$work/zlib/libz.a" -static-libgcc -Wl,-z,defs

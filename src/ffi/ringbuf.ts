@@ -6,6 +6,7 @@
 // bits), u32 page offset, then len bytes, padded to 8.
 import { mmapFd, munmap, prefault, PAGE_SIZE, PROT_READ, PROT_WRITE, type Mapping } from "./mmap.ts";
 import type { RawSink } from "./perf.ts";
+import { bpf } from "./native.ts";
 
 const BUSY = 0x80000000, DISCARD = 0x40000000, HDR = 8;
 
@@ -43,12 +44,19 @@ export class RingBuffer {
     return Number(this.prod!.buf.readBigUInt64LE(0) - this.cons!.buf.readBigUInt64LE(0));
   }
 
-  drain(sink: RawSink): number {
+  /** Records into pcap or pcapng form at address `out` (libbpf/sampdrain.c: no JavaScript per
+   *  record); `d` is its struct xt_drain, limits in and results out (src/sampler/bulk.ts lays it out). */
+  drainInto(out: number, d: BigUint64Array): void {
+    bpf().xt_sample_drain(this.cons!.ptr, this.prod!.ptr, Number(this.prod!.ptr) + PAGE_SIZE, out, d);
+  }
+
+  /** At most `max` records to `sink`; how many went there. */
+  drain(sink: RawSink, max = Infinity): number {
     const prod = Number(this.prod!.buf.readBigUInt64LE(0));
     let cons = Number(this.cons!.buf.readBigUInt64LE(0));
     const d = this.data;
     let n = 0;
-    while (cons < prod) {
+    while (cons < prod && n < max) {
       const at = cons & this.mask;
       const len = d.readUInt32LE(at);
       if (len & BUSY) break; // reserved, not yet committed: stop here, later records wait for it

@@ -23,6 +23,23 @@ export interface DestinationOptions {
   print(line: string): void;
 }
 
+/** Where records may be written in bulk: `window` as in Destination.window, `wrote` moves past what was written there. */
+export interface BulkOut {
+  pcapng: boolean;
+  window(need: number): BulkWindow | null;
+  wrote(bytes: number): void;
+}
+
+/** Write at `address` (`room` bytes free); the file holds `size` bytes; a record past `sizeLimit`
+ *  bytes or at second `secLimit` may start the next file (Destination.packet decides). */
+export interface BulkWindow {
+  address: number;
+  room: number;
+  size: number;
+  sizeLimit: number;
+  secLimit: number;
+}
+
 export class Destination {
   private out: Output | null = null;
   private writer: CaptureWriter | null = null;
@@ -74,6 +91,29 @@ export class Destination {
       this.failed = e as NodeJS.ErrnoException;
     }
   };
+
+  /** Where the native reader may write records itself (pcap or pcapng, live captures to a file
+   *  or stdout), or null: printed lines go packet by packet. */
+  get bulk(): BulkOut | null {
+    if (!this.out) return null;
+    return { pcapng: this.o.pcapng, window: (need) => this.window(need), wrote: (bytes) => { this.out!.pos += bytes; } };
+  }
+
+  /** Room for at least `need` bytes, with what decides the next move of a rotation; null once the
+   *  capture failed or is done (the caller then goes packet by packet, which drops them). */
+  private window(need: number): BulkWindow | null {
+    if (this.failed || this.done) return null;
+    try {
+      const out = this.out!;
+      out.reserve(need);
+      const { address, room } = out.window();
+      const lim = this.rotation?.limits() ?? { size: Infinity, sec: Infinity };
+      return { address, room, size: out.size(), sizeLimit: lim.size, secLimit: lim.sec };
+    } catch (e) {
+      this.failed = e as NodeJS.ErrnoException;
+      return null;
+    }
+  }
 
   /** Before a packet at t: move on to the next file if it is time; false when the capture is done. */
   private rotate(t: Stamp): boolean {

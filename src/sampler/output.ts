@@ -92,6 +92,11 @@ export class Output {
     return this.pos;
   }
 
+  /** Address of the write position and the bytes free after it in the current chunk (the native reader writes there). */
+  window(): { address: number; room: number } {
+    return { address: Number(this.mem!.ptr) + (this.sent % CHUNKS) * CHUNK + this.pos, room: CHUNK - this.pos };
+  }
+
   /** Queue the first n bytes of the chunk; the rest (< 4 KiB) moves to the front of the next one. */
   private handOver(n: number): void {
     this.check();

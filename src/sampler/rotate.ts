@@ -72,6 +72,12 @@ export class Rotation {
     return this.count === 0 && this.width === 0 ? base : `${base}${String(this.count).padStart(this.width, "0")}`;
   }
 
+  /** What advance() checks, as limits: a file larger than `size` bytes, or a packet at or after
+   *  second `sec`, is where a move may come (the native reader stops there and leaves it to advance). */
+  limits(): { size: number; sec: number } {
+    return { size: this.o.fileBytes ?? Infinity, sec: this.o.seconds ? this.periodStart + this.o.seconds : Infinity };
+  }
+
   /** Before a packet at second `sec`, the current file holding `size` bytes: go on ("same"),
    *  switch to name() ("next"), or stop the capture ("stop": -G's -W files are done). */
   advance(sec: number, size: number): "same" | "next" | "stop" {

@@ -70,7 +70,7 @@ export async function run(o: RunOptions): Promise<void> {
   const r = await sample({
     iface, transport: o.transport, rate: o.rate, snaplen: o.snaplen, bufferBytes: o.bufferBytes, filter, kernelFilter: o.kernelFilter,
     count: o.count, durationMs: o.durationMs, dropAfterSample: o.dropAfterSample, actions: o.actions, shouldStop: () => dest.done || dest.failure() !== null,
-    beforeAttach: () => dest.ready,
+    beforeAttach: () => dest.ready, bulk: dest.bulk,
     // Like tcpdump's "listening on": says the capture has started (tests wait for it).
     onAttached: (mode) => console.error(`xdptool: sampling ${iface.name} (${mode} XDP, ${o.transport}, snaplen ${o.snaplen}${o.rate > 1 ? `, 1 in ${o.rate}` : ""}${o.expr ? `, filter "${o.expr}" in ${o.kernelFilter ? "the kernel" : "user space"}` : ""})`),
     onPacket: (t, b, off, cap, orig, action, queue) => dest.packet(t, b, off, cap, orig, action, queue, iface.name),

@@ -15,6 +15,8 @@ import type { Filter } from "./filter.ts";
 import type { Stamp } from "./output.ts";
 import { CBPF_MAX, HDR_LAYOUT, encodeCfg } from "./layout.ts";
 import { readSampleStats } from "./stats.ts";
+import { BulkReader } from "./bulk.ts";
+import type { BulkOut } from "./destination.ts";
 
 export type Transport = "perf" | "ringbuf";
 export interface SampleOptions {
@@ -36,6 +38,8 @@ export interface SampleOptions {
   /** Bit (1 << XDP verdict) per verdict to keep; 0/undefined = every packet (combined program only). */
   actions?: number;
   onPacket(t: Stamp, buf: Buffer, off: number, caplen: number, origlen: number, action: number, queue: number): void;
+  /** Where records may be written in bulk, without onPacket (ring buffer, no filter in user space). */
+  bulk?: BulkOut | null;
   /** Polled between batches: true ends the capture (e.g. the pipe we write to was closed). */
   shouldStop?(): boolean;
   /** Awaited just before attaching: what must be ready by the first packet (the writer thread). */
@@ -154,7 +158,10 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
       captured++;
       o.onPacket(t, b, off + HDR_LAYOUT.size, caplen, origlen, b.readUInt32LE(off + HDR_LAYOUT.action), b.readUInt32LE(off + HDR_LAYOUT.rxQueue));
     };
-    const drainAll = () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
+    // The ring buffer's records straight into the file where each is written as it comes (bulk.ts).
+    const bulk = o.transport === "ringbuf" && o.bulk && !userFilter ? new BulkReader(readers[0] as RingBuffer, ringBytes, wall, o.bulk, sink) : null;
+    const left = () => limit - captured, wrote = (n: number) => { captured += n; };
+    const drainAll = bulk ? () => bulk.drain(left, wrote) : () => { let n = 0; for (const r of readers) n += r.drain(sink); return n; };
 
     await o.beforeAttach?.();
     for (const s of stopSignals) process.on(s, onSignal);
