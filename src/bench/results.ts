@@ -90,6 +90,6 @@ export function recordResults(file: string, section?: string): void {
 function historyHas(dir: string, key: string, section: string): boolean {
   const f = historyFile(dir, key);
   if (!existsSync(f)) return false;
-  const md = section.trimEnd();
-  return readFileSync(f, "utf8").split("\n").some((l) => l && JSON.parse(l).markdown === md);
+  const heading = section.split("\n")[0].replace(/^## /, ""); // a run's heading carries its time
+  return readFileSync(f, "utf8").split("\n").some((l) => l && JSON.parse(l).heading === heading);
 }
