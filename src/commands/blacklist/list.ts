@@ -87,14 +87,14 @@ function textWriter(ifname: string) {
   let rows: (string | number)[][] = [], any = false;
   const flush = () => {
     if (!rows.length) return;
-    const t = table(["ID", "RULE", "TTL", "PACKETS", "BYTES", "LAST HIT"], rows);
+    const t = table(["ID", "RULE", "TTL", "PACKETS", "BYTES", "LAST HIT", "COMMENT"], rows);
     writeAll((any ? t.slice(t.indexOf("\n") + 1) : t) + "\n");
     any = true;
     rows = [];
   };
   return {
     row(r: Listed) {
-      rows.push([r.id, r.rule, r.ttl === null ? "-" : `${r.ttl}s`, r.packets, r.bytes, r.lastHit ?? "-"]);
+      rows.push([r.id, r.rule, r.ttl === null ? "-" : `${r.ttl}s`, r.packets, r.bytes, r.lastHit ?? "-", r.comment ?? "-"]);
       if (rows.length >= 8192) flush();
     },
     end() {
