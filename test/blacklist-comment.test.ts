@@ -182,3 +182,22 @@ test("save writes comments, apply after a reboot restores them; a comment change
   xtOk("lab", "traffic", "--src", "198.18.7.1", "--count", "100");
   expect(drops() - d0).toBe(100);
 });
+
+test("re-attach keeps comments; pins from before comments (no bl_notes) get the map on attach, rules kept", () => {
+  blOk("flush");
+  blOk("add", "198.18.7.0/24", "--comment", "kept");
+  xtOk("blacklist", "detach", DUT);
+  xtOk("blacklist", "attach", DUT);
+  expect(comments()).toEqual({ "198.18.7.0/24": "kept" });
+  // An older xdptool's pins: every map but bl_notes.
+  expect(sh(["rm", `/sys/fs/bpf/xdptool/${DUT}/bl_notes`]).code).toBe(0);
+  const r = bl("list");
+  expect([r.code, r.stderr.trim()]).toEqual([1, `xdptool: ${DUT}: the blacklist was attached by an older xdptool (no bl_notes map for rule comments); attach it again to upgrade, rules kept: xdptool blacklist attach ${DUT}`]);
+  xtOk("blacklist", "attach", DUT);
+  expect(comments()).toEqual({ "198.18.7.0/24": null });
+  blOk("add", "198.18.7.0/24", "--comment", "again");
+  expect(Object.values(pinnedNotes())).toEqual(["again"]);
+  const d0 = drops();
+  xtOk("lab", "traffic", "--src", "198.18.7.1", "--count", "100");
+  expect(drops() - d0).toBe(100);
+});
