@@ -9,7 +9,7 @@ import { TopN } from "../../blacklist/top.ts";
 export default defineCommand({
   meta: {
     name: "list",
-    description: `Rules with their counters: packets, bytes and time of the last hit.
+    description: `Rules with their counters: packets, bytes and time of the last hit, and comments.
 
   A packet is counted on the rule that decided it: the first deny rule that matched, or the
   allow rule that let it pass. Rules come in the order they were added; --top orders them by
