@@ -183,11 +183,9 @@ test("save writes comments, apply after a reboot restores them; a comment change
   expect(drops() - d0).toBe(100);
 });
 
-test("re-attach keeps comments; pins from before comments (no bl_notes) get the map on attach, rules kept", () => {
+test("pins from before comments (no bl_notes): a clear error, then attach adds the map, rules kept", () => {
   blOk("flush");
   blOk("add", "198.18.7.0/24", "--comment", "kept");
-  xtOk("blacklist", "detach", DUT);
-  xtOk("blacklist", "attach", DUT);
   expect(comments()).toEqual({ "198.18.7.0/24": "kept" });
   // An older xdptool's pins: every map but bl_notes.
   expect(sh(["rm", `/sys/fs/bpf/xdptool/${DUT}/bl_notes`]).code).toBe(0);
