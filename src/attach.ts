@@ -36,6 +36,9 @@ export interface AttachRequest {
   /** Name prefixes of maps that hold one state together (a rule set: its records, tables and
    *  config): pinned, they are reused all or not at all — never some old maps beside new ones. */
   together?: string[];
+  /** Maps of such a group that pins from an older xdptool lack (added since): when missing, made
+   *  new beside the reused ones instead of refusing the mix. */
+  newer?: string[];
 }
 
 export interface AttachResult {
@@ -186,7 +189,8 @@ export function attach(req: AttachRequest): AttachResult {
     // behind the user's back.
     const reusable = maps.filter((m) => !req.fresh?.(m.name));
     const reusedMaps = reusePinnedMaps(obj, reusable, dir);
-    for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix)), reusedMaps);
+    const added = (m: MapHandle) => req.newer?.includes(m.name) && !existsSync(join(dir, m.name));
+    for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix) && !added(m)), reusedMaps);
     obj.load();
     const progFd = obj.progFd(prog);
 

@@ -90,6 +90,19 @@ struct {
 	__type(value, struct bl_cfg);
 } bl_cfg SEC(".maps");
 
+/* Comments of rules (`--comment`), by rule id: text for people, which the program never looks
+ * up — here, not in a file, so a comment lives and dies with the pinned rules (unload removes
+ * both) and a rule set swap carries it (the idle generation's ids get theirs before the switch).
+ * A hash without preallocation: comments are rare, and an element is made only for a rule that
+ * has one; the bucket array (16 bytes a bucket) is the whole cost for the rest. Fixed size, not
+ * resized with --max-rules: both generations' comments share it during a swap. */
+#define BL_NOTE_MAX 128
+#define BL_NOTES 65536
+struct bl_note {
+	char text[BL_NOTE_MAX]; /* UTF-8, NUL-padded; no NUL inside */
+};
+BL_HASH(bl_notes, __u32, struct bl_note, BL_NOTES);
+
 /* Packets dropped because their ports or protocol could not be read (a summary decided): kept
  * apart from bl_cfg, which user space rewrites whole. Shared, atomic: such packets are rare. */
 struct {

@@ -13,7 +13,7 @@ import { TableFull, maskBE, wireLE } from "./table4.ts";
 import { beOf, isV4 } from "./words.ts";
 import type { BlacklistMaps, Hits } from "./maps.ts";
 
-export function buildGeneration(blm: BlacklistMaps, rules: ReplaceInput[], bare4: Bare4 | undefined, bare6: Bare6 | undefined, keepOld: boolean, flat: boolean): ReplaceStats {
+export function buildGeneration(blm: BlacklistMaps, rules: ReplaceInput[], bare4: Bare4 | undefined, bare6: Bare6 | undefined, keepOld: boolean, flat: boolean, notes?: (gen: number) => void): ReplaceStats {
   const t0 = performance.now();
   const c = blm.cfg;
   const gen = c.gen ^ 1;
@@ -231,6 +231,7 @@ export function buildGeneration(blm: BlacklistMaps, rules: ReplaceInput[], bare4
   now.t4Used[gen] = used;
   now.nextSet = cc.nextSet;
   blm.writeCfg(now);
+  notes?.(gen); // comments by the new ids (never read by the program): in before the switch
   const ts = performance.now();
   now.gen = gen;
   blm.writeCfg(now);

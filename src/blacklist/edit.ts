@@ -9,6 +9,7 @@ import { CHUNK, tagOf, entryKey, l4Key, u32, exactEntry, flagsOf } from "./table
 import { maskBE, wireLE } from "./table4.ts";
 import { beOf, formatPrefix4, isV4, u64 } from "./words.ts";
 import { WindowFull, type BlacklistMaps, type Hits } from "./maps.ts";
+import { dropNote } from "./notes.ts";
 
 /** An IPv4 rule takes its slot: record, then TTL in bl_exp4, then the slot's flags (live). */
 function slotRule(bl: BlacklistMaps, id: number, slot: number, expires: bigint, allow: boolean, c: Cfg, carry?: Hits): void {
@@ -50,6 +51,7 @@ export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint
     // Expired, not yet collected: its record lets go (its entry is the new rule's now), so one
     // id, not two, answers for the prefix from here on.
     bl.recs.writeUInt32LE(0, old * SIZES.rec + 8);
+    dropNote(bl.maps.bl_notes, old); // went with its rule
   }
   const tag = tagOf(r);
   if (expires) c.flags[gen] &= ~TTL_FREE; // written with the rest of cfg below
@@ -116,6 +118,7 @@ export function deleteRule(bl: BlacklistMaps, r: Rule): boolean {
   if (!id) return false;
   const slot = bl.slotOfId(id);
   bl.recs.writeUInt32LE(0, id * SIZES.rec + 8); // stops matching at once (a record rule)
+  dropNote(bl.maps.bl_notes, id);
   if (slot >= 0) {
     bl.t4.setFlags(slot, bl.t4.flags(slot) & ~(SLOT_RULE | SLOT_TTL)); // stops matching at once
     bl.maps.bl_exp4.delete(u32(c.slotBase + slot));

@@ -18,14 +18,18 @@ export const OFFSETS = {
   "bl_cfg.gen": 0, "bl_cfg.next_set": 4, "bl_cfg.half": 8, "bl_cfg.flags": 12, "bl_cfg.next_id": 20, "bl_cfg.t4_size": 28, "bl_cfg.slot_base": 32, "bl_cfg.t4_used": 36,
 } as const;
 
-export const MAP_NAMES = ["bl_cfg", "bl_undecided", "bl_recs", "bl_t4", "bl_len4", "bl_exp4", "bl_v6_0", "bl_v6_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1"] as const;
+export const MAP_NAMES = ["bl_cfg", "bl_undecided", "bl_recs", "bl_t4", "bl_len4", "bl_exp4", "bl_v6_0", "bl_v6_1", "bl_x6_0", "bl_x6_1", "bl_mac_0", "bl_mac_1", "bl_l4_0", "bl_l4_1", "bl_notes"] as const;
 
 /** Key and value sizes of each map (bpf/include/blacklist_maps.h): a pin that differs is not ours. */
 export const MAP_SHAPES: Record<(typeof MAP_NAMES)[number], [number, number]> = {
   bl_cfg: [4, SIZES.cfg], bl_undecided: [4, 8], bl_recs: [4, SIZES.rec], bl_t4: [4, 4], bl_len4: [4, 8], bl_exp4: [4, 8],
   bl_v6_0: [SIZES.v6Key, SIZES.entry], bl_v6_1: [SIZES.v6Key, SIZES.entry], bl_x6_0: [SIZES.x6Key, SIZES.entry], bl_x6_1: [SIZES.x6Key, SIZES.entry],
   bl_mac_0: [SIZES.macKey, SIZES.entry], bl_mac_1: [SIZES.macKey, SIZES.entry], bl_l4_0: [SIZES.l4Key, 4], bl_l4_1: [SIZES.l4Key, 4],
+  bl_notes: [4, 128],
 };
+
+/** A rule's comment: at most NOTE_MAX bytes of UTF-8 (struct bl_note); at most NOTES of them. */
+export const NOTE_MAX = 128, NOTES = 65536;
 
 export interface Cfg {
   gen: number;

@@ -22,6 +22,7 @@ import { beOf, isV4, writeCounters } from "./words.ts";
 import { buildGeneration, type ReplaceInput, type ReplaceStats } from "./build.ts";
 import { censusOf, scanRules, summaryOf } from "./scan.ts";
 import { addRule, deleteRule } from "./edit.ts";
+import { dropNotesIn, notesForSwap } from "./notes.ts";
 export { batchProgress } from "./tables.ts";
 
 export type MapName = (typeof MAP_NAMES)[number];
@@ -267,14 +268,15 @@ export class BlacklistMaps {
    * left for clear() by a background `blacklist gc`.
    */
   replace(rules: ReplaceInput[], bare4?: Bare4, bare6?: Bare6, keepOld = false, flat = false): ReplaceStats {
-    if (flat) return buildGeneration(this, rules, bare4, bare6, keepOld, true);
+    const notes = notesForSwap(this, (function* () { for (const x of rules) yield x.rule; })());
+    if (flat) return buildGeneration(this, rules, bare4, bare6, keepOld, true, notes);
     try {
-      return buildGeneration(this, rules, bare4, bare6, keepOld, false);
+      return buildGeneration(this, rules, bare4, bare6, keepOld, false, notes);
     } catch (e) {
       // Some /24 holds more /24-/31 prefixes than its window takes: build again without windows
       // (the generation being built is not live: nothing has seen it).
       if (!(e instanceof TableFull)) throw e;
-      return buildGeneration(this, rules, bare4, bare6, keepOld, true);
+      return buildGeneration(this, rules, bare4, bare6, keepOld, true, notes);
     }
   }
 
@@ -334,6 +336,7 @@ export class BlacklistMaps {
       });
       if (count) deleteGently(m, Buffer.concat(all), count);
     }
+    dropNotesIn(this.maps.bl_notes, this.base(gen, c), this.base(gen, c) + this.capacity(c));
     // Records of the freed ids stay: nothing points at them any more, and the next user of an
     // id writes its record (counters zeroed) before any entry points at it.
     const now = this.cfg;

@@ -1,8 +1,9 @@
 // parse.ts — rule files for `blacklist import`: one rule per line in the syntax of `add`,
-// `#` comments, blank lines, and bare addresses/prefixes with a trailing `; comment`.
+// `#` comments, blank lines, and bare addresses/prefixes with a trailing `; comment`; quoted words
+// (`--comment "text"`) may hold # and ;.
 // Everything is validated before anything is written: the first bad line is an error.
 import { UsageError } from "../errors.ts";
-import { parseRule, type Rule } from "./rules.ts";
+import { parseRule, splitWords, type Rule } from "./rules.ts";
 
 export const MAX_LINE = 4096;
 
@@ -200,11 +201,20 @@ export function parseRulesText(text: string, file: string): ParsedFile {
       start = next;
       continue;
     }
-    const body = text.slice(start, end).replace(/[#;][^]*$/, "").trim(); // [^]: a CRLF line's \r too
+    const raw = text.slice(start, end);
     start = next;
-    if (!body) continue;
-    out.lines++;
     try {
+      if (raw.includes('"') || raw.includes("'")) {
+        // A quoted word (--comment "…"): a # or ; inside it is text, not the start of a comment.
+        const words = splitWords(raw);
+        if (!words.length) continue;
+        out.lines++;
+        out.rules.push(...parseRule(words));
+        continue;
+      }
+      const body = raw.replace(/[#;][^]*$/, "").trim(); // [^]: a CRLF line's \r too
+      if (!body) continue;
+      out.lines++;
       if (!fastIPv4(body, 0, body.length, out.bare4) && !fastIPv6(body, 0, body.length, out.bare6)) out.rules.push(...parseRule(body.split(/\s+/)));
     } catch (e) {
       if (e instanceof UsageError) throw new UsageError(`${file}:${line}: ${e.message}`);

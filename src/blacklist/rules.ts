@@ -23,6 +23,8 @@ export interface Rule {
   l4: L4;
   /** Seconds to live from when it is written; undefined = forever. */
   ttl?: number;
+  /** Text kept with the rule (--comment); undefined = not given ("" = none). Never matched on. */
+  comment?: string;
 }
 
 export const PROTOS: Record<string, number> = {
@@ -49,17 +51,70 @@ export interface ParseOptions {
   /** --src / --dst / --any from the command line (a line's own flags win). */
   dir?: Dir | "any";
   ttl?: number;
+  comment?: string;
+}
+
+/** At most this many bytes of UTF-8 in a comment (struct bl_note in bpf/include/blacklist_maps.h). */
+export const COMMENT_MAX = 128;
+
+/** A comment as given, checked: one line of printable text that fits. */
+export function checkComment(s: string): string {
+  const bytes = Buffer.byteLength(s);
+  if (bytes > COMMENT_MAX) throw new UsageError(`comment is ${bytes} bytes long (at most ${COMMENT_MAX} bytes of UTF-8)`);
+  const bad = s.match(/[\x00-\x1f\x7f]/);
+  if (bad) throw new UsageError(`comment holds a control character (U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}); a comment is one line of text`);
+  if (s.includes("\ufffd")) throw new UsageError("comment is not valid UTF-8");
+  return s;
+}
+
+/** A comment as rule text reads it back: double quotes, \" and \\ escaped. */
+export function quoteComment(s: string): string {
+  return `"${s.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+/**
+ * A rule line's words, quotes respected: "…" (with \" and \\) and '…' make one word of what
+ * they hold; an unquoted # or ; ends the line (a comment for people, dropped). Lines without
+ * quotes are split on blanks by the callers, which is the same.
+ */
+export function splitWords(line: string): string[] {
+  const out: string[] = [];
+  let w: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"' || c === "'") {
+      const end = quoteEnd(line, i);
+      const inner = line.slice(i + 1, end);
+      w = (w ?? "") + (c === '"' ? inner.replace(/\\(.)/g, "$1") : inner);
+      i = end;
+    } else if (c === "#" || c === ";") break;
+    else if (/\s/.test(c)) {
+      if (w !== null) out.push(w);
+      w = null;
+    } else w = (w ?? "") + c;
+  }
+  if (w !== null) out.push(w);
+  return out;
+}
+
+function quoteEnd(line: string, open: number): number {
+  const q = line[open];
+  for (let i = open + 1; i < line.length; i++) {
+    if (q === '"' && line[i] === "\\") i++;
+    else if (line[i] === q) return i;
+  }
+  throw new UsageError(`unterminated ${q === '"' ? "double" : "single"} quote`);
 }
 
 /**
  * Parse one rule from words: `[allow] [ADDR/LEN | FIRST-LAST | mac MAC] [port P[/tcp|udp] | sport P
  * | dport P] [proto NAME] [--src|--dst|--any] [--ttl T]`, P a port, a list (80,443), a range
- * (8000-8010) or a service name (ssh). Returns one or more rules (each owns one map entry):
+ * (8000-8010) or a service name (ssh); `--comment TEXT` (one word: quote it) is kept with the rule. Returns one or more rules (each owns one map entry):
  * `--any` gives a source and a destination rule, `port 53` a TCP and a UDP rule, a list or range
  * one rule per port, an address range the fewest prefixes that cover it.
  */
 export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
-  let allow = opts.allow ?? false, dir: Dir | "any" | undefined = opts.dir, ttl = opts.ttl;
+  let allow = opts.allow ?? false, dir: Dir | "any" | undefined = opts.dir, ttl = opts.ttl, comment = opts.comment;
   let addr: { kind: "mac"; mac: Uint8Array } | { kind: "prefix"; prefixes: Prefix[] } | undefined;
   let port: { ports: number[]; protos: (6 | 17)[]; dir?: Dir } | undefined;
   let proto: number | undefined;
@@ -74,6 +129,8 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
     else if (w === "--src" || w === "--dst" || w === "--any") dir = w.slice(2) as Dir | "any";
     else if (w === "--ttl") ttl = parseTtl(need(++i, "a duration such as 10m"));
     else if (w.startsWith("--ttl=")) ttl = parseTtl(w.slice(6));
+    else if (w === "--comment") comment = checkComment(need(++i, 'a text such as "botnet C2"'));
+    else if (w.startsWith("--comment=")) comment = checkComment(w.slice(10));
     else if (w === "mac") {
       if (addr) throw new UsageError(`a rule names at most one address (got "${w}" after one)`);
       const s = need(++i, "a MAC address such as 02:00:00:00:00:01");
@@ -90,7 +147,7 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
       if (addr) throw new UsageError(`a rule names at most one address (got "${w}" after one)`);
       addr = { kind: "prefix", prefixes: parseRange(w) ?? [parsePrefix(w)] };
     } else if (w.startsWith("-")) throw new UsageError(`unknown option "${w}" in rule`);
-    else throw new UsageError(`cannot read "${w}": expected an address/prefix, mac, port, sport, dport, proto, --src, --dst, --any or --ttl`);
+    else throw new UsageError(`cannot read "${w}": expected an address/prefix, mac, port, sport, dport, proto, --src, --dst, --any, --ttl or --comment`);
   }
   if (!addr && !port && proto === undefined) throw new UsageError("empty rule: name an address, mac, port or proto");
   if (port && proto !== undefined) {
@@ -110,7 +167,7 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
   const out: Rule[] = [];
   for (const d of addrDirs) {
     const matches: Match[] = !addr ? [{ kind: "none" }] : addr.kind === "mac" ? [{ kind: "mac", dir: d, mac: addr.mac }] : addr.prefixes.map((prefix) => ({ kind: "prefix", dir: d, prefix }));
-    for (const match of matches) for (const l4 of l4s) out.push({ allow, match, l4, ttl });
+    for (const match of matches) for (const l4 of l4s) out.push(comment === undefined ? { allow, match, l4, ttl } : { allow, match, l4, ttl, comment });
   }
   return out;
 }
@@ -137,6 +194,11 @@ export function ruleWords(allow: boolean, what: string | null, dst: boolean, l4:
   }
   if (what !== null && dst) w.push("--dst");
   return w.join(" ");
+}
+
+/** A rule's text with its comment, as export and saved configurations write it. */
+export function ruleLine(text: string, comment: string | null | undefined): string {
+  return comment ? `${text} --comment ${quoteComment(comment)}` : text;
 }
 
 /** The identity of a rule: two rules with the same key own the same map entry. */

@@ -1,6 +1,9 @@
 // stage.ts — the blacklist as a stage of the combined program: how big its maps are made, and
 // when they may be made again.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import { pinDir } from "../ffi/bpffs.ts";
 import { clockNs } from "../ffi/clock.ts";
 import { sizeMaps } from "./sizing.ts";
 import { pinnedCapacity, withBlacklist } from "./store.ts";
@@ -45,6 +48,8 @@ export const blacklistStage: Stage = {
       throw new UsageError(`the blacklist on ${ifname} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${ifname} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
     }
     const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;
-    return { reload: resize, fresh: (name) => resize && name.startsWith("bl_"), configure: (obj) => sizeMaps(obj, rules) };
+    // Maps from before comments (bl_notes): attaching again adds it, the rules kept.
+    const older = current !== undefined && !existsSync(join(pinDir(ifname), "bl_notes"));
+    return { reload: resize || older, fresh: (name) => resize && name.startsWith("bl_"), configure: (obj) => sizeMaps(obj, rules) };
   },
 };

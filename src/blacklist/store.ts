@@ -15,7 +15,8 @@ import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
-import { ruleText, ruleWords, type Rule } from "./rules.ts";
+import { ruleLine, ruleText, ruleWords, type Rule } from "./rules.ts";
+import { checkNoteRoom, readNotes, setNote } from "./notes.ts";
 import { allRules, ruleCount, type ParsedFile } from "./parse.ts";
 
 /** Interfaces whose combined program has the blacklist switched on. */
@@ -61,6 +62,7 @@ export function lockPath(ifname: string): string {
 export function openPinned(ifname: string): BlacklistMaps {
   const dir = pinDir(ifname);
   const missing = MAP_NAMES.filter((n) => !existsSync(join(dir, n)));
+  if (missing.length === 1 && missing[0] === "bl_notes") throw new OpError(`${ifname}: the blacklist was attached by an older xdptool (no bl_notes map for rule comments); attach it again to upgrade, rules kept: xdptool blacklist attach ${ifname}`);
   if (missing.length) throw pinsChanged(ifname, `${missing.join(", ")} missing`);
   const bl = BlacklistMaps.open((n) => objGet(join(dir, n)));
   const odd = MAP_NAMES.filter((n) => {
@@ -127,16 +129,18 @@ export interface Listed {
   bytes: number;
   /** ISO time of the last hit, null = never. */
   lastHit: string | null;
+  /** Its --comment, null = none. */
+  comment: string | null;
 }
 
 /** Visit every live rule as `list` shows it, in id order, one at a time (nothing kept: a
  *  million rules stream in constant memory). Expired rules are skipped, and freed after. */
 export function eachListed(bl: BlacklistMaps, visit: (l: Listed) => void): void {
-  const now = clockNs();
+  const now = clockNs(), notes = readNotes(bl.maps.bl_notes);
   let expired = false, n = 0;
   bl.scan((v) => {
     if (v.expires && v.expires <= now) { expired = true; return; } // not listed, and freed below
-    visit(listed(bl, v, now));
+    visit(listed(bl, v, now, notes));
     if (++n % 65536 === 0) Bun.gc(false); // each rule leaves an object and strings: collect as we go
   }, undefined, true);
   if (expired) gcExpired(bl, now);
@@ -183,15 +187,15 @@ export function summarize(bl: BlacklistMaps): BlacklistSummary {
  * when none of them is the one (a second at a million rules).
  */
 export function listedRule(bl: BlacklistMaps, id: number, candidates: Iterable<Rule> = []): Listed | null {
-  const now = clockNs();
+  const now = clockNs(), notes = readNotes(bl.maps.bl_notes);
   const state = bl.ruleState(id);
   for (const r of candidates) {
     if (r.allow !== state.allow || bl.locate(r) !== id) continue;
-    return { id, rule: ruleText(r), action: r.allow ? "allow" : "deny", ...timesAndHits(state.expires, bl.hits(id), now) };
+    return { id, rule: ruleText(r), action: r.allow ? "allow" : "deny", ...timesAndHits(state.expires, bl.hits(id), now), comment: notes.get(id) ?? null };
   }
   let out: Listed | null = null;
   bl.scan((v) => {
-    if (v.id === id) out = listed(bl, v, now);
+    if (v.id === id) out = listed(bl, v, now, notes);
   }, undefined, true);
   return out;
 }
@@ -203,15 +207,15 @@ function timesAndHits(expires: bigint, h: Hits, now: bigint): Pick<Listed, "ttl"
   };
 }
 
-function listed(bl: BlacklistMaps, v: RuleView, now: bigint): Listed {
-  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, v.hits ?? bl.hits(v.id), now) };
+function listed(bl: BlacklistMaps, v: RuleView, now: bigint, notes: Map<number, string>): Listed {
+  return { id: v.id, rule: ruleWords(v.allow, matchText(v), v.dst, v.l4), action: v.allow ? "allow" : "deny", ...timesAndHits(v.expires, v.hits ?? bl.hits(v.id), now), comment: notes.get(v.id) ?? null };
 }
 
 /** Text that `import` reads back: the same rules, TTLs as the time left, in pieces of 1 MiB
  *  (a million rules never sit in memory at once). Plain source prefixes, the bulk of big lists,
  *  are written as bytes straight from their slots: no string per rule, no garbage to collect. */
 export function exportText(bl: BlacklistMaps, write: (bytes: Buffer) => void): void {
-  const now = clockNs();
+  const now = clockNs(), notes = readNotes(bl.maps.bl_notes); // few: most rules have none
   const out = Buffer.allocUnsafe(1 << 20);
   let at = 0;
   const room = (n: number) => {
@@ -227,7 +231,7 @@ export function exportText(bl: BlacklistMaps, write: (bytes: Buffer) => void): v
   };
   bl.scan((v) => {
     if (v.expires && v.expires <= now) return;
-    if (v.table === "t4" && !v.allow && !v.dst && !v.expires && v.l4.kind === "none") {
+    if (v.table === "t4" && !v.allow && !v.dst && !v.expires && v.l4.kind === "none" && (notes.size === 0 || !notes.has(v.id))) {
       room(19);
       const k = v.keys, o = v.keyOff;
       num(k[o]); out[at++] = 46; num(k[o + 1]); out[at++] = 46; num(k[o + 2]); out[at++] = 46; num(k[o + 3]);
@@ -237,7 +241,7 @@ export function exportText(bl: BlacklistMaps, write: (bytes: Buffer) => void): v
       return;
     }
     const words = ruleWords(v.allow, matchText(v), v.dst, v.l4);
-    const line = (v.expires ? `${words} --ttl ${Math.max(1, Math.ceil(Number(v.expires - now) / 1e9))}s` : words) + "\n";
+    const line = ruleLine(v.expires ? `${words} --ttl ${Math.max(1, Math.ceil(Number(v.expires - now) / 1e9))}s` : words, notes.get(v.id)) + "\n";
     room(Buffer.byteLength(line));
     at += out.write(line, at);
   });
@@ -266,7 +270,9 @@ export interface ImportSummary {
  */
 export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint): { id: number; existed: boolean } {
   try {
-    return bl.add(r, expires, now);
+    const out = bl.add(r, expires, now);
+    if (r.comment !== undefined) setNote(bl.maps.bl_notes, out.id, r.comment); // room checked before (checkNoteRoom)
+    return out;
   } catch (e) {
     if (!(e instanceof WindowFull)) throw e;
     const set: ReplaceInput[] = gc(bl, bl.read(), now).kept.map((x) => ({ rule: x, expires: x.expires, hits: bl.hits(x.id) }));
@@ -292,6 +298,7 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   const now = clockNs();
   const read = ruleCount(parsed);
   if (!replace && read <= INCREMENTAL_MAX && !drop?.length) {
+    checkNoteRoom(bl, rules);
     let duplicates = 0;
     for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;
     return { interface: ifname, read, duplicates, total: null, added: read - duplicates, removed: 0, replace, method: "incremental" };

@@ -68,6 +68,7 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     configure: (obj) => plans.forEach((p) => p.configure(obj)),
     fresh: (name) => plans.some((p) => p.fresh?.(name)),
     together: ["bl_", "resp_"],
+    newer: ["bl_notes"], // rules' comments, since 2026-12: an older blacklist has none to lose
   });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
   return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined };

@@ -11,6 +11,7 @@ import { pinnedCapacity, withBlacklist } from "../blacklist/store.ts";
 import { clockNs } from "../ffi/clock.ts";
 import { hasResponder, readConfig, type ResponderState } from "../responder/maps.ts";
 import type { StoredRule } from "../blacklist/maps.ts";
+import { readNotes } from "../blacklist/notes.ts";
 import { UsageError } from "../errors.ts";
 
 export interface LiveInterface {
@@ -47,8 +48,9 @@ export function readLive(iface: Iface): LiveInterface {
   const features = combined ? enabledFeatures(iface.name) : [];
   const capacity = combined ? pinnedCapacity(iface.name) : undefined;
   const blacklist = capacity === undefined ? null : withBlacklist(iface.name, (bl) => {
-    const now = clockNs();
-    return { capacity, rules: bl.read().filter((r) => r.expires === 0n || r.expires > now) };
+    const now = clockNs(), notes = readNotes(bl.maps.bl_notes);
+    const rules = bl.read().filter((r) => r.expires === 0n || r.expires > now);
+    return { capacity, rules: notes.size ? rules.map((r) => (notes.has(r.id) ? { ...r, comment: notes.get(r.id) } : r)) : rules };
   });
   const responder = combined && features.includes("responder") && hasResponder(iface.name) ? readConfig(iface.name) : null;
   const foreign = st.progId && !owned ? { id: st.progId, name: progInfoById(st.progId).name } : null;

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { UsageError } from "../errors.ts";
-import { parseRule, parseTtl, ruleKey, type Rule } from "../blacklist/rules.ts";
+import { parseRule, parseTtl, ruleKey, splitWords, type Rule } from "../blacklist/rules.ts";
 import { allRules, parseRulesText } from "../blacklist/parse.ts";
 import { readRulesFile } from "../blacklist/source.ts";
 import { parseEnableArgs, type EnableArgs, type ResponderConfig } from "../responder/config.ts";
@@ -126,7 +126,13 @@ class Checker {
 
   rule(v: unknown, path: string): Rule[] {
     const text = this.str(v, path, "a rule");
-    const words = text.trim().split(/\s+/).filter(Boolean);
+    let words: string[];
+    try {
+      words = /["']/.test(text) ? splitWords(text) : text.trim().split(/\s+/).filter(Boolean); // quoted: a --comment
+    } catch (e) {
+      if (e instanceof UsageError) this.fail(path, `"${text}": ${e.message}`);
+      throw e;
+    }
     if (words.some((w) => w === "--ttl" || w.startsWith("--ttl="))) this.fail(path, `"${text}": a rule with a TTL goes in expiring = [{ rule = "…", expires = 2026-01-01T00:00:00Z }]`);
     try {
       return parseRule(words);

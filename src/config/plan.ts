@@ -118,6 +118,10 @@ export function plan(iface: Iface, cfg: InterfaceConfig): Plan {
       if (!w.expiresMs || h.expires === 0n) return !w.expiresMs !== (h.expires === 0n);
       return Math.abs(monoToWallMs(h.expires) - w.expiresMs) > SAME_EXPIRY_MS;
     }).map(([k, w]) => `${k} (${w.expiresMs ? `until ${isoTime(w.expiresMs)}` : "permanent"})`);
+    // The file says each rule's comment (none when it gives none).
+    const recomment = [...want.entries()].filter(([k, w]) => have.has(k) && (w.rule.comment ?? "") !== (have.get(k)!.comment ?? ""))
+      .map(([k, w]) => `${k} (comment ${w.rule.comment ? JSON.stringify(w.rule.comment) : "removed"})`);
+    retime.push(...recomment);
     if (add.length || remove.length || expired.length || retime.length) {
       p.swap = want;
       p.changes.push(...ruleLines("+", add, ""), ...ruleLines("-", remove, " (not in the file)"), ...ruleLines("-", expired, " (its time in the file has passed)"), ...ruleLines("~", retime, ""));
@@ -158,7 +162,7 @@ export async function execute(p: Plan): Promise<void> {
       const set: ReplaceInput[] = [...want.entries()].map(([k, w]) => {
         const h = have.get(k);
         const expires = w.expiresMs ? now + BigInt(Math.max(1, w.expiresMs - nowMs)) * 1_000_000n : 0n;
-        return { rule: w.rule, expires, hits: h ? bl.hits(h.id) : undefined };
+        return { rule: { ...w.rule, comment: w.rule.comment ?? "" }, expires, hits: h ? bl.hits(h.id) : undefined };
       });
       bl.replace(set, undefined, undefined, true);
     });

@@ -3,7 +3,7 @@
 // in `blacklist export` syntax. Rules that expire are written with the time they end.
 import { hostname } from "node:os";
 import { basename } from "node:path";
-import { ruleKey } from "../blacklist/rules.ts";
+import { ruleKey, ruleLine } from "../blacklist/rules.ts";
 import { monoToWallMs } from "../ffi/clock.ts";
 import { OpError } from "../errors.ts";
 import { CONFIG_VERSION } from "./model.ts";
@@ -43,7 +43,7 @@ export function configText(live: LiveInterface[], notes: string[], configName: s
     if (l.features.includes("sampler")) out.push("# a sampler runs here now: not saved");
     if (l.features.includes("blacklist") && l.blacklist) {
       const { capacity, rules } = l.blacklist;
-      const permanent = rules.filter((r) => r.expires === 0n).map(ruleKey);
+      const permanent = rules.filter((r) => r.expires === 0n).map((r) => ruleLine(ruleKey(r), r.comment));
       const expiring = rules.filter((r) => r.expires !== 0n);
       out.push("", "[interface.blacklist]", `max_rules = ${capacity}`);
       if (configName !== null && permanent.length > INLINE_MAX) {
@@ -53,7 +53,7 @@ export function configText(live: LiveInterface[], notes: string[], configName: s
       } else out.push(`rules = ${tomlStrings(permanent)}`);
       if (expiring.length) {
         out.push("expiring = [");
-        for (const r of expiring) out.push(`  { rule = ${tomlString(ruleKey(r))}, expires = ${isoSecond(monoToWallMs(r.expires))} },`);
+        for (const r of expiring) out.push(`  { rule = ${tomlString(ruleLine(ruleKey(r), r.comment))}, expires = ${isoSecond(monoToWallMs(r.expires))} },`);
         out.push("]");
       }
     }

@@ -7,13 +7,15 @@ export async function runAdd(args: Record<string, unknown>, allow: boolean): Pro
   const { requireCaps } = await import("../../privileges.ts");
   requireCaps("xdptool blacklist");
   const { addRule, chooseInterface, withBlacklist, expiresAt } = await import("../../blacklist/store.ts");
+  const { checkNoteRoom } = await import("../../blacklist/notes.ts");
   const { ruleText } = await import("../../blacklist/rules.ts");
   const { clockNs } = await import("../../ffi/clock.ts");
   const ifname = chooseInterface(args.interface as string | undefined);
   const out = withBlacklist(ifname, (bl) => {
     const now = clockNs();
-    return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, ...addRule(bl, r, expiresAt(r.ttl, now), now) }));
+    checkNoteRoom(bl, rules);
+    return rules.map((r) => ({ rule: ruleText(r), ttl: r.ttl ?? null, comment: r.comment || null, ...addRule(bl, r, expiresAt(r.ttl, now), now) }));
   });
   if (args.json) return printJson({ interface: ifname, rules: out });
-  for (const r of out) console.log(`${ifname}: ${r.existed ? `already there (${r.ttl ? "TTL reset" : "now permanent: no --ttl given"})` : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""} [id ${r.id}]`);
+  for (const r of out) console.log(`${ifname}: ${r.existed ? `already there (${r.ttl ? "TTL reset" : "now permanent: no --ttl given"})` : "added"}: ${r.rule}${r.ttl ? ` (expires in ${r.ttl}s)` : ""}${r.comment ? ` "${r.comment}"` : ""} [id ${r.id}]`);
 }

@@ -13,7 +13,9 @@ export default defineCommand({
   A port may be a list (80,443), a range (8000-8010, at most 1024 ports) or a service name
   (ssh, domain, https); an address may be a range FIRST-LAST, stored as the fewest prefixes that
   cover it. Each port and prefix becomes a rule of its own (listed, counted and deleted alone).
-  Adding a rule that exists already only sets its TTL (without --ttl: permanent from now on).
+  Adding a rule that exists already only sets its TTL (without --ttl: permanent from now on)
+  and, with --comment, its comment. A comment is text for people (list, export, save show it);
+  it never changes what matches.
   Takes effect at once, on the live program. Longest prefix wins; when the longest one's rules
   do not fit the packet (another port, say), the next shorter prefix is asked, and so on.
 
@@ -28,7 +30,8 @@ export default defineCommand({
     xdptool blacklist add 198.18.9.0/24 --ttl 10m    # expires by itself
     xdptool blacklist add 198.18.7.0/24 port 80,443/tcp   # two rules, one per port
     xdptool blacklist add port 6881-6889/tcp         # nine rules
-    xdptool blacklist add 198.18.0.10-198.18.0.20    # 198.18.0.10/31, .12/30, .16/30, .20/32`,
+    xdptool blacklist add 198.18.0.10-198.18.0.20    # 198.18.0.10/31, .12/30, .16/30, .20/32
+    xdptool blacklist add 198.18.7.0/24 --comment "botnet C2 list 2026-11"`,
   },
   args: { ...ifaceArg, ...ruleArgs, ...jsonArg },
   run: ({ args }) => runAdd(args, false),

@@ -4,7 +4,7 @@ import { printJson } from "../../table.ts";
 import { ifaceArg, ruleArgs, rulesFromArgs } from "./_shared.ts";
 import type { Rule } from "../../blacklist/rules.ts";
 
-const { ttl: _ttl, ...dirArgs } = ruleArgs; // a deleted rule has no lifetime to set
+const { ttl: _ttl, comment: _comment, ...dirArgs } = ruleArgs; // a deleted rule has no lifetime or comment to set
 
 /** `del 3 7`: the words are rule ids as `blacklist list` prints them. */
 function idsOf(words: string[]): number[] | null {

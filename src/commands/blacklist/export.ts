@@ -7,7 +7,7 @@ export default defineCommand({
     name: "export",
     description: `Print every rule, one per line, in the syntax \`blacklist import\` reads back.
 
-  Rules with a TTL are written with the time they have left.
+  Rules with a TTL are written with the time they have left, comments as --comment "…".
 
   Examples:
     xdptool blacklist export > rules.txt

@@ -8,8 +8,9 @@ export default defineCommand({
     name: "import",
     description: `Load rules from a file, - for stdin, or a feed URL (http, https): one rule per line, as \`blacklist add\` takes them.
 
-  Lines may be blank or comments (#); a bare address or prefix may end with "; comment". The
-  whole file is checked first: a bad line is reported as FILE:LINE and nothing changes (exit 2).
+  Lines may be blank or comments (#); a bare address or prefix may end with "; comment". A rule
+  keeps a --comment "text" (quoted; \\" inside) as \`add\` does; a rule already there keeps its
+  comment unless the line gives one (also with --replace). The whole file is checked first: a bad line is reported as FILE:LINE and nothing changes (exit 2).
   With --replace the new rule set is built beside the live one and switched in at once: packets
   see the old rules or the new ones, never a mix. Without it the live rules stay (with their
   counters): up to 20,000 new rules are added one by one, more go through the same rebuild and

@@ -8,7 +8,7 @@ import { TopN } from "../../blacklist/top.ts";
 export default defineCommand({
   meta: {
     name: "list",
-    description: `Rules with their counters: packets, bytes and time of the last hit.
+    description: `Rules with their counters: packets, bytes and time of the last hit, and comments.
 
   A packet is counted on the rule that decided it: the first deny rule that matched, or the
   allow rule that let it pass. Rules come in the order they were added; --top orders them by
@@ -86,14 +86,14 @@ function textWriter(ifname: string) {
   let rows: (string | number)[][] = [], any = false;
   const flush = () => {
     if (!rows.length) return;
-    const t = table(["ID", "RULE", "TTL", "PACKETS", "BYTES", "LAST HIT"], rows);
+    const t = table(["ID", "RULE", "TTL", "PACKETS", "BYTES", "LAST HIT", "COMMENT"], rows);
     writeAll((any ? t.slice(t.indexOf("\n") + 1) : t) + "\n");
     any = true;
     rows = [];
   };
   return {
     row(r: Listed) {
-      rows.push([r.id, r.rule, r.ttl === null ? "-" : `${r.ttl}s`, r.packets, r.bytes, r.lastHit ?? "-"]);
+      rows.push([r.id, r.rule, r.ttl === null ? "-" : `${r.ttl}s`, r.packets, r.bytes, r.lastHit ?? "-", r.comment ?? "-"]);
       if (rows.length >= 8192) flush();
     },
     end() {
