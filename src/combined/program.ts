@@ -68,7 +68,9 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     configure: (obj) => plans.forEach((p) => p.configure(obj)),
     fresh: (name) => plans.some((p) => p.fresh?.(name)),
     together: ["bl_", "resp_"],
-    newer: ["bl_notes"], // rules' comments, since 2026-12: an older blacklist has none to lose
+    // Maps added in 2026-12 (rules' comments, the responder's readable names and verified
+    // sources): pins from before have none to lose, so their absence is no mix.
+    newer: ["bl_notes", "resp_qnames", "resp_verified"],
   });
   writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
   return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined };
