@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand, durationArg } from "../../cli.ts";
 import { UsageError } from "../../errors.ts";
 import { unitDirArg, systemctl } from "./_shared.ts";
 
@@ -33,16 +33,9 @@ export default defineCommand({
     const { DEFAULT_CONFIG, DEFAULT_UNIT_DIR, SERVICE, REFRESH_TIMER, METRICS_SERVICE, units } = await import("../../service/units.ts");
     const metrics = args.metrics === undefined ? undefined : String(args.metrics);
     if (metrics !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]*):\d{1,5}$/.test(metrics)) throw new UsageError(`--metrics takes [HOST]:PORT, e.g. 127.0.0.1:9435, not "${metrics}"`);
-    const { parseTtl } = await import("../../blacklist/rules.ts");
     const config = resolve(args.config ?? DEFAULT_CONFIG);
     const unitDir = resolve(args["unit-dir"] ?? DEFAULT_UNIT_DIR);
-    let refresh = args.refresh === undefined ? undefined : (() => {
-      try {
-        return parseTtl(String(args.refresh));
-      } catch {
-        throw new UsageError(`--refresh must be a duration such as 30m, 6h or 1d, not "${args.refresh}"`);
-      }
-    })();
+    let refresh = args.refresh === undefined ? undefined : durationArg("refresh", args.refresh);
     // The file, when it is there already, is checked now (a boot is a bad time to find a typo), and
     // tells which devices to wait for and how often its feeds want fetching.
     let devices: string[] = [];
