@@ -16,7 +16,7 @@ int sampler(struct xdp_md *ctx)
 {
 	struct xt_pkt pkt = {};
 	/* Capture-and-drop is for benchmarks: it measures the sampler without the stack behind it. */
-	int action = xt_sample_cfg.drop ? XDP_DROP : XDP_PASS;
+	int action = xt_samp_cfg.drop ? XDP_DROP : XDP_PASS;
 
 	xt_sampler_stage(ctx, &pkt, action);
 	return action;

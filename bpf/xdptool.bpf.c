@@ -20,7 +20,7 @@
 #include "include/blacklist.h"
 #include "include/responder.h"
 /* The sampler's settings live in a map here (not .rodata): captures come and go, the program stays. */
-#define XT_SAMPLE_CFG_IN_MAP
+#define XT_SAMP_CFG_IN_MAP
 #include "include/sampler.h"
 
 /* xdp.frags: an interface with a jumbo MTU hands over multi-buffer frames, and refuses a program

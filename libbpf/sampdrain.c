@@ -11,7 +11,7 @@
 // The ring (kernel/bpf/ringbuf.c, src/ffi/ringbuf.ts): consumer position (we write it), producer
 // position (the kernel), the data area mapped twice in a row (a record that wraps is contiguous).
 // Each record: u32 length with BUSY/DISCARD in the top bits, u32 page offset, then struct
-// xt_sample_hdr and the frame, padded to 8.
+// xt_samp_hdr and the frame, padded to 8.
 #include <stdint.h>
 #include <string.h>
 
@@ -20,7 +20,7 @@
 #define RB_HDR 8
 #define NSEC 1000000000ull
 
-/* struct xt_sample_hdr (bpf/include/xdptool.h; src/sampler/layout.ts checks the offsets). */
+/* struct xt_samp_hdr (bpf/include/xdptool.h; src/sampler/layout.ts checks the offsets). */
 struct sample_hdr {
 	uint64_t tstamp; /* bpf_ktime_get_boot_ns() */
 	uint32_t orig_len, cap_len, ifindex, rx_queue, cpu, action;
@@ -47,7 +47,7 @@ enum { XT_DRAIN_EMPTY, XT_DRAIN_ROOM, XT_DRAIN_COUNT, XT_DRAIN_ROTATE };
 
 static inline void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 
-int64_t xt_sample_drain(uint8_t *cons_page, const uint8_t *prod_page, const uint8_t *data, uint8_t *out, struct xt_drain *d)
+int64_t xt_samp_drain(uint8_t *cons_page, const uint8_t *prod_page, const uint8_t *data, uint8_t *out, struct xt_drain *d)
 {
 	uint64_t prod = __atomic_load_n((const uint64_t *)prod_page, __ATOMIC_ACQUIRE);
 	uint64_t cons = *(uint64_t *)cons_page; /* only we write it */

@@ -15,7 +15,8 @@ import { BpfMap } from "./ffi/map.ts";
 import { kernelNeeded, missingHelpers } from "./ffi/probe.ts";
 import { release } from "node:os";
 import { progInfoById } from "./ffi/prog.ts";
-import { ensureDir, pinDir, pinnedFiles, pinnedInterfaces, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
+import { ensureDir, linkPin, pinDir, pinnedFiles, pinnedInterfaces, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
+import { FORMER_NAMES, pinIn } from "./maps/renamed.ts";
 import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type LinkInfo, type XdpMode, type XdpState } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
 
@@ -126,7 +127,7 @@ export function pickProgram(obj: BpfObject, req: Pick<AttachRequest, "objectName
 function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string[] {
   const reused: string[] = [];
   for (const m of maps) {
-    const path = join(dir, m.name);
+    const path = pinIn(dir, m.name); // a pin of an older xdptool may know it by its former name
     if (!existsSync(path)) continue;
     const pinned = BpfMap.pinned(path);
     try {
@@ -232,6 +233,15 @@ export function attach(req: AttachRequest): AttachResult {
     // Commit: staged maps take their final names; pins of maps the new program does not have go.
     for (const name of staged) renamePin(join(dir, stagingName(name)), join(dir, name));
     const keep = new Set(["link", ...maps.map((m) => m.name)]);
+    // Renamed maps: pinned under today's name (a reused pin may have had only the former one),
+    // and, for one release, under the former name too, for scripts that read it (maps/renamed.ts).
+    for (const m of maps) {
+      const before = FORMER_NAMES[m.name];
+      if (!before) continue;
+      linkPin(pinIn(dir, m.name), join(dir, m.name));
+      linkPin(join(dir, m.name), join(dir, before));
+      keep.add(before);
+    }
     for (const f of pinnedFiles(dir)) if (!keep.has(f)) unpin(join(dir, f));
     const info = progInfoById(xdpQuery(iface.ifindex).progId);
     return { progId: info.id, progName: info.name, mode, replaced, reusedMaps, pinDir: hostPath(dir), note };

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DUT, LAB, ROOT, XDPTOOL, ethtoolStats, freshLab, sh, xt, xtOk } from "./helpers.ts";
 import { startFeedServer, type FeedServer } from "./feed-helpers.ts";
-import { startSample } from "./sample-helpers.ts";
+import { startSample } from "./sampler-helpers.ts";
 import { METRICS } from "../src/stats/metrics.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "xt-metrics-"));

@@ -27,7 +27,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xt_cbpf_state);
-} xt_cbpf_state SEC(".maps");
+} samp_cbpf SEC(".maps");
 
 struct xt_cbpf_run {
 	struct xdp_md *ctx;
@@ -169,7 +169,7 @@ static long xt_cbpf_step(__u32 i, void *data)
 static __always_inline int xt_cbpf_match(struct xdp_md *ctx, const struct xt_cbpf_prog *prog, __u32 caplen, __u32 wirelen)
 {
 	__u32 zero = 0;
-	struct xt_cbpf_state *s = bpf_map_lookup_elem(&xt_cbpf_state, &zero);
+	struct xt_cbpf_state *s = bpf_map_lookup_elem(&samp_cbpf, &zero);
 	struct xt_cbpf_run r = { .ctx = ctx, .prog = prog, .s = s };
 
 	if (!s)

@@ -19,42 +19,42 @@
 #include "xdptool.h"
 #include "cbpf.h"
 
-#ifndef XT_SAMPLE_MAX_SNAP
-#define XT_SAMPLE_MAX_SNAP 262144 /* largest --snaplen (tcpdump's default); a power of two (the copy is masked with it) */
+#ifndef XT_SAMP_MAX_SNAP
+#define XT_SAMP_MAX_SNAP 262144 /* largest --snaplen (tcpdump's default); a power of two (the copy is masked with it) */
 #endif
 /* A perf record's size is a u16 (struct perf_event_header) and holds the 8-byte header, the
  * raw size word, our header and the frame, rounded up to 8 bytes: frames are cut here. */
-#define XT_SAMPLE_PERF_MAX_SNAP 65000
+#define XT_SAMP_PERF_MAX_SNAP 65000
 
 /* Set by user space before load (bpf_map__set_initial_value on .rodata): the verifier then
  * sees constants and prunes the transport that is not used. */
-#ifdef XT_SAMPLE_CFG_IN_MAP
+#ifdef XT_SAMP_CFG_IN_MAP
 /* In the combined program (xdptool.bpf.c) the program outlives any one capture, so each capture
  * writes its settings into this one-slot array instead: no reload, the other stages keep running. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xt_sample_cfg);
-} xt_sample_conf SEC(".maps");
+	__type(value, struct xt_samp_cfg);
+} samp_conf SEC(".maps");
 
-#define XT_SAMPLE_CFG_PTR const struct xt_sample_cfg *
-static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+#define XT_SAMP_CFG_PTR const struct xt_samp_cfg *
+static __always_inline XT_SAMP_CFG_PTR xt_samp_settings(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&xt_sample_conf, &zero);
+	return bpf_map_lookup_elem(&samp_conf, &zero);
 }
 #else
-const volatile struct xt_sample_cfg xt_sample_cfg = {
-	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMPLE_MODE_PERF, .drop = 0, .kfilter = 0,
+const volatile struct xt_samp_cfg xt_samp_cfg = {
+	.watermark = 65536, .rate = 1, .snaplen = 262144, .mode = XT_SAMP_MODE_PERF, .drop = 0, .kfilter = 0,
 };
 
-#define XT_SAMPLE_CFG_PTR const volatile struct xt_sample_cfg *
+#define XT_SAMP_CFG_PTR const volatile struct xt_samp_cfg *
 /* Reads through this pointer into .rodata are still constants to the verifier (the map is frozen). */
-static __always_inline XT_SAMPLE_CFG_PTR xt_sample_settings(void)
+static __always_inline XT_SAMP_CFG_PTR xt_samp_settings(void)
 {
-	return &xt_sample_cfg;
+	return &xt_samp_cfg;
 }
 #endif
 
@@ -62,12 +62,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__type(key, __u32);
 	__type(value, __u32);
-} xt_sample_perf SEC(".maps"); /* max_entries 0: libbpf sizes it to the possible CPUs */
+} samp_perf SEC(".maps"); /* max_entries 0: libbpf sizes it to the possible CPUs */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22); /* user space resizes it (--buffer) */
-} xt_sample_ring SEC(".maps");
+} samp_ring SEC(".maps");
 
 /* The tcpdump filter (classic BPF from libpcap), when it runs in the kernel (cfg.kfilter). */
 struct {
@@ -75,20 +75,20 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct xt_cbpf_prog);
-} xt_sample_filter SEC(".maps");
+} samp_filter SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XT_SAMPLE_STAT_MAX);
+	__uint(max_entries, XT_SAMP_STAT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} xt_sample_stats SEC(".maps");
+} samp_stats SEC(".maps");
 
 /* --rate N picks one packet at a random position in each block of N packets this CPU sees:
  * every packet has exactly 1/N chance (unbiased, and periodic traffic cannot line up with the
  * picks, as it could with every Nth packet), yet the count is exact to one packet per CPU and
  * block (plain random sampling would be off by ~1% at 1:100 over a million packets). */
-struct xt_sample_block {
+struct xt_samp_block {
 	__u32 seen; /* packets of the current block seen so far */
 	__u32 pick; /* position in the block that is sampled */
 };
@@ -97,13 +97,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct xt_sample_block);
-} xt_sample_blocks SEC(".maps");
+	__type(value, struct xt_samp_block);
+} samp_blocks SEC(".maps");
 
-static __always_inline int xt_sample_picked(__u32 rate)
+static __always_inline int xt_samp_picked(__u32 rate)
 {
 	__u32 zero = 0;
-	struct xt_sample_block *b = bpf_map_lookup_elem(&xt_sample_blocks, &zero);
+	struct xt_samp_block *b = bpf_map_lookup_elem(&samp_blocks, &zero);
 	int picked;
 
 	if (!b)
@@ -119,17 +119,17 @@ static __always_inline int xt_sample_picked(__u32 rate)
 	return picked;
 }
 
-#ifndef XT_SAMPLE_QUERY_EVERY
-#define XT_SAMPLE_QUERY_EVERY 32 /* look at the ring's fill once per this many records (power of 2) */
+#ifndef XT_SAMP_QUERY_EVERY
+#define XT_SAMP_QUERY_EVERY 32 /* look at the ring's fill once per this many records (power of 2) */
 #endif
 
 /* One ring buffer record of size class N: the header, then up to N bytes of the frame. The
  * reservation size must be a constant for the verifier, so records come in power-of-two classes
  * and the frame is copied straight into the reserved space (no intermediate copy). */
-#define XT_SAMPLE_RB_CLASS(N)                                                                       \
+#define XT_SAMP_RB_CLASS(N)                                                                         \
 	if (cap <= N) {                                                                             \
-		struct { struct xt_sample_hdr h; __u8 d[N]; } *r;                                    \
-		r = bpf_ringbuf_reserve(&xt_sample_ring, sizeof(*r), 0);                              \
+		struct { struct xt_samp_hdr h; __u8 d[N]; } *r;                                     \
+		r = bpf_ringbuf_reserve(&samp_ring, sizeof(*r), 0);                                 \
 		if (!r)                                                                             \
 			return -1;                                                                  \
 		r->h = *h;                                                                          \
@@ -142,38 +142,38 @@ static __always_inline int xt_sample_picked(__u32 rate)
 		return 0;                                                                           \
 	}
 
-static __always_inline long xt_sample_ringbuf(struct xdp_md *ctx, XT_SAMPLE_CFG_PTR cfg, const struct xt_sample_hdr *h, __u32 cap)
+static __always_inline long xt_samp_ringbuf(struct xdp_md *ctx, XT_SAMP_CFG_PTR cfg, const struct xt_samp_hdr *h, __u32 cap)
 {
-	__u32 slot = XT_SAMPLE_SUBMITTED;
-	__u64 *submitted = bpf_map_lookup_elem(&xt_sample_stats, &slot);
+	__u32 slot = XT_SAMP_SUBMITTED;
+	__u64 *submitted = bpf_map_lookup_elem(&samp_stats, &slot);
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	/* Reading the fill touches the consumer position, a cache line the reader keeps writing
-	 * from another CPU: look once per XT_SAMPLE_QUERY_EVERY records of this CPU, not per packet. */
-	if (submitted && (*submitted & (XT_SAMPLE_QUERY_EVERY - 1)) == 0 &&
-	    bpf_ringbuf_query(&xt_sample_ring, BPF_RB_AVAIL_DATA) >= cfg->watermark)
+	 * from another CPU: look once per XT_SAMP_QUERY_EVERY records of this CPU, not per packet. */
+	if (submitted && (*submitted & (XT_SAMP_QUERY_EVERY - 1)) == 0 &&
+	    bpf_ringbuf_query(&samp_ring, BPF_RB_AVAIL_DATA) >= cfg->watermark)
 		flags = BPF_RB_FORCE_WAKEUP;
-	XT_SAMPLE_RB_CLASS(64)
-	XT_SAMPLE_RB_CLASS(128)
-	XT_SAMPLE_RB_CLASS(256)
-	XT_SAMPLE_RB_CLASS(512)
-	XT_SAMPLE_RB_CLASS(1024)
-	XT_SAMPLE_RB_CLASS(2048)
-	XT_SAMPLE_RB_CLASS(4096)
+	XT_SAMP_RB_CLASS(64)
+	XT_SAMP_RB_CLASS(128)
+	XT_SAMP_RB_CLASS(256)
+	XT_SAMP_RB_CLASS(512)
+	XT_SAMP_RB_CLASS(1024)
+	XT_SAMP_RB_CLASS(2048)
+	XT_SAMP_RB_CLASS(4096)
 	/* Jumbo and multi-buffer frames (the program is xdp.frags; bpf_xdp_load_bytes reads across
 	 * the fragments). A class up to twice the frame wastes ring space, never copy time. */
-	XT_SAMPLE_RB_CLASS(8192)
-	XT_SAMPLE_RB_CLASS(16384)
-	XT_SAMPLE_RB_CLASS(32768)
-	XT_SAMPLE_RB_CLASS(65536)
-	XT_SAMPLE_RB_CLASS(131072)
-	XT_SAMPLE_RB_CLASS(XT_SAMPLE_MAX_SNAP)
+	XT_SAMP_RB_CLASS(8192)
+	XT_SAMP_RB_CLASS(16384)
+	XT_SAMP_RB_CLASS(32768)
+	XT_SAMP_RB_CLASS(65536)
+	XT_SAMP_RB_CLASS(131072)
+	XT_SAMP_RB_CLASS(XT_SAMP_MAX_SNAP)
 	return -1;
 }
 
-static __always_inline void xt_sample_bump(__u32 slot)
+static __always_inline void xt_samp_bump(__u32 slot)
 {
-	__u64 *c = bpf_map_lookup_elem(&xt_sample_stats, &slot);
+	__u64 *c = bpf_map_lookup_elem(&samp_stats, &slot);
 
 	if (c) /* per-CPU slot: no other writer, no atomics needed */
 		(*c)++;
@@ -181,52 +181,52 @@ static __always_inline void xt_sample_bump(__u32 slot)
 
 static __always_inline void xt_sampler_stage(struct xdp_md *ctx, const struct xt_pkt *p, int action)
 {
-	XT_SAMPLE_CFG_PTR cfg = xt_sample_settings();
+	XT_SAMP_CFG_PTR cfg = xt_samp_settings();
 	if (!cfg)
 		return;
 	__u64 len = bpf_xdp_get_buff_len(ctx);
-	__u32 snap = cfg->snaplen < XT_SAMPLE_MAX_SNAP ? cfg->snaplen : XT_SAMPLE_MAX_SNAP;
+	__u32 snap = cfg->snaplen < XT_SAMP_MAX_SNAP ? cfg->snaplen : XT_SAMP_MAX_SNAP;
 	__u32 cap = len < snap ? len : snap;
 	long err;
 
-	xt_sample_bump(XT_SAMPLE_SEEN);
+	xt_samp_bump(XT_SAMP_SEEN);
 	/* `sample --action drop`: only packets that got one of these verdicts (0 = any). Counted as
 	 * filtered, so seen = sampled out + filtered + submitted + lost still holds. */
 	if (cfg->actions && !(cfg->actions & (1u << (action & 31)))) {
-		xt_sample_bump(XT_SAMPLE_FILTERED);
+		xt_samp_bump(XT_SAMP_FILTERED);
 		return;
 	}
 	/* Decide before copying anything: a sampled-out packet costs one per-CPU counter step. */
-	if (cfg->rate > 1 && !xt_sample_picked(cfg->rate)) {
-		xt_sample_bump(XT_SAMPLE_SAMPLED_OUT);
+	if (cfg->rate > 1 && !xt_samp_picked(cfg->rate)) {
+		xt_samp_bump(XT_SAMP_SAMPLED_OUT);
 		return;
 	}
 
 	/* Then the filter, still before any copy: a rejected packet costs the interpretation only. */
 	if (cfg->kfilter) {
 		__u32 zero = 0;
-		const struct xt_cbpf_prog *f = bpf_map_lookup_elem(&xt_sample_filter, &zero);
+		const struct xt_cbpf_prog *f = bpf_map_lookup_elem(&samp_filter, &zero);
 
 		if (f && !xt_cbpf_match(ctx, f, cap, len)) {
-			xt_sample_bump(XT_SAMPLE_FILTERED);
+			xt_samp_bump(XT_SAMP_FILTERED);
 			return;
 		}
 	}
 
-	struct xt_sample_hdr h = {
+	struct xt_samp_hdr h = {
 		.tstamp = bpf_ktime_get_boot_ns(), .orig_len = len, .cap_len = cap,
 		.ifindex = ctx->ingress_ifindex, .rx_queue = ctx->rx_queue_index,
 		.cpu = bpf_get_smp_processor_id(), .action = action,
 	};
-	if (cfg->mode == XT_SAMPLE_MODE_PERF) {
+	if (cfg->mode == XT_SAMP_MODE_PERF) {
 		/* User space refuses a larger snaplen with perf; this keeps a record within a u16. */
-		if (cap > XT_SAMPLE_PERF_MAX_SNAP)
-			cap = h.cap_len = XT_SAMPLE_PERF_MAX_SNAP;
+		if (cap > XT_SAMP_PERF_MAX_SNAP)
+			cap = h.cap_len = XT_SAMP_PERF_MAX_SNAP;
 		/* The kernel appends `cap` bytes of the XDP buffer after h, itself (across fragments). */
-		err = bpf_perf_event_output(ctx, &xt_sample_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
+		err = bpf_perf_event_output(ctx, &samp_perf, BPF_F_CURRENT_CPU | ((__u64)cap << 32), &h, sizeof(h));
 	} else
-		err = xt_sample_ringbuf(ctx, cfg, &h, cap);
-	xt_sample_bump(err ? XT_SAMPLE_LOST : XT_SAMPLE_SUBMITTED);
+		err = xt_samp_ringbuf(ctx, cfg, &h, cap);
+	xt_samp_bump(err ? XT_SAMP_LOST : XT_SAMP_SUBMITTED);
 }
 
 #endif

@@ -80,9 +80,9 @@ struct xt_features {
 /* Bumped whenever a pinned map of the combined program changes shape; see src/combined/bits.ts. */
 #define XT_LAYOUT_VERSION 3 /* 3: resp_config, resp_scratch, resp_stats grew; resp_verified. 2: xdptool_stats gained the XT_STAT_L4U_* slots */
 
-/* Sampler (bpf/include/sampler.h, src/sample/): each captured packet reaches user space as this
+/* Sampler (bpf/include/sampler.h, src/sampler/): each captured packet reaches user space as this
  * header followed by cap_len bytes of the frame, through a perf event array or a BPF ring buffer. */
-struct xt_sample_hdr {
+struct xt_samp_hdr {
 	__u64 tstamp;   /* bpf_ktime_get_boot_ns() at the packet; user space adds the wall-clock offset */
 	__u32 orig_len; /* length of the frame on the wire */
 	__u32 cap_len;  /* bytes that follow (min(orig_len, snaplen)) */
@@ -92,25 +92,25 @@ struct xt_sample_hdr {
 	__u32 action;   /* XDP verdict the program returned for the packet */
 };
 
-/* Per-CPU counters of the sampler (map xt_sample_stats);
+/* Per-CPU counters of the sampler (map samp_stats);
  * seen = sampled_out + filtered + submitted + lost. */
-enum xt_sample_stat {
-	XT_SAMPLE_SEEN = 0,
-	XT_SAMPLE_SAMPLED_OUT, /* skipped by --rate before any copy */
-	XT_SAMPLE_SUBMITTED,   /* handed to the perf/ring buffer */
-	XT_SAMPLE_LOST,        /* buffer full: lost in the kernel */
-	XT_SAMPLE_FILTERED,    /* rejected by the in-kernel filter (never copied) */
-	XT_SAMPLE_STAT_MAX,
+enum xt_samp_stat {
+	XT_SAMP_SEEN = 0,
+	XT_SAMP_SAMPLED_OUT, /* skipped by --rate before any copy */
+	XT_SAMP_SUBMITTED,   /* handed to the perf/ring buffer */
+	XT_SAMP_LOST,        /* buffer full: lost in the kernel */
+	XT_SAMP_FILTERED,    /* rejected by the in-kernel filter (never copied) */
+	XT_SAMP_STAT_MAX,
 };
 
 /* The sampler's settings: the program's only read-only global, set by user space before load. */
-struct xt_sample_cfg {
+struct xt_samp_cfg {
 	__u64 watermark; /* ring buffer: unread bytes past which a submit forces a wake-up */
 	__u32 rate;      /* keep 1 packet in rate (1 = all) */
-	__u32 snaplen;   /* bytes of each packet to copy (clamped to XT_SAMPLE_MAX_SNAP) */
-	__u32 mode;      /* XT_SAMPLE_MODE_* */
+	__u32 snaplen;   /* bytes of each packet to copy (clamped to XT_SAMP_MAX_SNAP) */
+	__u32 mode;      /* XT_SAMP_MODE_* */
 	__u32 drop;      /* bench only: XDP_DROP after sampling instead of XDP_PASS */
-	__u32 kfilter;   /* 1: run the classic BPF filter in map xt_sample_filter before copying */
+	__u32 kfilter;   /* 1: run the classic BPF filter in map samp_filter before copying */
 	__u32 actions;   /* bit (1 << XDP verdict) per verdict to sample; 0 = every packet */
 };
 
@@ -128,7 +128,7 @@ struct xt_cbpf_prog {
 	struct xt_cbpf_insn insns[XT_CBPF_MAX];
 };
 
-#define XT_SAMPLE_MODE_PERF 0
-#define XT_SAMPLE_MODE_RINGBUF 1
+#define XT_SAMP_MODE_PERF 0
+#define XT_SAMP_MODE_RINGBUF 1
 
 #endif

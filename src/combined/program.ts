@@ -12,6 +12,7 @@ import { progInfoById } from "../ffi/prog.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { embeddedObject } from "../embedded.ts";
+import { addCurrentNames } from "../maps/renamed.ts";
 import { UsageError } from "../errors.ts";
 import { COMBINED, enabledBits, enabledFeatures, setFeature, writeFeatures, type Feature } from "./bits.ts";
 import type { EnsureOptions, Stage } from "./stage.ts";
@@ -52,7 +53,10 @@ export interface EnsureResult {
 export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
   const running = own === COMBINED;
-  if (running) for (const s of STAGES) s.tidy?.(iface.name);
+  if (running) {
+    addCurrentNames(iface.name);
+    for (const s of STAGES) s.tidy?.(iface.name);
+  }
   const plans = STAGES.map((s) => s.plan(iface.name, running, opts));
   if (running && !plans.some((p) => p.reload)) {
     const st = xdpQuery(iface.ifindex);

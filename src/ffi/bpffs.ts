@@ -3,8 +3,8 @@
 // `ip netns exec` gives the command a fresh /sys without bpffs. Pins made on a bpffs mounted in
 // that private mount namespace would vanish with it (and detach the program), so we reach the
 // host's bpffs through /proc/<pid>/root of an ancestor instead (see bpffsRoot).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { cstr, errno, libc } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { errnoName } from "./errno.ts";
@@ -76,6 +76,16 @@ export function ensureDir(dir: string): string {
 /** Rename a pin (atomic within bpffs: readers see the old or the new object, never nothing). */
 export function renamePin(from: string, to: string): void {
   renameSync(from, to);
+}
+
+/** Pin the object pinned at `from` under `to` as well (a hard link: bpffs allows them), replacing
+ *  whatever `to` held; nothing changes when both already name the same object. */
+export function linkPin(from: string, to: string): void {
+  if (existsSync(to) && statSync(to).ino === statSync(from).ino) return;
+  const tmp = join(dirname(to), stagingName(basename(to)));
+  unpin(tmp);
+  linkSync(from, tmp);
+  renameSync(tmp, to);
 }
 
 /** Interfaces that have an xdptool pin directory. */

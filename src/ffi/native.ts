@@ -48,7 +48,7 @@ const bpfSymbols = {
   // t4bulk.c: a whole list of IPv4 prefixes into an empty blacklist table
   xt_t4_bulk: { args: [T.ptr, T.u32, T.ptr, T.ptr, T.ptr, T.u32, T.ptr, T.i32, T.ptr, T.ptr], returns: T.i64 },
   // sampdrain.c: the sampler's ring buffer into pcap/pcapng records
-  xt_sample_drain: { args: [T.ptr, T.ptr, T.ptr, T.ptr, T.ptr], returns: T.i64 },
+  xt_samp_drain: { args: [T.ptr, T.ptr, T.ptr, T.ptr, T.ptr], returns: T.i64 },
   // versions and errors
   libbpf_version_string: { args: [], returns: T.cstring },
   libbpf_strerror: { args: [T.i32, T.ptr, T.usize], returns: T.i32 },

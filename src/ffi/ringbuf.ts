@@ -47,7 +47,7 @@ export class RingBuffer {
   /** Records into pcap or pcapng form at address `out` (libbpf/sampdrain.c: no JavaScript per
    *  record); `d` is its struct xt_drain, limits in and results out (src/sampler/bulk.ts lays it out). */
   drainInto(out: number, d: BigUint64Array): void {
-    bpf().xt_sample_drain(this.cons!.ptr, this.prod!.ptr, Number(this.prod!.ptr) + PAGE_SIZE, out, d);
+    bpf().xt_samp_drain(this.cons!.ptr, this.prod!.ptr, Number(this.prod!.ptr) + PAGE_SIZE, out, d);
   }
 
   /** At most `max` records to `sink`; how many went there. */

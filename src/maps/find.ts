@@ -1,6 +1,7 @@
 // find.ts — any BPF map on the host by id, pin path or name; and the inventory `map list` shows.
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { FORMER_NAMES, currentName, pinIn } from "./renamed.ts";
+import { basename, dirname, join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
 import { allIds, closeFd, objGet } from "../ffi/fd.ts";
 import { bpffsRoot } from "../ffi/bpffs.ts";
@@ -92,7 +93,8 @@ export function findMap(spec: string): BpfMap {
     return m;
   }
   if (spec.includes("/")) {
-    const path = spec.startsWith("/") ? spec : join(bpffsRoot(), "xdptool", spec);
+    // Relative to our pins, a renamed map answers to either of its names (maps/renamed.ts).
+    const path = spec.startsWith("/") ? spec : pinIn(join(bpffsRoot(), "xdptool", dirname(spec)), currentName(basename(spec)));
     if (!existsSync(path)) throw new UsageError(`no pinned map at ${path}`);
     const fd = objGet(path);
     if (!fdInfo(fd).map_id) {
@@ -101,17 +103,27 @@ export function findMap(spec: string): BpfMap {
     }
     return new BpfMap(fd);
   }
-  const hits: BpfMap[] = [];
-  for (const id of allIds("map")) {
-    const m = tryById(id);
-    if (!m) continue;
-    if (m.info.name === spec) hits.push(m);
-    else m.close();
-  }
+  // A renamed map (maps/renamed.ts) answers to either name: a program loaded since has the new
+  // one, maps an older xdptool made and an upgrade adopted keep the former.
+  let hits = byName(spec);
+  const other = currentName(spec) !== spec ? currentName(spec) : FORMER_NAMES[spec];
+  if (hits.length === 0 && other) hits = byName(other);
   if (hits.length === 1) return hits[0];
   for (const m of hits) m.close();
   if (hits.length > 1) throw new UsageError(`map name "${spec}" is ambiguous: ids ${hits.map((m) => m.info.id).join(", ")} (say "id N" or a pin path)`);
   throw new UsageError(`no map named "${spec}" (xdptool map list shows every map)`);
+}
+
+/** Every map the kernel holds under this name, opened. */
+function byName(name: string): BpfMap[] {
+  const hits: BpfMap[] = [];
+  for (const id of allIds("map")) {
+    const m = tryById(id);
+    if (!m) continue;
+    if (m.info.name === name) hits.push(m);
+    else m.close();
+  }
+  return hits;
 }
 
 export function isFrozen(map: BpfMap): boolean {

@@ -1,17 +1,17 @@
 // layout.ts — the sampler structs of bpf/include/xdptool.h as the TypeScript side reads and
-// writes them (test/sample.test.ts compares every figure with the C header).
+// writes them (test/sampler.test.ts compares every figure with the C header).
 
-/** struct xt_sample_hdr: what precedes each record's packet bytes. */
+/** struct xt_samp_hdr: what precedes each record's packet bytes. */
 export const HDR_LAYOUT = { size: 32, tstamp: 0, origLen: 8, capLen: 12, ifindex: 16, rxQueue: 20, action: 28 } as const;
-/** struct xt_sample_cfg */
+/** struct xt_samp_cfg */
 export const CFG_LAYOUT = { size: 32, watermark: 0, rate: 8, snaplen: 12, mode: 16, drop: 20, kfilter: 24, actions: 28 } as const;
-/** XT_SAMPLE_MODE_* */
+/** XT_SAMP_MODE_* */
 export const MODE = { perf: 0, ringbuf: 1 } as const;
-/** The slots of xt_sample_stats, in order (XT_SAMPLE_SEEN …). */
+/** The slots of samp_stats, in order (XT_SAMP_SEEN …). */
 export const SAMPLE_STATS = ["seen", "sampledOut", "submitted", "lost", "kernelFiltered"] as const;
-/** XT_SAMPLE_MAX_SNAP (bpf/include/sampler.h): tcpdump's default and largest, 256 KiB. */
+/** XT_SAMP_MAX_SNAP (bpf/include/sampler.h): tcpdump's default and largest, 256 KiB. */
 export const MAX_SNAPLEN = 262144;
-/** XT_SAMPLE_PERF_MAX_SNAP: a perf record's size is 16 bits. */
+/** XT_SAMP_PERF_MAX_SNAP: a perf record's size is 16 bits. */
 export const MAX_SNAPLEN_PERF = 65000;
 /** Default capture buffer: 16 MiB took 5+ Mpps of 64-byte records losslessly here; 4 MiB did not. */
 export const DEFAULT_BUFFER_MIB = 16;

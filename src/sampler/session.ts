@@ -106,19 +106,19 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
   try {
     const ringBytes = target.ringBytes;
     const mapFd = (name: string) => target.mapFd(name);
-    const stats = new BpfMap(mapFd("xt_sample_stats"));
+    const stats = new BpfMap(mapFd("samp_stats"));
     const baseline = readSampleStats(stats); // the combined program's counters outlive captures
     if (inKernel) {
       // struct xt_cbpf_prog { u32 len; u32 pad; struct xt_cbpf_insn insns[XT_CBPF_MAX]; }
       const prog = Buffer.alloc(8 + CBPF_MAX * 8);
       prog.writeUInt32LE(o.filter!.insns.length / 8, 0);
       o.filter!.insns.copy(prog, 8);
-      new BpfMap(mapFd("xt_sample_filter")).update(Buffer.alloc(4), prog);
+      new BpfMap(mapFd("samp_filter")).update(Buffer.alloc(4), prog);
     }
     const userFilter = inKernel ? undefined : o.filter;
 
     if (o.transport === "perf") {
-      const perfMap = new BpfMap(mapFd("xt_sample_perf"));
+      const perfMap = new BpfMap(mapFd("samp_perf"));
       const pages = Math.max(1, o.bufferBytes / 4096);
       for (let cpu = 0; cpu < possibleCpus(); cpu++) {
         let pb: PerfBuffer;
@@ -135,13 +135,13 @@ export async function sample(o: SampleOptions): Promise<SampleResult> {
         perfMap.update(k, v);
       }
     } else {
-      const ring = new RingBuffer(mapFd("xt_sample_ring"), ringBytes);
+      const ring = new RingBuffer(mapFd("samp_ring"), ringBytes);
       readers.push(ring);
-      warmRing(mapFd("xt_sample_ring"), ringBytes, ring); // its own counters: the baseline stands
+      warmRing(mapFd("samp_ring"), ringBytes, ring); // its own counters: the baseline stands
       ring.skipAll(); // the warm-up's records, and any a stopped capture left unread
     }
 
-    // Account for every record; the stage writes struct xt_sample_hdr then cap_len bytes.
+    // Account for every record; the stage writes struct xt_samp_hdr then cap_len bytes.
     const wall = bootToWall();
     const t: Stamp = { sec: 0, nsec: 0 };
     let captured = 0, filtered = 0, overLimit = 0;

@@ -33,7 +33,7 @@ export const samplerStage: Stage = {
   plan: () => ({
     reload: false,
     configure(obj) {
-      const ring = obj.maps().find((m) => m.name === "xt_sample_ring");
+      const ring = obj.maps().find((m) => m.name === "samp_ring");
       if (ring) obj.setMaxEntries(ring, DEFAULT_BUFFER_MIB << 20);
     },
   }),

@@ -1,4 +1,4 @@
-// stats.ts — the sampler stage's per-CPU counters (xt_sample_stats), summed over CPUs, in the
+// stats.ts — the sampler stage's per-CPU counters (samp_stats), summed over CPUs, in the
 // order of SAMPLE_STATS: what a capture reports and what the metrics export.
 import type { BpfMap } from "../ffi/map.ts";
 import { SAMPLE_STATS } from "./layout.ts";

@@ -3,13 +3,12 @@
 //               attach it through an unpinned bpf_link for the life of the capture (kill -9 of
 //               the process closes the link: nothing is left behind);
 //   combined:   xdptool's combined program runs there (blacklist, responder…); write the settings
-//               into its pinned xt_sample_conf and switch the sampler bit on for the capture —
+//               into its pinned samp_conf and switch the sampler bit on for the capture —
 //               the other stages never stop, and the sampler sees the verdict they reached.
-import { join } from "node:path";
 import { BpfObject } from "../ffi/object.ts";
 import { BpfMap } from "../ffi/map.ts";
+import { mapPin } from "../maps/renamed.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { pinDir } from "../ffi/bpffs.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import { progInfoById, testRun } from "../ffi/prog.ts";
 import { encodeCfg } from "./layout.ts";
@@ -24,7 +23,7 @@ import type { Iface } from "../ffi/netns.ts";
 
 export interface SampleTarget {
   kind: "standalone" | "combined";
-  /** An fd of one of the sampler's maps (xt_sample_perf, xt_sample_ring, xt_sample_filter, xt_sample_stats). */
+  /** An fd of one of the sampler's maps (samp_perf, samp_ring, samp_filter, samp_stats). */
   mapFd(name: string): number;
   /** Size of the ring buffer actually used (the combined program's is fixed when first loaded). */
   ringBytes: number;
@@ -72,7 +71,7 @@ export function warmRing(ringFd: number, ringBytes: number, ring: { produced(): 
     const maps = obj.maps();
     const cfg = { watermark: 2 ** 52, rate: 1, snaplen: 64, mode: "ringbuf", drop: false, kfilter: false, actions: 0 } as const;
     obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, encodeCfg(cfg));
-    obj.reuseMap(maps.find((m) => m.name === "xt_sample_ring")!, ringFd);
+    obj.reuseMap(maps.find((m) => m.name === "samp_ring")!, ringFd);
     obj.load();
     // Records of 64-byte frames take ≥ 104 bytes: this many runs overfill the ring (failures are cheap).
     testRun(obj.progFd(obj.programs()[0]), { data: new Uint8Array(64), repeat: Math.ceil(ringBytes / 64) });
@@ -90,7 +89,7 @@ export function standaloneTarget(iface: Iface, cfgFor: CfgFor, ringBytes: number
   try {
     const maps = obj.maps();
     obj.setInitialValue(maps.find((m) => m.name.endsWith(".rodata"))!, cfgFor(ringBytes));
-    obj.setMaxEntries(maps.find((m) => m.name === "xt_sample_ring")!, ringBytes);
+    obj.setMaxEntries(maps.find((m) => m.name === "samp_ring")!, ringBytes);
     obj.load();
   } catch (e) {
     obj.close();
@@ -121,14 +120,14 @@ export function combinedTarget(iface: Iface, cfgFor: CfgFor): SampleTarget {
   const lock = lockCapture(iface.name);
   const maps = new Map<string, BpfMap>();
   const open = (name: string) => {
-    if (!maps.has(name)) maps.set(name, BpfMap.pinned(join(pinDir(iface.name), name)));
+    if (!maps.has(name)) maps.set(name, BpfMap.pinned(mapPin(iface.name, name)));
     return maps.get(name)!;
   };
   let on = false;
   let ringBytes: number;
   try {
-    ringBytes = open("xt_sample_ring").info.maxEntries;
-    open("xt_sample_conf").update(Buffer.alloc(4), cfgFor(ringBytes));
+    ringBytes = open("samp_ring").info.maxEntries;
+    open("samp_conf").update(Buffer.alloc(4), cfgFor(ringBytes));
   } catch (e) {
     for (const m of maps.values()) m.close();
     closeFd(lock);

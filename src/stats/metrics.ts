@@ -2,11 +2,10 @@
 // one table (METRICS: what docs/grafana-dashboard.json may query, checked by the tests), and one
 // scrape's samples read from the pinned maps of every feature an interface runs.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { readCounters } from "../stats.ts";
 import { GROUPS } from "./rates.ts";
-import { pinDir } from "../ffi/bpffs.ts";
 import { BpfMap } from "../ffi/map.ts";
+import { mapPin } from "../maps/renamed.ts";
 import { readSampleStats } from "../sampler/stats.ts";
 
 export type Labels = Record<string, string>;
@@ -117,7 +116,7 @@ async function responder(ifname: string, put: Put): Promise<void> {
 
 /** The combined program's sampler counters (pinned with it; they outlive captures). */
 function sampler(ifname: string, put: Put): void {
-  const pin = join(pinDir(ifname), "xt_sample_stats");
+  const pin = mapPin(ifname, "samp_stats");
   if (!existsSync(pin)) return;
   const m = BpfMap.pinned(pin);
   try {

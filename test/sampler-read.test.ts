@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { DUT, LAB, XDPTOOL, sh, xt } from "./helpers.ts";
-import { sampleLab, started, attached, f, startSample, traffic, readPcap, warnings } from "./sample-helpers.ts";
+import { sampleLab, started, attached, f, startSample, traffic, readPcap, warnings } from "./sampler-helpers.ts";
 
 sampleLab();
 

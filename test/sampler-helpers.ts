@@ -1,4 +1,4 @@
-// sample-helpers.ts — what the sample test files share: their lab, a sampler started and stopped
+// sampler-helpers.ts — what the sample test files share: their lab, a sampler started and stopped
 // as a user would (waiting for its "sampling" line), and readers of what it wrote.
 import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -2,7 +2,7 @@
 // eBPF XDP), its receive queue and direction, as xdpdump writes them; tshark is the reader.
 import { describe, expect, test } from "bun:test";
 import { DUT, sh, xtOk } from "./helpers.ts";
-import { sampleLab, f, startSample, stop, traffic, warnings } from "./sample-helpers.ts";
+import { sampleLab, f, startSample, stop, traffic, warnings } from "./sampler-helpers.ts";
 
 sampleLab();
 

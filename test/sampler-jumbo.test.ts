@@ -3,7 +3,7 @@
 // byte: the full length, and ICMP checksums over all 8 KB that verify.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { DUT, GEN, inNs, sh, xt, xtOk } from "./helpers.ts";
-import { sampleLab, f, startSample, stop } from "./sample-helpers.ts";
+import { sampleLab, f, startSample, stop } from "./sampler-helpers.ts";
 
 sampleLab();
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DUT, inNs, xt } from "./helpers.ts";
-import { sampleLab, f } from "./sample-helpers.ts";
+import { sampleLab, f } from "./sampler-helpers.ts";
 
 sampleLab();
 

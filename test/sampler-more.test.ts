@@ -1,4 +1,4 @@
-// sample, continued (sample.test.ts has the layout and what we write): filters against tcpdump's
+// sample, continued (sampler.test.ts has the layout and what we write): filters against tcpdump's
 // own, rate and loss accounting, lifecycle and refusals.
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, XDPTOOL, inNs, sh, xt, xtOk } from "./helpers.ts";
 
-import { sampleLab, started, dir, f, startSample, stop, attached, traffic, readPcap, isb, addsUp } from "./sample-helpers.ts";
+import { sampleLab, started, dir, f, startSample, stop, attached, traffic, readPcap, isb, addsUp } from "./sampler-helpers.ts";
 
 sampleLab();
 

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DUT, LAB, XDPTOOL, sh, xt } from "./helpers.ts";
-import { sampleLab, started, f, startSample, stop, traffic } from "./sample-helpers.ts";
+import { sampleLab, started, f, startSample, stop, traffic } from "./sampler-helpers.ts";
 
 sampleLab();
 

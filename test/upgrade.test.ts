@@ -1,0 +1,80 @@
+// upgrade.test.ts — the pins of the release before a rename (issue 18: the sampler's maps were
+// xt_sample_*, now samp_*; src/maps/renamed.ts) work with this build: read before the upgrade,
+// adopted with their contents by it, pinned under both names for one release, removed by unload.
+// The older release is the real one, built from its commit (bench/build-base.sh).
+import { beforeAll, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "bun";
+import { DUT, LAB, ROOT, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
+
+const BEFORE_RENAME = "96c457b"; // the last commit whose sampler maps had the former names
+const PINS = `/sys/fs/bpf/xdptool/${DUT}`;
+let older = "";
+
+beforeAll(() => {
+  freshLab();
+  const b = sh(["bash", join(ROOT, "bench/build-base.sh"), BEFORE_RENAME, join(tmpdir(), `xdptool-upgrade-${LAB}`)]);
+  if (b.code !== 0) throw new Error(`building ${BEFORE_RENAME} failed: ${b.stderr}`);
+  older = b.stdout.trim();
+}, 300_000);
+
+/** The sampler's packets-seen counter (slot 0 of its stats map, asked for by today's name). */
+const seen = () => json<any[]>("map", "dump", `${DUT}/samp_stats`)[0].sum as number;
+
+/** Capture `count` packets of lab traffic with `bin`, through a file tcpdump reads back. */
+async function capture(bin: string, count: number): Promise<number> {
+  const pcap = join(tmpdir(), `xdptool-upgrade-${LAB}.pcap`);
+  const cap = spawn([bin, "sample", DUT, "-w", pcap, "-c", String(count)], { env: { ...process.env, XDPTOOL_LAB: LAB }, stdout: "ignore", stderr: "pipe" });
+  for (let i = 0; i < 100 && !json("status", DUT).features.includes("sampler"); i++) await Bun.sleep(50);
+  xtOk("lab", "traffic", "--count", String(count));
+  expect(await cap.exited).toBe(0);
+  return sh(["tcpdump", "-r", pcap, "-nn"]).stdout.trim().split("\n").length;
+}
+
+const inode = (name: string) => statSync(join(PINS, name)).ino;
+const mapId = (name: string) => JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, name)]).stdout).id as number;
+
+test("an older release's pins: read as they are, adopted with their contents by an upgrade, pinned under both names", async () => {
+  for (const args of [["blacklist", "attach", DUT], ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) expect(sh([older, ...args]).code).toBe(0);
+  expect(await capture(older, 10)).toBe(10);
+  expect(sh(["ls", PINS]).stdout.split("\n")).toEqual(expect.arrayContaining(["xt_sample_stats", "xt_sample_ring", "xt_cbpf_state"]));
+  expect(sh(["ls", PINS]).stdout).not.toContain("samp_");
+
+  // This build reads the older pins before anything is reloaded.
+  const before = seen();
+  expect(before).toBeGreaterThanOrEqual(10);
+
+  // Switching a feature on, with the older program left running, adds today's names.
+  xtOk("blacklist", "attach", DUT);
+  expect(inode("samp_stats")).toBe(inode("xt_sample_stats"));
+
+  // The upgrade keeps the maps (same objects, same counts) and pins each under today's name too.
+  expect(json("load", DUT, "xdptool").replaced).toBe("xdptool");
+  for (const [now, former] of [["samp_stats", "xt_sample_stats"], ["samp_ring", "xt_sample_ring"], ["samp_conf", "xt_sample_conf"], ["samp_cbpf", "xt_cbpf_state"]]) {
+    expect(inode(now)).toBe(inode(former));
+    expect(mapId(now)).toBe(mapId(former));
+  }
+  expect(seen()).toBe(before);
+
+  // The adopted maps serve this build's program: a capture works and counts on.
+  expect(await capture(join(ROOT, "dist/xdptool"), 10)).toBe(10);
+  expect(seen()).toBeGreaterThanOrEqual(before + 10);
+  expect(json("blacklist", "list", "-i", DUT).rules.map((r: any) => r.rule)).toContain("198.18.7.0/24");
+
+  xtOk("unload", DUT);
+  expect(sh(["ls", PINS]).code).not.toBe(0);
+});
+
+test("a fresh attach pins the sampler's maps under today's names, and the former ones for one release", () => {
+  xt("unload", DUT);
+  xtOk("blacklist", "attach", DUT);
+  const shown = JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, "samp_stats")]).stdout);
+  expect(shown.name).toBe("samp_stats");
+  expect(inode("xt_sample_stats")).toBe(inode("samp_stats"));
+  // The former name also reaches the map through xdptool's own map commands.
+  expect(json<any[]>("map", "dump", `${DUT}/xt_sample_stats`).length).toBe(json<any[]>("map", "dump", `${DUT}/samp_stats`).length);
+  xtOk("unload", DUT);
+  expect(xt("status", DUT).stdout).not.toContain("samp_");
+});
