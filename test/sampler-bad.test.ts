@@ -46,7 +46,7 @@ const cases: [string, string[], string][] = [
   ["-r of a directory", ["-r", inputs], "cannot read"],
   ["-r of a missing file", ["-r", join(inputs, "nosuch.pcap")], "cannot read"],
   ["-r of a capture of another link type", ["-r", input("sll.pcap", sll)], "link type 113, not Ethernet"],
-  ["-r of a pcapng whose block lies about its length", ["-r", input("bad.pcapng", Buffer.from("0a0d0d0a070000004d3c2b1a", "hex"))], "a block claims 7 bytes"],
+  ["-r of a pcapng whose block lies about its length", ["-r", input("bad.pcapng", Buffer.from("0a0d0d0a070000004d3c2b1a", "hex"))], "the block at byte 0 claims 7 bytes"],
   ["-r and -i", ["-r", "/dev/null", "-i", DUT], "give one of them"],
   ["-r with a live-only option", ["-r", "/dev/null", "--rate", "10"], "--rate applies to a live capture"],
   ["-e with -w", [DUT, "-e", "-w", o("e.pcap")], "-e and -x shape printed lines"],

@@ -39,7 +39,7 @@ export default defineCommand({
     if (!args.read) throw new UsageError("xdptool run needs -r FILE: the capture whose frames to run");
     const { programImage, EMBEDDED } = await import("../embedded.ts");
     const image = programImage(args.object, EMBEDDED);
-    const { readCaptureFile } = await import("../net/pcap-read.ts");
+    const { readCaptureFile } = await import("../net/capture-read.ts");
     const frames = readCaptureFile(args.read);
     const { checkFrames } = await import("../run/frames.ts");
     checkFrames(frames, args.read);

@@ -3,7 +3,7 @@
 // after the frame's run, and only this process's are kept, so each line belongs to the frame that
 // was running; the rings are drained after each frame the same way.
 import { UsageError } from "../errors.ts";
-import type { CapturedFrame } from "../net/pcap-read.ts";
+import type { CapturedFrame } from "../net/capture-read.ts";
 import { frameSummary } from "../net/summary.ts";
 import type { TracePipe } from "../ffi/tracefs.ts";
 import type { RingBuffer } from "../ffi/ringbuf.ts";

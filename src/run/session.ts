@@ -2,7 +2,7 @@
 // their trace lines and ring-buffer records), print each, write the output capture, show the maps.
 import { openSync } from "node:fs";
 import { UsageError } from "../errors.ts";
-import type { CapturedFrame } from "../net/pcap-read.ts";
+import type { CapturedFrame } from "../net/capture-read.ts";
 import { Output } from "../sampler/output.ts";
 import { PcapngWriter } from "../sampler/pcapng-writer.ts";
 import { TracePipe } from "../ffi/tracefs.ts";

@@ -5,7 +5,7 @@
 import { closeSync, writeSync } from "node:fs";
 import { Destination } from "./destination.ts";
 import { Filter } from "./filter.ts";
-import { openCapture } from "./reader.ts";
+import { openCapture } from "../net/capture-read.ts";
 import { writeError } from "./run.ts";
 import type { LineOptions } from "./format.ts";
 import type { RotateOptions } from "./rotate.ts";
