@@ -13,12 +13,17 @@ mkdir -p "$dir/libbpf"
 if git -C "$root" diff --quiet "$commit" -- libbpf/; then
   ln -sfn "$root/libbpf/out" "$dir/libbpf/out" # the same shim: this tree's will do
 else
-  # The commit's own shim (its C functions may differ from ours), linked against this tree's
-  # compiled libraries: only the shim's few files are compiled.
-  mkdir -p "$dir/libbpf/.build"
+  # The commit's own shim sources (its C functions may differ from ours), built by this tree's
+  # recipe against this tree's compiled libraries: only the shim's few files are compiled. A
+  # commit whose sources this recipe cannot build gets this tree's shim, and a warning.
+  mkdir -p "$dir/libbpf/.build" "$dir/libbpf/out"
   for d in "$root"/libbpf/.build/*/; do ln -sfn "${d%/}" "$dir/libbpf/.build/$(basename "$d")"; done
-  mkdir -p "$dir/libbpf/out" && ln -sfn "$root/libbpf/out/include" "$dir/libbpf/out/include"
-  bash "$dir/libbpf/build.sh" >&2
+  ln -sfn "$root/libbpf/out/include" "$dir/libbpf/out/include"
+  cp "$root/libbpf/build.sh" "$dir/libbpf/build.sh"
+  if ! bash "$dir/libbpf/build.sh" >&2; then
+    echo "build-base.sh: $commit's shim does not build with this tree's recipe; using this tree's shim" >&2
+    rm -rf "$dir/libbpf/out" && ln -sfn "$root/libbpf/out" "$dir/libbpf/out"
+  fi
 fi
 make -s -C "$dir/bpf" >&2
 (cd "$dir" && PATH="$root/node_modules/.bin:$PATH" bun run build:bin >&2)

@@ -11,7 +11,7 @@ import { OpError, UsageError } from "./errors.ts";
 import { BpfError } from "./ffi/error.ts";
 import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from "./ffi/object.ts";
 import { closeFd, fdById, objGet, objPin, withFd } from "./ffi/fd.ts";
-import { BpfMap } from "./ffi/map.ts";
+import { BpfMap, MAP_TYPES } from "./ffi/map.ts";
 import { kernelNeeded, missingHelpers } from "./ffi/probe.ts";
 import { release } from "node:os";
 import { progInfoById } from "./ffi/prog.ts";
@@ -40,6 +40,12 @@ export interface AttachRequest {
   /** Maps of such a group that pins from an older xdptool lack (added since): when missing, made
    *  new beside the reused ones instead of refusing the mix. */
   newer?: string[];
+  /** Array maps whose values have grown at their end since an older xdptool pinned them (config
+   *  structs: fields are only ever added at the end, and zero means the default): a pin with
+   *  smaller values is carried into the new map, each value zero-extended, before the swap. */
+  grown?: string[];
+  /** Maps that hold no state (scratch space): a pin of another layout is replaced, no mix. */
+  stateless?: string[];
 }
 
 export interface AttachResult {
@@ -147,6 +153,35 @@ function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string
   return reused;
 }
 
+/** The pins, opened, of array maps whose values have grown since they were pinned (same type and
+ *  key, smaller values): what AttachRequest.grown carries over. */
+function grownPins(maps: MapHandle[], dir: string): Map<string, BpfMap> {
+  const out = new Map<string, BpfMap>();
+  for (const m of maps) {
+    const path = pinIn(dir, m.name);
+    if (MAP_TYPES[m.type] !== "array" || !existsSync(path)) continue;
+    const old = BpfMap.pinned(path);
+    const i = old.info;
+    if (i.type === m.type && i.keySize === m.keySize && i.valueSize < m.valueSize) out.set(m.name, old);
+    else old.close();
+  }
+  return out;
+}
+
+/** Every value of `from` into `to` (an array of larger values), zero-extended. */
+function carryValues(from: BpfMap, to: BpfMap): void {
+  const n = Math.min(from.info.maxEntries, to.info.maxEntries);
+  const key = Buffer.alloc(4);
+  for (let i = 0; i < n; i++) {
+    key.writeUInt32LE(i);
+    const v = from.lookup(key);
+    if (!v) continue;
+    const wide = Buffer.alloc(to.info.valueSize);
+    v.copy(wide);
+    to.update(key, wide);
+  }
+}
+
 /** A group of maps of which some pins fit and others are missing or of another layout: the pins
  *  were changed from outside (or by a crash mid-way); taking the fitting ones would mix states. */
 function refuseMix(iface: Iface, dir: string, group: MapHandle[], reused: string[]): void {
@@ -190,9 +225,16 @@ export function attach(req: AttachRequest): AttachResult {
     // behind the user's back.
     const reusable = maps.filter((m) => !req.fresh?.(m.name));
     const reusedMaps = reusePinnedMaps(obj, reusable, dir);
+    const carried = grownPins(maps.filter((m) => req.grown?.includes(m.name) && !reusedMaps.includes(m.name)), dir);
     const added = (m: MapHandle) => req.newer?.includes(m.name) && !existsSync(join(dir, m.name));
-    for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix) && !added(m)), reusedMaps);
-    obj.load();
+    const inMix = (m: MapHandle) => !added(m) && !carried.has(m.name) && !req.stateless?.includes(m.name);
+    try {
+      for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix) && inMix(m)), reusedMaps);
+      obj.load();
+      for (const [name, old] of carried) carryValues(old, new BpfMap(obj.mapFd(maps.find((m) => m.name === name)!)));
+    } finally {
+      for (const old of carried.values()) old.close();
+    }
     const progFd = obj.progFd(prog);
 
     // Stage new map pins under temporary names; they replace the old pins only once attached.

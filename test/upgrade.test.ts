@@ -1,8 +1,11 @@
-// upgrade.test.ts — the pins of the release before a rename (issue 18: the sampler's maps were
-// xt_sample_*, now samp_*; src/maps/renamed.ts) work with this build: read before the upgrade,
-// adopted with their contents by it, pinned under both names for one release, removed by unload.
-// The older release is the real one, built from its commit (bench/build-base.sh).
-import { beforeAll, expect, test } from "bun:test";
+// upgrade.test.ts — pins and programs of older releases, upgraded by this build. The older
+// releases are real ones, built from their commits (bench/build-base.sh):
+//  - before a rename (issue 18: the sampler's maps were xt_sample_*, now samp_*;
+//    src/maps/renamed.ts): read before the upgrade, adopted with their contents by it, pinned
+//    under both names for one release, removed by unload;
+//  - before a layout change (map layout 2: the responder's settings were 48 bytes, now 80): the
+//    program is upgraded by the first feature command or `load`, the settings carried over.
+import { beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,14 +13,21 @@ import { spawn } from "bun";
 import { DUT, LAB, ROOT, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
 
 const BEFORE_RENAME = "96c457b"; // the last commit whose sampler maps had the former names
+const LAYOUT_2 = "078fcbd~1"; // the last commit of map layout 2
 const PINS = `/sys/fs/bpf/xdptool/${DUT}`;
-let older = "";
+let older = "", layout2 = "";
+
+/** xdptool as of a commit, built beside the tests. */
+function build(commit: string): string {
+  const b = sh(["bash", join(ROOT, "bench/build-base.sh"), commit, join(tmpdir(), `xdptool-upgrade-${LAB}-${commit.replace("~", "-")}`)]);
+  if (b.code !== 0) throw new Error(`building ${commit} failed: ${b.stderr}`);
+  return b.stdout.trim();
+}
 
 beforeAll(() => {
   freshLab();
-  const b = sh(["bash", join(ROOT, "bench/build-base.sh"), BEFORE_RENAME, join(tmpdir(), `xdptool-upgrade-${LAB}`)]);
-  if (b.code !== 0) throw new Error(`building ${BEFORE_RENAME} failed: ${b.stderr}`);
-  older = b.stdout.trim();
+  older = build(BEFORE_RENAME);
+  layout2 = build(LAYOUT_2);
 }, 300_000);
 
 /** The sampler's packets-seen counter (slot 0 of its stats map, asked for by today's name). */
@@ -77,4 +87,47 @@ test("a fresh attach pins the sampler's maps under today's names, and the former
   expect(json<any[]>("map", "dump", `${DUT}/xt_sample_stats`).length).toBe(json<any[]>("map", "dump", `${DUT}/samp_stats`).length);
   xtOk("unload", DUT);
   expect(xt("status", DUT).stdout).not.toContain("samp_");
+});
+
+describe("from map layout 2: the responder's settings carried into the larger struct", () => {
+  /** The older release's blacklist and responder on the DUT. */
+  function olderSetup(): void {
+    xt("unload", DUT, "--force");
+    for (const args of [["blacklist", "attach", DUT], ["responder", "enable", DUT, "--qname", "example.test", "--ports", "53,5353"], ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) {
+      expect(sh([layout2, ...args]).code).toBe(0);
+    }
+    expect(JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, "resp_config")]).stdout).bytes_value).toBe(48);
+  }
+  const answered = () => json<any[]>("responder", "status", DUT)[0].counters.answered as number;
+
+  for (const [how, args] of [["a feature command (blacklist attach)", ["blacklist", "attach", DUT]], ["load IFACE xdptool", ["load", DUT, "xdptool"]]] as const) {
+    test(`upgraded by ${how}: both features on, the settings and the rule kept, queries answered`, () => {
+      olderSetup();
+      xtOk(...args);
+      expect(JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, "resp_config")]).stdout).bytes_value).toBe(80);
+      const st = json("status", DUT);
+      expect(st.features).toEqual(["blacklist", "responder"]);
+      expect(st.featureDetail.responder.config).toMatchObject({ ports: [53, 5353], qnames: 1, unverifiedOnly: false });
+      const before = answered();
+      xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
+      expect(answered()).toBe(before + 5);
+      xtOk("lab", "traffic", "--src", "198.18.7.7", "--count", "5");
+      expect(json("blacklist", "list", "-i", DUT).rules.find((r: any) => r.rule === "198.18.7.0/24").packets).toBe(5);
+    });
+  }
+
+  test("a program whose maps a newer xdptool stamped is not replaced behind its back", () => {
+    xt("unload", DUT, "--force");
+    xtOk("blacklist", "attach", DUT);
+    const features = join(PINS, "xdptool_features");
+    const v = Buffer.from(JSON.parse(sh(["bpftool", "-j", "map", "lookup", "pinned", features, "key", "0", "0", "0", "0"]).stdout).value.map((b: string) => Number(b)));
+    v.writeUInt32LE(99, 4); // a layout from the future
+    expect(sh(["bpftool", "map", "update", "pinned", features, "key", "0", "0", "0", "0", "value", ...[...v].map(String)]).code).toBe(0);
+    const id = json("status", DUT).id;
+    const r = xt("responder", "enable", DUT);
+    expect([r.code, r.stderr.trim().split("\n").length]).toEqual([2, 1]);
+    expect(r.stderr).toContain("runs the program of a newer xdptool (map layout 99");
+    expect(json("status", DUT)).toMatchObject({ id, features: ["blacklist"] });
+    xtOk("unload", DUT);
+  });
 });

@@ -21,25 +21,38 @@ function featuresMap(ifname: string): BpfMap | null {
   return existsSync(path) ? BpfMap.pinned(path) : null;
 }
 
-/** The enabled bits (0 when the combined program is not there). */
-export function enabledBits(ifname: string): number {
+/** The bits and the layout stamp as pinned ([0, 0] when the combined program is not there). */
+function readFeatures(ifname: string): [bits: number, layout: number] {
   const m = featuresMap(ifname);
-  if (!m) return 0;
+  if (!m) return [0, 0];
   try {
-    return m.lookup(Buffer.alloc(4))?.readUInt32LE(0) ?? 0;
+    const v = m.lookup(Buffer.alloc(4));
+    return v ? [v.readUInt32LE(0), v.readUInt32LE(4)] : [0, 0];
   } finally {
     m.close();
   }
 }
 
-/** Write the bits, stamped with this build's layout version. */
-export function writeFeatures(ifname: string, bits: number): void {
+/** The enabled bits (0 when the combined program is not there). */
+export function enabledBits(ifname: string): number {
+  return readFeatures(ifname)[0];
+}
+
+/** The layout version of the pinned maps, as stamped by the xdptool that loaded the program (0:
+ *  none, or from before the stamp). */
+export function layoutVersion(ifname: string): number {
+  return readFeatures(ifname)[1];
+}
+
+/** Write the bits with a layout stamp: this build's after it loaded the program, else the one
+ *  there (switching a feature on does not make an older program's maps this build's). */
+export function writeFeatures(ifname: string, bits: number, layout = layoutVersion(ifname)): void {
   const m = featuresMap(ifname);
   if (!m) throw new Error(`${ifname}: the combined program has no ${FEATURES_MAP} map`);
   try {
     const v = Buffer.alloc(8);
     v.writeUInt32LE(bits, 0);
-    v.writeUInt32LE(LAYOUT_VERSION, 4);
+    v.writeUInt32LE(layout, 4);
     m.update(Buffer.alloc(4), v);
   } finally {
     m.close();

@@ -5,7 +5,7 @@
 // place with an atomic swap that keeps every pinned map), then flip the feature's bit
 // (bits.ts). Enabling or disabling one feature never touches the others. What a load asks of
 // each feature — sizes, maps to make anew, state to tidy — comes from its stage module.
-import { attach, detach, ownedLink } from "../attach.ts";
+import { attach, detach, ownedLink, type AttachResult } from "../attach.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { progInfoById } from "../ffi/prog.ts";
@@ -14,7 +14,7 @@ import type { Iface } from "../ffi/netns.ts";
 import { embeddedObject } from "../embedded.ts";
 import { addCurrentNames } from "../maps/renamed.ts";
 import { UsageError } from "../errors.ts";
-import { COMBINED, enabledBits, enabledFeatures, setFeature, writeFeatures, type Feature } from "./bits.ts";
+import { COMBINED, LAYOUT_VERSION, enabledBits, enabledFeatures, layoutVersion, setFeature, writeFeatures, type Feature } from "./bits.ts";
 import type { EnsureOptions, Stage } from "./stage.ts";
 import { blacklistStage } from "../blacklist/stage.ts";
 import { samplerStage } from "../sampler/stage.ts";
@@ -47,6 +47,8 @@ export interface EnsureResult {
   action: "running" | "attached" | "upgraded";
   /** The xdptool program it replaced (e.g. "hello"), when upgraded. */
   replaced?: string;
+  /** What attach() did, when it ran. */
+  attached?: AttachResult;
 }
 
 /** The combined program, running on the interface (nothing changes if it already is). */
@@ -58,7 +60,13 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     for (const s of STAGES) s.tidy?.(iface.name);
   }
   const plans = STAGES.map((s) => s.plan(iface.name, running, opts));
-  if (running && !plans.some((p) => p.reload)) {
+  // The pinned maps' layout, as the xdptool that loaded the running program stamped it: an older
+  // one's program is upgraded (state carried), a newer one's is not replaced behind its back.
+  const layout = running ? layoutVersion(iface.name) : LAYOUT_VERSION;
+  if (layout > LAYOUT_VERSION && !opts.force) {
+    throw new UsageError(`${iface.name} runs the program of a newer xdptool (map layout ${layout}; this one knows ${LAYOUT_VERSION}): use that xdptool, or \`xdptool load ${iface.name} xdptool --force\` to go back (maps whose layout differs start empty)`);
+  }
+  if (running && !opts.reload && layout === LAYOUT_VERSION && !plans.some((p) => p.reload)) {
     const st = xdpQuery(iface.ifindex);
     const want = opts.mode ?? "auto";
     // With force, another mode falls through to attach(), which re-attaches in it (maps kept).
@@ -75,9 +83,12 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     // Maps added in 2026-12 (rules' comments, the responder's readable names and verified
     // sources): pins from before have none to lose, so their absence is no mix.
     newer: ["bl_notes", "resp_qnames", "resp_verified"],
+    // The responder's settings grew in layout 3 (--unverified-only): carried over, new fields off.
+    grown: ["resp_config"],
+    stateless: ["resp_scratch"],
   });
-  writeFeatures(iface.name, enabledBits(iface.name)); // stamp the layout version
-  return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined };
+  writeFeatures(iface.name, enabledBits(iface.name), LAYOUT_VERSION); // the maps are this build's now
+  return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined, attached: r };
 }
 
 /**

@@ -6,6 +6,8 @@ import type { Feature } from "./bits.ts";
 export interface EnsureOptions {
   mode?: import("../ffi/xdp.ts").XdpMode | "auto";
   force?: boolean;
+  /** Load the program again even when it runs (`xdptool load IFACE xdptool`: an upgrade). */
+  reload?: boolean;
   /** Size the blacklist maps for this many rules (`blacklist attach --max-rules`). */
   blacklistRules?: number;
 }

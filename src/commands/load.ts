@@ -37,8 +37,12 @@ export default defineCommand({
     const { resolveIface } = await import("../ffi/netns.ts");
     const { attach } = await import("../attach.ts");
     const iface = resolveIface(args.interface);
-    const { withProgramLock } = await import("../combined/program.ts");
-    const r = withProgramLock(iface.name, () => attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force }));
+    const { withProgramLock, ensureCombined } = await import("../combined/program.ts");
+    // The combined program is loaded as its features are (sizes, state carried across layouts).
+    const combined = args.program === "xdptool" && !args.section && !args.name;
+    const r = withProgramLock(iface.name, () =>
+      combined ? ensureCombined(iface, { mode, force: args.force, reload: true }).attached! : attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force }),
+    );
     if (args.json) return printJson({ interface: iface.name, netns: iface.netns, ...r });
     if (r.note) console.error(`xdptool: note: ${r.note}`);
     const verb = r.replaced === "none" ? "attached" : `replaced ${r.replaced === "foreign" ? "a foreign program" : "the previous program"} with`;
