@@ -52,9 +52,11 @@
  * places a key further (a rule set that would need it is refused: the table is too full). */
 #define BL_T4_PROBES 32
 #define BL_T4_WINDOW 32 /* slots (1 KiB, aligned: inside one page) the /24-/31 prefixes of one /24 share */
-/* bl_host4: one bit per /24 and generation, set when the /24 holds a /32 of any kind, then one
- * stamp per generation (blacklist_maps.h). */
-#define BL_HOST4_WORDS (1 << 18) /* u64 words per generation: 2^24 bits, 2 MiB */
+/* bl_host4: two bits per /24 and generation (what the /24 holds, of any kind), then one stamp
+ * per generation (blacklist_maps.h). */
+#define BL_HOST4_WORDS (1 << 19) /* u64 words per generation: 2^24 × 2 bits, 4 MiB */
+#define BL_H24_HOST 1   /* a /32 */
+#define BL_H24_PIECES 2 /* a /25-/31 prefix */
 #define BL_HOST4_STAMP(t4_used, next_id) ((((__u64)(t4_used) | 0x80000000u) << 32) | (next_id))
 
 /* bl_cfg.flags[gen]: what a generation holds, so the fast path skips empty stages. */
