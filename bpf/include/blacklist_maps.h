@@ -85,7 +85,7 @@ struct {
  * 2 * BL_HOST4_WORDS + gen holds BL_HOST4_STAMP of that generation's bl_cfg counts, which every
  * change of its rules moves: user space re-stamps after each change it made with the bits kept.
  * A map added to an older xdptool's pins (stamp 0), or rules changed by an older xdptool that
- * knows no bits, leave the stamp behind, and the /32 probe is made as before. */
+ * knows no bits, leave the stamp behind, and every probe is made as before. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);

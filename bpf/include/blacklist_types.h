@@ -74,7 +74,7 @@
                              * nothing to look for (unset: look; a generation written by an
                              * older xdptool never has it) */
 #define BL_V4_HOSTS24 2048  /* program only, never stored: bl_host4 vouches for this generation
-                             * (its stamp matches bl_cfg), so a /32 probe may be skipped */
+                             * (its stamp matches bl_cfg), so its bits may skip probes */
 
 /* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port): every length the trie can hold

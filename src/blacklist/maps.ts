@@ -11,7 +11,7 @@
 import { BpfMap } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import { mmapInPieces, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
-import { T4_FLAT, L4_DPORT, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, decodeCfg, encodeCfg, writeRec, type Cfg } from "./layout.ts";
+import { T4_FLAT, L4_DPORT, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, STAMP4, decodeCfg, encodeCfg, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
@@ -140,8 +140,13 @@ export class BlacklistMaps {
   writeCfg(c: Cfg, vouch: number[] = []): void {
     const before = this.cfg;
     this.maps.bl_cfg.update(ZERO, encodeCfg(c));
+    // Through the syscall, not the mapping: a rule edit need not map 8 MiB for one word.
     for (const gen of [0, 1]) {
-      if (vouch.includes(gen) || this.t4.hostStamp(gen) === hostStamp(before, gen)) this.t4.setHostStamp(gen, hostStamp(c, gen));
+      const key = u32(STAMP4 + gen), stamp = this.maps.bl_host4.lookup(key)?.readBigUInt64LE(0);
+      if (!vouch.includes(gen) && stamp !== hostStamp(before, gen)) continue;
+      const v = Buffer.alloc(8);
+      v.writeBigUInt64LE(hostStamp(c, gen));
+      this.maps.bl_host4.update(key, v);
     }
   }
 

@@ -68,17 +68,6 @@ export class Table4 {
     return this.hostWords;
   }
 
-  /** bl_host4's stamp of a generation (u64 entry HOST4_U32 + gen): one aligned 8-byte store. */
-  hostStamp(gen: number): bigint {
-    const h = this.hosts;
-    return new BigUint64Array(h.buffer, h.byteOffset + 8 * HOST4_U32, 2)[gen];
-  }
-
-  setHostStamp(gen: number, stamp: bigint): void {
-    const h = this.hosts;
-    new BigUint64Array(h.buffer, h.byteOffset + 8 * HOST4_U32, 2)[gen] = stamp;
-  }
-
   /** bl_host4: what the /24 of a /25-/32 (`a` wire-LE) holds. Set before the entry can match. */
   private markHost(gen: number, a: number, len: number): void {
     const a24 = wireLE(a) >>> 8; // wireLE is its own inverse: most significant octet first
