@@ -13,7 +13,8 @@
 // ROUNDS (default 5) and RUN_SECONDS (default 0.8, the length of each measured run) tune it;
 // SCALE=0.05 RESULTS=/dev/null makes a quick trial run of the harness itself.
 // A/B of a change: XDPTOOL_BASE=$(bash bench/build-base.sh COMMIT) adds that build's blacklist to
-// the same rounds (section "builds compared: flood"); CANDIDATES=blacklist keeps only the blacklists (and bare drop).
+// the same rounds (section "builds compared: flood"; several builds: comma-separated, named by
+// XDPTOOL_BASE_NAME=a,b,…); CANDIDATES=blacklist keeps only the blacklists (and bare drop).
 import { spawnSync } from "bun";
 import { recordResults } from "../src/bench/results.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

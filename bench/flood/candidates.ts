@@ -171,9 +171,9 @@ const blacklist: Candidate = {
  * keeps its maps) and the DUT goes back to `pass`, so ours is attached as on a clean interface. Counted by the
  * kernel's veth drop counter: its own counters are no longer pinned.
  */
-function baseBlacklist(bin: string): Candidate {
+function baseBlacklist(bin: string, name: string | undefined): Candidate {
   return {
-    name: `xdptool blacklist, base build (${process.env.XDPTOOL_BASE_NAME ?? bin})`,
+    name: `xdptool blacklist, base build (${name ?? bin})`,
     async setup(env) {
       const fd = await blacklist.setup({ ...env, xdptool: bin });
       enterNetns(null);
@@ -209,7 +209,8 @@ const all: Candidate[] = [
     },
   }),
   nftables,
-  ...(process.env.XDPTOOL_BASE ? [baseBlacklist(process.env.XDPTOOL_BASE)] : []),
+  // XDPTOOL_BASE=A,B,…: several builds in the same rounds (XDPTOOL_BASE_NAME=a,b,… names them).
+  ...(process.env.XDPTOOL_BASE ?? "").split(",").filter(Boolean).map((bin, i) => baseBlacklist(bin, process.env.XDPTOOL_BASE_NAME?.split(",")[i])),
   blacklist,
 ];
 

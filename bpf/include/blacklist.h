@@ -178,7 +178,11 @@ static __always_inline int bl_judge(struct xt_pkt *p, struct bl_ctx *c, __u32 *r
 	__u32 gen = cfg->gen & 1;
 
 	c->gen = gen;
-	c->flags = cfg->flags[gen];
+	c->flags = cfg->flags[gen] & ~BL_V4_HOSTS24;
+	__u32 si = 2 * BL_HOST4_WORDS + gen;
+	__u64 *stamp = bpf_map_lookup_elem(&bl_host4, &si); /* the same line every packet: cached */
+	if (stamp && *stamp == BL_HOST4_STAMP(cfg->t4_used[gen], cfg->next_id[gen]))
+		c->flags |= BL_V4_HOSTS24;
 	c->t4_size = cfg->t4_size;
 	c->slot_base = cfg->slot_base;
 	bl_extract(p, c);

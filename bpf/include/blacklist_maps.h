@@ -73,6 +73,27 @@ struct {
 	__type(value, __u64);
 } bl_len4 SEC(".maps");
 
+/* [gen][/24]: two bits per /24 (BL_H24_*), set when that /24 holds a /32, or a /25-/31 prefix,
+ * of any kind (the four kinds share them: a bit set for another kind only costs the probes every
+ * lookup paid before). A source inside a listed prefix but in no /24 with a listed host skips the
+ * /32 probe — a random line and page in a table of hundreds of MiB — and one in a /24 that is not
+ * cut into pieces skips the /25-/31 lengths its /16 holds elsewhere (each an unsuccessful probe:
+ * two lines on average at load 0.6). Bits are set before their entry goes live and cleared only
+ * with the generation (a stale bit costs a probe, never a wrong answer). 4 MiB per generation,
+ * whatever the number of rules.
+ * A missing bit would be a wrong answer, so the bits are trusted only while entry
+ * 2 * BL_HOST4_WORDS + gen holds BL_HOST4_STAMP of that generation's bl_cfg counts, which every
+ * change of its rules moves: user space re-stamps after each change it made with the bits kept.
+ * A map added to an older xdptool's pins (stamp 0), or rules changed by an older xdptool that
+ * knows no bits, leave the stamp behind, and every probe is made as before. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2 * BL_HOST4_WORDS + 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} bl_host4 SEC(".maps");
+
 /* Indexed by rule id, so an array: a lookup is an offset computation, no hashing. Counters are
  * shared by all CPUs (atomic adds): per-CPU copies would cost 5 KB a rule on a 64-CPU host. */
 struct {

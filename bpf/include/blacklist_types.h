@@ -52,6 +52,12 @@
  * places a key further (a rule set that would need it is refused: the table is too full). */
 #define BL_T4_PROBES 32
 #define BL_T4_WINDOW 32 /* slots (1 KiB, aligned: inside one page) the /24-/31 prefixes of one /24 share */
+/* bl_host4: two bits per /24 and generation (what the /24 holds, of any kind), then one stamp
+ * per generation (blacklist_maps.h). */
+#define BL_HOST4_WORDS (1 << 19) /* u64 words per generation: 2^24 × 2 bits, 4 MiB */
+#define BL_H24_HOST 1   /* a /32 */
+#define BL_H24_PIECES 2 /* a /25-/31 prefix */
+#define BL_HOST4_STAMP(t4_used, next_id) ((((__u64)(t4_used) | 0x80000000u) << 32) | (next_id))
 
 /* bl_cfg.flags[gen]: what a generation holds, so the fast path skips empty stages. */
 #define BL_HAS_MAC 1
@@ -67,6 +73,8 @@
 #define BL_TTL_FREE 1024    /* user space only: no rule of this generation has a TTL, so a gc has
                              * nothing to look for (unset: look; a generation written by an
                              * older xdptool never has it) */
+#define BL_V4_HOSTS24 2048  /* program only, never stored: bl_host4 vouches for this generation
+                             * (its stamp matches bl_cfg), so its bits may skip probes */
 
 /* How many covering prefixes one IPv6 lookup may climb through when a longer one did not match
  * (its rule expired, or its combined rules named another port): every length the trie can hold

@@ -53,9 +53,20 @@ __noinline __u32 bl_addr4(__u32 a, __u32 tag, struct bl_ctx *c)
 	if (!c)
 		return 0;
 	__u32 lentag = (tag | BL_TAG_USED) << 8;
-	/* /32s first, before bl_len4 is read: in big lists every /16 holds some, so the bitmap
-	 * cannot spare their probe, and a flood of listed hosts then costs one cache line, not two. */
-	if (c->flags & BL_HAS_V4_FULL) {
+	/* What the /24 holds (bl_host4), when the generation's bits can be trusted; else assume all. */
+	__u64 h24 = BL_H24_HOST | BL_H24_PIECES;
+	if (c->flags & BL_V4_HOSTS24) {
+		__u32 a24 = __builtin_bswap32(a) >> 8; /* the /24, most significant octet first */
+		__u32 wi = (c->gen & 1) * BL_HOST4_WORDS + (a24 >> 5);
+		__u64 *hw = bpf_map_lookup_elem(&bl_host4, &wi);
+		if (hw)
+			h24 = *hw >> ((a24 & 31) * 2);
+	}
+	/* /32s first, before bl_len4 is read: in big lists every /16 holds some, so bl_len4 cannot
+	 * spare their probe, and a flood of listed hosts then costs one table line, not two. The
+	 * /24's bit can: a source inside a prefix, in a /24 without listed hosts, skips the probe.
+	 * (The bit's load does not hold the probe's back: the branch is predicted.) */
+	if ((c->flags & BL_HAS_V4_FULL) && (h24 & BL_H24_HOST)) {
 		__u32 id = bl_slot_match(a, 32 | lentag, c);
 		if (id)
 			return id;
@@ -66,6 +77,8 @@ __noinline __u32 bl_addr4(__u32 a, __u32 tag, struct bl_ctx *c)
 	if (!lp)
 		return 0;
 	__u64 lens = *lp & ((1ULL << 32) - 1); /* /32 was asked above */
+	if (!(h24 & BL_H24_PIECES))
+		lens &= ~0xfe000000ULL; /* /25-/31: none in this /24 */
 
 	/* Down from /32, leaving as soon as no shorter length is left: a /16 that holds only /32s
 	 * costs one round. (A loop over the set bits would be shorter still, but finding the highest

@@ -59,6 +59,7 @@ export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint
   if (r.match.kind === "none" && !r.allow) c.flags[gen] |= HAS_GLOBAL_DENY;
   let set = r.allow ? SET_ALLOW : SET_DENY;
   let slot = -1;
+  const vouch: number[] = [];
   if (isV4(r.match)) {
     const p = r.match.prefix;
     if (!bl.t4.hasGen(gen)) {
@@ -73,6 +74,10 @@ export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint
     }
     slot = placed.slot;
     if (placed.fresh) c.t4Used[gen]++;
+    // The generation's first /32: bl_host4 now knows every /32 there is (this one, marked by
+    // place()), also when an older xdptool made the generation (its /32s would have set
+    // HAS_V4_FULL): it may vouch from here on.
+    if (p.len === 32 && !(c.flags[gen] & HAS_V4_FULL)) vouch.push(gen);
     c.flags[gen] |= HAS_V4 | (p.len === 32 ? HAS_V4_FULL : 0) | (tag & TAG_DST ? HAS_DST : 0);
     if (r.l4.kind !== "none") {
       set = bl.t4.set(slot);
@@ -94,13 +99,13 @@ export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint
   }
   const id = newId(bl, gen, c);
   if (slot >= 0 && r.l4.kind === "none") {
-    bl.writeCfg(c);
+    bl.writeCfg(c, vouch);
     slotRule(bl, id, slot, expires, r.allow, c);
     return { id, existed: false };
   }
   // The rule first, the entry that points at it last: the fast path never sees a half-made rule.
   if (ek && r.l4.kind === "none") entry!.writeUInt32LE(id, 0);
-  bl.writeCfg(c);
+  bl.writeCfg(c, vouch);
   bl.setRec(id, expires, r.allow);
   const lk = l4Key(r, set);
   if (lk) {

@@ -11,7 +11,7 @@
 import { BpfMap } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
 import { mmapInPieces, munmap, PROT_READ, PROT_WRITE, PAGE_SIZE, type Mapping } from "../ffi/mmap.ts";
-import { T4_FLAT, L4_DPORT, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, decodeCfg, encodeCfg, writeRec, type Cfg } from "./layout.ts";
+import { T4_FLAT, L4_DPORT, L4_SPORT, LAST_SHIFT, MAP_NAMES, RULE_ACTIVE, RULE_ALLOW, RULE_SLOT, SET_ALLOW, SET_DENY, SIZES, SLOT_RULE, STAMP4, decodeCfg, encodeCfg, writeRec, type Cfg } from "./layout.ts";
 import { ruleKey, type Match, type Rule } from "./rules.ts";
 import type { Bare4, Bare6 } from "./parse.ts";
 import { ZERO, CHUNK, tagOf, type TableName, ADDR_TABLES, entryKey, l4Key, u32, exactEntry } from "./tables.ts";
@@ -39,6 +39,11 @@ export type Hits = SlotCounters;
  *  flat (store.ts addRule does that). */
 export class WindowFull extends OpError {}
 
+/** BL_HOST4_STAMP: what bl_host4 holds for a generation whose bits the program may trust. */
+function hostStamp(c: Cfg, gen: number): bigint {
+  return (BigInt((c.t4Used[gen] | 0x80000000) >>> 0) << 32n) | BigInt(c.nextId[gen] >>> 0);
+}
+
 function mapAll(m: BpfMap, name: string): Mapping {
   const len = Math.ceil((m.info.maxEntries * Math.ceil(m.info.valueSize / 8) * 8) / PAGE_SIZE) * PAGE_SIZE;
   return mmapInPieces(name, m.fd, len, PROT_READ | PROT_WRITE);
@@ -48,13 +53,14 @@ export class BlacklistMaps {
   /** Each generation's IPv4 table (an inner map of bl_t4) and its mapping, once mapped. */
   private readonly tables: ({ map: BpfMap; mapping: Mapping | null } | null)[] = [null, null];
   private mlen: Mapping | null = null;
+  private mhost: Mapping | null = null;
   private mrec: Mapping | null = null;
   readonly t4: Table4;
 
   // Nothing is mapped until used: every page of a mapped BPF array counts as resident at once
   // (docs/A-measurements.md has the figures), and scans (scan.ts) read in windows instead.
   constructor(readonly maps: Record<MapName, BpfMap>) {
-    this.t4 = new Table4(() => (this.mlen ??= mapAll(maps.bl_len4, "bl_len4")).buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
+    this.t4 = new Table4(() => (this.mlen ??= mapAll(maps.bl_len4, "bl_len4")).buf, () => (this.mhost ??= mapAll(maps.bl_host4, "bl_host4")).buf, t4SizeFor(maps.bl_recs.info.maxEntries / 2 - 1));
     for (const gen of [0, 1]) {
       const id = maps.bl_t4.lookup(u32(gen));
       if (id) this.useTable(gen, BpfMap.byId(id.readUInt32LE(0)));
@@ -110,8 +116,9 @@ export class BlacklistMaps {
     this.releaseTable(0);
     this.releaseTable(1);
     munmap(this.mlen);
+    munmap(this.mhost);
     munmap(this.mrec);
-    this.mlen = this.mrec = null;
+    this.mlen = this.mhost = this.mrec = null;
     for (const m of Object.values(this.maps)) m.close();
   }
 
@@ -124,8 +131,23 @@ export class BlacklistMaps {
     return decodeCfg(this.maps.bl_cfg.lookup(ZERO)!);
   }
 
-  writeCfg(c: Cfg): void {
+  /**
+   * Write bl_cfg. bl_host4's stamp of each generation follows the counts it is made of when the
+   * bits were complete before this change (every change here keeps them so: place() marks /32s)
+   * or the caller says they are now (`vouch`: a generation just emptied, or given its first /32).
+   * The stamp goes second: a packet between the writes sees a stale stamp and probes.
+   */
+  writeCfg(c: Cfg, vouch: number[] = []): void {
+    const before = this.cfg;
     this.maps.bl_cfg.update(ZERO, encodeCfg(c));
+    // Through the syscall, not the mapping: a rule edit need not map 8 MiB for one word.
+    for (const gen of [0, 1]) {
+      const key = u32(STAMP4 + gen), stamp = this.maps.bl_host4.lookup(key)?.readBigUInt64LE(0);
+      if (!vouch.includes(gen) && stamp !== hostStamp(before, gen)) continue;
+      const v = Buffer.alloc(8);
+      v.writeBigUInt64LE(hostStamp(c, gen));
+      this.maps.bl_host4.update(key, v);
+    }
   }
 
   /** Set up id ranges on a fresh map set; a no-op once done (pins are reused across attaches). */
@@ -133,7 +155,7 @@ export class BlacklistMaps {
     const c = this.cfg;
     if (c.half) return;
     const recs = this.maps.bl_recs.info.maxEntries, half = Math.floor(recs / 2);
-    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], t4Size: this.t4.size, slotBase: recs, t4Used: [0, 0] });
+    this.writeCfg({ gen: 0, nextSet: 2, half, flags: [0, 0], nextId: [1, half], t4Size: this.t4.size, slotBase: recs, t4Used: [0, 0] }, [0, 1]);
   }
 
   base(gen: number, c = this.cfg): number {
@@ -343,7 +365,7 @@ export class BlacklistMaps {
     now.nextId[gen] = this.base(gen, now);
     now.flags[gen] = 0;
     now.t4Used[gen] = 0;
-    this.writeCfg(now);
+    this.writeCfg(now, [gen]); // bits cleared with the lengths, no /32 left
     this.t4.setFlat(gen, false);
   }
 }

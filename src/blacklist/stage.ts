@@ -6,6 +6,7 @@ import { UsageError } from "../errors.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { clockNs } from "../ffi/clock.ts";
 import { sizeMaps } from "./sizing.ts";
+import { NEWER_MAPS } from "./layout.ts";
 import { pinnedCapacity, withBlacklist } from "./store.ts";
 import type { Stage } from "../combined/stage.ts";
 import { enabledFeatures } from "../combined/bits.ts";
@@ -48,8 +49,8 @@ export const blacklistStage: Stage = {
       throw new UsageError(`the blacklist on ${ifname} holds up to ${current} rules and has rules; to resize: xdptool blacklist export > rules.txt, xdptool blacklist flush, xdptool blacklist attach ${ifname} --max-rules ${opts.blacklistRules}, xdptool blacklist import rules.txt`);
     }
     const rules = opts.blacklistRules ?? current ?? DEFAULT_BLACKLIST_RULES;
-    // Maps from before comments (bl_notes): attaching again adds it, the rules kept.
-    const older = current !== undefined && !existsSync(join(pinDir(ifname), "bl_notes"));
+    // Pins from before a map was added (comments, bl_host4): attaching again adds it, the rules kept.
+    const older = current !== undefined && Object.keys(NEWER_MAPS).some((n) => !existsSync(join(pinDir(ifname), n)));
     return { reload: resize || older, fresh: (name) => resize && name.startsWith("bl_"), configure: (obj) => sizeMaps(obj, rules) };
   },
 };

@@ -10,7 +10,7 @@ import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { resolveIface } from "../ffi/netns.ts";
 import { BlacklistMaps, WindowFull, type Hits, type StoredRule } from "./maps.ts";
-import { MAP_NAMES, MAP_SHAPES, TTL_FREE } from "./layout.ts";
+import { MAP_NAMES, MAP_SHAPES, NEWER_MAPS, TTL_FREE } from "./layout.ts";
 import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
@@ -62,7 +62,7 @@ export function lockPath(ifname: string): string {
 export function openPinned(ifname: string): BlacklistMaps {
   const dir = pinDir(ifname);
   const missing = MAP_NAMES.filter((n) => !existsSync(join(dir, n)));
-  if (missing.length === 1 && missing[0] === "bl_notes") throw new OpError(`${ifname}: the blacklist was attached by an older xdptool (no bl_notes map for rule comments); attach it again to upgrade, rules kept: xdptool blacklist attach ${ifname}`);
+  if (missing.length && missing.every((n) => n in NEWER_MAPS)) throw new OpError(`${ifname}: the blacklist was attached by an older xdptool (no ${missing.map((n) => NEWER_MAPS[n as keyof typeof NEWER_MAPS]).join(", no ")}); attach it again to upgrade, rules kept: xdptool blacklist attach ${ifname}`);
   if (missing.length) throw pinsChanged(ifname, `${missing.join(", ")} missing`);
   const bl = BlacklistMaps.open((n) => objGet(join(dir, n)));
   const odd = MAP_NAMES.filter((n) => {

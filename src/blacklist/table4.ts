@@ -4,7 +4,7 @@
 // (bl_slot_match, bl_hash4). Slots are numbered across generations: slot i of gen g is
 // g * size + i (the program's handle for it adds cfg.slot_base).
 import { bulkPlace4 } from "../ffi/bulk.ts";
-import { LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, T4_WINDOW, TAG_USED } from "./layout.ts";
+import { H24_HOST, H24_PIECES, HOST4_U32, LAST_SHIFT, SLOT_RULE, SLOT_TTL, T4_PROBES, T4_WINDOW, TAG_USED } from "./layout.ts";
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -52,11 +52,27 @@ export class Table4 {
   private readonly gens: (Uint32Array | null)[] = [null, null];
   private readonly loaders: ((() => Buffer) | null)[] = [null, null];
   private lensWords: Uint32Array | null = null;
+  private hostWords: Uint32Array | null = null;
 
-  /** `size`: slots per generation (a power of two). `len4` maps bl_len4 when first needed: a
-   *  read-only scan (status, export) never maps what it does not touch (every mapped page of a
-   *  BPF array counts as resident at once). */
-  constructor(private readonly len4: () => Buffer, readonly size: number) {}
+  /** `size`: slots per generation (a power of two). `len4` maps bl_len4 and `host4` bl_host4
+   *  when first needed: a read-only scan (status, export) never maps what it does not touch
+   *  (every mapped page of a BPF array counts as resident at once). */
+  constructor(private readonly len4: () => Buffer, private readonly host4: () => Buffer, readonly size: number) {}
+
+  /** bl_host4 as u32 words: generation g's bits for a /24 are in word g * HOST4_U32 + (/24 >> 4). */
+  private get hosts(): Uint32Array {
+    if (!this.hostWords) {
+      const b = this.host4();
+      this.hostWords = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+    }
+    return this.hostWords;
+  }
+
+  /** bl_host4: what the /24 of a /25-/32 (`a` wire-LE) holds. Set before the entry can match. */
+  private markHost(gen: number, a: number, len: number): void {
+    const a24 = wireLE(a) >>> 8; // wireLE is its own inverse: most significant octet first
+    this.hosts[gen * HOST4_U32 + (a24 >>> 4)] |= (len === 32 ? H24_HOST : H24_PIECES) << ((a24 & 15) * 2);
+  }
 
   private get lens(): Uint32Array {
     if (!this.lensWords) {
@@ -194,6 +210,7 @@ export class Table4 {
    */
   bulkRules(gen: number, a: Uint32Array, len: Uint8Array, n: number, ids: Uint32Array): number {
     const lens = this.lens.subarray(gen * 4 * 65536 * 2, (gen * 4 + 1) * 65536 * 2); // tag 0
+    for (let i = 0; i < n; i++) if (len[i] > 24) this.markHost(gen, a[i], len[i]); // (t4bulk.c marks bl_len4 only)
     const r = bulkPlace4(this.g(gen)!, this.size, lens, a, len, n, ids, this.flat[gen]);
     if ("error" in r) {
       if (r.error === "too-far") throw new TableFull();
@@ -234,6 +251,7 @@ export class Table4 {
 
   /** bl_len4: the length occurs in every /16 the prefix overlaps. */
   private markLength(gen: number, a: number, len: number, tag: number): void {
+    if (len > 24) this.markHost(gen, a, len);
     const hi16 = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);
     const base = (gen * 4 + (tag & 3)) * 65536, word = len >>> 5, bit = 1 << (len & 31);
     if (len >= 16) {
@@ -298,5 +316,6 @@ export class Table4 {
   /** Empty one generation's bitmaps (its table is dropped, or was made empty). */
   clearLengths(gen: number): void {
     this.lens.fill(0, gen * 4 * 65536 * 2, (gen + 1) * 4 * 65536 * 2);
+    this.hosts.fill(0, gen * HOST4_U32, (gen + 1) * HOST4_U32);
   }
 }

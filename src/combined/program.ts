@@ -17,6 +17,7 @@ import { UsageError } from "../errors.ts";
 import { COMBINED, LAYOUT_VERSION, enabledBits, enabledFeatures, layoutVersion, setFeature, writeFeatures, type Feature } from "./bits.ts";
 import type { EnsureOptions, Stage } from "./stage.ts";
 import { blacklistStage } from "../blacklist/stage.ts";
+import { NEWER_MAPS } from "../blacklist/layout.ts";
 import { samplerStage } from "../sampler/stage.ts";
 
 /** The stages with something to say about a load (the responder's maps need no sizing). */
@@ -80,9 +81,9 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     configure: (obj) => plans.forEach((p) => p.configure(obj)),
     fresh: (name) => plans.some((p) => p.fresh?.(name)),
     together: ["bl_", "resp_"],
-    // Maps added in 2026-12 (rules' comments, the responder's readable names and verified
-    // sources): pins from before have none to lose, so their absence is no mix.
-    newer: ["bl_notes", "resp_qnames", "resp_verified"],
+    // Maps added in 2026-12 (rules' comments, /24s with listed hosts, the responder's readable
+    // names and verified sources): pins from before have none to lose, so their absence is no mix.
+    newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified"],
     // The responder's settings grew in layout 3 (--unverified-only): carried over, new fields off.
     grown: ["resp_config"],
     stateless: ["resp_scratch"],
