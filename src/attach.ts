@@ -153,31 +153,34 @@ function reusePinnedMaps(obj: BpfObject, maps: MapHandle[], dir: string): string
   return reused;
 }
 
-/** The pins, opened, of array maps whose values have grown since they were pinned (same type and
- *  key, smaller values): what AttachRequest.grown carries over. */
+/** The pins, opened, of array maps that have grown since they were pinned (same type and key;
+ *  larger values, or as large and more of them): what AttachRequest.grown carries over. */
 function grownPins(maps: MapHandle[], dir: string): Map<string, BpfMap> {
   const out = new Map<string, BpfMap>();
   for (const m of maps) {
     const path = pinIn(dir, m.name);
-    if (MAP_TYPES[m.type] !== "array" || !existsSync(path)) continue;
+    if (!["array", "percpu_array"].includes(MAP_TYPES[m.type]) || !existsSync(path)) continue;
     const old = BpfMap.pinned(path);
     const i = old.info;
-    if (i.type === m.type && i.keySize === m.keySize && i.valueSize < m.valueSize) out.set(m.name, old);
+    const grew = i.valueSize < m.valueSize || (i.valueSize === m.valueSize && i.maxEntries < m.maxEntries);
+    if (i.type === m.type && i.keySize === m.keySize && grew) out.set(m.name, old);
     else old.close();
   }
   return out;
 }
 
-/** Every value of `from` into `to` (an array of larger values), zero-extended. */
+/** Every value of `from` into `to` (an array of as large or larger values), zero-extended; per
+ *  CPU for per-CPU arrays (each CPU's value sits in an 8-byte-aligned slot). */
 function carryValues(from: BpfMap, to: BpfMap): void {
-  const n = Math.min(from.info.maxEntries, to.info.maxEntries);
+  const slot = (m: BpfMap) => (m.perCpu ? Math.ceil(m.info.valueSize / 8) * 8 : m.info.valueSize);
+  const cpus = from.valueBytes / slot(from);
   const key = Buffer.alloc(4);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < Math.min(from.info.maxEntries, to.info.maxEntries); i++) {
     key.writeUInt32LE(i);
     const v = from.lookup(key);
     if (!v) continue;
-    const wide = Buffer.alloc(to.info.valueSize);
-    v.copy(wide);
+    const wide = Buffer.alloc(to.valueBytes);
+    for (let c = 0; c < cpus; c++) v.copy(wide, c * slot(to), c * slot(from), c * slot(from) + from.info.valueSize);
     to.update(key, wide);
   }
 }
@@ -223,9 +226,9 @@ export function attach(req: AttachRequest): AttachResult {
     // when our program is no longer attached — detached from outside (bpftool link detach), or
     // gone with a crash. A re-attach picks the state up where it was; it never starts empty
     // behind the user's back.
-    const reusable = maps.filter((m) => !req.fresh?.(m.name));
+    const carried = grownPins(maps.filter((m) => req.grown?.includes(m.name) && !req.fresh?.(m.name)), dir);
+    const reusable = maps.filter((m) => !req.fresh?.(m.name) && !carried.has(m.name));
     const reusedMaps = reusePinnedMaps(obj, reusable, dir);
-    const carried = grownPins(maps.filter((m) => req.grown?.includes(m.name) && !reusedMaps.includes(m.name)), dir);
     const added = (m: MapHandle) => req.newer?.includes(m.name) && !existsSync(join(dir, m.name));
     const inMix = (m: MapHandle) => !added(m) && !carried.has(m.name) && !req.stateless?.includes(m.name);
     try {

@@ -3,11 +3,12 @@
 import { readCounters, type Counters } from "./stats.ts";
 import type { Feature } from "./combined/bits.ts";
 import type { IfaceStatus } from "./inventory.ts";
+import { OpError } from "./errors.ts";
 
 export interface IfaceDetail extends IfaceStatus {
   counters: Counters | null;
   /** Per enabled feature: its configuration and its own counters. */
-  featureDetail: Partial<Record<Feature, { config: unknown; counters?: unknown }>>;
+  featureDetail: Partial<Record<Feature, { config: unknown; counters?: unknown; error?: string }>>;
 }
 
 type Describer = (ifname: string) => Promise<{ config: unknown; counters?: unknown; summary: string }>;
@@ -39,7 +40,17 @@ export async function ifaceDetail(s: IfaceStatus): Promise<IfaceDetail & { summa
   const featureDetail: IfaceDetail["featureDetail"] = {};
   const summaries: string[] = [];
   for (const f of s.features as Feature[]) {
-    const d = await describers[f]?.(s.interface);
+    let d: Awaited<ReturnType<Describer>> | undefined;
+    try {
+      d = await describers[f]?.(s.interface);
+    } catch (e) {
+      // One feature that cannot be read (pins of an older xdptool, changed from outside) says
+      // why in its place; the rest of the status still shows.
+      if (!(e instanceof OpError)) throw e;
+      featureDetail[f] = { config: null, error: e.message };
+      summaries.push(`${f}: ${e.message.replace(`${s.interface}: `, "")}`);
+      continue;
+    }
     if (!d) continue;
     featureDetail[f] = { config: d.config, counters: d.counters };
     summaries.push(`${f}: ${d.summary}`);

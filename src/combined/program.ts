@@ -84,8 +84,10 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     // Maps added in 2026-12 (rules' comments, /24s with listed hosts, the responder's readable
     // names and verified sources): pins from before have none to lose, so their absence is no mix.
     newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified"],
-    // The responder's settings grew in layout 3 (--unverified-only): carried over, new fields off.
-    grown: ["resp_config"],
+    // Settings and counters that grew since (layout 3: the responder's settings for
+    // --unverified-only and its counters for new reasons; layout 2: the undecidable slots of the
+    // statistics): carried over, new fields off, new counters from zero.
+    grown: ["resp_config", "resp_stats", "xdptool_stats"],
     stateless: ["resp_scratch"],
   });
   writeFeatures(iface.name, enabledBits(iface.name), LAYOUT_VERSION); // the maps are this build's now
