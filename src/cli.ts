@@ -9,6 +9,12 @@ export function defineCommand<const T extends ArgsDef = ArgsDef>(def: CommandDef
   return def;
 }
 
+/** A command whose module loads only when it runs, with the one line that lists it in its
+ *  group's help (help reads `summary` instead of loading the module). */
+export type LazyCommand = (() => Promise<CommandDef>) & { summary: string };
+export const lazyCommand = (summary: string, load: () => Promise<{ default: CommandDef }>): LazyCommand =>
+  Object.assign(() => load().then((m) => m.default), { summary });
+
 export async function value<T>(v: T | (() => T | Promise<T>) | Promise<T> | undefined): Promise<T | undefined> {
   return typeof v === "function" ? await (v as () => T | Promise<T>)() : await v;
 }

@@ -3,7 +3,7 @@
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
 import { readlinkSync } from "node:fs";
-import { FREE_WORDS, flagName, value } from "./cli.ts";
+import { FREE_WORDS, flagName, type LazyCommand, value } from "./cli.ts";
 
 /** isatty(3) without node:tty: Linux names a terminal /dev/pts/N or /dev/ttyX. */
 function isTerminal(fd: number): boolean {
@@ -101,7 +101,10 @@ export async function commandShape(chain: CommandDef[]): Promise<Shape> {
   let subs: [string, string][] | null = null;
   if (defs) {
     // All subcommands' modules at once: one after another costs a round of module loading each.
-    const subMetas = await Promise.all(Object.values(defs).map(async (sub) => (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta));
+    // A lazy command's summary stands for its description's first line: no module to load.
+    const metaOf = async (sub: CommandDef | (() => Promise<CommandDef>)): Promise<CommandMeta> =>
+      "summary" in sub ? { description: (sub as LazyCommand).summary } : ((await value(((await value(sub)) as CommandDef).meta)) as CommandMeta);
+    const subMetas = await Promise.all(Object.values(defs).map(metaOf));
     subs = Object.keys(defs).flatMap((name, i) => (subMetas[i].hidden ? [] : [[name, (subMetas[i].description ?? "").split("\n")[0]] as [string, string]]));
   }
   const usage = [...words];
