@@ -2,9 +2,12 @@
 // of the host's besides (pcap.ts binds libpcap's functions from the same embedded file).
 //
 // libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) and libpcap's filter
-// compiler are one shared object embedded in the xdptool binary. It is written to an anonymous
-// memfd and dlopened through /proc/self/fd/N: no file on disk that another user could replace,
-// nothing left behind. Besides it, only the C library is opened.
+// compiler are one shared object embedded in the xdptool binary. Root's runs extract it once to
+// /run/xdptool/ (named by the hash Bun gives the embedded file), and every later run dlopens that
+// file — copying 0.7 MB at every start cost 2–4 ms. It is used only when it and its directory are
+// root's and writable by no one else, and written under a name of its own (O_EXCL) then renamed,
+// so a run never sees it half written. Otherwise (not root, read-only or noexec /run) the bytes go
+// to an anonymous memfd, dlopened through /proc/self/fd/N. Besides it, only the C library is opened.
 import { dlopen, FFIType as T, read } from "bun:ffi";
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
 import { errnoName } from "./errno.ts";
@@ -108,14 +111,61 @@ const bpfSymbols = {
   libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
+/** Where root's runs keep the extracted shared object (with xdptool's lock files); tests point
+ *  XDPTOOL_RUN_DIR elsewhere. */
+const RUN_DIR = process.env.XDPTOOL_RUN_DIR || "/run/xdptool";
+
 let embeddedPath: string | undefined;
 /** A path dlopen can open for the embedded shared object. Under `bun build --compile` soPath is
- * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the bytes go to a
- * memfd once, and every later dlopen (libbpf's symbols, libpcap's) opens that same file. Running
- * from source it is a real file. */
+ * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the extracted copy in
+ * RUN_DIR, else a memfd; every later dlopen (libbpf's symbols, libpcap's) opens that same file.
+ * Running from source it is a real file. */
 export function nativeLibPath(): string {
   if (embeddedPath) return embeddedPath;
   if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
+  return (embeddedPath = extracted() ?? memfdCopy());
+}
+
+/** Root's, and writable by no one else (a symbolic link is neither file nor directory here). */
+function rootOnly(path: string, kind: "dir" | "file", size?: number): boolean {
+  try {
+    const st = require("node:fs").lstatSync(path);
+    return st.uid === 0 && (st.mode & 0o022) === 0 && (kind === "dir" ? st.isDirectory() : st.isFile() && st.size === size);
+  } catch {
+    return false;
+  }
+}
+
+/** The shared object in RUN_DIR, written there first if need be (as root), or null. */
+function extracted(): string | null {
+  const fs = require("node:fs");
+  const name = soPath.slice(soPath.lastIndexOf("/") + 1); // libxdptool-bpf-HASH.so: Bun names it by its content
+  const path = `${RUN_DIR}/${name}`, size = fs.statSync(soPath).size;
+  // The directory first: one that only root can change keeps the file in it root's.
+  if (rootOnly(RUN_DIR, "dir") && rootOnly(path, "file", size)) return path;
+  if (libc.symbols.geteuid() !== 0) return null;
+  const tmp = `${path}.${process.pid}`;
+  try {
+    fs.mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
+    if (!rootOnly(RUN_DIR, "dir")) return null;
+    const fd = fs.openSync(tmp, "wx", 0o444); // O_EXCL: never through a file or link already there
+    try {
+      fs.writeSync(fd, fs.readFileSync(soPath));
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path); // replaces a wrong one (size, owner, mode, a link) whole
+    // Other builds' copies: a run that has one open keeps its mapping.
+    for (const f of fs.readdirSync(RUN_DIR)) if (/^libxdptool-bpf-\w+\.so$/.test(f) && f !== name) fs.rmSync(`${RUN_DIR}/${f}`, { force: true });
+    return path;
+  } catch {
+    fs.rmSync(tmp, { force: true });
+    return null;
+  }
+}
+
+/** The embedded bytes in an anonymous memfd, nothing left behind. */
+function memfdCopy(): string {
   const bytes = new Uint8Array(require("node:fs").readFileSync(soPath));
   const fd = Number(libc.symbols.syscall(SYS_memfd_create, addr(Buffer.from("libxdptool-bpf\0")), MFD_CLOEXEC, 0, 0, 0, 0));
   if (fd < 0) throw new Error(`memfd_create: ${errnoName(errno())}`);
@@ -125,11 +175,18 @@ export function nativeLibPath(): string {
     if (n <= 0) throw new Error(`writing libbpf to memfd: ${errnoName(errno())}`);
     off += n;
   }
-  return (embeddedPath = `/proc/self/fd/${fd}`);
+  return `/proc/self/fd/${fd}`;
 }
 
 function loadBpf() {
-  return dlopen(nativeLibPath(), bpfSymbols);
+  const path = nativeLibPath();
+  try {
+    return dlopen(path, bpfSymbols);
+  } catch (e) {
+    // The extracted copy would not load (a noexec mount): the memfd, as if it were not there.
+    if (!path.startsWith(`${RUN_DIR}/`)) throw e;
+    return dlopen((embeddedPath = memfdCopy()), bpfSymbols);
+  }
 }
 
 export const libc = dlopen("libc.so.6", libcSymbols);
