@@ -1,6 +1,6 @@
 // inventory.ts — which XDP program runs on which interface, and whose it is.
 // Shared by `status`, `stats` and the lab: one walk over namespaces and interfaces.
-import { ownedLink } from "./attach.ts";
+import { ownedLink } from "./owned.ts";
 import { closeFd } from "./ffi/fd.ts";
 import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.ts";
 import { progInfoById } from "./ffi/prog.ts";
