@@ -26,8 +26,6 @@ const libcSymbols = {
   statfs: { args: [T.cstring, T.ptr], returns: T.i32 },
   if_nametoindex: { args: [T.cstring], returns: T.u32 },
   if_indextoname: { args: [T.u32, T.ptr], returns: T.ptr },
-  if_nameindex: { args: [], returns: T.ptr },
-  if_freenameindex: { args: [T.ptr], returns: T.void },
   geteuid: { args: [], returns: T.u32 },
   __errno_location: { args: [], returns: T.ptr },
   syscall: { args: [T.i64, T.i64, T.i64, T.i64, T.i64, T.i64], returns: T.i64 },
