@@ -2,7 +2,7 @@
 // needs nothing from the host but a glibc as old as the one the Bun runtime itself starts on,
 // and a filtered capture works with the host's libpcap (and libbpf, libelf, zlib) hidden.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
@@ -138,6 +138,13 @@ describe("the extracted copy (root's runs dlopen it instead of copying 0.7 MB at
     } finally {
       chmodSync(run, 0o700);
     }
+  });
+
+  test("on a noexec mount it cannot be loaded: the memfd, and the command works", () => {
+    const noexec = join(dir, "noexec");
+    mkdirSync(noexec, { recursive: true });
+    const r = sh(["unshare", "-m", "sh", "-c", `mount -t tmpfs -o noexec,mode=0700 none ${noexec} && exec strace -f -qq -e trace=memfd_create ${XDPTOOL} --version`], { env: { XDPTOOL_RUN_DIR: noexec } });
+    expect([r.code, r.stdout.split("\n")[1], r.stderr.includes('memfd_create("libxdptool-bpf"')]).toEqual([0, expect.stringContaining("libbpf 1."), true]);
   });
 
   test("a user who cannot write it (not root) gets the memfd", () => {

@@ -176,16 +176,15 @@ function memfdCopy(): string {
   return `/proc/self/fd/${fd}`;
 }
 
-function loadBpf() {
-  const path = nativeLibPath();
-  try {
-    return dlopen(path, bpfSymbols);
-  } catch (e) {
-    // The extracted copy would not load (a noexec mount): the memfd, as if it were not there.
-    if (!path.startsWith(`${RUN_DIR}/`)) throw e;
-    return dlopen((embeddedPath = memfdCopy()), bpfSymbols);
-  }
+type BpfName = keyof typeof bpfSymbols;
+/** One libbpf function bound through bun:ffi (each costs a compiled trampoline: binding all ~60
+ *  at once took ~1 ms of every start, and a command calls a handful). */
+function bind<K extends BpfName>(name: K) {
+  const lib = dlopen(nativeLibPath(), { [name]: bpfSymbols[name] } as Pick<typeof bpfSymbols, K>);
+  handles.push(lib); // kept: its symbols live as long as the process
+  return lib.symbols[name];
 }
+const handles: { close(): void }[] = [];
 
 export const libc = dlopen("libc.so.6", libcSymbols);
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
@@ -196,14 +195,34 @@ export function errno(): number {
   return read.i32(libc.symbols.__errno_location()!, 0);
 }
 
-let bpfLib: ReturnType<typeof loadBpf> | undefined;
-/** libbpf's symbols, loaded on first use (start-up of commands that never touch BPF stays fast). */
-export function bpf() {
-  if (!bpfLib) {
-    bpfLib = loadBpf();
-    bpfLib.symbols.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+type BpfLib = ReturnType<typeof dlopen<typeof bpfSymbols>>["symbols"];
+let bpfLib: BpfLib | undefined;
+/** libbpf's symbols, each bound on its first use (start-up of commands that never touch BPF, or
+ *  touch little of it, stays fast); after that a plain property, as dlopen's own symbols are. */
+export function bpf(): BpfLib {
+  if (bpfLib) return bpfLib;
+  const lib = {} as BpfLib;
+  for (const name of Object.keys(bpfSymbols) as BpfName[]) {
+    Object.defineProperty(lib, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const fn = bind(name);
+        Object.defineProperty(lib, name, { value: fn, enumerable: true });
+        return fn;
+      },
+    });
   }
-  return bpfLib.symbols;
+  // The first binding opens the file: the extracted copy may not load (a noexec mount) — then the
+  // memfd, as if it were not there.
+  try {
+    lib.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+  } catch (e) {
+    if (!nativeLibPath().startsWith(`${RUN_DIR}/`)) throw e;
+    embeddedPath = memfdCopy();
+    lib.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+  }
+  return (bpfLib = lib);
 }
 
 /** A NUL-terminated C string for a `cstring`/`ptr` argument. */
