@@ -8,7 +8,7 @@
 // root's and writable by no one else, and written under a name of its own (O_EXCL) then renamed,
 // so a run never sees it half written. Otherwise (not root, read-only or noexec /run) the bytes go
 // to an anonymous memfd, dlopened through /proc/self/fd/N. Besides it, only the C library is opened.
-import { dlopen, FFIType as T, read } from "bun:ffi";
+import { dlopen, FFIType as T, read, type ConvertFns, type FFIFunction } from "bun:ffi";
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
 import { errnoName } from "./errno.ts";
 import { addr } from "./layout.ts";
@@ -176,17 +176,31 @@ function memfdCopy(): string {
   return `/proc/self/fd/${fd}`;
 }
 
-type BpfName = keyof typeof bpfSymbols;
-/** One libbpf function bound through bun:ffi (each costs a compiled trampoline: binding all ~60
- *  at once took ~1 ms of every start, and a command calls a handful). */
-function bind<K extends BpfName>(name: K) {
-  const lib = dlopen(nativeLibPath(), { [name]: bpfSymbols[name] } as Pick<typeof bpfSymbols, K>);
-  handles.push(lib); // kept: its symbols live as long as the process
-  return lib.symbols[name];
+type Defs = Record<string, FFIFunction>;
+/**
+ * A library's functions, each bound through bun:ffi on its first use and a plain property after
+ * that (as dlopen's own symbols are). Each bound function costs a compiled trampoline: binding
+ * libbpf's ~60 and libc's ~20 at once took ~1.5 ms of every start, and a command calls a handful.
+ */
+function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D> {
+  const lib = {} as ConvertFns<D>;
+  for (const name of Object.keys(defs) as (keyof D & string)[]) {
+    Object.defineProperty(lib, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const h = dlopen(path(), { [name]: defs[name] } as Pick<D, typeof name>);
+        handles.push(h); // kept: its functions live as long as the process
+        Object.defineProperty(lib, name, { value: h.symbols[name], enumerable: true });
+        return h.symbols[name];
+      },
+    });
+  }
+  return lib;
 }
 const handles: { close(): void }[] = [];
 
-export const libc = dlopen("libc.so.6", libcSymbols);
+export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols) };
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
 export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
@@ -195,24 +209,13 @@ export function errno(): number {
   return read.i32(libc.symbols.__errno_location()!, 0);
 }
 
-type BpfLib = ReturnType<typeof dlopen<typeof bpfSymbols>>["symbols"];
+type BpfLib = ConvertFns<typeof bpfSymbols>;
 let bpfLib: BpfLib | undefined;
-/** libbpf's symbols, each bound on its first use (start-up of commands that never touch BPF, or
- *  touch little of it, stays fast); after that a plain property, as dlopen's own symbols are. */
+/** libbpf's functions, bound as they are first used (start-up of commands that never touch BPF,
+ *  or touch little of it, stays fast). */
 export function bpf(): BpfLib {
   if (bpfLib) return bpfLib;
-  const lib = {} as BpfLib;
-  for (const name of Object.keys(bpfSymbols) as BpfName[]) {
-    Object.defineProperty(lib, name, {
-      configurable: true,
-      enumerable: true,
-      get: () => {
-        const fn = bind(name);
-        Object.defineProperty(lib, name, { value: fn, enumerable: true });
-        return fn;
-      },
-    });
-  }
+  const lib = lazySymbols(nativeLibPath, bpfSymbols);
   // The first binding opens the file: the extracted copy may not load (a noexec mount) — then the
   // memfd, as if it were not there.
   try {
