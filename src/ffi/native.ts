@@ -27,6 +27,7 @@ const libcSymbols = {
   if_nametoindex: { args: [T.cstring], returns: T.u32 },
   if_indextoname: { args: [T.u32, T.ptr], returns: T.ptr },
   geteuid: { args: [], returns: T.u32 },
+  isatty: { args: [T.i32], returns: T.i32 },
   __errno_location: { args: [], returns: T.ptr },
   syscall: { args: [T.i64, T.i64, T.i64, T.i64, T.i64, T.i64], returns: T.i64 },
   mmap: { args: [T.ptr, T.usize, T.i32, T.i32, T.i32, T.i64], returns: T.ptr },
