@@ -202,6 +202,9 @@ function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D>
 const handles: { close(): void }[] = [];
 
 export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols) };
+// Bound now, not by errno() right after a failed call: binding one (dlopen, a compiled trampoline)
+// could change errno before it is read.
+void libc.symbols.__errno_location;
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
 export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
