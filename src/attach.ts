@@ -19,6 +19,7 @@ import { ensureDir, linkPin, pinDir, pinnedFiles, pinnedInterfaces, removePinDir
 import { FORMER_NAMES, pinIn } from "./maps/renamed.ts";
 import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type LinkInfo, type XdpMode, type XdpState } from "./ffi/xdp.ts";
 import type { Iface } from "./ffi/netns.ts";
+import { ownedLink, pinnedLink } from "./owned.ts";
 
 export interface AttachRequest {
   iface: Iface;
@@ -56,40 +57,6 @@ export interface AttachResult {
   reusedMaps: string[];
   pinDir: string;
   note?: string;
-}
-
-/** The pinned link in `dir`, if any: its info (ifindex 0 once detached from outside). */
-function pinnedLink(dir: string): LinkInfo | null {
-  const path = join(dir, "link");
-  return existsSync(path) ? withFd(objGet(path), linkInfo) : null;
-}
-
-/** Our link on this interface, if the pin is there and still holds the attached program. An
- *  interface renamed since finds its pins under the old name: they move to the new one. */
-export function ownedLink(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): { fd: number; progId: number } | null {
-  const path = join(pinDir(iface.name), "link");
-  if (!existsSync(path)) adoptRenamed(iface, state);
-  if (!existsSync(path)) return null;
-  const fd = objGet(path);
-  const info = linkInfo(fd);
-  if (info.ifindex === iface.ifindex && info.progId === state.progId && state.progId !== 0) return { fd, progId: info.progId };
-  closeFd(fd);
-  return null;
-}
-
-/** Pins are kept per interface name. After `ip link set X name Y` our program still runs on Y
- *  behind the link pinned under X: find that directory (its live link holds exactly this
- *  interface's program) and rename it, so every command finds rules and counters under Y. */
-function adoptRenamed(iface: Iface, state: XdpState): void {
-  if (!state.progId) return;
-  for (const name of pinnedInterfaces()) {
-    if (name === iface.name) continue;
-    const dir = pinDir(name), link = pinnedLink(dir);
-    if (link && link.ifindex === iface.ifindex && link.progId === state.progId) {
-      renamePin(dir, pinDir(iface.name));
-      return;
-    }
-  }
 }
 
 /**

@@ -2,17 +2,11 @@
 // a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
-import { readlinkSync } from "node:fs";
-import { FREE_WORDS, flagName, value } from "./cli.ts";
+import { FREE_WORDS, flagName, type LazyCommand, value } from "./cli.ts";
+import { libc } from "./ffi/native.ts";
 
-/** isatty(3) without node:tty: Linux names a terminal /dev/pts/N or /dev/ttyX. */
-function isTerminal(fd: number): boolean {
-  try {
-    return /^\/dev\/(pts\/|tty)/.test(readlinkSync(`/proc/self/fd/${fd}`));
-  } catch {
-    return false;
-  }
-}
+/** isatty(3) itself: node:tty costs ~5 ms to load, and node:fs (readlink of /proc/self/fd/N) ~2. */
+const isTerminal = (fd: number): boolean => libc.symbols.isatty(fd) === 1;
 
 /** Columns to fill: the terminal's, $COLUMNS, or 80. */
 export function helpWidth(): number {
@@ -101,7 +95,10 @@ export async function commandShape(chain: CommandDef[]): Promise<Shape> {
   let subs: [string, string][] | null = null;
   if (defs) {
     // All subcommands' modules at once: one after another costs a round of module loading each.
-    const subMetas = await Promise.all(Object.values(defs).map(async (sub) => (await value(((await value(sub)) as CommandDef).meta)) as CommandMeta));
+    // A lazy command's summary stands for its description's first line: no module to load.
+    const metaOf = async (sub: CommandDef | (() => Promise<CommandDef>)): Promise<CommandMeta> =>
+      "summary" in sub ? { description: (sub as LazyCommand).summary } : ((await value(((await value(sub)) as CommandDef).meta)) as CommandMeta);
+    const subMetas = await Promise.all(Object.values(defs).map(metaOf));
     subs = Object.keys(defs).flatMap((name, i) => (subMetas[i].hidden ? [] : [[name, (subMetas[i].description ?? "").split("\n")[0]] as [string, string]]));
   }
   const usage = [...words];

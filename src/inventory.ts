@@ -1,10 +1,11 @@
 // inventory.ts — which XDP program runs on which interface, and whose it is.
 // Shared by `status`, `stats` and the lab: one walk over namespaces and interfaces.
-import { ownedLink } from "./attach.ts";
+import { ownedLink } from "./owned.ts";
 import { closeFd } from "./ffi/fd.ts";
-import { enterNetns, listInterfaces, namedNetns, type Iface } from "./ffi/netns.ts";
+import { enterNetns, namedNetns, type Iface } from "./ffi/netns.ts";
+import { Netlink, type XdpLink } from "./ffi/netlink.ts";
 import { progInfoById } from "./ffi/prog.ts";
-import { xdpQuery } from "./ffi/xdp.ts";
+import { xdpQuery, xdpState, type XdpState } from "./ffi/xdp.ts";
 import { hostPath, pinDir } from "./ffi/bpffs.ts";
 import { COMBINED, enabledFeatures } from "./combined/bits.ts";
 import { clearStaleSampler } from "./sampler/stage.ts";
@@ -23,8 +24,7 @@ export interface IfaceStatus {
   features: string[];
 }
 
-export function ifaceStatus(iface: Iface): IfaceStatus {
-  const state = xdpQuery(iface.ifindex);
+export function ifaceStatus(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): IfaceStatus {
   const base: IfaceStatus = { interface: iface.name, netns: iface.netns, ifindex: iface.ifindex, mode: null, program: null, id: null, tag: null, owner: null, pinDir: null, features: [] };
   if (!state.progId) return base;
   const p = progInfoById(state.progId);
@@ -48,8 +48,15 @@ export function inventory(opts: { all?: boolean } = {}): IfaceStatus[] {
       if (ns !== null) continue; // deleted since it was listed (another lab going down): not ours to show
       throw e;
     }
-    for (const i of listInterfaces()) {
-      const s = ifaceStatus({ ...i, netns: ns });
+    const nl = Netlink.open(); // after entering: a socket belongs to the namespace it was made in
+    let links: XdpLink[];
+    try {
+      links = nl.xdpLinks();
+    } finally {
+      nl.close();
+    }
+    for (const l of links) {
+      const s = ifaceStatus({ name: l.name, ifindex: l.ifindex, netns: ns }, xdpState(l));
       if (ns === null || s.id !== null || opts.all) out.push(s);
     }
   }

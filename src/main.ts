@@ -3,7 +3,7 @@
 //   0 success · 1 the operation failed · 2 bad usage or bad input. Errors are one line on stderr.
 import type { CommandDef } from "citty";
 import { main } from "./root.ts";
-import { checkFlags, resolveChain } from "./cli.ts";
+import { checkFlags, quickArgs, resolveChain } from "./cli.ts";
 import { helpText } from "./help.ts";
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
@@ -56,7 +56,13 @@ async function run(raw: string[]): Promise<number> {
     process.stderr.write(`${await helpText(chain)}\n`);
     return 2;
   }
-  // citty parses the arguments and runs the command; --help and usage errors never load it.
+  // Words and boolean flags: the command runs with no parser to load. Anything else: citty parses
+  // the arguments and runs the command; --help and usage errors never load it.
+  const args = argv.includes("--") ? null : await quickArgs(chain, argv);
+  if (args && cmd.run) {
+    await cmd.run({ rawArgs: argv.slice(chain.length - 1), args: args as never, cmd, data: undefined });
+    return (process.exitCode as number) ?? 0;
+  }
   const { runCommand } = await import("citty");
   await runCommand(main, { rawArgs: argv });
   return (process.exitCode as number) ?? 0;
@@ -72,7 +78,7 @@ function exitCodeOf(e: unknown): number {
 run(process.argv.slice(2)).then(
   // What commands print reaches the reader whole before this exit: console.log writes
   // synchronously, long texts go through writeAll (table.ts). Nothing touches process.stdout:
-  // creating that stream costs more than all the rest of `--help` (docs/09-packaging.md).
+  // creating that stream costs more than all the rest of `--help` (docs/B-packaging.md).
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));

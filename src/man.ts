@@ -56,7 +56,7 @@ export async function manPage(chain: CommandDef[]): Promise<string> {
   out.push(
     ".SH EXIT STATUS", "0 on success; 1 when the operation failed (the reason is one line on standard error); 2 for bad usage or bad input, with nothing changed.",
     ".SH FILES", ".TP", "\\fI/sys/fs/bpf/xdptool/IFACE/\\fR", "Maps pinned for an interface: rules, settings and counters that outlive the command.",
-    ".TP", "\\fI/run/xdptool/\\fR", "Lock files: one writer per interface and feature at a time.",
+    ".TP", "\\fI/run/xdptool/\\fR", "Lock files: one writer per interface and feature at a time. The embedded libbpf shared object, extracted by root's first run (libxdptool\\-bpf\\-HASH.so).",
     ".TP", "\\fI/var/lib/xdptool/feeds.json\\fR", "Blocklist feeds: per interface and URL, the validators (ETag, Last-Modified) and the time of the last success; the body last applied in \\fIfeeds/\\fR beside it. \\fBXDPTOOL_STATE_DIR\\fR moves the directory.",
     ".SH SEE ALSO", `${chain.length > 1 ? `\\fB${esc(words.slice(0, -1).join("-"))}\\fR(8), ` : ""}\\fBbpftool\\fR(8), \\fBxdp\\-loader\\fR(8), \\fBtcpdump\\fR(8), \\fBnft\\fR(8)`,
   );

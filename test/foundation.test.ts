@@ -181,6 +181,16 @@ describe("errors", () => {
     expect(xt("help", "nosuch").code).toBe(2);
   });
 
+  test("root help lists each command by its description's first line, kept in the command index so root help loads no command", async () => {
+    const { commands } = await import("../src/commands/index.ts");
+    const out = xt("--help").stdout;
+    for (const [name, lazy] of Object.entries(commands)) {
+      const own = ((await lazy()).meta as { description: string }).description.split("\n")[0];
+      expect([name, (lazy as unknown as { summary: string }).summary]).toEqual([name, own]);
+      expect(out).toContain(`  ${name.padEnd(10)}  ${own.split(" ").slice(0, 4).join(" ")}`);
+    }
+  });
+
   test("one meaning per flag: --lab names a lab, --transport a capture's transport, --sender the lab's sending end; the old spellings still work, unlisted", () => {
     expect(xt("help", "lab", "up").stdout).toContain("--lab LAB");
     expect(xt("help", "lab", "up").stdout).not.toContain("--name");

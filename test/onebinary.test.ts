@@ -2,7 +2,7 @@
 // needs nothing from the host but a glibc as old as the one the Bun runtime itself starts on,
 // and a filtered capture works with the host's libpcap (and libbpf, libelf, zlib) hidden.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, ROOT, XDPTOOL, compileAndRun, freshLab, sh, xt, xtOk } from "./helpers.ts";
@@ -95,6 +95,60 @@ describe("the embedded shared object", () => {
         return 0;
       }`);
     expect(out.trim()).toBe(String(Math.ceil(statSync(obj).size / 4096) * 4096));
+  });
+});
+
+describe("the extracted copy (root's runs dlopen it instead of copying 0.7 MB at every start)", () => {
+  const run = join(dir, "run"), ours = () => readdirSync(run).filter((f) => /^libxdptool-bpf-\w+\.so$/.test(f));
+  /** `xdptool --version` (it loads libbpf) under strace: the files the shared object came from. */
+  function opened(as: string[] = []): { code: number; from: string[] } {
+    const r = sh(["strace", "-f", "-qq", "-e", "trace=openat,memfd_create", ...as, XDPTOOL, "--version"], { env: { XDPTOOL_RUN_DIR: run } });
+    const from = [...r.stderr.matchAll(/(?:openat\(AT_FDCWD, "([^"]*libxdptool-bpf[^"]*)", O_RDONLY|memfd_create\("(libxdptool-bpf)")/g)].map((m) => m[1] ?? `memfd ${m[2]}`);
+    return { code: r.code, from };
+  }
+  const expected = () => embeddedSharedObjects(XDPTOOL).filter((so) => so.includes("libxdptool-bpf.so"))[0];
+
+  test("is written once, root's and read-only, holding exactly the embedded bytes, and opened from then on", () => {
+    rmSync(run, { recursive: true, force: true });
+    const first = opened();
+    expect(first.code).toBe(0);
+    const [name] = ours();
+    expect(first.from).toEqual([join(run, name)]);
+    const st = statSync(join(run, name)), d = statSync(run);
+    expect([st.uid, st.mode & 0o777, d.uid, d.mode & 0o777]).toEqual([0, 0o444, 0, 0o700]);
+    expect(readFileSync(join(run, name)).equals(expected())).toBe(true);
+    const ino = st.ino;
+    expect(opened()).toEqual({ code: 0, from: [join(run, name)] });
+    expect(statSync(join(run, name)).ino).toBe(ino); // not written again
+  });
+
+  test("one that others could have written is never opened: replaced whole, or (a directory others can write) left for a memfd", () => {
+    expect(opened().code).toBe(0);
+    const [name] = ours(), path = join(run, name);
+    for (const bad of ["writable", "link"]) {
+      rmSync(path, { force: true });
+      if (bad === "link") symlinkSync("/nonexistent", path);
+      else writeFileSync(path, Buffer.alloc(expected().length, 0x41)), chmodSync(path, 0o666); // right size, others may write
+      expect(opened()).toEqual({ code: 0, from: [path] }); // the path again, after the rename put our bytes there
+      expect([bad, lstatSync(path).isFile(), statSync(path).mode & 0o777, readFileSync(path).equals(expected())]).toEqual([bad, true, 0o444, true]);
+    }
+    chmodSync(run, 0o777);
+    try {
+      expect(opened()).toEqual({ code: 0, from: ["memfd libxdptool-bpf"] });
+    } finally {
+      chmodSync(run, 0o700);
+    }
+  });
+
+  test("on a noexec mount it cannot be loaded: the memfd, and the command works", () => {
+    const noexec = join(dir, "noexec");
+    mkdirSync(noexec, { recursive: true });
+    const r = sh(["unshare", "-m", "sh", "-c", `mount -t tmpfs -o noexec,mode=0700 none ${noexec} && exec strace -f -qq -e trace=memfd_create ${XDPTOOL} --version`], { env: { XDPTOOL_RUN_DIR: noexec } });
+    expect([r.code, r.stdout.split("\n")[1], r.stderr.includes('memfd_create("libxdptool-bpf"')]).toEqual([0, expect.stringContaining("libbpf 1."), true]);
+  });
+
+  test("a user who cannot write it (not root) gets the memfd", () => {
+    expect(opened(["-u", "nobody"])).toEqual({ code: 0, from: ["memfd libxdptool-bpf"] });
   });
 });
 

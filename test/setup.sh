@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(clang llvm make gcc libc6-dev dpkg-dev gawk m4 flex bison pkg-config
       iproute2 ethtool bpftool xdp-tools tcpdump tshark wireshark-common libpcap0.8 bind9-dnsutils
-      iputils-ping nsd dnsdist nftables util-linux procps curl jq man-db groff-base openssl prometheus)
+      iputils-ping nsd dnsdist nftables util-linux procps curl jq man-db groff-base openssl prometheus strace)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

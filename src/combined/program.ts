@@ -5,7 +5,8 @@
 // place with an atomic swap that keeps every pinned map), then flip the feature's bit
 // (bits.ts). Enabling or disabling one feature never touches the others. What a load asks of
 // each feature — sizes, maps to make anew, state to tidy — comes from its stage module.
-import { attach, detach, ownedLink, type AttachResult } from "../attach.ts";
+import { attach, detach, type AttachResult } from "../attach.ts";
+import { ownedLink } from "../owned.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { progInfoById } from "../ffi/prog.ts";

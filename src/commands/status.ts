@@ -21,9 +21,9 @@ export default defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const { requireCaps } = await import("../privileges.ts");
+    // One round of module loading for both (each awaited import is one).
+    const [{ requireCaps }, { inventory, ifaceStatus }] = await Promise.all([import("../privileges.ts"), import("../inventory.ts")]);
     requireCaps("xdptool status");
-    const { inventory, ifaceStatus } = await import("../inventory.ts");
     if (args.interface) {
       const { resolveIface } = await import("../ffi/netns.ts");
       const { ifaceDetail } = await import("../detail.ts");

@@ -41,7 +41,9 @@ let root: string | undefined;
  */
 export function bpffsRoot(): string {
   if (root) return root;
-  const candidates = ["/sys/fs/bpf", ...ancestors().map((p) => `/proc/${p}/root/sys/fs/bpf`), "/proc/1/root/sys/fs/bpf"];
+  // Our own /sys/fs/bpf first: walking the ancestors (a /proc read each) only inside `ip netns exec`.
+  if (isBpffs("/sys/fs/bpf")) return (root = "/sys/fs/bpf");
+  const candidates = [...ancestors().map((p) => `/proc/${p}/root/sys/fs/bpf`), "/proc/1/root/sys/fs/bpf"];
   for (const p of candidates) if (isBpffs(p)) return (root = p);
   mkdirSync("/sys/fs/bpf", { recursive: true });
   if (libc.symbols.mount(cstr("bpf"), cstr("/sys/fs/bpf"), cstr("bpf"), 0n, null) !== 0) {

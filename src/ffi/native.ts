@@ -2,10 +2,13 @@
 // of the host's besides (pcap.ts binds libpcap's functions from the same embedded file).
 //
 // libbpf (with libelf and zlib, position-independent, plus libbpf/shim.c) and libpcap's filter
-// compiler are one shared object embedded in the xdptool binary. It is written to an anonymous
-// memfd and dlopened through /proc/self/fd/N: no file on disk that another user could replace,
-// nothing left behind. Besides it, only the C library is opened.
-import { dlopen, FFIType as T, read } from "bun:ffi";
+// compiler are one shared object embedded in the xdptool binary. Root's runs extract it once to
+// /run/xdptool/ (named by the hash Bun gives the embedded file), and every later run dlopens that
+// file — copying 0.7 MB at every start cost 2–4 ms. It is used only when it and its directory are
+// root's and writable by no one else, and written under a name of its own (O_EXCL) then renamed,
+// so a run never sees it half written. Otherwise (not root, read-only or noexec /run) the bytes go
+// to an anonymous memfd, dlopened through /proc/self/fd/N. Besides it, only the C library is opened.
+import { dlopen, FFIType as T, read, type ConvertFns, type FFIFunction } from "bun:ffi";
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
 import { errnoName } from "./errno.ts";
 import { addr } from "./layout.ts";
@@ -23,9 +26,8 @@ const libcSymbols = {
   statfs: { args: [T.cstring, T.ptr], returns: T.i32 },
   if_nametoindex: { args: [T.cstring], returns: T.u32 },
   if_indextoname: { args: [T.u32, T.ptr], returns: T.ptr },
-  if_nameindex: { args: [], returns: T.ptr },
-  if_freenameindex: { args: [T.ptr], returns: T.void },
   geteuid: { args: [], returns: T.u32 },
+  isatty: { args: [T.i32], returns: T.i32 },
   __errno_location: { args: [], returns: T.ptr },
   syscall: { args: [T.i64, T.i64, T.i64, T.i64, T.i64, T.i64], returns: T.i64 },
   mmap: { args: [T.ptr, T.usize, T.i32, T.i32, T.i32, T.i64], returns: T.ptr },
@@ -108,14 +110,61 @@ const bpfSymbols = {
   libbpf_probe_bpf_helper: { args: [T.u32, T.u32, T.ptr], returns: T.i32 },
 } as const;
 
+/** Where root's runs keep the extracted shared object (with xdptool's lock files); tests point
+ *  XDPTOOL_RUN_DIR elsewhere. */
+const RUN_DIR = process.env.XDPTOOL_RUN_DIR || "/run/xdptool";
+
 let embeddedPath: string | undefined;
 /** A path dlopen can open for the embedded shared object. Under `bun build --compile` soPath is
- * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the bytes go to a
- * memfd once, and every later dlopen (libbpf's symbols, libpcap's) opens that same file. Running
- * from source it is a real file. */
+ * inside the binary's virtual filesystem ($bunfs), which dlopen cannot see: the extracted copy in
+ * RUN_DIR, else a memfd; every later dlopen (libbpf's symbols, libpcap's) opens that same file.
+ * Running from source it is a real file. */
 export function nativeLibPath(): string {
   if (embeddedPath) return embeddedPath;
   if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
+  return (embeddedPath = extracted() ?? memfdCopy());
+}
+
+/** Root's, and writable by no one else (a symbolic link is neither file nor directory here). */
+function rootOnly(path: string, kind: "dir" | "file", size?: number): boolean {
+  try {
+    const st = require("node:fs").lstatSync(path);
+    return st.uid === 0 && (st.mode & 0o022) === 0 && (kind === "dir" ? st.isDirectory() : st.isFile() && st.size === size);
+  } catch {
+    return false;
+  }
+}
+
+/** The shared object in RUN_DIR, written there first if need be (as root), or null. */
+function extracted(): string | null {
+  const fs = require("node:fs");
+  const name = soPath.slice(soPath.lastIndexOf("/") + 1); // libxdptool-bpf-HASH.so: Bun names it by its content
+  const path = `${RUN_DIR}/${name}`, size = fs.statSync(soPath).size;
+  // The directory first: one that only root can change keeps the file in it root's.
+  if (rootOnly(RUN_DIR, "dir") && rootOnly(path, "file", size)) return path;
+  if (libc.symbols.geteuid() !== 0) return null;
+  const tmp = `${path}.${process.pid}`;
+  try {
+    fs.mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
+    if (!rootOnly(RUN_DIR, "dir")) return null;
+    const fd = fs.openSync(tmp, "wx", 0o444); // O_EXCL: never through a file or link already there
+    try {
+      fs.writeSync(fd, fs.readFileSync(soPath));
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path); // replaces a wrong one (size, owner, mode, a link) whole
+    // Other builds' copies: a run that has one open keeps its mapping.
+    for (const f of fs.readdirSync(RUN_DIR)) if (/^libxdptool-bpf-\w+\.so$/.test(f) && f !== name) fs.rmSync(`${RUN_DIR}/${f}`, { force: true });
+    return path;
+  } catch {
+    fs.rmSync(tmp, { force: true });
+    return null;
+  }
+}
+
+/** The embedded bytes in an anonymous memfd, nothing left behind. */
+function memfdCopy(): string {
   const bytes = new Uint8Array(require("node:fs").readFileSync(soPath));
   const fd = Number(libc.symbols.syscall(SYS_memfd_create, addr(Buffer.from("libxdptool-bpf\0")), MFD_CLOEXEC, 0, 0, 0, 0));
   if (fd < 0) throw new Error(`memfd_create: ${errnoName(errno())}`);
@@ -125,14 +174,37 @@ export function nativeLibPath(): string {
     if (n <= 0) throw new Error(`writing libbpf to memfd: ${errnoName(errno())}`);
     off += n;
   }
-  return (embeddedPath = `/proc/self/fd/${fd}`);
+  return `/proc/self/fd/${fd}`;
 }
 
-function loadBpf() {
-  return dlopen(nativeLibPath(), bpfSymbols);
+type Defs = Record<string, FFIFunction>;
+/**
+ * A library's functions, each bound through bun:ffi on its first use and a plain property after
+ * that (as dlopen's own symbols are). Each bound function costs a compiled trampoline: binding
+ * libbpf's ~60 and libc's ~20 at once took ~1.5 ms of every start, and a command calls a handful.
+ */
+function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D> {
+  const lib = {} as ConvertFns<D>;
+  for (const name of Object.keys(defs) as (keyof D & string)[]) {
+    Object.defineProperty(lib, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        const h = dlopen(path(), { [name]: defs[name] } as Pick<D, typeof name>);
+        handles.push(h); // kept: its functions live as long as the process
+        Object.defineProperty(lib, name, { value: h.symbols[name], enumerable: true });
+        return h.symbols[name];
+      },
+    });
+  }
+  return lib;
 }
+const handles: { close(): void }[] = [];
 
-export const libc = dlopen("libc.so.6", libcSymbols);
+export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols) };
+// Bound now, not by errno() right after a failed call: binding one (dlopen, a compiled trampoline)
+// could change errno before it is read.
+void libc.symbols.__errno_location;
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
 export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
@@ -141,14 +213,23 @@ export function errno(): number {
   return read.i32(libc.symbols.__errno_location()!, 0);
 }
 
-let bpfLib: ReturnType<typeof loadBpf> | undefined;
-/** libbpf's symbols, loaded on first use (start-up of commands that never touch BPF stays fast). */
-export function bpf() {
-  if (!bpfLib) {
-    bpfLib = loadBpf();
-    bpfLib.symbols.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+type BpfLib = ConvertFns<typeof bpfSymbols>;
+let bpfLib: BpfLib | undefined;
+/** libbpf's functions, bound as they are first used (start-up of commands that never touch BPF,
+ *  or touch little of it, stays fast). */
+export function bpf(): BpfLib {
+  if (bpfLib) return bpfLib;
+  const lib = lazySymbols(nativeLibPath, bpfSymbols);
+  // The first binding opens the file: the extracted copy may not load (a noexec mount) — then the
+  // memfd, as if it were not there.
+  try {
+    lib.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
+  } catch (e) {
+    if (!nativeLibPath().startsWith(`${RUN_DIR}/`)) throw e;
+    embeddedPath = memfdCopy();
+    lib.xt_log_capture(process.env.XDPTOOL_DEBUG ? 1 : 0);
   }
-  return bpfLib.symbols;
+  return (bpfLib = lib);
 }
 
 /** A NUL-terminated C string for a `cstring`/`ptr` argument. */

@@ -1,5 +1,6 @@
 // netlink.ts — rtnetlink, read-only: the host's local routes (the addresses it accepts as its own),
-// an interface's MAC and addresses, from a dump; and a socket that wakes up when routes change.
+// an interface's MAC and addresses, every interface with its XDP programs, from a dump; and a
+// socket that wakes up when routes change.
 import { errno, libc } from "./native.ts";
 import { alloc } from "./layout.ts";
 import { errnoName } from "./errno.ts";
@@ -8,6 +9,7 @@ import { OpError } from "../errors.ts";
 const AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, NETLINK_ROUTE = 0;
 const NLM_F_REQUEST = 1, NLM_F_DUMP = 0x300, NLMSG_ERROR = 2, NLMSG_DONE = 3, MSG_DONTWAIT = 0x40;
 const RTM_GETLINK = 18, RTM_GETADDR = 22, RTM_GETROUTE = 26, RTN_LOCAL = 2, RTA_DST = 1, IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3, IFLA_XDP = 43, IFLA_XDP_ATTACHED = 2, IFLA_XDP_PROG_ID = 4, IFLA_XDP_DRV_PROG_ID = 5, IFLA_XDP_SKB_PROG_ID = 6, IFLA_XDP_HW_PROG_ID = 7;
 const IFA_ADDRESS = 1, IFA_LOCAL = 2, RT_SCOPE_UNIVERSE = 0;
 /** RTNLGRP_IPV4_ROUTE (7) and RTNLGRP_IPV6_ROUTE (11), as the bind() group mask. */
 const ROUTE_GROUPS = (1 << 6) | (1 << 10);
@@ -16,6 +18,18 @@ export interface LocalPrefix {
   family: 4 | 6;
   addr: Uint8Array;
   len: number;
+}
+
+/** An interface and its XDP programs as the kernel reports them (bpf_xdp_query's fields). */
+export interface XdpLink {
+  name: string;
+  ifindex: number;
+  /** IFLA_XDP_ATTACHED: 0 none, 1 native, 2 skb, 3 hw, 4 several */
+  attachMode: number;
+  progId: number;
+  drvProgId: number;
+  skbProgId: number;
+  hwProgId: number;
 }
 
 export class Netlink {
@@ -102,6 +116,30 @@ export class Netlink {
       for (const [type, v] of attrs(m.data, 16)) if (type === IFLA_ADDRESS && v.length === 6) return Uint8Array.from(v);
     }
     throw new OpError(`no Ethernet address for interface index ${ifindex}`);
+  }
+
+  /** Every interface of this namespace with its XDP programs, by ifindex: one dump for what
+   *  libbpf's bpf_xdp_query asks one interface at a time (each a dump of them all). */
+  xdpLinks(): XdpLink[] {
+    const out: XdpLink[] = [];
+    for (const m of this.dump(RTM_GETLINK, Buffer.alloc(16))) {
+      if (m.data.length < 16) continue;
+      const link: XdpLink = { name: "", ifindex: m.data.readInt32LE(4), attachMode: 0, progId: 0, drvProgId: 0, skbProgId: 0, hwProgId: 0 };
+      for (const [type, v] of attrs(m.data, 16)) {
+        if (type === IFLA_IFNAME) link.name = v.toString("utf8", 0, Math.max(0, v.indexOf(0)));
+        if (type !== IFLA_XDP) continue;
+        for (const [t, x] of attrs(v, 0)) {
+          if (t === IFLA_XDP_ATTACHED && x.length >= 1) link.attachMode = x[0];
+          const id = x.length >= 4 ? x.readUInt32LE(0) : 0;
+          if (t === IFLA_XDP_PROG_ID) link.progId = id;
+          if (t === IFLA_XDP_DRV_PROG_ID) link.drvProgId = id;
+          if (t === IFLA_XDP_SKB_PROG_ID) link.skbProgId = id;
+          if (t === IFLA_XDP_HW_PROG_ID) link.hwProgId = id;
+        }
+      }
+      out.push(link);
+    }
+    return out.sort((x, y) => x.ifindex - y.ifindex);
   }
 
   /** The interface's first global-scope address of each family, as `ip addr` lists them. */

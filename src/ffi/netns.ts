@@ -5,7 +5,6 @@
 // "NS/IFNAME" names one explicitly. Entering a namespace affects only the calling thread — the
 // JavaScript thread, which is the one that makes every bpf() and netlink call.
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { CString, read, type Pointer } from "bun:ffi";
 import { cstr, errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { OpError, UsageError } from "../errors.ts";
@@ -58,21 +57,6 @@ export function namedNetns(): string[] {
 
 export function ifIndex(name: string): number {
   return libc.symbols.if_nametoindex(cstr(name));
-}
-
-/** Interfaces of the current namespace (the one this thread is in), by if_nameindex(3). */
-export function listInterfaces(): { name: string; ifindex: number }[] {
-  const list = libc.symbols.if_nameindex();
-  if (!list) throw new OpError(`list interfaces: ${errnoName(errno())}`);
-  const out: { name: string; ifindex: number }[] = [];
-  // struct if_nameindex { unsigned if_index; char *if_name; } — 16 bytes, ends with a zero entry.
-  for (let off = 0; ; off += 16) {
-    const ifindex = read.u32(list, off);
-    if (!ifindex) break;
-    out.push({ name: new CString(read.ptr(list, off + 8) as Pointer).toString(), ifindex });
-  }
-  libc.symbols.if_freenameindex(list);
-  return out.sort((x, y) => x.ifindex - y.ifindex);
 }
 
 export interface Iface {

@@ -3,6 +3,7 @@ import { bpf } from "./native.ts";
 import { check } from "./error.ts";
 import { Struct } from "./layout.ts";
 import { allIds, closeFd, fdById, objInfo, withFd } from "./fd.ts";
+import type { XdpLink } from "./netlink.ts";
 
 /** enum xdp_action, in order: an XDP program's verdicts, as xdptool names them everywhere. */
 export const XDP_ACTIONS = ["aborted", "drop", "pass", "tx", "redirect"] as const;
@@ -28,8 +29,13 @@ export interface XdpState {
 export function xdpQuery(ifindex: number): XdpState {
   const o = new Struct("bpf_xdp_query_opts");
   check(`query XDP on ifindex ${ifindex}`, bpf().bpf_xdp_query(ifindex, 0, o.buf));
-  const mode = ([null, "native", "skb", "hw", "multi"] as const)[o.get("attach_mode")] ?? null;
-  return { native: o.get("drv_prog_id"), skb: o.get("skb_prog_id"), hw: o.get("hw_prog_id"), progId: o.get("prog_id"), mode };
+  return xdpState({ attachMode: o.get("attach_mode"), progId: o.get("prog_id"), drvProgId: o.get("drv_prog_id"), skbProgId: o.get("skb_prog_id"), hwProgId: o.get("hw_prog_id") });
+}
+
+/** The state from what the kernel reports (bpf_xdp_query, or Netlink.xdpLinks for every interface at once). */
+export function xdpState(k: Omit<XdpLink, "name" | "ifindex">): XdpState {
+  const mode = ([null, "native", "skb", "hw", "multi"] as const)[k.attachMode] ?? null;
+  return { native: k.drvProgId, skb: k.skbProgId, hw: k.hwProgId, progId: k.progId, mode };
 }
 
 /** Attach through a bpf_link (it detaches when the last reference — fd or pin — goes away). */
