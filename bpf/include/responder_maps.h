@@ -142,8 +142,6 @@ struct {
 	__type(value, struct xt_resp_scratch);
 } resp_scratch SEC(".maps");
 
-/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4 + OPT 11. */
-#define XT_RESP_SEG_MAX (8 + 12 + XT_RESP_QUESTION_MAX + 11)
 
 static __always_inline int xt_resp_verdict(__u32 reason, int action)
 {

@@ -66,7 +66,9 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
   const r = attach({
     iface, image: embeddedObject(COMBINED)!, objectName: COMBINED, mode: opts.mode, force: opts.force,
     configure: (obj) => plans.forEach((p) => p.configure(obj)),
-    fresh: (name) => plans.some((p) => p.fresh?.(name)),
+    // resp_scratch is per-CPU scratch, no state: always made anew, never taken over from a pin,
+    // so an older xdptool's scratch of another layout is no mix of states.
+    fresh: (name) => name === "resp_scratch" || plans.some((p) => p.fresh?.(name)),
     together: ["bl_", "resp_"],
     // Maps added in 2026-12 (rules' comments, the responder's readable names and verified
     // sources): pins from before have none to lose, so their absence is no mix.
