@@ -2,6 +2,7 @@
 // in the same run: did a change cost replies/s? (Issue 20 allows its checks — own MAC, local
 // destination, IPv6 checksum 0 — at most 5% of the answering rate.)
 //   BASE=57268c6 XDPTOOL_LAB=ra node_modules/.bin/bun bench/responder-ab.bench.ts   (root)
+//   BASE=96c457b QNAME=example.test …   (a base with today's configuration layout, selecting by name)
 // The base is built from git by bench/build-base.sh. Each round attaches one object, then the
 // other (order alternating), configures it for one listed name, and sends the same 2M DNS queries
 // with LIVE_FRAMES; replies are counted by the kernel on the generator end (ethtool). Reported:
@@ -52,7 +53,18 @@ const dut = () => resolveIface(`${lab.dut.ns}/${lab.dut.ifname}`);
 const gen = () => resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`);
 const query = buildFrame({ src: lab.gen.ipv4, dst: lab.dut.ipv4, sport: 40000, dport: 53, srcMac: lab.gen.mac, dstMac: lab.dut.mac, payload: dnsQuery("www.example.test") });
 const mac = Uint8Array.from(lab.dut.mac.split(":").map((x) => parseInt(x, 16)));
-const cfg = parseEnableArgs({}); // every name, as the base is configured: the same work on both sides
+// Every name, as an old base is configured (the same work on both sides); QNAME=example.test
+// selects by name on both, for a base with today's configuration layout.
+const QNAME = process.env.QNAME;
+const cfg = parseEnableArgs(QNAME ? { qname: QNAME } : {});
+function configSize(ifname: string): number {
+  const m = BpfMap.pinned(join(pinDir(ifname), "resp_config"));
+  try {
+    return m.valueBytes;
+  } finally {
+    m.close();
+  }
+}
 const images = { base: baseObject(), now: embeddedObject("responder")! };
 type Which = keyof typeof images;
 
@@ -64,11 +76,14 @@ function setUp(which: Which): number {
     detach(i);
   } catch {}
   const { progId } = attach({ iface: i, image: images[which], objectName: "responder", mode: "native" });
-  if (which === "now") {
+  // A base whose configuration has today's layout (any commit since the --qname length bounds)
+  // is configured through the same writers as today's, QNAME included.
+  if (which === "now" || configSize(i.name) === RESP_LAYOUT.xt_resp_config.size) {
     writeConfig(i.name, cfg, mac);
     writeLocal(i.name, [parsePrefix(lab.dut.ipv4), parsePrefix(lab.dut.ipv6)]);
     return progId;
   }
+  if (QNAME) throw new Error(`QNAME: the base ${BASE} has an older configuration layout, written raw with every name`);
   const m = BpfMap.pinned(join(pinDir(i.name), "resp_config"));
   try {
     const L = RESP_LAYOUT.xt_resp_config, b = Buffer.alloc(m.valueBytes);
@@ -108,8 +123,8 @@ try {
   detach(dut());
 }
 
-const md = `## builds compared: responder (${new Date().toISOString()}, base ${BASE}, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})
-\`BASE=${BASE} node_modules/.bin/bun bench/responder-ab.bench.ts\` — the responder object now against the one of ${BASE} (compiled from its sources in the same run), ${ROUNDS} rounds, order alternating; live: ${LIVE} DNS queries per program per round (LIVE_FRAMES over the lab veth), replies counted by the kernel on the generator end.
+const md = `## builds compared: responder (${new Date().toISOString()}, base ${BASE}${QNAME ? `, --qname ${QNAME}` : ""}, kernel ${spawnSync(["uname", "-r"]).stdout.toString().trim()})
+\`BASE=${BASE}${QNAME ? ` QNAME=${QNAME}` : ""} node_modules/.bin/bun bench/responder-ab.bench.ts\` — the responder object now against the one of ${BASE} (compiled from its sources in the same run), ${ROUNDS} rounds, order alternating; live: ${LIVE} DNS queries per program per round (LIVE_FRAMES over the lab veth), replies counted by the kernel on the generator end.
 
 | measurement | base ${BASE} | now | now / base |
 |---|---|---|---|

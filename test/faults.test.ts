@@ -143,6 +143,25 @@ test("pins removed or replaced from outside: one line, nothing changed; unload c
   xtOk("unload", DUT);
 });
 
+test("pins whose resp_scratch has another layout (an older xdptool's): scratch holds no state, so the responder attaches again and keeps its counters", () => {
+  xtOk("responder", "enable", DUT, "--qname", "example.test");
+  const pins = join(PINS, DUT);
+  const answered = () => json<any[]>("responder", "status").find((r) => r.interface === DUT).counters.answered;
+  // One answered query (dig gets TC and gives up: +ignore, no TCP retry): a counter to keep.
+  inNs(`${LAB}-gen`, ["dig", "+ignore", "+tries=1", "+time=2", "@198.18.0.2", "www.example.test"]);
+  const before = answered();
+  expect(before).toBeGreaterThan(0);
+  // The scratch of an older layout (its value was 904 bytes), and the program detached from outside.
+  sh(["rm", join(pins, "resp_scratch")]);
+  expect(sh(["bpftool", "map", "create", join(pins, "resp_scratch"), "type", "percpu_array", "key", "4", "value", "904", "entries", "1", "name", "resp_scratch"]).code).toBe(0);
+  const link = JSON.parse(sh(["bpftool", "link", "show", "pinned", join(pins, "link"), "-j"]).stdout).id;
+  expect(sh(["bpftool", "link", "detach", "id", String(link)]).code).toBe(0);
+  xtOk("responder", "enable", DUT, "--qname", "example.test");
+  expect(answered()).toBe(before); // resp_stats taken over: the rest of the responder's state is kept
+  expect(JSON.parse(sh(["bpftool", "map", "show", "pinned", join(pins, "resp_scratch"), "-j"]).stdout).bytes_value).not.toBe(904);
+  xtOk("unload", DUT);
+});
+
 test("a memory cgroup too small for the maps: one line, nothing pinned or attached", () => {
   const cg = "/sys/fs/cgroup/memory/xdptool-faults";
   if (!existsSync("/sys/fs/cgroup/memory")) return console.log("no cgroup v1 memory controller: skipped");

@@ -48,6 +48,81 @@ describe("rate selection through BPF_PROG_TEST_RUN", () => {
   });
 });
 
+/** RFC 1071 written out here, word by word, sharing no code with the program or the
+ *  reference (which both use src/net/packet.ts csumAdd): the ones'-complement sum of the
+ *  pieces as one byte string, folded. A header or segment with a right checksum sums to 0xffff. */
+function onesSum(...pieces: Uint8Array[]): number {
+  const all = pieces.flatMap((p) => Array.from(p));
+  if (all.length % 2) all.push(0);
+  let sum = 0;
+  for (let i = 0; i < all.length; i += 2) {
+    sum += all[i] * 256 + all[i + 1];
+    sum = (sum & 0xffff) + (sum >>> 16); // end-around carry at every step
+  }
+  return sum;
+}
+
+/** Checksums verified from scratch, apart from both the program and the reference. */
+function checksumsOk(r: Uint8Array): boolean {
+  let l3 = 14;
+  while (((r[l3 - 2] << 8) | r[l3 - 1]) === 0x8100 || ((r[l3 - 2] << 8) | r[l3 - 1]) === 0x88a8) l3 += 4;
+  const v6 = ((r[l3 - 2] << 8) | r[l3 - 1]) === 0x86dd;
+  const seg = r.subarray(l3 + (v6 ? 40 : 20));
+  const len = Uint8Array.of(0, 0, seg.length >> 8, seg.length & 255);
+  if (!v6 && onesSum(r.subarray(l3, l3 + 20)) !== 0xffff) return false;
+  const pseudo = v6
+    ? [r.subarray(l3 + 8, l3 + 40), len, Uint8Array.of(0, 0, 0, 17)] // addresses, length, next header
+    : [r.subarray(l3 + 12, l3 + 20), Uint8Array.of(0, 17), len.subarray(2)]; // addresses, protocol, length
+  return onesSum(...pseudo, seg) === 0xffff;
+}
+
+describe("reply checksums, query by query", () => {
+  // Each kind of reply the rewrite sums differently: IPv4 (header checksum too) and IPv6 (no
+  // header checksum, a longer pseudo-header); no OPT, an OPT kept, an OPT whose options are cut;
+  // a question ending on each byte of a 32-bit word (the summed word is masked) and so an OPT at
+  // an odd offset (its bytes summed swapped); trailing bytes cut; and queries whose own UDP
+  // checksum is wrong, or 0 (none, IPv4): the reply's is computed afresh, never carried over.
+  test("IPv4/IPv6 × EDNS none/kept/options cut × question length mod 4 × tail cut or not × query checksum right/wrong/0: every reply's checksums are right", () => {
+    const { progId } = json("responder", "enable", DUT, "--qname", "example.test");
+    const fd = fdById("prog", progId);
+    const st = json<any[]>("responder", "status").find((r) => r.interface === DUT).config;
+    const cfg = { ports: [53], qnames: ["example.test"], mac: parseMac(st.mac)!, local: st.local.map(parsePrefix) };
+    const opt = (options: number[]) => [0, 0, 41, 0x10, 0x00, 0, 0, 0x80, 0, options.length >> 8, options.length & 255, ...options];
+    const cookie = [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+    let n = 0;
+    try {
+      for (const v6 of [false, true])
+        for (const name of ["a.example.test", "ab.example.test", "abc.example.test", "abcd.example.test"])
+          for (const edns of [null, opt([]), opt(cookie)])
+            for (const tail of [[], [9, 8, 7, 6, 5, 4, 3]])
+              for (const csum of ["right", "wrong", "zero"] as const) {
+                if (v6 && csum === "zero") continue; // IPv6 UDP without a checksum is never answered
+                let q = dnsQuery(name, 0x4242 + n);
+                if (edns) {
+                  q = Uint8Array.from([...q, ...edns]);
+                  q[11] = 1; // ARCOUNT
+                }
+                const f = buildFrame({ src: v6 ? "2001:db8::1" : "198.18.0.1", dst: v6 ? "2001:db8::2" : "198.18.0.2", dstMac: DUT_MAC, sport: 40000 + n, dport: 53, payload: Uint8Array.from([...q, ...tail]) });
+                const at = f.length - q.length - tail.length - 2; // the UDP checksum field
+                if (csum === "wrong") f[at + 1] ^= 0x5a;
+                if (csum === "zero") f[at] = f[at + 1] = 0;
+                const ctx = `${v6 ? "IPv6" : "IPv4"} ${name} edns=${edns ? edns.length : "none"} tail=${tail.length} query checksum ${csum}: ${Buffer.from(f).toString("hex")}`;
+                const r = testRun(fd, { data: f, dataOut: 512 });
+                expect(r.retval, ctx).toBe(3); // XDP_TX
+                expect(checksumsOk(r.dataOut!), ctx).toBe(true);
+                const ref = reference(f, cfg);
+                expect(ref.action, ctx).toBe("tx");
+                if (ref.action === "tx") expect(Buffer.from(r.dataOut!).toString("hex"), ctx).toBe(Buffer.from(ref.reply).toString("hex"));
+                expect(r.dataOut!.length, ctx).toBe(f.length - tail.length - (edns === null ? 0 : edns.length - 11));
+                n++;
+              }
+    } finally {
+      closeFd(fd);
+    }
+    expect(n).toBe(2 * 4 * 3 * 2 * 3 - 4 * 3 * 2); // IPv6 has no checksum-0 case
+  });
+});
+
 describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
   // xorshift32, seeded so a failure can be replayed (the seed is in the test name).
   const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234);
@@ -111,34 +186,6 @@ describe("fuzz: kernel program vs reference, through BPF_PROG_TEST_RUN", () => {
       case 4: return Uint8Array.from([...m, ...Array.from({ length: rnd(64) }, () => rnd(256))]); // grown
       default: return Uint8Array.from({ length: 14 + rnd(300) }, () => rnd(256)); // noise
     }
-  }
-
-  /** RFC 1071 written out here, word by word, sharing no code with the program or the
-   *  reference (which both use src/net/packet.ts csumAdd): the ones'-complement sum of the
-   *  pieces as one byte string, folded. A header or segment with a right checksum sums to 0xffff. */
-  function onesSum(...pieces: Uint8Array[]): number {
-    const all = pieces.flatMap((p) => Array.from(p));
-    if (all.length % 2) all.push(0);
-    let sum = 0;
-    for (let i = 0; i < all.length; i += 2) {
-      sum += all[i] * 256 + all[i + 1];
-      sum = (sum & 0xffff) + (sum >>> 16); // end-around carry at every step
-    }
-    return sum;
-  }
-
-  /** Checksums verified from scratch, apart from both the program and the reference. */
-  function checksumsOk(r: Uint8Array): boolean {
-    let l3 = 14;
-    while (((r[l3 - 2] << 8) | r[l3 - 1]) === 0x8100 || ((r[l3 - 2] << 8) | r[l3 - 1]) === 0x88a8) l3 += 4;
-    const v6 = ((r[l3 - 2] << 8) | r[l3 - 1]) === 0x86dd;
-    const seg = r.subarray(l3 + (v6 ? 40 : 20));
-    const len = Uint8Array.of(0, 0, seg.length >> 8, seg.length & 255);
-    if (!v6 && onesSum(r.subarray(l3, l3 + 20)) !== 0xffff) return false;
-    const pseudo = v6
-      ? [r.subarray(l3 + 8, l3 + 40), len, Uint8Array.of(0, 0, 0, 17)] // addresses, length, next header
-      : [r.subarray(l3 + 12, l3 + 20), Uint8Array.of(0, 17), len.subarray(2)]; // addresses, protocol, length
-    return onesSum(...pseudo, seg) === 0xffff;
   }
 
   test(`5000 random and mutated frames (seed ${SEED}): every XDP_TX is the reference reply, never larger; the rest pass untouched`, () => {

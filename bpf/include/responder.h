@@ -131,7 +131,7 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_NOT_QUERY, XDP_PASS);
 
 	__u32 qname = p->l4_off + sizeof(*udp) + sizeof(*dns);
-	int len = xt_resp_read_name(ctx, qname, udp_end, s);
+	int len = xt_resp_read_name(ctx, qname, udp_end, s, cfg->qname_min);
 	if (len < 0)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
 	__u32 seg_len = sizeof(*udp) + sizeof(*dns) + len + 1 + 4; /* + root byte + QTYPE, QCLASS */

@@ -115,21 +115,25 @@ struct {
 	__type(value, __u64);
 } resp_verified SEC(".maps");
 
-/* Per-CPU scratch: the question name, where its labels start, and a copy of the reply's UDP
- * segment for the checksum (bpf_csum_diff needs a variable-length region the verifier can bound,
- * which a map value is and a packet is not). 512 bytes for seg: the masks below cap it there.
- * 1 KiB would not fit on the 512-byte BPF stack; per-CPU, because XDP runs on every CPU at once,
- * and on one CPU a run completes before the next begins (softirq): each copy needs no lock. */
+/* The longest question: a name of 255 bytes (root byte included), QTYPE and QCLASS. */
+#define XT_RESP_QUESTION_MAX (XT_DNS_NAME_MAX + 4)
+
+/* Per-CPU scratch: the question (its name walked, its bytes summed for the reply's checksum: a
+ * map value is a region the verifier can bound for bpf_csum_diff, a packet is not), and where the
+ * name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
+ * completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
-	__u8 name[256];
+	/* 512, not XT_RESP_QUESTION_MAX: the checksum reads whole words at offsets masked with 0x1fc,
+	 * which the verifier can bound without trusting a length check (responder_reply.h). */
+	__u8 name[512];
 	__u8 label[128]; /* offsets of its length bytes, in order (responder_name.h) */
-	__u8 seg[512];
 	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
 	 * read back from a map value it is one unknown number to the verifier, so the paths with and
 	 * without OPT merge after the check instead of each being verified through the whole rest
 	 * of the program (the combined program is near the verifier's 1M-instruction budget). */
 	__u32 edns;
 	__u32 labels; /* how many of label[] are set */
+	__u32 first;  /* the label where the suffix walk's lookups begin (responder_name.h) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -138,8 +142,6 @@ struct {
 	__type(value, struct xt_resp_scratch);
 } resp_scratch SEC(".maps");
 
-/* Longest reply UDP segment: UDP 8 + DNS header 12 + name 255 + QTYPE/QCLASS 4 + OPT 11. */
-#define XT_RESP_SEG_MAX (8 + 12 + XT_DNS_NAME_MAX + 4 + 11)
 
 static __always_inline int xt_resp_verdict(__u32 reason, int action)
 {

@@ -1,12 +1,13 @@
 /* responder_reply.h — the query turned into its reply in place: addresses swapped, header
- * rewritten (QR, TC), everything after the question cut off, checksums recomputed. */
+ * rewritten (QR, TC), everything after the question cut off, checksums computed afresh. */
 #ifndef XDPTOOL_RESPONDER_REPLY_H
 #define XDPTOOL_RESPONDER_REPLY_H
 
 #include "responder_maps.h"
 
-/* Ones'-complement fold of bpf_csum_diff's 64-bit result into the 16-bit Internet checksum: add the
- * carries back in until none is left (four rounds are enough for any 64-bit value). */
+/* Ones'-complement fold of a 64-bit sum of 16- and 32-bit words (as they lie in memory) into the
+ * 16-bit Internet checksum: add the carries back in until none is left (four rounds are enough
+ * for any 64-bit value). */
 static __always_inline __u16 xt_csum_fold(__s64 sum)
 {
 	__u64 s = (__u64)sum;
@@ -34,6 +35,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 {
 	__u32 edns = s->edns;
 	__u32 opt_off = p->l4_off + seg_len; /* where the query's OPT begins and the reply's is written */
+	__u32 qlen = seg_len - sizeof(struct udphdr) - sizeof(struct xt_dnshdr); /* the question's bytes */
 	/* The query's OPT, already checked to hold at least these 11 bytes, becomes ours: the same
 	 * length in the same place, so the reply still never outgrows the query. The bits are used
 	 * by arithmetic rather than branches where they can be: one path for the verifier. */
@@ -58,7 +60,7 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	udp->source = udp->dest;
 	udp->dest = port;
 	udp->len = bpf_htons(seg_len);
-	udp->check = 0; /* computed at the end, once the frame has its final length */
+	udp->check = 0; /* summed as 0, computed at the end once the frame has its final length */
 
 	struct xt_dnshdr *dns = (void *)(udp + 1);
 	/* Keep ID, opcode (QUERY) and RD; set QR and TC; AA=0; RCODE=NOERROR; keep CD (RFC 6840);
@@ -94,9 +96,10 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		ip->ttl = 64;
 		ip->tot_len = bpf_htons(sizeof(*ip) + seg_len);
 		/* Recomputed whole over the 20 bytes (IHL 5 was checked: no options), with the checksum
-		 * field zeroed first: simpler to check than three incremental updates. */
+		 * field zeroed first: five words summed in registers, no helper call. */
 		ip->check = 0;
-		ip->check = xt_csum_fold(bpf_csum_diff(0, 0, (__be32 *)ip, sizeof(*ip), 0));
+		const __u32 *w = (const __u32 *)ip;
+		ip->check = xt_csum_fold((__u64)w[0] + w[1] + w[2] + w[3] + w[4]);
 	} else {
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
 		if ((void *)(ip6 + 1) > p->data_end)
@@ -120,54 +123,63 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	p->data_end = (void *)(long)ctx->data_end;
 	p->eth = p->data;
 
-	/* UDP checksum over pseudo-header + segment, computed in full (the query's own checksum may
-	 * be absent or wrong). Copy the segment, zero-padded to 4 bytes, into scratch.
-	 * bpf_csum_diff sums whole 32-bit words, so the length is rounded up to a multiple of 4 and
-	 * the word the segment ends in is zeroed first (the copy then overwrites its leading bytes).
-	 * The range check gives the verifier the bounds bpf_xdp_load_bytes needs (1 ≤ seg_len ≤ 290);
-	 * the 0x1fc masks restate, next to each use, that both stay inside seg[512]. */
-	if (seg_len < 8 + 12 + 1 + 4 || seg_len > XT_RESP_SEG_MAX)
+	/* The UDP checksum, computed afresh over the reply (the query's own may be absent, 0 in
+	 * IPv4, or wrong), as a ones'-complement sum of the words as they lie in memory (folded, it
+	 * is the checksum in network order):
+	 *   the pseudo-header (RFC 768: addresses, protocol, UDP length; RFC 8200 §8.1 for IPv6:
+	 *   addresses, 32-bit length, next header) and the UDP and DNS headers, read back from the
+	 *   reply: words summed in registers;
+	 *   the question: already in scratch, copied there for the name checks, so one bpf_csum_diff
+	 *   sums it there (no second copy of the segment);
+	 *   our OPT: eleven bytes we chose, summed as constants.
+	 * bpf_csum_diff sums whole 32-bit words: the bytes after the question up to the next word
+	 * boundary are zeroed in scratch first (what lay there — the OPT, the tail — is not summed
+	 * from there). */
+	struct udphdr *uh = p->data + p->l4_off;
+	if ((void *)(uh + 1) + sizeof(struct xt_dnshdr) > p->data_end)
 		return XDP_ABORTED;
-	/* The same number, restated for the verifier on an opaque copy (barrier_var): clang keeps the
-	 * check above on a zero-extended copy of seg_len and hands the helper the original, whose
-	 * bounds the verifier never learnt. */
-	__u32 n = seg_len;
-	barrier_var(n);
-	n &= 0x1ff; /* after the barrier, or clang drops it as redundant */
-	if (n < 8 + 12 + 1 + 4)
-		return XDP_ABORTED;
-	__u32 words = (seg_len + 3) & 0x1fc;
-	*(__u32 *)&s->seg[(seg_len & 0x1fc)] = 0;
-	if (bpf_xdp_load_bytes(ctx, p->l4_off, s->seg, n))
-		return XDP_ABORTED;
-	/* The pseudo-header: addresses (already swapped), protocol and UDP length, as RFC 768 (IPv4)
-	 * and RFC 8200 §8.1 (IPv6: 32-bit length, 3 zero bytes, next header) lay them out. */
-	__s64 sum;
+	const __u32 *hw = (const __u32 *)uh; /* ports, length and checksum (0), then the DNS header */
+	__u64 sum = (__u64)hw[0] + hw[1] + hw[2] + hw[3] + hw[4];
 	if (p->l3_proto == ETH_P_IP) {
 		struct iphdr *ip = p->data + p->l3_off;
 		if ((void *)(ip + 1) > p->data_end)
 			return XDP_ABORTED;
-		struct { __be32 s, d; __u8 z, proto; __be16 len; } ph = {
-			.s = ip->saddr, .d = ip->daddr, .proto = IPPROTO_UDP, .len = bpf_htons(seg_len) };
-		sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+		sum += (__u64)ip->saddr + ip->daddr + bpf_htons(IPPROTO_UDP) + bpf_htons(seg_len);
 	} else {
 		struct ipv6hdr *ip6 = p->data + p->l3_off;
 		if ((void *)(ip6 + 1) > p->data_end)
 			return XDP_ABORTED;
-		struct { struct in6_addr s, d; __be32 len; __u8 z[3], nh; } ph = {
-			.s = ip6->saddr, .d = ip6->daddr, .len = bpf_htonl(seg_len), .nh = IPPROTO_UDP };
-		sum = bpf_csum_diff(0, 0, (__be32 *)&ph, sizeof(ph), 0);
+		const __u32 *a6 = (const __u32 *)&ip6->saddr; /* saddr, then daddr: 8 words */
+		sum += (__u64)a6[0] + a6[1] + a6[2] + a6[3] + a6[4] + a6[5] + a6[6] + a6[7] +
+		       bpf_htonl(seg_len) + bpf_htonl(IPPROTO_UDP);
 	}
-	if (sum < 0) /* bpf_csum_diff returns a negative errno for a bad size */
+	/* The question's length: 5 (the root name) to XT_RESP_QUESTION_MAX. The 0x1fc masks restate,
+	 * next to each use, that the word it ends in and the rounded-up length stay inside s->name
+	 * (clang may check one copy of the number and use another, whose bounds the verifier never
+	 * learnt). */
+	__u32 q = qlen;
+	if (q < 5 || q > XT_RESP_QUESTION_MAX)
 		return XDP_ABORTED;
-	sum = bpf_csum_diff(0, 0, (__be32 *)s->seg, words, (__wsum)sum);
-	if (sum < 0)
+	/* Keep the (q & 3) bytes of the last word that are the question's, zero the rest: in memory
+	 * order the first byte is the low one. (q & 3) == 0 zeroes the word after: harmless. */
+	*(__u32 *)&s->name[q & 0x1fc] &= (1U << ((q & 3) * 8)) - 1;
+	__s64 qsum = bpf_csum_diff(0, 0, (__be32 *)s->name, (q + 3) & 0x1fc, 0);
+	if (qsum < 0) /* a negative errno for a bad size */
 		return XDP_ABORTED;
+	sum += (__u64)qsum;
+	if (has_opt) {
+		/* Root 00, TYPE 00 29, CLASS 04 d0 (1232), TTL: extended RCODE, VERSION 0, flags (DO),
+		 * 00, RDLENGTH 00 00 — as 16-bit words from the OPT's first byte, in memory order. The
+		 * OPT follows the question at segment offset 20 + qlen: when that is odd, each of its
+		 * bytes sits in the other half of its word, and the ones'-complement sum of byte-swapped
+		 * words is the byte-swapped sum (RFC 1071 §2(B)). */
+		__u32 o = 0x0429 + 0x00d0 + (badvers << 8) + (((edns & XT_RESP_EDNS_DO) << 6) << 8);
+		if (q & 1)
+			o = ((o & 0xff) << 8) | (o >> 8);
+		sum += o;
+	}
 	__u16 c = xt_csum_fold(sum);
-	udp = p->data + p->l4_off;
-	if ((void *)(udp + 1) > p->data_end)
-		return XDP_ABORTED;
-	udp->check = c ? c : 0xffff; /* 0 means "no checksum" in UDP: send its other form */
+	uh->check = c ? c : 0xffff; /* 0 means "no checksum" in UDP: send its other form */
 	return XDP_TX;
 }
 
