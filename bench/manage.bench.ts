@@ -15,7 +15,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordResults } from "../src/bench/results.ts";
 import { median } from "../src/bench/measure.ts";
-import { labConfig, labDown, labUp } from "../src/lab.ts";
+import { labConfig, labDown, labUp } from "../src/lab/setup.ts";
 import { makeRuleSet, ruleFileText } from "./flood/rules.ts";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3), SCALE = Number(process.env.SCALE ?? 1);

@@ -5,7 +5,7 @@
 import { Bench } from "tinybench";
 import { BpfObject } from "../src/ffi/object.ts";
 import { testRun } from "../src/ffi/prog.ts";
-import { embeddedObject } from "../src/embedded.ts";
+import { embeddedObject } from "../src/program/embedded.ts";
 import { buildFrame } from "../src/net/packet.ts";
 
 const REPEAT = 1_000_000;

@@ -2,9 +2,9 @@
 // main.ts — entry point: parse the command line, run one command, map errors to exit codes.
 //   0 success · 1 the operation failed · 2 bad usage or bad input. Errors are one line on stderr.
 import type { CommandDef } from "citty";
-import { main } from "./root.ts";
-import { checkFlags, quickArgs, resolveChain } from "./cli.ts";
-import { helpText } from "./help.ts";
+import { main } from "./cli/root.ts";
+import { checkFlags, quickArgs, resolveChain } from "./cli/define.ts";
+import { helpText } from "./cli/help.ts";
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
 function mapSelector(argv: string[]): string[] {
@@ -33,7 +33,7 @@ async function run(raw: string[]): Promise<number> {
   }
   // `xdptool man blacklist add`: its manual page, in roff (man -l - shows it).
   if (own[0] === "man") {
-    const { manPage } = await import("./man.ts");
+    const { manPage } = await import("./cli/man.ts");
     const { writeAll } = await import("./table.ts");
     writeAll(await manPage(await resolveChain(main as CommandDef, own.slice(1).filter((a) => !a.startsWith("-")))));
     return 0;

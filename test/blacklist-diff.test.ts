@@ -8,7 +8,7 @@ import { FEATURE_BITS } from "../src/combined/bits.ts";
 import { bpf } from "../src/ffi/native.ts";
 import { check } from "../src/ffi/error.ts";
 import { testRun } from "../src/ffi/prog.ts";
-import { embeddedObject } from "../src/embedded.ts";
+import { embeddedObject } from "../src/program/embedded.ts";
 import { BlacklistMaps, type MapName } from "../src/blacklist/maps.ts";
 import { sizeMaps } from "../src/blacklist/sizing.ts";
 import { Reference, type RefRule } from "./oracles/blacklist.ts";

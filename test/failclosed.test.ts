@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DUT, GEN, ROOT, ethtoolStats, freshLab, inNs, json, xt, xtOk } from "./helpers.ts";
 import { chainFrame } from "./ext-chain.ts";
 import { resolveIface, enterNetns } from "../src/ffi/netns.ts";
-import { deliverFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/lab/traffic.ts";
 
 const dst = (n: number) => Array<number>(n).fill(60); // Destination Options headers
 const N = 200;

@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { layouts } from "../src/ffi/layout.ts";
 import { BpfObject } from "../src/ffi/object.ts";
 import { testRun } from "../src/ffi/prog.ts";
-import { embeddedObject } from "../src/embedded.ts";
+import { embeddedObject } from "../src/program/embedded.ts";
 import { compileAndRun } from "./helpers.ts";
 
 // Field names that are spelled differently in C (nested unions).

@@ -10,7 +10,7 @@ import { chainFrame, type ChainSpec } from "./ext-chain.ts";
 import { BpfObject } from "../src/ffi/object.ts";
 import { testRun } from "../src/ffi/prog.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
-import { deliverFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/lab/traffic.ts";
 import { buildFrame } from "../src/net/packet.ts";
 import { walkFrame } from "../src/net/frame.ts";
 

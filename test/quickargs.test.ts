@@ -2,7 +2,7 @@
 // the ones citty's parser gives for the same line, for every command; anything else is left to citty.
 import { expect, test } from "bun:test";
 import { parseArgs, type ArgsDef, type CommandDef } from "citty";
-import { flagName, quickArgs, value } from "../src/cli.ts";
+import { flagName, quickArgs, value } from "../src/cli/define.ts";
 import { root } from "../src/commands/index.ts";
 
 async function leaves(cmd: CommandDef, chain: CommandDef[] = [cmd], path: string[] = []): Promise<[CommandDef[], string[]][]> {

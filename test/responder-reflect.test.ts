@@ -7,9 +7,9 @@ import { DUT, GEN, ethtoolStats, freshLab, inNs, json, xt, xtOk } from "./helper
 import { RESP_STATS } from "../src/responder/maps.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
-import { deliverFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/lab/traffic.ts";
 
-const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
+const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab/setup.ts)
 const N = 100;
 
 const counters = (): Record<string, number> => json<any[]>("responder", "status").find((r) => r.interface === DUT)?.counters ?? {};

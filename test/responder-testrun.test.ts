@@ -9,7 +9,7 @@ import { parseMac, parsePrefix } from "../src/net/addr.ts";
 import { fdById, closeFd } from "../src/ffi/fd.ts";
 import { testRun } from "../src/ffi/prog.ts";
 
-const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
+const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab/setup.ts)
 
 beforeAll(() => freshLab());
 afterAll(() => xt("lab", "down"));

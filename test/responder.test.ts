@@ -11,10 +11,10 @@ import { dig, flags, labWithNsd } from "./nsd.ts";
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
-import { deliverFrames } from "../src/traffic.ts";
+import { deliverFrames } from "../src/lab/traffic.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xdptool-resp-"));
-const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab.ts)
+const DUT_MAC = "02:78:74:00:00:02"; // the lab's DUT end (src/lab/setup.ts)
 
 labWithNsd();
 

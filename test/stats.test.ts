@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { COUNTER_SIZE, STAT_NAMES } from "../src/stats.ts";
+import { COUNTER_SIZE, STAT_NAMES } from "../src/stats/counters.ts";
 import { DUT, ROOT, XDPTOOL, compileAndRun, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
 
 beforeAll(() => freshLab());

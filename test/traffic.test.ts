@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { DUT, LAB, ROOT, compileAndRun, ethtoolStats, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
-import { SRC_CFG_LAYOUT, TEMPLATE_LAYOUT } from "../src/traffic.ts";
+import { SRC_CFG_LAYOUT, TEMPLATE_LAYOUT } from "../src/lab/traffic.ts";
 import { MAX_SOURCES } from "../src/net/sources.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "xt-traffic-"));
@@ -112,7 +112,7 @@ describe("lab traffic --src-from", () => {
 });
 
 test("a list sent in order (the flood bench's shuffled lists): sources cycle through it exactly", async () => {
-  const { sendFrames } = await import("../src/traffic.ts");
+  const { sendFrames } = await import("../src/lab/traffic.ts");
   const { sourceList } = await import("../src/net/sources.ts");
   const { enterNetns, resolveIface } = await import("../src/ffi/netns.ts");
   const { buildFrame } = await import("../src/net/packet.ts");

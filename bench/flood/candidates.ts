@@ -10,13 +10,13 @@ import { BpfObject } from "../../src/ffi/object.ts";
 import { BpfMap } from "../../src/ffi/map.ts";
 import { fdById } from "../../src/ffi/fd.ts";
 import { xdpQuery } from "../../src/ffi/xdp.ts";
-import { embeddedObject } from "../../src/embedded.ts";
+import { embeddedObject } from "../../src/program/embedded.ts";
 import { enterNetns, resolveIface } from "../../src/ffi/netns.ts";
 import { pinDir, unpin } from "../../src/ffi/bpffs.ts";
-import { attach } from "../../src/attach.ts";
-import { readCounters } from "../../src/stats.ts";
+import { attach } from "../../src/program/attach.ts";
+import { readCounters } from "../../src/stats/counters.ts";
 import { vethStats } from "../../src/bench/measure.ts";
-import type { Lab } from "../../src/lab.ts";
+import type { Lab } from "../../src/lab/setup.ts";
 import type { RuleSet } from "./rules.ts";
 
 export interface FloodEnv {

@@ -1,4 +1,4 @@
-/* tx.h — what the traffic generator (tx.bpf.c) and src/traffic.ts share: the frame template and
+/* tx.h — what the traffic generator (tx.bpf.c) and src/lab/traffic.ts share: the frame template and
  * the source settings. Data only; test/traffic.test.ts checks the TypeScript offsets against it. */
 #ifndef XDPTOOL_TX_H
 #define XDPTOOL_TX_H

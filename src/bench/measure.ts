@@ -2,11 +2,11 @@
 //   ns/packet through BPF_PROG_TEST_RUN (the kernel's own per-run timing, median of several runs),
 //   live Mpps through the lab (LIVE_FRAMES in, counted by the program's own xdptool_stats).
 import { testRun } from "../ffi/prog.ts";
-import { sendFrames } from "../traffic.ts";
-import { readCounters, type StatName } from "../stats.ts";
+import { sendFrames } from "../lab/traffic.ts";
+import { readCounters, type StatName } from "../stats/counters.ts";
 import { enterNetns, resolveIface } from "../ffi/netns.ts";
 import { ethtoolStats } from "../ffi/netdev.ts";
-import type { Lab } from "../lab.ts";
+import type { Lab } from "../lab/setup.ts";
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,14 +1,14 @@
 // run.ts — run benchmark scenarios on the lab and report each as a ratio to bare XDP_DROP.
-import { attach, detach } from "../attach.ts";
-import { embeddedObject } from "../embedded.ts";
+import { attach, detach } from "../program/attach.ts";
+import { embeddedObject } from "../program/embedded.ts";
 import { resolveIface } from "../ffi/netns.ts";
 import { fdById, withFd } from "../ffi/fd.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
-import type { Lab } from "../lab.ts";
+import type { Lab } from "../lab/setup.ts";
 import { buildFrame } from "../net/packet.ts";
 import { livePps, nsPerPacket, vethStats } from "./measure.ts";
 import type { Scenario } from "./scenarios.ts";
-import { sendFrames } from "../traffic.ts";
+import { sendFrames } from "../lab/traffic.ts";
 
 export interface Result {
   name: string;

@@ -2,9 +2,9 @@
 // configures it (rules, features, a capture), and is measured twice: ns/packet through
 // BPF_PROG_TEST_RUN on the attached program, and live Mpps with LIVE_FRAMES from the generator.
 import type { FrameSpec } from "../net/packet.ts";
-import type { StatName } from "../stats.ts";
+import type { StatName } from "../stats/counters.ts";
 import type { Iface } from "../ffi/netns.ts";
-import type { Lab } from "../lab.ts";
+import type { Lab } from "../lab/setup.ts";
 import { dnsQuery } from "../net/packet.ts";
 import { selfArgv } from "../self.ts";
 

@@ -9,7 +9,7 @@ import { BpfObject } from "../ffi/object.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { testRun } from "../ffi/prog.ts";
-import { embeddedObject } from "../embedded.ts";
+import { embeddedObject } from "../program/embedded.ts";
 import { buildFrame } from "../net/packet.ts";
 import { formatIPv4, formatIPv6, formatMac, parseMac, parsePrefix } from "../net/addr.ts";
 import { protoName, type L4, type Match, type Rule } from "./rules.ts";

@@ -1,7 +1,7 @@
 // rules.ts — a blacklist rule as data, its text form (the syntax of `add` and of import files),
 // and its identity (the one map entry it owns). Pure: no kernel, no files.
 import { UsageError } from "../errors.ts";
-import { durationArg } from "../cli.ts";
+import { durationArg } from "../cli/define.ts";
 import { formatMac, formatPrefix, parseMac, parsePrefix, parseRange, type Prefix } from "../net/addr.ts";
 import { parsePorts } from "./ports.ts";
 

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { OpError, UsageError } from "../errors.ts";
 import { closeFd, objGet } from "../ffi/fd.ts";
-import { ownedLink } from "../owned.ts";
+import { ownedLink } from "../program/owned.ts";
 import { hostPath, pinDir, pinnedInterfaces } from "../ffi/bpffs.ts";
 import { clockNs, monoToWallMs } from "../ffi/clock.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";

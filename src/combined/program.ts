@@ -5,14 +5,14 @@
 // place with an atomic swap that keeps every pinned map), then flip the feature's bit
 // (bits.ts). Enabling or disabling one feature never touches the others. What a load asks of
 // each feature — sizes, maps to make anew, state to tidy — comes from its stage module.
-import { attach, detach, type AttachResult } from "../attach.ts";
-import { ownedLink } from "../owned.ts";
+import { attach, detach, type AttachResult } from "../program/attach.ts";
+import { ownedLink } from "../program/owned.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import type { Iface } from "../ffi/netns.ts";
-import { embeddedObject } from "../embedded.ts";
+import { embeddedObject } from "../program/embedded.ts";
 import { addCurrentNames } from "../maps/renamed.ts";
 import { UsageError } from "../errors.ts";
 import { COMBINED, LAYOUT_VERSION, enabledBits, enabledFeatures, layoutVersion, setFeature, writeFeatures, type Feature } from "./bits.ts";

@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../cli.ts";
+import { defineCommand, jsonArg } from "../cli/define.ts";
 import { OpError, UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 
@@ -45,7 +45,7 @@ export default defineCommand({
     const dry = !!args["dry-run"];
     const wanted = [...cfg.interfaces];
     if (args.prune) {
-      const { inventory } = await import("../inventory.ts");
+      const { inventory } = await import("../program/inventory.ts");
       const named = new Set(cfg.interfaces.map((i) => i.name));
       for (const s of inventory()) {
         if (named.has(s.interface) || s.owner !== "xdptool" || !s.features.some((f) => f === "blacklist" || f === "responder")) continue;

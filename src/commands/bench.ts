@@ -1,4 +1,4 @@
-import { defineCommand, intArg, jsonArg } from "../cli.ts";
+import { defineCommand, intArg, jsonArg } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 
@@ -38,7 +38,7 @@ export default defineCommand({
     if (args.group && !groups.includes(args.group)) throw new UsageError(`unknown scenario group "${args.group}": ${groups.join(", ")}`);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool bench", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
-    const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab.ts");
+    const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab/setup.ts");
     const { runScenario, withRatios, bareSingleRunNs, FULL, QUICK } = await import("../bench/run.ts");
     const effort = args.quick ? QUICK : FULL;
     const lab = labConfig(args.lab ?? args.name);

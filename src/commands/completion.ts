@@ -1,4 +1,4 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -19,7 +19,7 @@ export default defineCommand({
   },
   async run({ args }) {
     if (!["bash", "zsh", "fish"].includes(args.shell)) throw new UsageError(`completion for bash, zsh or fish, not "${args.shell}"`);
-    const { commandTree, bashScript, fishScript } = await import("../completion.ts");
+    const { commandTree, bashScript, fishScript } = await import("../cli/completion.ts");
     const { root } = await import("./index.ts");
     const tree = await commandTree(await root());
     const { writeAll } = await import("../table.ts");

@@ -2,7 +2,7 @@
 // line root help lists it by — the first line of its description — so `xdptool --help` loads no
 // command module (test/foundation.test.ts checks each line against the command's own).
 import type { CommandDef } from "citty";
-import { lazyCommand } from "../cli.ts";
+import { lazyCommand } from "../cli/define.ts";
 
 export const commands: Record<string, () => Promise<CommandDef>> = {
   lab: lazyCommand(`The test bed: namespaces <lab>-gen and <lab>-dut joined by a veth pair (lab "xl" by default).`, () => import("./lab/index.ts")),
@@ -23,4 +23,4 @@ export const commands: Record<string, () => Promise<CommandDef>> = {
 };
 
 /** The root command (main.ts), for what walks the whole tree (completion). */
-export const root = async (): Promise<CommandDef> => (await import("../root.ts")).main as CommandDef;
+export const root = async (): Promise<CommandDef> => (await import("../cli/root.ts")).main as CommandDef;

@@ -1,4 +1,4 @@
-import { defineCommand, forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli.ts";
+import { defineCommand, forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 import { printJson } from "../table.ts";
 
@@ -30,12 +30,12 @@ export default defineCommand({
   },
   async run({ args }) {
     const mode = xdpMode(args.mode);
-    const { programImage, LOADABLE } = await import("../embedded.ts");
+    const { programImage, LOADABLE } = await import("../program/embedded.ts");
     const image = programImage(args.program, LOADABLE);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool load");
     const { resolveIface } = await import("../ffi/netns.ts");
-    const { attach } = await import("../attach.ts");
+    const { attach } = await import("../program/attach.ts");
     const iface = resolveIface(args.interface);
     const { withProgramLock, ensureCombined } = await import("../combined/program.ts");
     // The combined program is loaded as its features are (sizes, state carried across layouts).

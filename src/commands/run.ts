@@ -1,4 +1,4 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -37,7 +37,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     if (!args.read) throw new UsageError("xdptool run needs -r FILE: the capture whose frames to run");
-    const { programImage, EMBEDDED } = await import("../embedded.ts");
+    const { programImage, EMBEDDED } = await import("../program/embedded.ts");
     const image = programImage(args.object, EMBEDDED);
     const { readCaptureFile } = await import("../net/capture-read.ts");
     const frames = readCaptureFile(args.read);

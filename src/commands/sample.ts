@@ -1,4 +1,4 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../cli/define.ts";
 import { DEFAULT_BUFFER_MIB, MAX_SNAPLEN, MAX_SNAPLEN_PERF } from "../sampler/layout.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand } from "../cli.ts";
+import { defineCommand } from "../cli/define.ts";
 import { OpError, UsageError } from "../errors.ts";
 
 export default defineCommand({
@@ -31,7 +31,7 @@ export default defineCommand({
     if (only && !only.length) throw new UsageError("--interface: name at least one interface");
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool save");
-    const { inventory } = await import("../inventory.ts");
+    const { inventory } = await import("../program/inventory.ts");
     const { readLive } = await import("../config/live.ts");
     const { configText } = await import("../config/write.ts");
     const { COMBINED } = await import("../combined/bits.ts");

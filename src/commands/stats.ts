@@ -1,4 +1,4 @@
-import { defineCommand, intArg, jsonArg } from "../cli.ts";
+import { defineCommand, intArg, jsonArg } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../cli.ts";
+import { defineCommand, jsonArg } from "../cli/define.ts";
 import { printJson, table } from "../table.ts";
 
 export default defineCommand({
@@ -22,11 +22,11 @@ export default defineCommand({
   },
   async run({ args }) {
     // One round of module loading for both (each awaited import is one).
-    const [{ requireCaps }, { inventory, ifaceStatus }] = await Promise.all([import("../privileges.ts"), import("../inventory.ts")]);
+    const [{ requireCaps }, { inventory, ifaceStatus }] = await Promise.all([import("../privileges.ts"), import("../program/inventory.ts")]);
     requireCaps("xdptool status");
     if (args.interface) {
       const { resolveIface } = await import("../ffi/netns.ts");
-      const { ifaceDetail } = await import("../detail.ts");
+      const { ifaceDetail } = await import("../program/detail.ts");
       const { summaries, ...d } = await ifaceDetail(ifaceStatus(resolveIface(args.interface)));
       if (args.json) return printJson(d);
       console.log(`${d.interface}${d.netns ? ` (netns ${d.netns})` : ""}: ${d.program ? `${d.program} id ${d.id} tag ${d.tag}, ${d.mode} mode, ${d.owner}` : "no XDP program"}`);

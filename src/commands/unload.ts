@@ -1,4 +1,4 @@
-import { defineCommand, forceArg, interfaceArg, jsonArg } from "../cli.ts";
+import { defineCommand, forceArg, interfaceArg, jsonArg } from "../cli/define.ts";
 import { printJson } from "../table.ts";
 
 export default defineCommand({
@@ -19,7 +19,7 @@ export default defineCommand({
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool unload");
     const { resolveIface } = await import("../ffi/netns.ts");
-    const { detach } = await import("../attach.ts");
+    const { detach } = await import("../program/attach.ts");
     const iface = resolveIface(args.interface);
     const { withProgramLock } = await import("../combined/program.ts");
     const r = withProgramLock(iface.name, () => detach(iface, args.force));

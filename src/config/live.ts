@@ -1,7 +1,7 @@
 // live.ts — what xdptool runs on an interface now, read back from the kernel (the program on the
 // interface, its feature bits, the rules in the blacklist maps, the responder's maps): what
 // `save` writes and what `apply` compares the file with. Nothing comes from a cache.
-import { ownedLink } from "../owned.ts";
+import { ownedLink } from "../program/owned.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { xdpQuery } from "../ffi/xdp.ts";

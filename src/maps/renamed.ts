@@ -4,7 +4,7 @@
 // program's own `xdptool_`). The sampler's used to be `xt_sample_*`. Pins are read by users'
 // scripts, so for one release a renamed map is pinned under both names — two names of one
 // bpffs inode, as `ln` would make — and pins made by an older xdptool, which know only the former
-// name, are found by it until the next attach adds the new one (src/attach.ts).
+// name, are found by it until the next attach adds the new one (src/program/attach.ts).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { linkPin, pinDir } from "../ffi/bpffs.ts";

@@ -2,7 +2,7 @@
 // anything is touched), and the qname suffix encoding the BPF side hashes (responder_name.h).
 import { randomBytes } from "node:crypto";
 import { UsageError } from "../errors.ts";
-import { durationArg, intArg } from "../cli.ts";
+import { durationArg, intArg } from "../cli/define.ts";
 import { formatPrefix, parsePrefix, type Prefix } from "../net/addr.ts";
 
 export const MAX_PORTS = 8; // XT_RESP_MAX_PORTS

@@ -1,6 +1,6 @@
 // lifecycle.ts — switch the responder on in xdptool's combined program (attaching the program if
 // needed, or re-configuring the running responder live), and off again.
-import { detach } from "../attach.ts";
+import { detach } from "../program/attach.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { OpError } from "../errors.ts";
 import { COMBINED, enabledFeatures, setFeature } from "../combined/bits.ts";

@@ -2,7 +2,7 @@
 // through it with BPF_PROG_TEST_RUN, and its maps can be filled before and read after.
 import { release } from "node:os";
 import { OpError, UsageError } from "../errors.ts";
-import { pickProgram } from "../attach.ts";
+import { pickProgram } from "../program/attach.ts";
 import { BpfObject } from "../ffi/object.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { kernelNeeded, missingHelpers } from "../ffi/probe.ts";

@@ -1,6 +1,6 @@
 // options.ts — `xdptool sample`'s command line checked and turned into options: every refusal is
 // one line and exit 2, before anything is loaded, attached or created.
-import { intArg } from "../cli.ts";
+import { intArg } from "../cli/define.ts";
 import { UsageError } from "../errors.ts";
 import { MAX_SNAPLEN, MAX_SNAPLEN_PERF } from "./layout.ts";
 import { strftime, type RotateOptions } from "./rotate.ts";

@@ -2,7 +2,7 @@
 // one table (METRICS: what docs/grafana-dashboard.json may query, checked by the tests), and one
 // scrape's samples read from the pinned maps of every feature an interface runs.
 import { existsSync } from "node:fs";
-import { readCounters } from "../stats.ts";
+import { readCounters } from "./counters.ts";
 import { GROUPS } from "./rates.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { mapPin } from "../maps/renamed.ts";

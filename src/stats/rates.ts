@@ -1,7 +1,7 @@
 // rates.ts — counters of every interface running an xdptool program, and rates from two reads.
 import { existsSync } from "node:fs";
 import { pinnedInterfaces } from "../ffi/bpffs.ts";
-import { readCounters, statsMapPath, STAT_NAMES, type Counters, type StatName } from "../stats.ts";
+import { readCounters, statsMapPath, STAT_NAMES, type Counters, type StatName } from "./counters.ts";
 import { OpError } from "../errors.ts";
 
 /** Interfaces whose pin directory holds an xdptool_stats map (any xdptool program has one). */

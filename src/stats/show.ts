@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { OpError } from "../errors.ts";
 import { resolveIface } from "../ffi/netns.ts";
-import { statsMapPath } from "../stats.ts";
+import { statsMapPath } from "./counters.ts";
 import { table } from "../table.ts";
 import { GROUPS, rates, snapshot, statsInterfaces, type Rates } from "./rates.ts";
 

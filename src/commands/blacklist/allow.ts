@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { ifaceArg, ruleArgs } from "./_shared.ts";
 import { runAdd } from "./_add.ts";
 

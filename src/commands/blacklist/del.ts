@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { OpError, UsageError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 import { ifaceArg, ruleArgs, rulesFromArgs } from "./_shared.ts";

@@ -1,4 +1,4 @@
-import { defineCommand, interfaceArg, jsonArg } from "../../cli.ts";
+import { defineCommand, interfaceArg, jsonArg } from "../../cli/define.ts";
 import { OpError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { writeAll } from "../../table.ts";
 import { ifaceArg } from "./_shared.ts";
 

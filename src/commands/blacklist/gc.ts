@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { printJson } from "../../table.ts";
 import { ifaceArg } from "./_shared.ts";
 

@@ -1,5 +1,5 @@
 import type { CommandDef } from "citty";
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 
 const sub = (load: () => Promise<{ default: CommandDef }>) => () => load().then((m) => m.default);
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 // The README's first command ends here: a short tour that shows each capability working on the
@@ -9,7 +9,7 @@ export default defineCommand({
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab demo", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
-    const { runDemo } = await import("../../demo.ts");
+    const { runDemo } = await import("../../lab/demo.ts");
     await runDemo(labName(args), args.keep);
   },
 });

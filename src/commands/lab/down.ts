@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
@@ -7,7 +7,7 @@ export default defineCommand({
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab down", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
-    const { labConfig, labDown } = await import("../../lab.ts");
+    const { labConfig, labDown } = await import("../../lab/setup.ts");
     const lab = labConfig(labName(args));
     console.log(`lab ${lab.name}: ${labDown(lab) ? "removed" : "was not up"}`);
   },

@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { UsageError } from "../../errors.ts";
 import { labArgs, labName } from "./_shared.ts";
 
@@ -20,7 +20,7 @@ export default defineCommand({
     const dash = rawArgs.indexOf("--");
     const cmd = dash >= 0 ? rawArgs.slice(dash + 1) : [];
     if (cmd.length === 0) throw new UsageError("no command given: put it after --, e.g. xdptool lab exec gen -- ping 198.18.0.2");
-    const { labConfig, labIsUp } = await import("../../lab.ts");
+    const { labConfig, labIsUp } = await import("../../lab/setup.ts");
     const lab = labConfig(labName(args));
     if (!labIsUp(lab)) throw new UsageError(`lab ${lab.name} is not up (xdptool lab up)`);
     const ns = args.side === "gen" ? lab.gen.ns : lab.dut.ns;

@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { printJson, table } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
 
@@ -8,13 +8,13 @@ export default defineCommand({
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab status");
-    const { labConfig, labIsUp } = await import("../../lab.ts");
+    const { labConfig, labIsUp } = await import("../../lab/setup.ts");
     const lab = labConfig(labName(args));
     const up = labIsUp(lab);
     const ends = [];
     if (up) {
       const { resolveIface } = await import("../../ffi/netns.ts");
-      const { ifaceStatus } = await import("../../inventory.ts");
+      const { ifaceStatus } = await import("../../program/inventory.ts");
       for (const [role, end] of [["generator", lab.gen], ["device under test", lab.dut]] as const) {
         ends.push({ role, ...end, xdp: ifaceStatus(resolveIface(`${end.ns}/${end.ifname}`)) });
       }

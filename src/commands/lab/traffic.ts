@@ -1,4 +1,4 @@
-import { defineCommand, intArg, jsonArg } from "../../cli.ts";
+import { defineCommand, intArg, jsonArg } from "../../cli/define.ts";
 import { OpError, UsageError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
@@ -61,7 +61,7 @@ export default defineCommand({
     if (!["udp", "tcp", "icmp", "none"].includes(args.proto)) throw new UsageError(`--proto must be udp, tcp, icmp or none, not "${args.proto}"`);
     const sender = args.from ?? args.sender;
     if (sender !== "gen" && sender !== "dut") throw new UsageError(`--sender must be gen or dut, not "${sender}"`);
-    const { labConfig, labIsUp } = await import("../../lab.ts");
+    const { labConfig, labIsUp } = await import("../../lab/setup.ts");
     const lab = labConfig(labName(args));
     const [tx, rx] = sender === "gen" ? [lab.gen, lab.dut] : [lab.dut, lab.gen];
     const { buildFrame, dnsQuery } = await import("../../net/packet.ts");
@@ -92,7 +92,7 @@ export default defineCommand({
       throw new OpError(`${rx.ifname} runs no XDP program, and veth drops XDP_TX frames sent to such an end: load one first (xdptool load ${rx.ifname} pass)`);
     }
     const txIf = resolveIface(`${tx.ns}/${tx.ifname}`);
-    const { deliverFrames } = await import("../../traffic.ts");
+    const { deliverFrames } = await import("../../lab/traffic.ts");
     const r = deliverFrames(tx.ifname, txIf.ifindex, frame, count, batch, sources?.list);
     if (r.refused > 0) {
       throw new OpError(`${rx.ifname} refused ${r.refused} of ${count} frames (veth counts them in ${tx.ifname}'s tx_queue_0_xdp_xmit_errors): frames over its MTU, or its end went down`);

@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { printJson, table } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
 
@@ -8,7 +8,7 @@ export default defineCommand({
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");
     requireCaps("xdptool lab up", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
-    const { labConfig, labUp, labAttachGenerator, labDown } = await import("../../lab.ts");
+    const { labConfig, labUp, labAttachGenerator, labDown } = await import("../../lab/setup.ts");
     const lab = labConfig(labName(args));
     const state = labUp(lab);
     try {

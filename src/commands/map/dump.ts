@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { mapArg, openMap } from "./_shared.ts";
 
 export default defineCommand({

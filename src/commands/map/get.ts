@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { OpError } from "../../errors.ts";
 import { printJson } from "../../table.ts";
 import { keyArg, mapArg, openMap } from "./_shared.ts";

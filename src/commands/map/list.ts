@@ -1,4 +1,4 @@
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { printJson, table } from "../../table.ts";
 
 export default defineCommand({

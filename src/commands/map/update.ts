@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { UsageError } from "../../errors.ts";
 import { keyArg, mapArg, openMap, requireWritable } from "./_shared.ts";
 

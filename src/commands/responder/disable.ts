@@ -1,4 +1,4 @@
-import { defineCommand, interfaceArg, jsonArg } from "../../cli.ts";
+import { defineCommand, interfaceArg, jsonArg } from "../../cli/define.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand, forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli.ts";
+import { defineCommand, forceArg, interfaceArg, jsonArg, xdpMode, xdpModeArg } from "../../cli/define.ts";
 import { printJson } from "../../table.ts";
 
 export default defineCommand({

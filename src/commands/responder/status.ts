@@ -1,5 +1,5 @@
 import { OpError } from "../../errors.ts";
-import { defineCommand, jsonArg } from "../../cli.ts";
+import { defineCommand, jsonArg } from "../../cli/define.ts";
 import { printJson, table } from "../../table.ts";
 
 export default defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand, interfaceArg } from "../../cli.ts";
+import { defineCommand, interfaceArg } from "../../cli/define.ts";
 
 export default defineCommand({
   meta: {

@@ -1,4 +1,4 @@
-import { defineCommand, durationArg } from "../../cli.ts";
+import { defineCommand, durationArg } from "../../cli/define.ts";
 import { UsageError } from "../../errors.ts";
 import { unitDirArg, systemctl } from "./_shared.ts";
 

@@ -1,4 +1,4 @@
-import { defineCommand } from "../../cli.ts";
+import { defineCommand } from "../../cli/define.ts";
 import { OpError } from "../../errors.ts";
 import { unitDirArg, systemctl } from "./_shared.ts";
 

@@ -5,13 +5,13 @@
 // 64 frames hold the sender back to the receiver's pace, so veth's 256-frame receive ring rarely
 // overflows; when a busy CPU delays the receiver it does, and deliverFrames sends the refused
 // frames again (veth counts them), so `lab traffic --count N` puts exactly N frames on the wire.
-import { ethtoolStats, ethtoolSum } from "./ffi/netdev.ts";
-import { BpfObject } from "./ffi/object.ts";
-import { BPF_F_TEST_XDP_LIVE_FRAMES, testRun } from "./ffi/prog.ts";
-import { embeddedObject } from "./embedded.ts";
-import { BpfMap } from "./ffi/map.ts";
-import { UsageError } from "./errors.ts";
-import type { SourceList } from "./net/sources.ts";
+import { ethtoolStats, ethtoolSum } from "../ffi/netdev.ts";
+import { BpfObject } from "../ffi/object.ts";
+import { BPF_F_TEST_XDP_LIVE_FRAMES, testRun } from "../ffi/prog.ts";
+import { embeddedObject } from "../program/embedded.ts";
+import { BpfMap } from "../ffi/map.ts";
+import { UsageError } from "../errors.ts";
+import type { SourceList } from "../net/sources.ts";
 
 /** struct tx_template and struct tx_src_cfg (bpf/include/tx.h; test/traffic.test.ts checks them). */
 export const TEMPLATE_LAYOUT = { data: 16, len: 0, ipOff: 4, l4CsumOff: 6, ipCsumBase: 8, l4CsumBase: 12 } as const;

@@ -1,9 +1,9 @@
 // detail.ts — `xdptool status IFACE`: what runs on one interface, each feature's configuration
 // and counters. Each feature contributes one describer; the stats counters are common to all.
-import { readCounters, type Counters } from "./stats.ts";
-import type { Feature } from "./combined/bits.ts";
+import { readCounters, type Counters } from "../stats/counters.ts";
+import type { Feature } from "../combined/bits.ts";
 import type { IfaceStatus } from "./inventory.ts";
-import { OpError } from "./errors.ts";
+import { OpError } from "../errors.ts";
 
 export interface IfaceDetail extends IfaceStatus {
   counters: Counters | null;
@@ -15,14 +15,14 @@ type Describer = (ifname: string) => Promise<{ config: unknown; counters?: unkno
 
 export const describers: Partial<Record<Feature, Describer>> = {
   responder: async (ifname) => {
-    const { readConfig, readStats } = await import("./responder/maps.ts");
+    const { readConfig, readStats } = await import("../responder/maps.ts");
     const config = readConfig(ifname);
     const counters = readStats(ifname);
     const sel = [`ports ${config.ports.join(",")}`, config.qnames ? `${config.qnames} names` : "every name", config.from.length ? `from ${config.from.join(",")}` : "", config.over ? `over ${config.over} q/s, slip ${config.slip}` : ""];
     return { config, counters, summary: `${sel.filter(Boolean).join("; ")} — answered ${counters.answered}, slip-dropped ${counters.slip_dropped}` };
   },
   blacklist: async (ifname) => {
-    const { withBlacklist, summarize, summaryText } = await import("./blacklist/store.ts");
+    const { withBlacklist, summarize, summaryText } = await import("../blacklist/store.ts");
     const s = withBlacklist(ifname, summarize);
     const { dropped, undecidable, ...config } = s;
     return { config, counters: { dropped, undecidable }, summary: summaryText(s) };

@@ -3,10 +3,10 @@
 // only asks (status, stats) does not load the object loader, probes and map code with it.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { closeFd, objGet, withFd } from "./ffi/fd.ts";
-import { pinDir, pinnedInterfaces, renamePin } from "./ffi/bpffs.ts";
-import { linkInfo, xdpQuery, type LinkInfo, type XdpState } from "./ffi/xdp.ts";
-import type { Iface } from "./ffi/netns.ts";
+import { closeFd, objGet, withFd } from "../ffi/fd.ts";
+import { pinDir, pinnedInterfaces, renamePin } from "../ffi/bpffs.ts";
+import { linkInfo, xdpQuery, type LinkInfo, type XdpState } from "../ffi/xdp.ts";
+import type { Iface } from "../ffi/netns.ts";
 
 /** The pinned link in `dir`, if any: its info (ifindex 0 once detached from outside). */
 export function pinnedLink(dir: string): LinkInfo | null {

@@ -1,9 +1,9 @@
 // stats.ts — the counters every xdptool program keeps (bpf/include/stats.h), summed over CPUs.
 import { join } from "node:path";
-import { BpfMap } from "./ffi/map.ts";
-import { pinDir } from "./ffi/bpffs.ts";
-import { OpError } from "./errors.ts";
-import { XDP_ACTIONS } from "./ffi/xdp.ts";
+import { BpfMap } from "../ffi/map.ts";
+import { pinDir } from "../ffi/bpffs.ts";
+import { OpError } from "../errors.ts";
+import { XDP_ACTIONS } from "../ffi/xdp.ts";
 import { existsSync } from "node:fs";
 
 /** enum xt_stat in bpf/include/xdptool.h, in order (checked by test/layout.test.ts). */

@@ -11,9 +11,9 @@
 // `lab traffic` or the DNS responder) to an end that runs an XDP program.
 import { writeFileSync } from "node:fs";
 import { spawnSync } from "bun";
-import { OpError, UsageError } from "./errors.ts";
-import { needTool } from "./tools.ts";
-import { enterNetns } from "./ffi/netns.ts";
+import { OpError, UsageError } from "../errors.ts";
+import { needTool } from "../tools.ts";
+import { enterNetns } from "../ffi/netns.ts";
 
 /** iproute2's `ip`: the lab is namespaces and a veth pair, made the way an operator would. */
 const ip = () => needTool("ip", "iproute2", "the lab");
@@ -94,15 +94,15 @@ export function labUp(lab: Lab): "created" | "already up" {
 
 /** Put `pass` on the generator end (see the header comment); a no-op when already there. */
 export async function labAttachGenerator(lab: Lab): Promise<void> {
-  const { resolveIface } = await import("./ffi/netns.ts");
-  const { attach } = await import("./attach.ts");
-  const { embeddedObject } = await import("./embedded.ts");
+  const { resolveIface } = await import("../ffi/netns.ts");
+  const { attach } = await import("../program/attach.ts");
+  const { embeddedObject } = await import("../program/embedded.ts");
   attach({ iface: resolveIface(`${lab.gen.ns}/${lab.gen.ifname}`), image: embeddedObject("pass")!, objectName: "pass", mode: "native" });
 }
 
 /** Remove the lab and xdptool's pins for its interfaces; idempotent. */
 export function labDown(lab: Lab): boolean {
-  const { removePinDir, pinDir } = require("./ffi/bpffs.ts") as typeof import("./ffi/bpffs.ts");
+  const { removePinDir, pinDir } = require("../ffi/bpffs.ts") as typeof import("../ffi/bpffs.ts");
   for (const end of [lab.gen, lab.dut]) removePinDir(pinDir(end.ifname));
   let existed = false;
   for (const end of [lab.gen, lab.dut]) {

@@ -2,7 +2,7 @@
 // cannot drift from them: every command path with its subcommands, its options, and whether it
 // takes an interface (completed from /sys/class/net) or a lab side (gen, dut).
 import type { CommandDef } from "citty";
-import { flagName, value } from "./cli.ts";
+import { flagName, value } from "./define.ts";
 import { commandShape } from "./help.ts";
 
 interface Node {

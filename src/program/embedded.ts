@@ -1,7 +1,7 @@
 // embedded.ts — the BPF objects built into the binary (bpf/*.bpf.c → dist/bpf/*.bpf.o).
 import { existsSync, readFileSync } from "node:fs";
-import { UsageError } from "./errors.ts";
-import { objects } from "../dist/bpf/embedded.ts";
+import { UsageError } from "../errors.ts";
+import { objects } from "../../dist/bpf/embedded.ts";
 
 /**
  * Programs an operator can `load` by name. `xdptool` is the combined program the feature commands

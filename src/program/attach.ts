@@ -7,18 +7,18 @@
 // reusing pinned maps whose shape still fits, so counters and rules survive an upgrade.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { OpError, UsageError } from "./errors.ts";
-import { BpfError } from "./ffi/error.ts";
-import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from "./ffi/object.ts";
-import { closeFd, fdById, objGet, objPin, withFd } from "./ffi/fd.ts";
-import { BpfMap, MAP_TYPES } from "./ffi/map.ts";
-import { kernelNeeded, missingHelpers } from "./ffi/probe.ts";
+import { OpError, UsageError } from "../errors.ts";
+import { BpfError } from "../ffi/error.ts";
+import { BpfObject, BPF_PROG_TYPE_XDP, type MapHandle, type ProgramHandle } from "../ffi/object.ts";
+import { closeFd, fdById, objGet, objPin, withFd } from "../ffi/fd.ts";
+import { BpfMap, MAP_TYPES } from "../ffi/map.ts";
+import { kernelNeeded, missingHelpers } from "../ffi/probe.ts";
 import { release } from "node:os";
-import { progInfoById } from "./ffi/prog.ts";
-import { ensureDir, linkPin, pinDir, pinnedFiles, pinnedInterfaces, removePinDir, renamePin, stagingName, unpin, hostPath } from "./ffi/bpffs.ts";
-import { FORMER_NAMES, pinIn } from "./maps/renamed.ts";
-import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type LinkInfo, type XdpMode, type XdpState } from "./ffi/xdp.ts";
-import type { Iface } from "./ffi/netns.ts";
+import { progInfoById } from "../ffi/prog.ts";
+import { ensureDir, linkPin, pinDir, pinnedFiles, pinnedInterfaces, removePinDir, renamePin, stagingName, unpin, hostPath } from "../ffi/bpffs.ts";
+import { FORMER_NAMES, pinIn } from "../maps/renamed.ts";
+import { findXdpLink, linkDetach, linkInfo, linkUpdate, xdpDetachNetlink, xdpLinkCreate, xdpQuery, type LinkInfo, type XdpMode, type XdpState } from "../ffi/xdp.ts";
+import type { Iface } from "../ffi/netns.ts";
 import { ownedLink, pinnedLink } from "./owned.ts";
 
 export interface AttachRequest {

@@ -1,9 +1,9 @@
 // man.ts — manual pages in roff, generated from the same command definitions as --help:
 // xdptool(8), xdptool-blacklist(8), xdptool-blacklist-add(8), … (`xdptool man [COMMAND…]`).
 import type { ArgDef, CommandDef } from "citty";
-import { flagName } from "./cli.ts";
+import { flagName } from "./define.ts";
 import { commandShape, optionText } from "./help.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../version.ts";
 
 /** Text as roff: backslashes and dashes escaped, no line starting a request. */
 const esc = (s: string) => s.replace(/\\/g, "\\e").replace(/-/g, "\\-").replace(/^([.'])/gm, "\\&$1");

@@ -1,7 +1,7 @@
 // root.ts — xdptool itself as a command: its name, version and subcommands (src/commands/).
-import { defineCommand } from "./cli.ts";
-import { commands } from "./commands/index.ts";
-import { VERSION } from "./version.ts";
+import { defineCommand } from "./define.ts";
+import { commands } from "../commands/index.ts";
+import { VERSION } from "../version.ts";
 
 export const main = defineCommand({
   meta: {

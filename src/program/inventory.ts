@@ -1,14 +1,14 @@
 // inventory.ts — which XDP program runs on which interface, and whose it is.
 // Shared by `status`, `stats` and the lab: one walk over namespaces and interfaces.
 import { ownedLink } from "./owned.ts";
-import { closeFd } from "./ffi/fd.ts";
-import { enterNetns, namedNetns, type Iface } from "./ffi/netns.ts";
-import { Netlink, type XdpLink } from "./ffi/netlink.ts";
-import { progInfoById } from "./ffi/prog.ts";
-import { xdpQuery, xdpState, type XdpState } from "./ffi/xdp.ts";
-import { hostPath, pinDir } from "./ffi/bpffs.ts";
-import { COMBINED, enabledFeatures } from "./combined/bits.ts";
-import { clearStaleSampler } from "./sampler/stage.ts";
+import { closeFd } from "../ffi/fd.ts";
+import { enterNetns, namedNetns, type Iface } from "../ffi/netns.ts";
+import { Netlink, type XdpLink } from "../ffi/netlink.ts";
+import { progInfoById } from "../ffi/prog.ts";
+import { xdpQuery, xdpState, type XdpState } from "../ffi/xdp.ts";
+import { hostPath, pinDir } from "../ffi/bpffs.ts";
+import { COMBINED, enabledFeatures } from "../combined/bits.ts";
+import { clearStaleSampler } from "../sampler/stage.ts";
 
 export interface IfaceStatus {
   interface: string;

@@ -5,9 +5,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn, spawnSync } from "bun";
-import { OpError } from "./errors.ts";
-import { selfArgv } from "./self.ts";
-import { haveTool } from "./tools.ts";
+import { OpError } from "../errors.ts";
+import { selfArgv } from "../self.ts";
+import { haveTool } from "../tools.ts";
 
 
 function xdptool(env: Record<string, string>, ...args: string[]): string {

@@ -1,7 +1,7 @@
 // cli.ts — what citty leaves to us: finding the command a command line names, rejecting flags
 // that command does not know, and the argument sets several commands share.
 import type { ArgsDef, CommandDef } from "citty";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../errors.ts";
 
 /** citty's defineCommand (it returns its argument; the types make `args` typed in `run`), here so
  *  that defining commands does not load citty — and node:util with it — when only help is asked. */

@@ -2,8 +2,8 @@
 // a usage line with its full path (`xdptool blacklist add [OPTIONS] RULE...`), its arguments,
 // options and subcommands, wrapped to the terminal (COLUMNS, else 80 when not a terminal).
 import type { ArgDef, ArgsDef, CommandDef, CommandMeta } from "citty";
-import { FREE_WORDS, flagName, type LazyCommand, value } from "./cli.ts";
-import { libc } from "./ffi/native.ts";
+import { FREE_WORDS, flagName, type LazyCommand, value } from "./define.ts";
+import { libc } from "../ffi/native.ts";
 
 /** isatty(3) itself: node:tty costs ~5 ms to load, and node:fs (readlink of /proc/self/fd/N) ~2. */
 const isTerminal = (fd: number): boolean => libc.symbols.isatty(fd) === 1;
