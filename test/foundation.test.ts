@@ -1,9 +1,9 @@
 // Foundation: the binary, load/status/unload, persistence, ownership, errors, the lab.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { DUT, GEN, ROOT, XDPTOOL, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
+import { DUT, GEN, LAB, ROOT, XDPTOOL, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
 
 const PIN = `/sys/fs/bpf/xdptool/${DUT}`;
 
@@ -157,6 +157,18 @@ describe("errors", () => {
     const r = xt("load", "nosuchif0", "hello");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no interface "nosuchif0"');
+  });
+
+  test("a file in /run/netns that is no namespace (ip netns add half-way) is passed over, not an error", () => {
+    const bogus = `/run/netns/${LAB}-notns`;
+    writeFileSync(bogus, "");
+    try {
+      expect(json("status", DUT).interface).toBe(DUT); // found in its own namespace, past the bogus one
+      expect(xt("status").code).toBe(0);
+      expect(xt("status", "nosuch0").code).toBe(2);
+    } finally {
+      unlinkSync(bogus);
+    }
   });
 
   test("a missing interface is exit 2 and said so by every command, not 'runs no …'", () => {

@@ -86,7 +86,14 @@ export function resolveIface(spec: string): Iface {
   const here = ifIndex(name);
   if (here) return { name, ifindex: here, netns: null };
   const found = namedNetns().filter((n) => {
-    enterNetns(n);
+    try {
+      enterNetns(n);
+    } catch (e) {
+      // Listed but not (or no longer) a namespace: `ip netns add` creates the file before it
+      // mounts the namespace there, `del` unmounts before it removes it. Not where `name` is.
+      if (e instanceof OpError) return false;
+      throw e;
+    }
     return ifIndex(name) > 0;
   });
   if (found.length === 1) {
