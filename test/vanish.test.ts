@@ -83,3 +83,19 @@ test("the Prometheus endpoint of an interface that is deleted stops, exit 1, nam
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(`${IF} went away`);
 });
+
+test("the pins of an interface deleted under our program stay (a new one of that name adopts them) until `unload NAME` removes them", () => {
+  makePair();
+  xtOk("blacklist", "attach", IF);
+  xtOk("blacklist", "add", "198.18.9.0/24", "-i", IF);
+  expect(inNs(DUT, ["ip", "link", "del", IF]).code).toBe(0);
+  const pins = `/sys/fs/bpf/xdptool/${IF}`;
+  expect(sh(["ls", pins]).stdout).toContain("bl_recs"); // kept: the rules outlive the interface
+  const r = xt("unload", IF);
+  expect([r.code, r.stdout.trim()]).toEqual([0, expect.stringMatching(new RegExp(`^${IF}: the interface is gone; removed the \\d+ pins it left behind`))]);
+  expect(sh(["ls", pins]).code).not.toBe(0);
+  // Nothing left: the name is an unknown interface again.
+  expect(xt("unload", IF).code).toBe(2);
+  // A live interface's pins are never taken for an orphan's.
+  expect(xt("unload", "nosuch0").code).toBe(2);
+});

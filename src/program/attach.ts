@@ -297,6 +297,23 @@ export interface DetachResult {
   removedPins?: number;
 }
 
+/**
+ * The pins of an interface that is gone (deleted while our program ran on it): its link, detached
+ * by the kernel with the interface, holds nothing. They are kept — an interface made again under
+ * the name adopts the rules — until `unload NAME` asks for them; this removes them and says how
+ * many there were. null: no such pins, or their link still holds a program (an interface renamed
+ * elsewhere: not ours to judge by name).
+ */
+export function removeOrphanPins(name: string): number | null {
+  const dir = pinDir(name);
+  if (!existsSync(dir)) return null;
+  const link = pinnedLink(dir);
+  if (link && link.ifindex !== 0) return null;
+  const n = pinnedFiles(dir).length;
+  removePinDir(dir);
+  return n;
+}
+
 /** Take xdptool's program (or, with force, anyone's) off an interface and remove our pins. */
 export function detach(iface: Iface, force = false): DetachResult {
   const state = xdpQuery(iface.ifindex);
