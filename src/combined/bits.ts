@@ -68,7 +68,7 @@ export function enabledFeatures(ifname: string): Feature[] {
 /** Switch one feature on or off; a lock keeps concurrent commands from losing each other's bits. */
 export function setFeature(ifname: string, f: Feature, on: boolean): void {
   withLock(lockFile(`features-${ifname}`), () => {
-    const bits = enabledBits(ifname);
-    writeFeatures(ifname, on ? bits | FEATURE_BITS[f] : bits & ~FEATURE_BITS[f]);
+    const [bits, layout] = readFeatures(ifname);
+    writeFeatures(ifname, on ? bits | FEATURE_BITS[f] : bits & ~FEATURE_BITS[f], layout);
   });
 }

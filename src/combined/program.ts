@@ -13,7 +13,6 @@ import { progInfoById } from "../ffi/prog.ts";
 import { xdpQuery } from "../ffi/xdp.ts";
 import type { Iface } from "../ffi/netns.ts";
 import { embeddedObject } from "../program/embedded.ts";
-import { addCurrentNames } from "../maps/renamed.ts";
 import { UsageError } from "../errors.ts";
 import { COMBINED, LAYOUT_VERSION, enabledBits, enabledFeatures, layoutVersion, setFeature, writeFeatures, type Feature } from "./bits.ts";
 import type { EnsureOptions, Stage } from "./stage.ts";
@@ -57,10 +56,7 @@ export interface EnsureResult {
 export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureResult {
   const own = ownProgram(iface);
   const running = own === COMBINED;
-  if (running) {
-    addCurrentNames(iface.name);
-    for (const s of STAGES) s.tidy?.(iface.name);
-  }
+  if (running) for (const s of STAGES) s.tidy?.(iface.name);
   const plans = STAGES.map((s) => s.plan(iface.name, running, opts));
   // The pinned maps' layout, as the xdptool that loaded the running program stamped it: an older
   // one's program is upgraded (state carried), a newer one's is not replaced behind its back.

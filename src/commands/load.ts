@@ -38,8 +38,9 @@ export default defineCommand({
     const { attach } = await import("../program/attach.ts");
     const iface = resolveIface(args.interface);
     const { withProgramLock, ensureCombined } = await import("../combined/program.ts");
+    const { COMBINED } = await import("../combined/bits.ts");
     // The combined program is loaded as its features are (sizes, state carried across layouts).
-    const combined = args.program === "xdptool" && !args.section && !args.name;
+    const combined = args.program === COMBINED && !args.section && !args.name;
     const r = withProgramLock(iface.name, () =>
       combined ? ensureCombined(iface, { mode, force: args.force, reload: true }).attached! : attach({ iface, image, objectName: args.program, section: args.section, program: args.name, mode, force: args.force }),
     );

@@ -4,10 +4,11 @@
 // program's own `xdptool_`). The sampler's used to be `xt_sample_*`. Pins are read by users'
 // scripts, so for one release a renamed map is pinned under both names — two names of one
 // bpffs inode, as `ln` would make — and pins made by an older xdptool, which know only the former
-// name, are found by it until the next attach adds the new one (src/program/attach.ts).
+// name, are found by it until the next attach adds the new one (src/program/attach.ts; every
+// such program has an older layout stamp, so the first feature command of this build reloads it).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { linkPin, pinDir } from "../ffi/bpffs.ts";
+import { pinDir } from "../ffi/bpffs.ts";
 
 /** Today's name → the name before 2026-12 (CHANGELOG.md: the former names go in the next release). */
 export const FORMER_NAMES: Readonly<Record<string, string>> = {
@@ -38,13 +39,4 @@ export function pinIn(dir: string, name: string): string {
 /** The pin of map `name` of xdptool's program on `ifname` (see pinIn). */
 export function mapPin(ifname: string, name: string): string {
   return pinIn(pinDir(ifname), name);
-}
-
-/** Give the pins an older xdptool made (former names only) today's names too: for a program
- *  of ours that runs on, with no reload that would (src/combined/program.ts). */
-export function addCurrentNames(ifname: string): void {
-  const dir = pinDir(ifname);
-  for (const [now, before] of Object.entries(FORMER_NAMES)) {
-    if (!existsSync(join(dir, now)) && existsSync(join(dir, before))) linkPin(join(dir, before), join(dir, now));
-  }
 }
