@@ -203,6 +203,19 @@ describe("errors", () => {
     }
   });
 
+  test("every command's summary (its description's first line, what group help and man NAME show) is a whole sentence", async () => {
+    const { commands } = await import("../src/commands/index.ts");
+    const value = async (x: unknown): Promise<any> => (typeof x === "function" ? await x() : await x);
+    const cut: string[] = [];
+    const walk = async (path: string, def: any): Promise<void> => {
+      const first = ((await value(def.meta))?.description ?? "").split("\n")[0];
+      if (!/[.)]$/.test(first)) cut.push(`${path}: ${first}`);
+      for (const [name, sub] of Object.entries((await value(def.subCommands)) ?? {})) await walk(`${path} ${name}`, await value(sub));
+    };
+    for (const [name, lazy] of Object.entries(commands)) await walk(name, await value(lazy));
+    expect(cut).toEqual([]);
+  });
+
   test("one meaning per flag: --lab names a lab, --transport a capture's transport, --sender the lab's sending end; the old spellings still work, unlisted", () => {
     expect(xt("help", "lab", "up").stdout).toContain("--lab LAB");
     expect(xt("help", "lab", "up").stdout).not.toContain("--name");

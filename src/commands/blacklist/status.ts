@@ -5,8 +5,10 @@ import { ifaceArg } from "./_shared.ts";
 export default defineCommand({
   meta: {
     name: "status",
-    description: `The blacklist as a whole: rules by action, capacity, packets dropped, and the kernel
-  memory its maps take (every map, as the kernel accounts it), in total and per rule.
+    description: `The blacklist as a whole: rules by action, capacity, packets dropped, kernel memory.
+
+  The memory is what every map of the blacklist takes, as the kernel accounts it, in total and
+  per rule.
 
   Read from the maps directly, without decoding rules: instant at a million rules.
 
