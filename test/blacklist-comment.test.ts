@@ -89,6 +89,18 @@ test("export writes comments quoted; import reads them back, quotes and # ; insi
   expect(exported()).toEqual([...lines, "198.18.10.0/24 --comment \"single quoted\"", "2001:db8:1::/48 port 53/udp --comment \"v6 dns\""].sort());
 });
 
+test("comments in any language survive export and import (UTF-8 files; a byte-order mark before the first line is not a rule)", () => {
+  blOk("flush");
+  blOk("add", "198.18.7.0/24", "--comment", "café ☕ Ботнет");
+  const lines = exported();
+  expect(lines).toEqual(['198.18.7.0/24 --comment "café ☕ Ботнет"']);
+  blOk("flush");
+  blOk("import", file("utf8.txt", "\ufeff" + lines.join("\r\n") + "\r\n198.18.9.0/24 ; Größe\r\n"));
+  expect(comments()).toEqual({ "198.18.7.0/24": "café ☕ Ботнет", "198.18.9.0/24": null });
+  blOk("import", file("utf8.txt", "\ufeff198.18.10.0/24 --comment 'naïve'\n"), "--replace");
+  expect(comments()).toEqual({ "198.18.10.0/24": "naïve" });
+});
+
 test("import --replace keeps the comments of rules that stay, drops those of rules that go", () => {
   blOk("flush");
   blOk("add", "198.18.7.0/24", "--comment", "stays");

@@ -74,7 +74,7 @@ export function lastFeedRules(ifname: string, url: string): Rule[] {
   const path = bodyPath(key(ifname, url));
   if (!existsSync(path)) return [];
   try {
-    const parsed = parseRulesText(readFileSync(path, "utf8"), path);
+    const parsed = parseRulesText(readFileSync(path, "latin1"), path);
     return Array.from({ length: ruleCount(parsed) }, (_, i) => ruleAt(parsed, i));
   } catch {
     return []; // a copy that no longer parses is ignored (the refresh downloads it again)

@@ -186,6 +186,13 @@ export function* allRules(parsed: ParsedFile): Generator<Rule> {
   for (let i = 0, n = ruleCount(parsed); i < n; i++) yield ruleAt(parsed, i);
 }
 
+/** A line of the latin1 text as the UTF-8 it was written in (comments may hold any character), without
+ * the byte-order mark an editor may put before the first line. Only lines with such bytes pay. */
+function utf8Line(raw: string, line: number): string {
+  if (line === 1 && raw.startsWith("\xef\xbb\xbf")) raw = raw.slice(3);
+  return /[\x80-\xff]/.test(raw) ? Buffer.from(raw, "latin1").toString("utf8") : raw;
+}
+
 export function parseRulesText(text: string, file: string): ParsedFile {
   const nul = text.indexOf("\0");
   if (nul >= 0) throw new UsageError(`${file}:${text.slice(0, nul).split("\n").length}: binary data (NUL byte); expected text, one rule per line`);
@@ -201,7 +208,7 @@ export function parseRulesText(text: string, file: string): ParsedFile {
       start = next;
       continue;
     }
-    const raw = text.slice(start, end);
+    const raw = utf8Line(text.slice(start, end), line);
     start = next;
     try {
       if (raw.includes('"') || raw.includes("'")) {

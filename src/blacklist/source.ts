@@ -19,7 +19,8 @@ function openRules(path: string): number {
   }
 }
 
-/** The file's text (latin1: every byte one character, so offsets and line numbers are exact). */
+/** The file's text (latin1: every byte one character, so offsets and line numbers are exact; the
+ *  parser reads a line with other bytes as UTF-8). */
 export function readRulesFile(path: string): string {
   const name = path === "-" ? "<stdin>" : path;
   const fd = path === "-" ? 0 : openRules(path);
