@@ -49,7 +49,7 @@ export function formatIPv4(b: Uint8Array, at = 0): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`; // hot: a million rules are listed with it
 }
 
-/** RFC 5952 text: lowercase, longest zero run (≥2 groups) as "::". */
+/** RFC 5952 text: lowercase, longest zero run (≥2 groups) as "::", IPv4-mapped as ::ffff:a.b.c.d. */
 export function formatIPv6(b: Uint8Array, at = 0): string {
   const g = Array.from({ length: 8 }, (_, i) => (b[at + i * 2] << 8) | b[at + i * 2 + 1]);
   let best = -1, bestLen = 0;
@@ -60,6 +60,8 @@ export function formatIPv6(b: Uint8Array, at = 0): string {
     if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
     i = j;
   }
+  // RFC 5952 §5: an IPv4-mapped address ends in the dotted IPv4 address it stands for.
+  if (best === 0 && bestLen === 5 && g[5] === 0xffff) return `::ffff:${formatIPv4(b, at + 12)}`;
   const hex = g.map((x) => x.toString(16));
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
