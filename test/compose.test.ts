@@ -79,6 +79,17 @@ describe("responder and sampler on one interface", () => {
     expect(ethtoolStats(DUT, DUT).rx_queue_0_xdp_tx - gen0.rx_queue_0_xdp_tx).toBe(50);
   });
 
+  test("another program in place of the combined one while a feature runs: refused without --force, nothing changed", () => {
+    const before = mapIds();
+    const prog = status().id;
+    const r = xt("load", DUT, "hello");
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`xdptool: ${DUT} runs xdptool's combined program with the responder on; loading hello would end it and remove its state: add --force, or first xdptool responder disable ${DUT}`);
+    expect(status()).toMatchObject({ id: prog, features: ["responder"] });
+    expect(mapIds()).toEqual(before);
+    expect(answered()).toBe(170);
+  });
+
   test("disabling the last feature takes the program off; a sample then runs standalone", () => {
     xtOk("responder", "disable", DUT);
     expect(status().program).toBeNull();

@@ -40,7 +40,16 @@ export default defineCommand({
       resolveIface(args.interface); // a missing interface is a usage error, said as such
     }
     if (only && !on(only)) throw new OpError(`${only} runs no DNS responder of xdptool (xdptool responder enable ${only})`);
-    const rows = pinnedInterfaces().filter((i) => (only ? i === only : on(i))).map((ifname) => ({ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }));
+    const rows = pinnedInterfaces()
+      .filter((i) => (only ? i === only : on(i)))
+      .flatMap((ifname) => {
+        try {
+          return [{ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }];
+        } catch (e) {
+          if (!only && !hasResponder(ifname)) return []; // disabled while we listed: no longer one of them
+          throw e;
+        }
+      });
     if (args.json) return printJson(rows);
     if (rows.length === 0) return console.log("no interface runs the DNS responder (xdptool responder enable IFACE)");
     console.log(
