@@ -58,7 +58,7 @@ export async function runDemo(name = process.env.XDPTOOL_LAB || "xl", keep = fal
     say("what the blacklist matched (packets, bytes, last hit):");
     show(x("blacklist", "list", "-i", dut));
     say("what the responder did:");
-    show(x("responder", "status"));
+    show(x("responder", "status", dut));
     say(`a real client: dig from ${name}-gen gets a truncated reply (flags: qr tc) from XDP, not from a server`);
     if (haveTool("dig")) {
       const dig = spawnSync(["ip", "netns", "exec", `${name}-gen`, "dig", "@198.18.0.2", "www.example.test", "+ignore", "+tries=1", "+time=1"]);

@@ -46,7 +46,9 @@ export default defineCommand({
         try {
           return [{ interface: ifname, config: readConfig(ifname), counters: readStats(ifname) }];
         } catch (e) {
-          if (!only && !hasResponder(ifname)) return []; // disabled while we listed: no longer one of them
+          // Enabled or disabled while we listed (its pins come and go one by one): not one of them
+          // yet, or no longer. Asked by name, the error is the answer.
+          if (!only && e instanceof OpError) return [];
           throw e;
         }
       });
