@@ -5,13 +5,7 @@ import type { CommandDef } from "citty";
 import { main } from "./cli/root.ts";
 import { checkFlags, quickArgs, resolveChain } from "./cli/define.ts";
 import { helpText } from "./cli/help.ts";
-
-/** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
-function mapSelector(argv: string[]): string[] {
-  const [group, sub, how, what] = argv;
-  if (group !== "map" || !["dump", "get", "update", "delete"].includes(sub) || !["id", "pinned", "name"].includes(how) || what === undefined) return argv;
-  return [group, sub, how === "id" ? `id ${what}` : what, ...argv.slice(4)];
-}
+import { bpftoolMapWords } from "./maps/bpftool-words.ts";
 
 /** Options before the command (`xdptool --json status`) go after it, where the command reads them. */
 function optionsAfterCommand(argv: string[]): string[] {
@@ -23,7 +17,7 @@ function optionsAfterCommand(argv: string[]): string[] {
 }
 
 async function run(raw: string[]): Promise<number> {
-  const argv = mapSelector(optionsAfterCommand(raw));
+  const argv = bpftoolMapWords(optionsAfterCommand(raw));
   // Words after "--" belong to the command run (`lab exec gen -- ls -h`), not to xdptool.
   const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {

@@ -66,6 +66,25 @@ describe("finding maps", () => {
     expect(xt("map", "get", "id", String(flows), key).code).not.toBe(0);
   });
 
+  test("bpftool's whole lines: map lookup, key/value as byte words (decimal, 0x, octal, hex), any/exist/noexist", () => {
+    const big = P("t_big"); // __u32 → __u64
+    const theirs = () => sh(["bpftool", "-j", "map", "lookup", "pinned", big, "key", "7", "0", "0", "0"]);
+    xtOk("map", "update", "pinned", big, "key", "7", "0", "0", "0", "value", "0x2a", "0", "0", "0", "0", "0", "0", "0", "noexist");
+    expect(hexBytes(JSON.parse(theirs().stdout).value)).toBe("2a 00 00 00 00 00 00 00");
+    const again = xt("map", "update", "pinned", big, "key", "7", "0", "0", "0", "value", "1", "0", "0", "0", "0", "0", "0", "0", "noexist");
+    expect(again.code).toBe(1); // the key is there: EEXIST, nothing written
+    expect(json<any>("map", "lookup", "pinned", big, "key", "hex", "07", "00", "00", "00").value).toBe(42);
+    xtOk("map", "update", "id", String(bpftool("map", "show", "pinned", big).id), "key", "07", "0", "0", "0", "value", "010", "0", "0", "0", "0", "0", "0", "0", "exist");
+    expect(hexBytes(JSON.parse(theirs().stdout).value)).toBe("08 00 00 00 00 00 00 00");
+    xtOk("map", "delete", "pinned", big, "key", "7", "0", "0", "0");
+    expect(theirs().code).not.toBe(0);
+    const bad = xt("map", "lookup", "pinned", big, "key", "300", "0", "0", "0");
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, 'xdptool: bad key byte "300" in bpftool\'s form (key [hex] BYTE…, e.g. key 0 0 0 1 or key hex 0a 00 00 01)']);
+    const short = xt("map", "lookup", "pinned", big, "key", "7", "0", "0");
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("4 bytes");
+  });
+
   test("an ambiguous name is an error listing the ids", () => {
     const ids = PINS.map((d) => bpftool("map", "show", "pinned", `${d}/t_lpm`).id);
     const r = xt("map", "dump", "t_lpm");

@@ -11,7 +11,9 @@ export default defineCommand({
   A MAP is an id ("42" or "id 42"), a pin path (/sys/fs/bpf/…, or "xl-dut/xdptool_stats" under
   xdptool's pin directory) or a map name (an error lists the ids if several maps share it).
   Keys and values are read and printed through the map's BTF: structs as {field: value}, IP and
-  MAC addresses as addresses, enums by name; maps without BTF as hex bytes.
+  MAC addresses as addresses, enums by name; maps without BTF as hex bytes. bpftool's own
+  spellings work as well: \`map lookup id 42 key 0 0 0 0\`, \`… key hex 0a 00 00 01 value 1 0 0 0
+  noexist\`.
 
   Examples:
     xdptool map list
