@@ -96,9 +96,6 @@ long xt_t4_bulk(__u32 *table, __u32 size, __u32 *lens, const __u32 *a, const __u
 		s[0] = ai;
 		s[1] = lt | (BL_SLOT_RULE << 16);
 		s[3] = ids[i];
-		__u32 *k = table + (size_t)size * WORDS + (size_t)p * 2; // its key word in the compact tail
-		k[0] = s[0];
-		k[1] = s[1];
 		mark_length(lens, ai, len[i]);
 		next = p + 1;
 		taken++;

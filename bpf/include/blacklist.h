@@ -143,68 +143,9 @@ static __always_inline void bl_extract(struct xt_pkt *p, struct bl_ctx *c)
 			(r)->last = (last);                                          \
 	} while (0)
 
-/* The slot of a hit log entry (gen << 63 | slot index << 32 | bytes), or NULL. Both halves come
- * from memory, not a comparison: a branch here would double the fold's paths per entry. */
-static __always_inline struct bl_slot4 *bl_slot_of(__u64 e)
-{
-	__u32 gen = e >> 63, idx = (e >> 32) & 0x7fffffff;
-	void *t4 = bpf_map_lookup_elem(&bl_t4, &gen);
-
-	return t4 ? bpf_map_lookup_elem(t4, &idx) : NULL;
-}
-
-/* Add this CPU's hit log, full (a bound the verifier need not follow per length), to the slots' counters. First one plain read of every slot named (its
- * result kept, so the read stays): the misses are independent and overlap; then the atomic adds
- * find their lines in the cache. */
-__noinline int bl_fold(void)
-{
-	__u32 zero = 0;
-	struct bl_hitlog *l = bpf_map_lookup_elem(&bl_hitlog, &zero);
-	if (!l)
-		return 0;
-	__u32 last = bpf_ktime_get_coarse_ns() >> BL_LAST_SHIFT;
-	__u64 touch = 0;
-	for (int k = 0; k < BL_HITLOG; k++) {
-		struct bl_slot4 *s = bl_slot_of(l->e[k]);
-		if (s)
-			touch += s->packets;
-	}
-	for (int k = 0; k < BL_HITLOG; k++) {
-		struct bl_slot4 *s = bl_slot_of(l->e[k]);
-		__u64 bytes = (__u32)l->e[k]; /* BL_COUNT's argument must be named `bytes` */
-		if (s)
-			BL_COUNT(s, bytes, last);
-	}
-	l->n = 0;
-	return touch == 1; /* never used; keeps the reads */
-}
-
-/* A hit on slot rule `id`: into this CPU's log, folded when full. Global: verified once, not on
- * every path of the stage. */
-__noinline int bl_log_hit(__u32 gen, __u32 idx, __u32 bytes)
-{
-	__u32 zero = 0;
-	struct bl_hitlog *l = bpf_map_lookup_elem(&bl_hitlog, &zero);
-	if (!l)
-		return 0;
-	__u32 n = l->n;
-	if (n < BL_HITLOG) {
-		l->e[n] = ((__u64)(gen & 1) << 63) | ((__u64)(idx & 0x7fffffff) << 32) | bytes;
-		l->n = ++n;
-	}
-	if (n >= BL_HITLOG)
-		bl_fold();
-	return 0;
-}
-
 static __always_inline void bl_count(__u32 id, struct xt_pkt *p, struct bl_ctx *c)
 {
 	__u64 bytes = p->data_end - p->data;
-
-	if (id >= c->slot_base) {
-		bl_log_hit(c->gen, id - c->slot_base - c->gen * c->t4_size, bytes);
-		return;
-	}
 
 	if (!c->now)
 		c->now = bpf_ktime_get_coarse_ns();

@@ -124,23 +124,6 @@ struct bl_note {
 };
 BL_HASH(bl_notes, __u32, struct bl_note, BL_NOTES);
 
-/* Hits on IPv4 slot rules not yet added to their slots' counters, per CPU: (handle << 32 | bytes).
- * A hit appends here (a line the CPU holds) instead of writing the slot, a random line of a table
- * of tens of MiB; every BL_HITLOG hits the CPU folds the log into the slots in one go, where the
- * slots' misses overlap instead of stalling one packet each. */
-#define BL_HITLOG 64
-struct bl_hitlog {
-	__u32 n;
-	__u32 pad;
-	__u64 e[BL_HITLOG];
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct bl_hitlog);
-} bl_hitlog SEC(".maps");
-
 /* Packets dropped because their ports or protocol could not be read (a summary decided): kept
  * apart from bl_cfg, which user space rewrites whole. Shared, atomic: such packets are rare. */
 struct {

@@ -51,11 +51,6 @@
 /* bl_t4: the program looks at most this many slots from a key's home slot; user space never
  * places a key further (a rule set that would need it is refused: the table is too full). */
 #define BL_T4_PROBES 32
-/* Each table (t4_size slots) is followed by t4_size / BL_T4_KEYS entries more, each holding the
- * key words (the first 8 bytes) of BL_T4_KEYS slots: slot i's at entry t4_size + i / BL_T4_KEYS,
- * word i % BL_T4_KEYS. The probe reads only those; user space writes both copies, the compact one
- * second (its flags are what makes a rule live for the program). */
-#define BL_T4_KEYS 4
 #define BL_T4_WINDOW 32 /* slots (1 KiB, aligned: inside one page) the /24-/31 prefixes of one /24 share */
 /* bl_host4: two bits per /24 and generation (what the /24 holds, of any kind), then one stamp
  * per generation (blacklist_maps.h). */

@@ -25,13 +25,10 @@ static __always_inline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx 
 		return 0;
 	for (int j = 0; j < BL_T4_PROBES; j++) {
 		__u32 idx = (h + j) & (size - 1);
-		/* The probe reads the slot's key word in the table's compact tail (BL_T4_KEYS), not
-		 * the slot: 8 bytes a slot instead of 32, so the probed lines are a quarter as many. */
-		__u32 ki = size + idx / BL_T4_KEYS;
-		__u64 *kw = bpf_map_lookup_elem(t4, &ki);
-		if (!kw)
+		struct bl_slot4 *s = bpf_map_lookup_elem(t4, &idx);
+		if (!s)
 			return 0;
-		__u64 w = kw[idx & (BL_T4_KEYS - 1)]; /* addr, len, tag, flags: one load */
+		__u64 w = *(__u64 *)s; /* addr, len, tag, flags: one load */
 		if (!w)
 			return 0;
 		if ((w & 0xffffffffffffULL) != key)
@@ -44,17 +41,9 @@ static __always_inline __u32 bl_slot_match(__u32 a, __u32 lentag, struct bl_ctx 
 			if (exp && bl_unexpired(*exp, c))
 				return id;
 		}
-		struct bl_slot4 *s = bpf_map_lookup_elem(t4, &idx);
-		return s && s->set ? bl_set_match(c->gen, s->set, c) : 0;
+		return s->set ? bl_set_match(c->gen, s->set, c) : 0;
 	}
 	return 0;
-}
-
-/* The same, as a call: the shorter prefixes' probes, for which the verifier then walks the probe
- * loop once instead of once per length (the /32 probe, the hot one under a flood, stays inlined). */
-__noinline __u32 bl_slot_match_call(__u32 a, __u32 lentag, struct bl_ctx *c)
-{
-	return bl_slot_match(a, lentag, c);
 }
 
 /* One IPv4 address (as loaded from the packet) of one kind (tag): longest prefix first, over
@@ -101,7 +90,7 @@ __noinline __u32 bl_addr4(__u32 a, __u32 tag, struct bl_ctx *c)
 			continue;
 		/* Host bits off: the mask is built in wire order, then loaded like the address. */
 		__u32 mask = len ? __builtin_bswap32(0xffffffffu << ((32 - len) & 31)) : 0;
-		__u32 id = bl_slot_match_call(a & mask, len | lentag, c);
+		__u32 id = bl_slot_match(a & mask, len | lentag, c);
 		if (id)
 			return id;
 	}

@@ -5,7 +5,7 @@ export const TAG_DST = 1, TAG_ALLOW = 2;
 export const SET_DENY = 0, SET_ALLOW = 1;
 export const L4_PROTO = 0, L4_SPORT = 1, L4_DPORT = 2, L4_ANYPORT = 3, L4_ANY = 4;
 export const RULE_ACTIVE = 1, RULE_ALLOW = 2, RULE_SLOT = 4;
-export const TAG_USED = 0x80, SLOT_RULE = 1, SLOT_TTL = 2, T4_PROBES = 32, T4_WINDOW = 32, T4_KEYS = 4, LAST_SHIFT = 24;
+export const TAG_USED = 0x80, SLOT_RULE = 1, SLOT_TTL = 2, T4_PROBES = 32, T4_WINDOW = 32, LAST_SHIFT = 24;
 export const HAS_MAC = 1, HAS_GLOBAL_DENY = 2, HAS_ALLOW = 4, HAS_V4 = 8, HAS_V6_EXACT = 32, HAS_V6_PREFIX = 64, HAS_DST = 128, HAS_V4_FULL = 256, T4_FLAT = 512, TTL_FREE = 1024;
 /** bl_host4: u32 words per generation (two bits per /24: H24_HOST, H24_PIECES); the stamps
  *  follow both generations' bits (2 × HOST4_U32 u32 words = HOST4_U32 u64 entries), at u64

@@ -2,7 +2,7 @@
 // program is loaded, and the IPv4 tables made for it later (one per generation, see maps.ts).
 import { BpfMap } from "../ffi/map.ts";
 import type { BpfObject } from "../ffi/object.ts";
-import { SIZES, T4_KEYS } from "./layout.ts";
+import { SIZES } from "./layout.ts";
 
 /** IPv4 slots per generation for a capacity: load at most 0.6, so probe chains stay short. */
 export function t4SizeFor(maxRules: number): number {
@@ -35,10 +35,9 @@ export function sizeMaps(obj: BpfObject, maxRules: number): void {
   }
 }
 
-/** An empty IPv4 table of `size` slots (struct bl_slot4) and their compact key words after them
- *  (BL_T4_KEYS to an entry), mmapable. */
+/** An empty IPv4 table of `size` slots (struct bl_slot4), mmapable. */
 export function newTable(size: number): BpfMap {
-  return BpfMap.create("array", "bl_t4_table", 4, SIZES.slot4, size + size / T4_KEYS, BPF_F_MMAPABLE);
+  return BpfMap.create("array", "bl_t4_table", 4, SIZES.slot4, size, BPF_F_MMAPABLE);
 }
 
 const BPF_F_MMAPABLE = 1 << 10;

@@ -147,7 +147,6 @@ export class Table4 {
         w.fill(0, o + 2, o + W);
         w[o] = a;
         w[o + 1] = lt;
-        this.syncKey(w, i);
         this.markLength(gen, a, len, tag);
         return { slot: gen * this.size + i, fresh: true };
       }
@@ -183,7 +182,6 @@ export class Table4 {
       const o = pos * W;
       if (w[o + 1] === 0 && w[o] === 0) {
         w.set(cur, o);
-        this.syncKey(w, pos);
         if (mine < 0) mine = pos;
         break;
       }
@@ -191,7 +189,6 @@ export class Table4 {
       if (od < d) {
         this.swap.set(w.subarray(o, o + W));
         w.set(cur, o);
-        this.syncKey(w, pos);
         cur.set(this.swap);
         if (mine < 0) mine = pos;
         d = od;
@@ -274,15 +271,6 @@ export class Table4 {
   setFlags(slot: number, flags: number): void {
     const [w, o] = this.at(slot);
     w[o + 1] = (w[o + 1] & 0xffff) | (flags << 16);
-    this.syncKey(w, o / W);
-  }
-
-  /** The slot's key word (addr; len, tag, flags) into the table's compact tail, which is what
-   *  the program probes (BL_T4_KEYS in blacklist_types.h): address first, flags last. */
-  private syncKey(w: Uint32Array, i: number): void {
-    const k = this.size * W + i * 2;
-    w[k] = w[i * W];
-    w[k + 1] = w[i * W + 1];
   }
 
   set(slot: number): number {
