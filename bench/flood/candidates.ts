@@ -188,6 +188,35 @@ function baseBlacklist(bin: string, name: string | undefined): Candidate {
 
 const u8 = (n: number) => new Uint8Array(n);
 
+/** bench/progs/flood_oa.h: 2^21 slots in pieces of 4096, linear probing inside the home's piece. */
+const OA_BITS = 21, OA_SLOTS = 1 << OA_BITS, OA_PIECE = 4096, OA_PROBES = 64;
+
+/** flood_oa.h's table of the /32s, each as the program loads it (network order read as a u32). */
+function oaTable(hosts: Uint32Array): Uint32Array {
+  const t = new Uint32Array(OA_SLOTS);
+  for (const a of hosts) {
+    const k = (((a & 0xff) << 24) | ((a >>> 8) & 0xff) << 16 | ((a >>> 16) & 0xff) << 8 | (a >>> 24)) >>> 0;
+    const h = Math.imul(k, 0x9e3779b1) >>> (32 - OA_BITS);
+    let j = 0;
+    for (; j < OA_PROBES; j++) {
+      const i = (h & ~(OA_PIECE - 1)) | ((h + j) & (OA_PIECE - 1));
+      if (t[i] === 0) {
+        t[i] = k;
+        break;
+      }
+    }
+    if (j === OA_PROBES) throw new Error("flood_oa: a piece of the table is too full");
+  }
+  return t;
+}
+
+/** Slot numbers first .. first + n - 1 as u32 keys. */
+function indexKeys(first: number, n: number): Uint8Array {
+  const k = new Uint32Array(n);
+  for (let i = 0; i < n; i++) k[i] = first + i;
+  return new Uint8Array(k.buffer);
+}
+
 const all: Candidate[] = [
   {
     name: "bare XDP_DROP",
@@ -206,6 +235,26 @@ const all: Candidate[] = [
       const trie = map("flood_trie");
       trie.updateBatch(lpmKeys(set.hosts, () => 32), u8(set.hosts.length), set.hosts.length);
       trie.updateBatch(lpmKeys(set.prefixes, (i) => set.prefixLens[i]), u8(set.prefixes.length), set.prefixes.length);
+    },
+  }),
+  bpfCandidate("open addressing, one 8 MiB array of the /32s (vmalloc: 4 KiB pages)", "flood_oa", {
+    fill: (map, set) => {
+      const t = oaTable(set.hosts);
+      map("flood_oa").updateBatch(indexKeys(0, OA_SLOTS), new Uint8Array(t.buffer), OA_SLOTS);
+    },
+  }),
+  bpfCandidate("open addressing, the same table in 512 arrays of 16 KiB (kmalloc: direct map)", "flood_oa_split", {
+    fill: (map, set) => {
+      const t = oaTable(set.hosts), outer = map("flood_oa_split");
+      for (let p = 0; p < OA_SLOTS / OA_PIECE; p++) {
+        const piece = BpfMap.create("array", "flood_oa_piece", 4, 4, OA_PIECE);
+        piece.updateBatch(indexKeys(0, OA_PIECE), new Uint8Array(t.buffer, p * OA_PIECE * 4, OA_PIECE * 4), OA_PIECE);
+        const k = Buffer.alloc(4), v = Buffer.alloc(4);
+        k.writeUInt32LE(p);
+        v.writeUInt32LE(piece.fd);
+        outer.update(k, v);
+        piece.close(); // the outer map holds it
+      }
     },
   }),
   nftables,
