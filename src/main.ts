@@ -52,6 +52,10 @@ async function run(raw: string[]): Promise<number> {
     return 0;
   }
   await checkFlags(chain, argv);
+  // The binary starts with JavaScriptCore's JIT held back (`--compile-jit-policy` in package.json):
+  // start-up code runs once, and compiling it took a thread and 2-3 ms of `status`. A command that
+  // may loop over much data (a million rules, a capture) gets the normal JIT back first.
+  if (!(chain.length === 2 && argv[0] === "status")) Bun.unsafe.setJITPolicy(1);
   if (cmd.subCommands && !cmd.run) {
     process.stderr.write(`${await helpText(chain)}\n`);
     return 2;
