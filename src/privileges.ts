@@ -1,12 +1,12 @@
 // privileges.ts — say plainly what is missing instead of letting the kernel answer EPERM.
-import { readFileSync } from "node:fs";
+import { readText } from "./ffi/files.ts";
 import { OpError } from "./errors.ts";
 
 const CAPS = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
 type Cap = keyof typeof CAPS;
 
 function effective(): bigint {
-  const m = readFileSync("/proc/self/status", "utf8").match(/^CapEff:\s*([0-9a-f]+)/m);
+  const m = readText("/proc/self/status").match(/^CapEff:\s*([0-9a-f]+)/m);
   return m ? BigInt(`0x${m[1]}`) : 0n;
 }
 
