@@ -20,6 +20,7 @@ const SYS_memfd_create = 319, MFD_CLOEXEC = 1;
 
 const libcSymbols = {
   write: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
+  _exit: { args: [T.i32], returns: T.void },
   open: { args: [T.cstring, T.i32], returns: T.i32 },
   read: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
   opendir: { args: [T.cstring], returns: T.ptr },
@@ -126,6 +127,7 @@ let embeddedPath: string | undefined;
  * Running from source it is a real file. */
 export function nativeLibPath(): string {
   if (embeddedPath) return embeddedPath;
+  void libc.symbols.__errno_location; // before libbpf's or libpcap's first call (see libc below)
   if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
   return (embeddedPath = extracted() ?? memfdCopy());
 }
@@ -185,16 +187,20 @@ type Defs = Record<string, FFIFunction>;
  * that (as dlopen's own symbols are). Each bound function costs a compiled trampoline: binding
  * libbpf's ~60 and libc's ~20 at once took ~1.5 ms of every start, and a command calls a handful.
  */
-function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D> {
+function lazySymbols<D extends Defs>(path: () => string, defs: D, withFirst: (keyof D & string)[] = []): ConvertFns<D> {
   const lib = {} as ConvertFns<D>;
+  // `withFirst` are bound by the same dlopen as whichever function is bound first.
+  let pending = withFirst;
   for (const name of Object.keys(defs) as (keyof D & string)[]) {
     Object.defineProperty(lib, name, {
       configurable: true,
       enumerable: true,
       get: () => {
-        const h = dlopen(path(), { [name]: defs[name] } as Pick<D, typeof name>);
+        const names = [name, ...pending.filter((n) => n !== name)];
+        pending = [];
+        const h = dlopen(path(), Object.fromEntries(names.map((n) => [n, defs[n]])) as D);
         handles.push(h); // kept: its functions live as long as the process
-        Object.defineProperty(lib, name, { value: h.symbols[name], enumerable: true });
+        for (const n of names) Object.defineProperty(lib, n, { value: h.symbols[n], enumerable: true });
         return h.symbols[name];
       },
     });
@@ -203,10 +209,10 @@ function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D>
 }
 const handles: { close(): void }[] = [];
 
-export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols) };
-// Bound now, not by errno() right after a failed call: binding one (dlopen, a compiled trampoline)
-// could change errno before it is read.
-void libc.symbols.__errno_location;
+// __errno_location is bound with the first libc function a run calls (one dlopen for both), not
+// by errno() right after a failed call: binding (dlopen, a compiled trampoline) could change errno
+// before it is read. nativeLibPath() binds it before any libbpf or libpcap function.
+export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols, ["__errno_location"]) };
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
 export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
