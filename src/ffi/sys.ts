@@ -1,12 +1,14 @@
-// sys.ts — the bpf(2) commands that only look (an object by id or by pin, its info, one map
-// element), made straight through the C library's syscall(). libbpf's functions for these are one
-// system call each; `status` needs nothing else from libbpf, and opening its shared object and
-// binding each function cost ~1.5 ms of its start. Same convention as libbpf: -errno on failure.
+// sys.ts — system calls made straight through the C library's syscall(): the bpf(2) commands that
+// only look (an object by id or by pin, its info, one map element), and capget(2). libbpf's
+// functions for these are one system call each; `status` needs nothing else from libbpf, and
+// opening its shared object and binding each function cost ~1.5 ms of its start. Same convention
+// as libbpf: -errno on failure.
 import { addr } from "./layout.ts";
 import { errno, libc } from "./native.ts";
 
 /** x86-64's system call numbers, as memfd_create's in native.ts. */
-const SYS_bpf = 321, SYS_fcntl = 72, F_DUPFD_CLOEXEC = 1030;
+const SYS_bpf = 321, SYS_fcntl = 72, SYS_capget = 125, F_DUPFD_CLOEXEC = 1030;
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const BPF_MAP_LOOKUP_ELEM = 1, BPF_OBJ_GET = 7, BPF_OBJ_GET_INFO_BY_FD = 15;
 const GET_FD_BY_ID = { prog: 13, map: 14, link: 30 } as const;
 
@@ -62,4 +64,13 @@ export function sysMapLookup(fd: number, key: Uint8Array, value: Uint8Array): nu
   v.setBigUint64(8, addr(key), true);
   v.setBigUint64(16, addr(value), true);
   return bpfCall(BPF_MAP_LOOKUP_ELEM, a);
+}
+
+/** This thread's effective capabilities, as a bit mask (bit N = capability N); 0n if unknown.
+ *  What /proc/self/status says as CapEff, without opening, reading and parsing a file. */
+export function effectiveCaps(): bigint {
+  const hdr = new Uint32Array([LINUX_CAPABILITY_VERSION_3, 0]); // version, pid 0: this thread
+  const data = new Uint32Array(6); // two of { effective, permitted, inheritable }: bits 0–31, 32–63
+  if (Number(libc.symbols.syscall(SYS_capget, addr(hdr), addr(data), 0, 0, 0)) !== 0) return 0n;
+  return (BigInt(data[3]) << 32n) | BigInt(data[0]);
 }
