@@ -5,7 +5,6 @@ import type { CommandDef } from "citty";
 import { main } from "./cli/root.ts";
 import { checkFlags, quickArgs, resolveChain } from "./cli/define.ts";
 import { helpText } from "./cli/help.ts";
-import { libc } from "./ffi/native.ts";
 
 /** bpftool's map selectors — `id 42`, `pinned PATH`, `name NAME` — as the one word the map commands take. */
 function mapSelector(argv: string[]): string[] {
@@ -83,12 +82,10 @@ function exitCodeOf(e: unknown): number {
 run(process.argv.slice(2)).then(
   // What commands print has reached the kernel before this exit: console.log writes
   // synchronously (it waits out a full pipe, even a non-blocking one), long texts go through
-  // writeAll (table.ts). Nothing touches process.stdout: creating that stream costs more than all
-  // the rest of `--help` (docs/B-packaging.md). So the process ends at once, with _exit(2):
-  // process.exit's teardown (exit(3)'s handlers, the runtime's destructors) took 1-3 ms and does
-  // nothing a finished command needs — no exit handlers are registered; locks, fds and threads
-  // go with the process.
-  (code) => libc.symbols._exit(code),
+  // writeAll (table.ts); test/pipes.test.ts checks both. Nothing touches process.stdout: creating
+  // that stream costs more than all the rest of `--help` (docs/B-packaging.md). Ending with libc's
+  // _exit(2) instead was measured: no difference (bench/RESULTS.md "startup steps").
+  (code) => process.exit(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     let msg = err.message.split("\n")[0];

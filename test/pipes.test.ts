@@ -1,7 +1,7 @@
 // pipes.test.ts — what a command prints arrives whole, however its standard output is connected:
 // a file, a pipe whose reader is slow (the kernel's 64 KiB pipe buffer fills and the writer must
-// wait), a pipe whose reader has left. xdptool ends with _exit(2) the moment its command is done
-// (src/main.ts): output still on its way would be lost, and these listings would come out short.
+// wait), a pipe whose reader has left. xdptool exits the moment its command is done (src/main.ts):
+// output still on its way (a stream's buffer) would be lost, and these listings would come out short.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -20,7 +20,6 @@ const SYS_memfd_create = 319, MFD_CLOEXEC = 1;
 
 const libcSymbols = {
   write: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
-  _exit: { args: [T.i32], returns: T.void },
   open: { args: [T.cstring, T.i32], returns: T.i32 },
   read: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
   opendir: { args: [T.cstring], returns: T.ptr },
