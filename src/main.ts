@@ -46,8 +46,12 @@ async function run(raw: string[]): Promise<number> {
     return 0;
   }
   await checkFlags(chain, argv);
+  // The binary starts with JavaScriptCore's JIT held back (`--compile-jit-policy` in package.json):
+  // start-up code runs once, and compiling it took a thread and 2-3 ms of `status`. A command that
+  // may loop over much data (a million rules, a capture) gets the normal JIT back first.
+  if (!(chain.length === 2 && argv[0] === "status")) Bun.unsafe.setJITPolicy(1);
   if (cmd.subCommands && !cmd.run) {
-    process.stderr.write(`${await helpText(chain)}\n`);
+    console.error(await helpText(chain));
     return 2;
   }
   // Words and boolean flags: the command runs with no parser to load. Anything else: citty parses
@@ -70,9 +74,11 @@ function exitCodeOf(e: unknown): number {
 }
 
 run(process.argv.slice(2)).then(
-  // What commands print reaches the reader whole before this exit: console.log writes
-  // synchronously, long texts go through writeAll (table.ts). Nothing touches process.stdout:
-  // creating that stream costs more than all the rest of `--help` (docs/B-packaging.md).
+  // What commands print has reached the kernel before this exit: console.log writes
+  // synchronously (it waits out a full pipe, even a non-blocking one), long texts go through
+  // writeAll (table.ts); test/pipes.test.ts checks both. Nothing touches process.stdout: creating
+  // that stream costs more than all the rest of `--help` (docs/B-packaging.md). Ending with libc's
+  // _exit(2) instead was measured: no difference (bench/RESULTS.md "startup steps").
   (code) => process.exit(code),
   (e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));

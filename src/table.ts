@@ -1,6 +1,5 @@
 // table.ts — aligned plain-text tables for listings (every listing also has --json).
 import { OpError } from "./errors.ts";
-import { writeSync } from "node:fs";
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   // A loop, not Math.max(...column): a million rows would overflow the call stack.
@@ -34,6 +33,7 @@ export function printJson(v: unknown): void {
 /** All of `text` to stdout, synchronously: a pipe reader gets every byte even if the process
  *  exits right after (process.stdout.write of a big string followed by exit loses the tail). */
 export function writeAll(text: string | Buffer): void {
+  const { writeSync } = require("node:fs") as typeof import("node:fs"); // here: a table printed with console.log never loads it
   const b = typeof text === "string" ? Buffer.from(text) : text;
   for (let off = 0; off < b.length; ) {
     try {

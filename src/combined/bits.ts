@@ -1,10 +1,9 @@
 // bits.ts — the combined program's feature switches (bpf/include/features.h): which stages run,
 // one bit each in the pinned `xdptool_features` map, beside the layout version of its maps.
 // Knows no feature's internals: every feature module may import it.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
 import { pinDir } from "../ffi/bpffs.ts";
+import { exists } from "../ffi/files.ts";
 import { lockFile, withLock } from "../ffi/lock.ts";
 
 /** Bits of struct xt_features.enabled (bpf/include/xdptool.h), in stage order. */
@@ -17,8 +16,8 @@ export const LAYOUT_VERSION = 4;
 const FEATURES_MAP = "xdptool_features";
 
 function featuresMap(ifname: string): BpfMap | null {
-  const path = join(pinDir(ifname), FEATURES_MAP);
-  return existsSync(path) ? BpfMap.pinned(path) : null;
+  const path = `${pinDir(ifname)}/${FEATURES_MAP}`;
+  return exists(path) ? BpfMap.pinned(path) : null;
 }
 
 /** The bits and the layout stamp as pinned ([0, 0] when the combined program is not there). */

@@ -3,14 +3,15 @@
 // `ip netns exec` gives the command a fresh /sys without bpffs. Pins made on a bpffs mounted in
 // that private mount namespace would vanish with it (and detach the program), so we reach the
 // host's bpffs through /proc/<pid>/root of an ancestor instead (see bpffsRoot).
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { cstr, errno, libc } from "./native.ts";
+import { exists, readDir, readText, statOf } from "./files.ts";
 import { alloc } from "./layout.ts";
 import { errnoName } from "./errno.ts";
 import { OpError } from "../errors.ts";
 
 const BPF_FS_MAGIC = 0xcafe4a11;
+// What only asks (status, stats, list) goes through files.ts; node:fs loads when pins change.
+const fs = () => require("node:fs") as typeof import("node:fs");
 
 function isBpffs(path: string): boolean {
   const st = alloc(120); // struct statfs; f_type is the first field (long)
@@ -22,7 +23,7 @@ function ancestors(): number[] {
   const out: number[] = [];
   for (let pid = process.pid; pid > 1 && out.length < 32; ) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const stat = readText(`/proc/${pid}/stat`);
       pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     } catch {
       break;
@@ -45,7 +46,7 @@ export function bpffsRoot(): string {
   if (isBpffs("/sys/fs/bpf")) return (root = "/sys/fs/bpf");
   const candidates = [...ancestors().map((p) => `/proc/${p}/root/sys/fs/bpf`), "/proc/1/root/sys/fs/bpf"];
   for (const p of candidates) if (isBpffs(p)) return (root = p);
-  mkdirSync("/sys/fs/bpf", { recursive: true });
+  fs().mkdirSync("/sys/fs/bpf", { recursive: true });
   if (libc.symbols.mount(cstr("bpf"), cstr("/sys/fs/bpf"), cstr("bpf"), 0n, null) !== 0) {
     throw new OpError(`mount bpffs on /sys/fs/bpf: ${errnoName(errno())}`);
   }
@@ -67,47 +68,49 @@ export function stagingName(name: string): string {
 
 /** Our directory for one interface (not created). */
 export function pinDir(ifname: string): string {
-  return join(bpffsRoot(), "xdptool", ifname);
+  return `${bpffsRoot()}/xdptool/${ifname}`;
 }
 
 export function ensureDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs().mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
 
 /** Rename a pin (atomic within bpffs: readers see the old or the new object, never nothing). */
 export function renamePin(from: string, to: string): void {
-  renameSync(from, to);
+  fs().renameSync(from, to);
 }
 
 /** Pin the object pinned at `from` under `to` as well (a hard link: bpffs allows them), replacing
  *  whatever `to` held; nothing changes when both already name the same object. */
 export function linkPin(from: string, to: string): void {
-  if (existsSync(to) && statSync(to).ino === statSync(from).ino) return;
-  const tmp = join(dirname(to), stagingName(basename(to)));
+  const t = statOf(to);
+  if (t && t.ino === statOf(from)?.ino) return;
+  const cut = to.lastIndexOf("/");
+  const tmp = `${to.slice(0, cut)}/${stagingName(to.slice(cut + 1))}`;
   unpin(tmp);
-  linkSync(from, tmp);
-  renameSync(tmp, to);
+  fs().linkSync(from, tmp);
+  fs().renameSync(tmp, to);
 }
 
 /** Interfaces that have an xdptool pin directory. */
 export function pinnedInterfaces(): string[] {
-  const d = join(bpffsRoot(), "xdptool");
-  return existsSync(d) ? readdirSync(d).sort() : [];
+  const d = `${bpffsRoot()}/xdptool`;
+  return exists(d) ? readDir(d).sort() : [];
 }
 
 export function pinnedFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
+  return exists(dir) ? readDir(dir).sort() : [];
 }
 
 /** Unpin (unlink) one object; missing is fine. (Bun's rmSync fails on bpffs with EFAULT.) */
 export function unpin(path: string): void {
-  if (existsSync(path)) unlinkSync(path);
+  if (exists(path)) fs().unlinkSync(path);
 }
 
 /** Remove a pin directory and every pin in it. */
 export function removePinDir(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) unpin(`${dir}/${f}`);
-  rmdirSync(dir);
+  if (!exists(dir)) return;
+  for (const f of readDir(dir)) unpin(`${dir}/${f}`);
+  fs().rmdirSync(dir);
 }

@@ -2,6 +2,7 @@
 import { bpf, cstr, libc } from "./native.ts";
 import { check } from "./error.ts";
 import { alloc, Struct, type StructName } from "./layout.ts";
+import { sysFdById, sysObjGet, sysObjInfo } from "./sys.ts";
 
 export function closeFd(fd: number): void {
   if (fd >= 0) libc.symbols.close(fd);
@@ -19,7 +20,7 @@ export function setDirectIo(fd: number, on: boolean): boolean {
 
 /** Open a pinned object (program, map or link) from bpffs. */
 export function objGet(path: string): number {
-  return check(`open pinned object ${path}`, bpf().bpf_obj_get(cstr(path)));
+  return check(`open pinned object ${path}`, sysObjGet(cstr(path)));
 }
 
 export function objPin(fd: number, path: string): void {
@@ -29,9 +30,8 @@ export function objPin(fd: number, path: string): void {
 /** BPF_OBJ_GET_INFO_BY_FD into the named struct; the kernel fills what it knows. */
 export function objInfo<N extends StructName>(fd: number, name: N, init: Record<string, number | bigint> = {}): Struct<N> {
   const info = new Struct(name, init);
-  const len = alloc(4);
-  len.writeUInt32LE(info.buf.length);
-  check(`get ${name.replace(/^bpf_/, "")} of fd ${fd}`, bpf().bpf_obj_get_info_by_fd(fd, info.buf, len));
+  const len = new Uint32Array([info.buf.length]); // read by the call, not kept
+  check(`get ${name.replace(/^bpf_/, "")} of fd ${fd}`, sysObjInfo(fd, info.buf, len));
   return info;
 }
 
@@ -52,8 +52,7 @@ export function allIds(kind: Kind): number[] {
 }
 
 export function fdById(kind: Kind, id: number): number {
-  const get = { prog: bpf().bpf_prog_get_fd_by_id, map: bpf().bpf_map_get_fd_by_id, link: bpf().bpf_link_get_fd_by_id, btf: bpf().bpf_btf_get_fd_by_id }[kind];
-  return check(`open ${kind} id ${id}`, get(id));
+  return check(`open ${kind} id ${id}`, kind === "btf" ? bpf().bpf_btf_get_fd_by_id(id) : sysFdById(kind, id));
 }
 
 /** Run fn with an fd, closing it afterwards whatever happens. */

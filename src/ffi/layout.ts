@@ -62,7 +62,12 @@ export type StructName = keyof typeof layouts;
  * after which a pointer taken earlier points at garbage (bun:ffi trap 1).
  */
 export function alloc(n: number): Buffer {
-  return Buffer.from(new ArrayBuffer(Math.max(n, 8)));
+  // Buffer.alloc, then its ArrayBuffer asked for at once: that moves the bytes out of line now,
+  // before any pointer is taken (Buffer.from(new ArrayBuffer(n)) does the same, but is JavaScript
+  // the runtime compiles at its first call: ~0.2 ms of a start).
+  const b = Buffer.alloc(Math.max(n, 8));
+  void b.buffer;
+  return b;
 }
 
 /**
@@ -86,9 +91,13 @@ export function addr(b: Uint8Array): bigint {
 /** A C struct in memory with named field access; `sz` is preset to the struct size for opts. */
 export class Struct<N extends StructName> {
   readonly buf: Buffer;
+  /** Fields are read and written through a DataView: Buffer's read/write methods are JavaScript
+   *  compiled at their first call (start-up paths avoid them); DataView's are the engine's own. */
+  private readonly view: DataView;
   constructor(readonly name: N, init: Partial<Record<string, number | bigint>> = {}) {
     const l = layouts[name];
     this.buf = alloc(l.size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     if ("sz" in l.fields) this.set("sz", l.size);
     for (const [k, v] of Object.entries(init)) if (v !== undefined) this.set(k, v);
   }
@@ -99,22 +108,22 @@ export class Struct<N extends StructName> {
   }
   set(k: string, v: number | bigint): this {
     const [off, kind] = this.field(k);
-    const b = this.buf;
-    if (kind === "u8") b.writeUInt8(Number(v), off);
-    else if (kind === "u16") b.writeUInt16LE(Number(v), off);
-    else if (kind === "u32") b.writeUInt32LE(Number(v) >>> 0, off);
-    else if (kind === "i32") b.writeInt32LE(Number(v), off);
-    else b.writeBigUInt64LE(BigInt(v), off);
+    const d = this.view;
+    if (kind === "u8") d.setUint8(off, Number(v));
+    else if (kind === "u16") d.setUint16(off, Number(v), true);
+    else if (kind === "u32") d.setUint32(off, Number(v) >>> 0, true);
+    else if (kind === "i32") d.setInt32(off, Number(v), true);
+    else d.setBigUint64(off, BigInt(v), true);
     return this;
   }
   get(k: string): number {
     const [off, kind] = this.field(k);
-    const b = this.buf;
-    if (kind === "u8") return b.readUInt8(off);
-    if (kind === "u16") return b.readUInt16LE(off);
-    if (kind === "u32") return b.readUInt32LE(off);
-    if (kind === "i32") return b.readInt32LE(off);
-    return Number(b.readBigUInt64LE(off));
+    const d = this.view;
+    if (kind === "u8") return d.getUint8(off);
+    if (kind === "u16") return d.getUint16(off, true);
+    if (kind === "u32") return d.getUint32(off, true);
+    if (kind === "i32") return d.getInt32(off, true);
+    return Number(d.getBigUint64(off, true));
   }
   bytes(k: string, n: number): Buffer {
     const [off] = this.field(k);
@@ -124,6 +133,6 @@ export class Struct<N extends StructName> {
   str(k: string, n: number): string {
     const b = this.bytes(k, n);
     const end = b.indexOf(0);
-    return b.toString("utf8", 0, end < 0 ? n : end);
+    return new TextDecoder().decode(b.subarray(0, end < 0 ? n : end));
   }
 }

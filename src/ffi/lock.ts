@@ -1,8 +1,6 @@
 // lock.ts — exclusive flock(2) on lock files: held while a function runs (withLock), or taken
 // without waiting (tryLock). Serialises processes that change the same pinned maps (several
 // `blacklist add` at once) and tells whether a capture is still running (sample).
-import { closeSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
 import { errno, libc } from "./native.ts";
 import { errnoName } from "./errno.ts";
 import { OpError } from "../errors.ts";
@@ -15,9 +13,12 @@ export function lockFile(name: string): string {
   return `/run/xdptool/${name}.lock`;
 }
 
+// node:fs when a lock is taken, not when this module loads (status reads pins, takes no lock).
+const fs = () => require("node:fs") as typeof import("node:fs");
+
 function openLockFile(path: string): number {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  return openSync(path, "a", 0o600);
+  fs().mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+  return fs().openSync(path, "a", 0o600);
 }
 
 export function withLock<T>(path: string, fn: () => T): T {
@@ -30,7 +31,7 @@ export function withLock<T>(path: string, fn: () => T): T {
     }
     return fn();
   } finally {
-    closeSync(fd); // closing releases the lock
+    fs().closeSync(fd); // closing releases the lock
   }
 }
 
@@ -39,7 +40,7 @@ export function tryLock(path: string): number | null {
   const fd = openLockFile(path);
   if (libc.symbols.flock(fd, LOCK_EX | LOCK_NB) === 0) return fd;
   const e = errno();
-  closeSync(fd);
+  fs().closeSync(fd);
   if (e === EWOULDBLOCK) return null;
   throw new OpError(`lock ${path}: ${errnoName(e)}`);
 }

@@ -1,5 +1,6 @@
 // map.ts — BPF maps from user space: info, lookup/update/delete, iteration, batch operations.
-import { readFileSync } from "node:fs";
+import { readText } from "./files.ts";
+import { sysMapLookup } from "./sys.ts";
 import { bpf } from "./native.ts";
 import { BpfError, check, takeLog } from "./error.ts";
 import { alloc, Struct } from "./layout.ts";
@@ -79,7 +80,7 @@ export class BpfMap {
   /** The value, or null when the key is absent. */
   lookup(key: Uint8Array): Buffer | null {
     const v = alloc(this.valueBytes);
-    const r = bpf().bpf_map_lookup_elem(this.fd, this.keyBuf(key), v);
+    const r = sysMapLookup(this.fd, this.keyBuf(key), v);
     if (r === -ENOENT) return null;
     check(`lookup in map ${this.info.name}`, r);
     return v.subarray(0, this.valueBytes);
@@ -168,7 +169,7 @@ export class BpfMap {
   /** Kernel memory the map takes, as the kernel accounts it (fdinfo `memlock`: its real use since
    *  6.4, elements of non-preallocated hashes and trie nodes included). */
   memlock(): number {
-    const m = readFileSync(`/proc/self/fdinfo/${this.fd}`, "utf8").match(/^memlock:\s*(\d+)/m);
+    const m = readText(`/proc/self/fdinfo/${this.fd}`).match(/^memlock:\s*(\d+)/m);
     return m ? Number(m[1]) : 0;
   }
   close(): void {

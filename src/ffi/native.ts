@@ -12,6 +12,7 @@ import { dlopen, FFIType as T, read, type ConvertFns, type FFIFunction } from "b
 import soPath from "../../libbpf/out/libxdptool-bpf.so" with { type: "file" };
 import { errnoName } from "./errno.ts";
 import { addr } from "./layout.ts";
+import { statOf } from "./files.ts";
 
 /** memfd_create(2) as a system call: glibc only wraps it from 2.27, and every function bound here
  *  by name must exist in the oldest glibc the Bun runtime starts on (2.17). */
@@ -20,6 +21,10 @@ const SYS_memfd_create = 319, MFD_CLOEXEC = 1;
 const libcSymbols = {
   write: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
   open: { args: [T.cstring, T.i32], returns: T.i32 },
+  read: { args: [T.i32, T.ptr, T.usize], returns: T.isize },
+  opendir: { args: [T.cstring], returns: T.ptr },
+  readdir: { args: [T.ptr], returns: T.ptr },
+  closedir: { args: [T.ptr], returns: T.i32 },
   close: { args: [T.i32], returns: T.i32 },
   setns: { args: [T.i32, T.i32], returns: T.i32 },
   mount: { args: [T.cstring, T.cstring, T.cstring, T.u64, T.ptr], returns: T.i32 },
@@ -121,28 +126,26 @@ let embeddedPath: string | undefined;
  * Running from source it is a real file. */
 export function nativeLibPath(): string {
   if (embeddedPath) return embeddedPath;
+  void libc.symbols.__errno_location; // before libbpf's or libpcap's first call (see libc below)
   if (!soPath.includes("$bunfs")) return (embeddedPath = soPath);
   return (embeddedPath = extracted() ?? memfdCopy());
 }
 
 /** Root's, and writable by no one else (a symbolic link is neither file nor directory here). */
 function rootOnly(path: string, kind: "dir" | "file", size?: number): boolean {
-  try {
-    const st = require("node:fs").lstatSync(path);
-    return st.uid === 0 && (st.mode & 0o022) === 0 && (kind === "dir" ? st.isDirectory() : st.isFile() && st.size === size);
-  } catch {
-    return false;
-  }
+  // files.ts, not node:fs: a run that finds the copy in place loads no node:fs (1.2–2 ms).
+  const st = statOf(path, false);
+  return !!st && st.uid === 0 && (st.mode & 0o022) === 0 && (kind === "dir" ? st.isDirectory : st.isFile && st.size === size);
 }
 
 /** The shared object in RUN_DIR, written there first if need be (as root), or null. */
 function extracted(): string | null {
-  const fs = require("node:fs");
   const name = soPath.slice(soPath.lastIndexOf("/") + 1); // libxdptool-bpf-HASH.so: Bun names it by its content
-  const path = `${RUN_DIR}/${name}`, size = fs.statSync(soPath).size;
+  const path = `${RUN_DIR}/${name}`, size = Bun.file(soPath).size;
   // The directory first: one that only root can change keeps the file in it root's.
   if (rootOnly(RUN_DIR, "dir") && rootOnly(path, "file", size)) return path;
   if (libc.symbols.geteuid() !== 0) return null;
+  const fs = require("node:fs");
   const tmp = `${path}.${process.pid}`;
   try {
     fs.mkdirSync(RUN_DIR, { recursive: true, mode: 0o700 });
@@ -183,16 +186,20 @@ type Defs = Record<string, FFIFunction>;
  * that (as dlopen's own symbols are). Each bound function costs a compiled trampoline: binding
  * libbpf's ~60 and libc's ~20 at once took ~1.5 ms of every start, and a command calls a handful.
  */
-function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D> {
+function lazySymbols<D extends Defs>(path: () => string, defs: D, withFirst: (keyof D & string)[] = []): ConvertFns<D> {
   const lib = {} as ConvertFns<D>;
+  // `withFirst` are bound by the same dlopen as whichever function is bound first.
+  let pending = withFirst;
   for (const name of Object.keys(defs) as (keyof D & string)[]) {
     Object.defineProperty(lib, name, {
       configurable: true,
       enumerable: true,
       get: () => {
-        const h = dlopen(path(), { [name]: defs[name] } as Pick<D, typeof name>);
+        const names = [name, ...pending.filter((n) => n !== name)];
+        pending = [];
+        const h = dlopen(path(), Object.fromEntries(names.map((n) => [n, defs[n]])) as D);
         handles.push(h); // kept: its functions live as long as the process
-        Object.defineProperty(lib, name, { value: h.symbols[name], enumerable: true });
+        for (const n of names) Object.defineProperty(lib, n, { value: h.symbols[n], enumerable: true });
         return h.symbols[name];
       },
     });
@@ -201,10 +208,10 @@ function lazySymbols<D extends Defs>(path: () => string, defs: D): ConvertFns<D>
 }
 const handles: { close(): void }[] = [];
 
-export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols) };
-// Bound now, not by errno() right after a failed call: binding one (dlopen, a compiled trampoline)
-// could change errno before it is read.
-void libc.symbols.__errno_location;
+// __errno_location is bound with the first libc function a run calls (one dlopen for both), not
+// by errno() right after a failed call: binding (dlopen, a compiled trampoline) could change errno
+// before it is read. nativeLibPath() binds it before any libbpf or libpcap function.
+export const libc = { symbols: lazySymbols(() => "libc.so.6", libcSymbols, ["__errno_location"]) };
 /** What is bound from libc by name (the tests check each exists in the runtime's oldest glibc). */
 export const LIBC_FUNCTIONS = Object.keys(libcSymbols);
 
@@ -232,7 +239,12 @@ export function bpf(): BpfLib {
   return (bpfLib = lib);
 }
 
-/** A NUL-terminated C string for a `cstring`/`ptr` argument. */
-export function cstr(s: string): Buffer {
-  return Buffer.from(s + "\0");
+const utf8 = new TextEncoder();
+/** A NUL-terminated C string for a `cstring`/`ptr` argument, in memory of its own (its address
+ *  may be stored in a struct; see alloc in layout.ts). TextEncoder, not Buffer.from: that is
+ *  JavaScript compiled at its first call, which start-up paths avoid. */
+export function cstr(s: string): Uint8Array {
+  const b = new Uint8Array(new ArrayBuffer(s.length * 3 + 1)); // room for any UTF-8 of s; the rest stays 0
+  utf8.encodeInto(s, b);
+  return b;
 }

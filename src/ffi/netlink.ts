@@ -32,6 +32,14 @@ export interface XdpLink {
   hwProgId: number;
 }
 
+/** One receive buffer for every dump of the process: a fresh 64 KiB is 16 pages to fault in and
+ *  zero, and `status` dumps once per namespace. Dumps never nest (each is read to its end). */
+let received: { bytes: Uint8Array; view: DataView } | undefined;
+function receiveBuffer(): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(new ArrayBuffer(65536));
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
 export class Netlink {
   private constructor(readonly fd: number) {}
 
@@ -39,9 +47,9 @@ export class Netlink {
   static open(watch = false): Netlink {
     const fd = libc.symbols.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) throw new OpError(`netlink socket: ${errnoName(errno())}`);
-    const sa = alloc(12); // struct sockaddr_nl { u16 family, u16 pad, u32 pid, u32 groups }
-    sa.writeUInt16LE(AF_NETLINK, 0);
-    sa.writeUInt32LE(watch ? ROUTE_GROUPS : 0, 8);
+    const sa = new Uint8Array(12), v = new DataView(sa.buffer); // struct sockaddr_nl { u16 family, u16 pad, u32 pid, u32 groups }
+    v.setUint16(0, AF_NETLINK, true);
+    v.setUint32(8, watch ? ROUTE_GROUPS : 0, true);
     if (libc.symbols.bind(fd, sa, 12) !== 0) {
       const e = errno();
       libc.symbols.close(fd);
@@ -62,32 +70,40 @@ export class Netlink {
     return any;
   }
 
-  /** Send one dump request and collect every reply message (type, payload). */
-  private dump(type: number, body: Buffer): { type: number; data: Buffer }[] {
-    const req = alloc(16 + body.length);
-    req.writeUInt32LE(req.length, 0);
-    req.writeUInt16LE(type, 4);
-    req.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-    req.writeUInt32LE(1, 8); // sequence
-    body.copy(req, 16);
+  /** Send one dump request; `each` sees every reply message's payload (a view into the receive
+   *  buffer, valid during the call). DataView, not Buffer's methods: those are JavaScript compiled
+   *  at their first call, and `status` starts with this dump. */
+  private request(type: number, body: Uint8Array, each: (type: number, data: DataView) => void): void {
+    const req = new Uint8Array(16 + body.length), r = new DataView(req.buffer);
+    r.setUint32(0, req.length, true);
+    r.setUint16(4, type, true);
+    r.setUint16(6, NLM_F_REQUEST | NLM_F_DUMP, true);
+    r.setUint32(8, 1, true); // sequence
+    req.set(body, 16);
     if (Number(libc.symbols.send(this.fd, req, req.length, 0)) !== req.length) throw new OpError(`netlink send: ${errnoName(errno())}`);
-    const out: { type: number; data: Buffer }[] = [];
-    const buf = alloc(65536);
+    const { bytes: buf, view: v } = (received ??= receiveBuffer());
     for (;;) {
       const n = Number(libc.symbols.recv(this.fd, buf, buf.length, 0));
       if (n < 0) throw new OpError(`netlink recv: ${errnoName(errno())}`);
       for (let off = 0; off + 16 <= n; ) {
-        const len = buf.readUInt32LE(off), t = buf.readUInt16LE(off + 4), seq = buf.readUInt32LE(off + 8);
+        const len = v.getUint32(off, true), t = v.getUint16(off + 4, true), seq = v.getUint32(off + 8, true);
         if (len < 16 || off + len > n) break;
         // Notifications (sequence 0) can be interleaved with the dump on a watching socket.
         if (seq === 1) {
-          if (t === NLMSG_DONE) return out;
-          if (t === NLMSG_ERROR) throw new OpError(`netlink dump: ${errnoName(-buf.readInt32LE(off + 16))}`);
-          out.push({ type: t, data: Buffer.from(buf.subarray(off + 16, off + len)) });
+          if (t === NLMSG_DONE) return;
+          if (t === NLMSG_ERROR) throw new OpError(`netlink dump: ${errnoName(-v.getInt32(off + 16, true))}`);
+          each(t, new DataView(buf.buffer, off + 16, len - 16));
         }
         off += (len + 3) & ~3;
       }
     }
+  }
+
+  /** Send one dump request and collect every reply message (type, payload). */
+  private dump(type: number, body: Buffer): { type: number; data: Buffer }[] {
+    const out: { type: number; data: Buffer }[] = [];
+    this.request(type, body, (t, d) => out.push({ type: t, data: Buffer.from(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)) }));
+    return out;
   }
 
   /** The kernel's RTN_LOCAL routes in every table, both families: what it delivers locally. */
@@ -122,23 +138,23 @@ export class Netlink {
    *  libbpf's bpf_xdp_query asks one interface at a time (each a dump of them all). */
   xdpLinks(): XdpLink[] {
     const out: XdpLink[] = [];
-    for (const m of this.dump(RTM_GETLINK, Buffer.alloc(16))) {
-      if (m.data.length < 16) continue;
-      const link: XdpLink = { name: "", ifindex: m.data.readInt32LE(4), attachMode: 0, progId: 0, drvProgId: 0, skbProgId: 0, hwProgId: 0 };
-      for (const [type, v] of attrs(m.data, 16)) {
-        if (type === IFLA_IFNAME) link.name = v.toString("utf8", 0, Math.max(0, v.indexOf(0)));
-        if (type !== IFLA_XDP) continue;
-        for (const [t, x] of attrs(v, 0)) {
-          if (t === IFLA_XDP_ATTACHED && x.length >= 1) link.attachMode = x[0];
-          const id = x.length >= 4 ? x.readUInt32LE(0) : 0;
+    this.request(RTM_GETLINK, new Uint8Array(16), (_, d) => {
+      if (d.byteLength < 16) return;
+      const link: XdpLink = { name: "", ifindex: d.getInt32(4, true), attachMode: 0, progId: 0, drvProgId: 0, skbProgId: 0, hwProgId: 0 };
+      eachAttr(d, 16, d.byteLength, (type, off, len) => {
+        if (type === IFLA_IFNAME) link.name = cString(d, off, len);
+        if (type !== IFLA_XDP) return;
+        eachAttr(d, off, off + len, (t, o, n) => {
+          if (t === IFLA_XDP_ATTACHED && n >= 1) link.attachMode = d.getUint8(o);
+          const id = n >= 4 ? d.getUint32(o, true) : 0;
           if (t === IFLA_XDP_PROG_ID) link.progId = id;
           if (t === IFLA_XDP_DRV_PROG_ID) link.drvProgId = id;
           if (t === IFLA_XDP_SKB_PROG_ID) link.skbProgId = id;
           if (t === IFLA_XDP_HW_PROG_ID) link.hwProgId = id;
-        }
-      }
+        });
+      });
       out.push(link);
-    }
+    });
     return out.sort((x, y) => x.ifindex - y.ifindex);
   }
 
@@ -156,6 +172,23 @@ export class Netlink {
     }
     return out;
   }
+}
+
+/** Each route attribute in d[off, end): its type, and where its value starts and how long it is. */
+function eachAttr(d: DataView, off: number, end: number, fn: (type: number, off: number, len: number) => void): void {
+  while (off + 4 <= end) {
+    const len = d.getUint16(off, true), type = d.getUint16(off + 2, true) & 0x3fff;
+    if (len < 4 || off + len > end) return;
+    fn(type, off + 4, len - 4);
+    off += (len + 3) & ~3;
+  }
+}
+
+/** A NUL-terminated string of at most `len` bytes at `off`. */
+function cString(d: DataView, off: number, len: number): string {
+  let n = 0;
+  while (n < len && d.getUint8(off + n) !== 0) n++;
+  return new TextDecoder().decode(new Uint8Array(d.buffer, d.byteOffset + off, n));
 }
 
 /** Route attributes (struct rtattr: u16 len, u16 type, value, 4-byte aligned) from `off`. */

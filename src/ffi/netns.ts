@@ -4,8 +4,8 @@
 // resolves a name in the current namespace first, then in each named namespace (/run/netns).
 // "NS/IFNAME" names one explicitly. Entering a namespace affects only the calling thread — the
 // JavaScript thread, which is the one that makes every bpf() and netlink call.
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { cstr, errno, libc } from "./native.ts";
+import { exists, readDir, statOf, type FileStat } from "./files.ts";
 import { errnoName } from "./errno.ts";
 import { OpError, UsageError } from "../errors.ts";
 
@@ -15,7 +15,7 @@ const NETNS_DIR = "/run/netns";
 
 let home = -1;
 /** The namespace the process started in, as stat() sees it (taken before any setns). */
-const HOME_NS = statSync("/proc/self/ns/net");
+let homeNs: FileStat | null = null;
 let current: string | null = null;
 
 function enterPath(path: string): void {
@@ -31,7 +31,10 @@ function enterPath(path: string): void {
 /** Enter a named namespace (null = the one we started in). */
 export function enterNetns(name: string | null): void {
   if (name === current) return;
-  if (home < 0) home = libc.symbols.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    homeNs ??= statOf("/proc/self/ns/net");
+    home = libc.symbols.open(cstr("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC);
+  }
   if (name === null) {
     if (libc.symbols.setns(home, CLONE_NEWNET) !== 0) throw new OpError(`return to network namespace: ${errnoName(errno())}`);
   } else enterPath(`${NETNS_DIR}/${name}`);
@@ -43,15 +46,11 @@ export function enterNetns(name: string | null): void {
  * are, and listing it again would show its interfaces twice).
  */
 export function namedNetns(): string[] {
-  if (!existsSync(NETNS_DIR)) return [];
-  const home = HOME_NS;
-  return readdirSync(NETNS_DIR).sort().filter((n) => {
-    try {
-      const st = statSync(`${NETNS_DIR}/${n}`);
-      return !(st.ino === home.ino && st.dev === home.dev);
-    } catch {
-      return false;
-    }
+  if (!exists(NETNS_DIR)) return [];
+  const home = current === null ? (homeNs ??= statOf("/proc/self/ns/net")) : homeNs;
+  return readDir(NETNS_DIR).sort().filter((n) => {
+    const st = statOf(`${NETNS_DIR}/${n}`);
+    return !!st && !(home && st.ino === home.ino && st.dev === home.dev);
   });
 }
 

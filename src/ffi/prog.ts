@@ -26,7 +26,7 @@ export function progInfo(fd: number): ProgInfo {
     id: info.get("id"),
     name: info.str("name", 16),
     type: info.get("type"),
-    tag: info.bytes("tag", 8).toString("hex"),
+    tag: hex(info.bytes("tag", 8)),
     btfId: info.get("btf_id"),
     mapIds: Array.from({ length: Math.min(nMaps, info.get("nr_map_ids")) }, (_, i) => ids.readUInt32LE(i * 4)),
     loadTime: info.buf.readBigUInt64LE(40),
@@ -37,6 +37,22 @@ export function progInfo(fd: number): ProgInfo {
 
 export function progInfoById(id: number): ProgInfo {
   return withFd(fdById("prog", id), progInfo);
+}
+
+/** What a listing shows of a program (status): one BPF_OBJ_GET_INFO_BY_FD, without progInfo's
+ *  second call for the map ids. */
+export function progSummaryById(id: number): Pick<ProgInfo, "id" | "name" | "tag"> {
+  return withFd(fdById("prog", id), (fd) => {
+    const info = objInfo(fd, "bpf_prog_info");
+    return { id: info.get("id"), name: info.str("name", 16), tag: hex(info.bytes("tag", 8)) };
+  });
+}
+
+/** Bytes as lowercase hex (Buffer's toString("hex") is JavaScript compiled at its first call). */
+function hex(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) s += x.toString(16).padStart(2, "0");
+  return s;
 }
 
 /** BPF_F_TEST_XDP_LIVE_FRAMES: act on the verdict (XDP_TX really transmits). Kernel ≥ 5.18. */

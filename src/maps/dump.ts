@@ -1,8 +1,8 @@
 // dump.ts — every entry of a map, in batches where the kernel supports it (one syscall per few
 // thousand entries), else key by key; a progress line on stderr when stderr is a terminal.
-import { writeSync } from "node:fs";
 import type { BpfMap } from "../ffi/map.ts";
 import { MapCodec, type Entry } from "./codec.ts";
+import { writeAll } from "../table.ts";
 
 const CHUNK = 4096;
 
@@ -51,15 +51,9 @@ export class Out {
     if ((this.size += s.length) > 1 << 20) this.flush();
   }
   flush(): void {
-    const b = Buffer.from(this.parts.join(""));
+    const text = this.parts.join("");
     this.parts = [];
     this.size = 0;
-    for (let off = 0; off < b.length; ) {
-      try {
-        off += writeSync(1, b, off);
-      } catch (e) {
-        if ((e as { code?: string }).code !== "EAGAIN") throw e;
-      }
-    }
+    writeAll(text); // a reader that left (| head) ends it as SIGPIPE would, not with an EPIPE error
   }
 }

@@ -4,7 +4,7 @@ import { ownedLink } from "./owned.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { enterNetns, namedNetns, type Iface } from "../ffi/netns.ts";
 import { Netlink, type XdpLink } from "../ffi/netlink.ts";
-import { progInfoById } from "../ffi/prog.ts";
+import { progSummaryById } from "../ffi/prog.ts";
 import { xdpQuery, xdpState, type XdpState } from "../ffi/xdp.ts";
 import { hostPath, pinDir } from "../ffi/bpffs.ts";
 import { COMBINED, enabledFeatures } from "../combined/bits.ts";
@@ -27,7 +27,7 @@ export interface IfaceStatus {
 export function ifaceStatus(iface: Iface, state: XdpState = xdpQuery(iface.ifindex)): IfaceStatus {
   const base: IfaceStatus = { interface: iface.name, netns: iface.netns, ifindex: iface.ifindex, mode: null, program: null, id: null, tag: null, owner: null, pinDir: null, features: [] };
   if (!state.progId) return base;
-  const p = progInfoById(state.progId);
+  const p = progSummaryById(state.progId);
   const owned = ownedLink(iface, state);
   if (owned) closeFd(owned.fd);
   if (owned && p.name === COMBINED) clearStaleSampler(iface.name);

@@ -16,6 +16,9 @@ export interface WriterInit {
   direct: boolean;
 }
 
+// This thread only writes captures: the normal JIT, not the binary's start-up policy (main.ts).
+Bun.unsafe.setJITPolicy(1);
+
 let w: WriterInit;
 let direct = { on: false };
 
