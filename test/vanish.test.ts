@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DUT, XDPTOOL, freshLab, inNs, sh, xt, xtOk } from "./helpers.ts";
+import { DUT, XDPTOOL, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
 
 const IF = "vgone0", PEER = "vgone1";
 const makePair = () => {
@@ -91,6 +91,10 @@ test("the pins of an interface deleted under our program stay (a new one of that
   expect(inNs(DUT, ["ip", "link", "del", IF]).code).toBe(0);
   const pins = `/sys/fs/bpf/xdptool/${IF}`;
   expect(sh(["ls", pins]).stdout).toContain("bl_recs"); // kept: the rules outlive the interface
+  const st = xt("status");
+  expect(st.code).toBe(0);
+  expect(st.stderr).toContain(`xdptool: pins of interfaces that are gone: ${IF} (`);
+  expect(st.stdout).not.toContain(IF);
   const r = xt("unload", IF);
   expect([r.code, r.stdout.trim()]).toEqual([0, expect.stringMatching(new RegExp(`^${IF}: the interface is gone; removed the \\d+ pins it left behind`))]);
   expect(sh(["ls", pins]).code).not.toBe(0);
@@ -98,4 +102,18 @@ test("the pins of an interface deleted under our program stay (a new one of that
   expect(xt("unload", IF).code).toBe(2);
   // A live interface's pins are never taken for an orphan's.
   expect(xt("unload", "nosuch0").code).toBe(2);
+});
+
+test("status names the pins no program uses: detached from outside, the rules wait for the next attach", () => {
+  makePair();
+  xtOk("blacklist", "attach", IF);
+  xtOk("blacklist", "add", "198.18.9.0/24", "-i", IF);
+  const link = JSON.parse(sh(["bpftool", "-j", "link", "show", "pinned", `/sys/fs/bpf/xdptool/${IF}/link`]).stdout).id;
+  expect(sh(["bpftool", "link", "detach", "id", String(link)]).code).toBe(0);
+  expect(xt("status").stderr).toContain(`xdptool: pins with no program attached: ${IF} (`);
+  xtOk("blacklist", "attach", IF);
+  expect(xt("status").stderr).not.toContain(IF);
+  expect(json<any>("blacklist", "list", "-i", IF, "--json").rules.map((r: any) => r.rule)).toEqual(["198.18.9.0/24"]);
+  xtOk("unload", IF);
+  inNs(DUT, ["ip", "link", "del", IF]);
 });

@@ -46,5 +46,26 @@ export default defineCommand({
         rows.map((r) => [r.interface, r.netns ?? "-", r.mode ?? "-", r.program ?? "-", r.id ?? "-", r.tag ?? "-", r.owner ?? "-", r.features.join(",") || "-"]),
       ),
     );
+    await sayLeftPins(new Set(rows.filter((r) => r.owner === "xdptool").map((r) => r.interface)));
   },
 });
+
+/** Pins (rules, settings, counters) that no program of ours uses: of an interface deleted under its
+ *  program, or detached from outside. Said on stderr, after the table: the listing stays as it was. */
+async function sayLeftPins(running: Set<string>): Promise<void> {
+  const { pinnedInterfaces } = await import("../ffi/bpffs.ts");
+  const left = pinnedInterfaces().filter((n) => !running.has(n));
+  if (!left.length) return;
+  const [{ resolveIface }, { UsageError }] = await Promise.all([import("../ffi/netns.ts"), import("../errors.ts")]);
+  const gone = left.filter((n) => {
+    try {
+      return !resolveIface(n);
+    } catch (e) {
+      if (e instanceof UsageError) return true;
+      throw e;
+    }
+  });
+  const idle = left.filter((n) => !gone.includes(n));
+  if (gone.length) console.error(`xdptool: pins of interfaces that are gone: ${gone.join(", ")} (a new interface of the name adopts them; xdptool unload NAME removes them)`);
+  if (idle.length) console.error(`xdptool: pins with no program attached: ${idle.join(", ")} (the next load or feature command picks them up; xdptool unload NAME removes them)`);
+}
