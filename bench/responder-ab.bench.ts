@@ -9,7 +9,7 @@
 // the median of the per-round ratios now/base, and TEST_RUN ns per query (repeat 1: a reply
 // rewrites the frame in place, so each run is one query).
 import { spawnSync } from "bun";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { recordResults } from "../src/bench/results.ts";
@@ -24,8 +24,8 @@ import { embeddedObject } from "../src/program/embedded.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { labConfig, labUp } from "../src/lab/setup.ts";
 import { sendFrames } from "../src/lab/traffic.ts";
-import { RESP_LAYOUT, writeConfig, writeLocal } from "../src/responder/maps.ts";
-import { parseEnableArgs } from "../src/responder/config.ts";
+import { RESP_LAYOUT, encodeConfig, writeConfig, writeLocal } from "../src/responder/maps.ts";
+import { parseEnableArgs, randomMultiplier, suffixHash, wireName } from "../src/responder/config.ts";
 import { parsePrefix } from "../src/net/addr.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -57,6 +57,14 @@ const mac = Uint8Array.from(lab.dut.mac.split(":").map((x) => parseInt(x, 16)));
 // selects by name on both, for a base with today's configuration layout.
 const QNAME = process.env.QNAME;
 const cfg = parseEnableArgs(QNAME ? { qname: QNAME } : {});
+function withPin<T>(ifname: string, name: string, fn: (m: BpfMap) => T): T {
+  const m = BpfMap.pinned(join(pinDir(ifname), name));
+  try {
+    return fn(m);
+  } finally {
+    m.close();
+  }
+}
 function configSize(ifname: string): number {
   const m = BpfMap.pinned(join(pinDir(ifname), "resp_config"));
   try {
@@ -78,6 +86,19 @@ function setUp(which: Which): number {
   const { progId } = attach({ iface: i, image: images[which], objectName: "responder", mode: "native" });
   // A base whose configuration has today's layout (any commit since the --qname length bounds)
   // is configured through the same writers as today's, QNAME included.
+  if (which === "base" && existsSync(join(pinDir(i.name), "resp_names")) && configSize(i.name) === RESP_LAYOUT.xt_resp_config.size) {
+    // A base from before resp_name_slots (layout 5): its names are keys of a hash map.
+    const mul = randomMultiplier();
+    withPin(i.name, "resp_names", (m) => cfg.qnames.map(wireName).forEach((w) => {
+      const k = Buffer.alloc(RESP_LAYOUT.xt_resp_name.size);
+      k.writeUInt32LE(w.length, RESP_LAYOUT.xt_resp_name.len);
+      k.writeBigUInt64LE(suffixHash(w, mul), RESP_LAYOUT.xt_resp_name.hash);
+      m.update(k, Uint8Array.of(1));
+    }));
+    withPin(i.name, "resp_config", (m) => m.update(Buffer.alloc(4), encodeConfig(cfg, mul, mac, 0)));
+    writeLocal(i.name, [parsePrefix(lab.dut.ipv4), parsePrefix(lab.dut.ipv6)]);
+    return progId;
+  }
   if (which === "now" || configSize(i.name) === RESP_LAYOUT.xt_resp_config.size) {
     writeConfig(i.name, cfg, mac);
     writeLocal(i.name, [parsePrefix(lab.dut.ipv4), parsePrefix(lab.dut.ipv6)]);

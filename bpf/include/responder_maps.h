@@ -17,16 +17,19 @@ struct {
 	__type(value, struct xt_resp_config);
 } resp_config SEC(".maps");
 
-/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name… */
+/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name. An array probed by the
+ * hash's own top bits: the verifier inlines an array lookup into a bounds check and an address, so
+ * finding a name takes no helper call and no second hash (a hash map took both: jhash over the
+ * key, a bucket walk, ~10 ns a return on this machine's mitigations — docs/07-xdp-tx.md)… */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct xt_resp_name);
-	__type(value, __u8);
-} resp_names SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XT_RESP_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xt_resp_name);
+} resp_name_slots SEC(".maps");
 
 /* The same names as text (lowercased, no trailing dot, zero-padded), never read by the program:
- * resp_names holds only hashes under a random multiplier, and `xdptool save` must write the names
+ * resp_name_slots holds only hashes under a random multiplier, and `xdptool save` must write the names
  * back from what the kernel holds, not from a file beside it. Allocated per name (no prealloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -134,6 +137,12 @@ struct xt_resp_scratch {
 	__u32 edns;
 	__u32 labels; /* how many of label[] are set */
 	__u32 first;  /* the label where the suffix walk's lookups begin (responder_name.h) */
+	/* The suffix walk's state, here rather than in arguments (a BPF call takes five at most):
+	 * the hash so far, its multiplier, the longest listed suffix, the table half in use. */
+	__u64 h;
+	__u64 mul;
+	__u32 max;
+	__u32 base;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,5 +1,5 @@
 /* responder_name.h — the question name: copied out of the packet, its labels found, and its
- * suffixes looked up in resp_names (a hash of each, from the last byte back, lowercased). */
+ * suffixes looked up in resp_name_slots (a hash of each, from the last byte back, lowercased). */
 #ifndef XDPTOOL_RESPONDER_NAME_H
 #define XDPTOOL_RESPONDER_NAME_H
 
@@ -87,10 +87,7 @@ static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u3
 struct xt_resp_suffix_walk {
 	struct xt_resp_scratch *s;
 	int len;
-	__u32 max; /* the longest listed suffix (cfg->qname_max); 0: no bounds known */
 	__u32 first; /* the label of the first lookup, done before the walk (s->first) */
-	__u64 mul;
-	__u64 h;
 	int found;
 };
 
@@ -104,17 +101,22 @@ static __always_inline __u32 xt_resp_lower(__u32 c)
 	return c + ((d >> 31) << 5);
 }
 
-/* The hash h extended over the name's bytes from `end` - 1 back to `start`, a length byte: one label
- * or several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased. A global function: the
- * verifier checks it once, on its own, where the same byte loop inside the bpf_loop callback was
- * re-verified iteration by iteration for every state reaching the callback and blew its 1M budget. */
-__attribute__((noinline)) __u64 xt_resp_hash_label(struct xt_resp_scratch *s, __u32 start, __u32 end, __u64 h, __u64 mul)
+/* Is the suffix of the name that starts at byte `start` listed? The hash s->h (of the bytes from
+ * `end` on) is extended over the bytes from `end` - 1 back to `start`, a length byte: one label or
+ * several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased; then the suffix
+ * (`len` - `start` bytes) is looked for in resp_name_slots. Returns 1 listed, 0 not, -1 when no
+ * suffix from here on can be (longer than the longest listed, or bad bounds). A global function:
+ * the verifier checks it once, on its own, where the same byte loop inside the bpf_loop callback
+ * was re-verified iteration by iteration for every state reaching the callback and blew its 1M
+ * budget; and at run time the hash and the probe are one call. */
+__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
 {
-	if (!s || start >= end || end > XT_DNS_NAME_MAX)
-		return h;
+	if (!s || start >= end || end > len || len > XT_DNS_NAME_MAX)
+		return -1;
 	/* Two bytes a step, h·mul² + (a + 1)·mul + (b + 1): the same value as two steps of h·mul +
 	 * (byte + 1), with the two products independent, so the chain of multiplications that sets the
 	 * pace is half as long. The bytes end - 1 down to start + 1, then the odd one left, if any. */
+	__u64 h = s->h, mul = s->mul;
 	__u64 mul2 = mul * mul;
 	__u32 i = end - 1;
 	for (int j = 0; j < XT_DNS_NAME_MAX / 2; j++) {
@@ -128,11 +130,30 @@ __attribute__((noinline)) __u64 xt_resp_hash_label(struct xt_resp_scratch *s, __
 	}
 	if (i > start)
 		h = h * mul + xt_resp_lower(s->name[i & 0xff]) + 1;
-	return h * mul + s->name[start & 0xff] + 1; /* the length byte */
+	h = h * mul + s->name[start & 0xff] + 1; /* the length byte */
+	s->h = h;
+
+	__u32 klen = len - start;
+	/* Suffixes only grow from here: past the longest listed one, none can match. */
+	if (s->max && klen > s->max)
+		return -1;
+	/* Open addressing (responder_data.h): from the home slot on, until the suffix or an empty
+	 * slot. Each lookup is inlined by the verifier (an array): no call. */
+	__u32 base = s->base ? XT_RESP_NAME_SLOTS : 0;
+	__u32 home = h >> (64 - XT_RESP_NAME_BITS);
+	for (int p = 0; p < XT_RESP_NAME_PROBES; p++) {
+		__u32 idx = base + ((home + p) & (XT_RESP_NAME_SLOTS - 1));
+		const struct xt_resp_name *e = bpf_map_lookup_elem(&resp_name_slots, &idx);
+		if (!e || e->len == 0)
+			return 0;
+		if (e->len == klen && e->hash == h)
+			return 1;
+	}
+	return 0;
 }
 
-/* One label further back than the last looked up: extend the hash over its bytes (last first,
- * lowercased), then over its length byte, and look the suffix that starts there up. */
+/* One label further back than the last looked up: extend the hash over its bytes and look the
+ * suffix that starts there up. */
 static long xt_resp_suffix_step(__u64 index, void *arg)
 {
 	struct xt_resp_suffix_walk *w = arg;
@@ -143,38 +164,32 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 	__u32 k = w->first - 1 - index; /* first < 128 and index < first: 0 ≤ k < 127 */
 	__u32 start = s->label[k & (XT_RESP_LABELS_MAX - 1)];
 	__u32 end = s->label[(k + 1) & (XT_RESP_LABELS_MAX - 1)];
-	__u64 h = xt_resp_hash_label(s, start, end, w->h, w->mul);
-	w->h = h;
-	struct xt_resp_name key = { .len = w->len - start, .hash = h };
-	/* Suffixes only grow from here: past the longest listed one, none can match. */
-	if (w->max && key.len > w->max)
-		return 1;
-	if (bpf_map_lookup_elem(&resp_names, &key)) {
+	int r = xt_resp_suffix_listed(s, start, end, w->len);
+	if (r > 0)
 		w->found = 1;
-		return 1;
-	}
-	return 0;
+	return r != 0;
 }
 
-/* Is some suffix of the name (starting at a label boundary) in resp_names? The hash grows from the
- * last byte back and is looked up at each label start. So `example.test` matches www.Example.TEST
- * but not badexample.test (no label starts at "example" there). Suffixes shorter than the
- * shortest listed one are not looked up (a lookup is most of a step's cost): the first lookup is
- * at s->first, its hash taken over all the labels behind it in one call, which for a name under
- * a single listed --qname is the whole walk; only longer suffixes go through bpf_loop. */
+/* Is some suffix of the name (starting at a label boundary) listed? The hash grows from the last
+ * byte back and is looked up at each label start. So `example.test` matches www.Example.TEST but
+ * not badexample.test (no label starts at "example" there). Suffixes shorter than the shortest
+ * listed one are not looked up: the first lookup is at s->first, its hash taken over all the
+ * labels behind it in the same call, which for a name under a single listed --qname is the whole
+ * walk; only longer suffixes go through bpf_loop. */
 static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, const struct xt_resp_config *cfg)
 {
 	__u32 first = s->first;
 	if (first >= XT_RESP_LABELS_MAX)
 		return 0; /* no suffix as long as the shortest listed */
 	__u32 start = s->label[first & (XT_RESP_LABELS_MAX - 1)];
-	__u64 h = xt_resp_hash_label(s, start, len, 0, cfg->hash_mul);
-	struct xt_resp_name key = { .len = len - start, .hash = h };
-	if (cfg->qname_max && key.len > cfg->qname_max)
-		return 0;
-	if (bpf_map_lookup_elem(&resp_names, &key))
-		return 1;
-	struct xt_resp_suffix_walk w = { .s = s, .len = len, .mul = cfg->hash_mul, .max = cfg->qname_max, .first = first, .h = h };
+	s->h = 0;
+	s->mul = cfg->hash_mul;
+	s->max = cfg->qname_max;
+	s->base = cfg->name_base;
+	int r = xt_resp_suffix_listed(s, start, len, len);
+	if (r)
+		return r > 0;
+	struct xt_resp_suffix_walk w = { .s = s, .len = len, .first = first };
 
 	bpf_loop(XT_RESP_LABELS_MAX, xt_resp_suffix_step, &w, 0);
 	return w.found;
