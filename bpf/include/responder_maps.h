@@ -121,13 +121,13 @@ struct {
 /* The longest question: a name of 255 bytes (root byte included), QTYPE and QCLASS. */
 #define XT_RESP_QUESTION_MAX (XT_DNS_NAME_MAX + 4)
 
-/* Per-CPU scratch: the question (its name walked, its bytes summed for the reply's checksum: a
- * map value is a region the verifier can bound for bpf_csum_diff, a packet is not), and where the
- * name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
+/* Per-CPU scratch: the question (its name walked, its bytes summed for the reply's checksum: in a
+ * map value the walk reads at offsets the verifier can bound, in a packet each read would need
+ * its own check against data_end), and where the name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
  * completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
-	/* 512, not XT_RESP_QUESTION_MAX: the checksum reads whole words at offsets masked with 0x1fc,
-	 * which the verifier can bound without trusting a length check (responder_reply.h). */
+	/* 512, not XT_RESP_QUESTION_MAX: the checksum reads whole words at offsets masked with 0x1f8,
+	 * which the verifier can bound without trusting a length check (responder_name.h). */
 	__u8 name[512];
 	__u8 label[128]; /* offsets of its length bytes, in order (responder_name.h) */
 	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
@@ -143,6 +143,9 @@ struct xt_resp_scratch {
 	__u64 mul;
 	__u32 max;
 	__u32 base;
+	__u64 qsum; /* the question's checksum sum, from the label walk (responder_name.h) */
+	__u32 len;  /* the name's length without the root byte, from the label walk */
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
