@@ -138,11 +138,14 @@ struct xt_resp_scratch {
 	__u32 labels; /* how many of label[] are set */
 	__u32 first;  /* the label where the suffix walk's lookups begin (responder_name.h) */
 	/* The suffix walk's state, here rather than in arguments (a BPF call takes five at most):
-	 * the hash so far, its multiplier, the longest listed suffix, the table half in use. */
+	 * the hash so far, its multiplier, the longest listed suffix, the table half in use; whether
+	 * names are selected at all (--qname), and the first lookup's result (responder_name.h). */
 	__u64 h;
 	__u64 mul;
 	__u32 max;
 	__u32 base;
+	__u32 want;
+	__s32 listed;
 	__u64 qsum; /* the question's checksum sum, from the label walk (responder_name.h) */
 	__u32 len;  /* the name's length without the root byte, from the label walk */
 	__u32 pad;

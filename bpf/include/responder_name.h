@@ -50,78 +50,6 @@ static __always_inline __u64 xt_resp_question_sum(struct xt_resp_scratch *s, __u
 	return sum;
 }
 
-/* The name's labels, from the first: check each length byte and note where it starts (s->label,
- * s->labels). A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
- * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer would jump to
- * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the name are in s->name, at most 255: the root
- * byte must come within them. Returns the name's length without the root byte, or -1. Also notes
- * (s->first) the label where the suffix walk starts looking up: the last one whose suffix is at
- * least `min` (the shortest listed --qname) long; and (s->qsum) the question's checksum sum. */
-__attribute__((noinline)) int xt_resp_walk_labels(struct xt_resp_scratch *s, __u32 avail, __u32 min)
-{
-	if (!s)
-		return -1;
-	__u32 i = 0; /* the next length byte */
-	int root = 0;
-	for (int k = 0; k < XT_RESP_LABELS_MAX; k++) {
-		if (i >= avail || i >= XT_DNS_NAME_MAX)
-			return -1; /* ran past the UDP payload, or past 255 bytes */
-		__u32 at = i;
-		barrier_var(at); /* or clang drops the mask (i < 255 was checked, on another copy) */
-		__u8 c = s->name[at & 0xff];
-		if (c == 0) {
-			s->labels = k;
-			s->len = i;
-			root = 1;
-			break;
-		}
-		if (c > XT_DNS_LABEL_MAX)
-			return -1;
-		s->label[k & (XT_RESP_LABELS_MAX - 1)] = i;
-		i += 1 + c;
-	}
-	if (!root)
-		return -1;
-	/* The length is read back from scratch: to the verifier one unknown number below 255, not
-	 * the 128 ranges the loop's exits give it, each of which would verify the loops below anew. */
-	__u32 len = *(volatile __u32 *)&s->len;
-	if (len >= XT_DNS_NAME_MAX)
-		return -1;
-	s->first = xt_resp_first_suffix(s, len, min);
-	s->qsum = xt_resp_question_sum(s, len + 5);
-	return len;
-}
-
-/*
- * Copy the question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
- * payload), into scratch and check its name is plain: no compression pointer, labels ≤ 63, the
- * whole name ≤ 255 bytes. Notes where each label starts (s->label, s->labels). Returns the name's
- * length without the root byte, or -1. The copy keeps the packet's case (the hash lowercases), and
- * takes the 4 bytes after the longest name too: the reply's checksum sums the question from it.
- */
-static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u32 limit, struct xt_resp_scratch *s, __u32 min)
-{
-	if (off >= limit)
-		return -1;
-	/* One helper call copies the question out of the packet: reading it in place would need a
-	 * data_end check per byte at a packet-chosen offset. The verifier wants the length proven
-	 * to lie in [1, sizeof(s->name)] right here: without the clamp it is unbounded, and without
-	 * `n < 1` it rejects "invalid zero-sized read", although off < limit already implies n ≥ 1. */
-	__u32 n = limit - off;
-	if (n > XT_RESP_QUESTION_MAX)
-		n = XT_RESP_QUESTION_MAX;
-	if (n < 1 || bpf_xdp_load_bytes(ctx, off, s->name, n))
-		return -1;
-	return xt_resp_walk_labels(s, n, min);
-}
-
-struct xt_resp_suffix_walk {
-	struct xt_resp_scratch *s;
-	int len;
-	__u32 first; /* the label of the first lookup, done before the walk (s->first) */
-	int found;
-};
-
 /* ASCII lowercase without a branch: 32 is added when (c - 'A') mod 256 is below 26. The barrier
  * keeps clang from turning the sign test back into a comparison, which the BPF backend would
  * make a conditional jump (BPF has no set-on-condition). */
@@ -136,11 +64,11 @@ static __always_inline __u32 xt_resp_lower(__u32 c)
  * `end` on) is extended over the bytes from `end` - 1 back to `start`, a length byte: one label or
  * several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased; then the suffix
  * (`len` - `start` bytes) is looked for in resp_name_slots. Returns 1 listed, 0 not, -1 when no
- * suffix from here on can be (longer than the longest listed, or bad bounds). A global function:
- * the verifier checks it once, on its own, where the same byte loop inside the bpf_loop callback
- * was re-verified iteration by iteration for every state reaching the callback and blew its 1M
- * budget; and at run time the hash and the probe are one call. */
-__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
+ * suffix from here on can be (longer than the longest listed, or bad bounds). Only ever inlined
+ * into global functions, which the verifier checks once each, on their own: the same byte loop
+ * inside the bpf_loop callback was re-verified iteration by iteration for every state reaching
+ * the callback and blew its 1M budget. */
+static __always_inline int xt_resp_suffix_probe(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
 {
 	if (!s || start >= end || end > len || len > XT_DNS_NAME_MAX)
 		return -1;
@@ -183,6 +111,92 @@ __attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, _
 	return 0;
 }
 
+/* The name's labels, from the first: check each length byte and note where it starts (s->label,
+ * s->labels). A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
+ * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer would jump to
+ * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the name are in s->name, at most 255: the root
+ * byte must come within them. Returns the name's length without the root byte, or -1. Also notes
+ * (s->first) the label where the suffix walk starts looking up: the last one whose suffix is at
+ * least `min` (the shortest listed --qname) long, and its lookup's result (s->listed) when
+ * s->want; and (s->qsum) the question's checksum sum. */
+__attribute__((noinline)) int xt_resp_walk_labels(struct xt_resp_scratch *s, __u32 avail, __u32 min)
+{
+	if (!s)
+		return -1;
+	__u32 i = 0; /* the next length byte */
+	int root = 0;
+	for (int k = 0; k < XT_RESP_LABELS_MAX; k++) {
+		if (i >= avail || i >= XT_DNS_NAME_MAX)
+			return -1; /* ran past the UDP payload, or past 255 bytes */
+		__u32 at = i;
+		barrier_var(at); /* or clang drops the mask (i < 255 was checked, on another copy) */
+		__u8 c = s->name[at & 0xff];
+		if (c == 0) {
+			s->labels = k;
+			s->len = i;
+			root = 1;
+			break;
+		}
+		if (c > XT_DNS_LABEL_MAX)
+			return -1;
+		s->label[k & (XT_RESP_LABELS_MAX - 1)] = i;
+		i += 1 + c;
+	}
+	if (!root)
+		return -1;
+	/* The length is read back from scratch: to the verifier one unknown number below 255, not
+	 * the 128 ranges the loop's exits give it, each of which would verify the loops below anew. */
+	__u32 len = *(volatile __u32 *)&s->len;
+	if (len >= XT_DNS_NAME_MAX)
+		return -1;
+	__u32 first = xt_resp_first_suffix(s, len, min);
+	s->first = first;
+	s->qsum = xt_resp_question_sum(s, len + 5);
+	/* With --qname, the first lookup too (xt_resp_name_listed): in this call, not one more. */
+	s->listed = 0;
+	if (s->want && first < XT_RESP_LABELS_MAX) {
+		s->h = 0;
+		s->listed = xt_resp_suffix_probe(s, s->label[first & (XT_RESP_LABELS_MAX - 1)], len, len);
+	}
+	return len;
+}
+
+/*
+ * Copy the question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
+ * payload), into scratch and check its name is plain: no compression pointer, labels ≤ 63, the
+ * whole name ≤ 255 bytes. Notes where each label starts (s->label, s->labels). Returns the name's
+ * length without the root byte, or -1. The copy keeps the packet's case (the hash lowercases), and
+ * takes the 4 bytes after the longest name too: the reply's checksum sums the question from it.
+ */
+static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u32 limit, struct xt_resp_scratch *s, __u32 min)
+{
+	if (off >= limit)
+		return -1;
+	/* One helper call copies the question out of the packet: reading it in place would need a
+	 * data_end check per byte at a packet-chosen offset. The verifier wants the length proven
+	 * to lie in [1, sizeof(s->name)] right here: without the clamp it is unbounded, and without
+	 * `n < 1` it rejects "invalid zero-sized read", although off < limit already implies n ≥ 1. */
+	__u32 n = limit - off;
+	if (n > XT_RESP_QUESTION_MAX)
+		n = XT_RESP_QUESTION_MAX;
+	if (n < 1 || bpf_xdp_load_bytes(ctx, off, s->name, n))
+		return -1;
+	return xt_resp_walk_labels(s, n, min);
+}
+
+struct xt_resp_suffix_walk {
+	struct xt_resp_scratch *s;
+	int len;
+	__u32 first; /* the label of the first lookup, done before the walk (s->first) */
+	int found;
+};
+
+/* xt_resp_suffix_probe as one call, for the suffix walk's steps. */
+__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
+{
+	return xt_resp_suffix_probe(s, start, end, len);
+}
+
 /* One label further back than the last looked up: extend the hash over its bytes and look the
  * suffix that starts there up. */
 static long xt_resp_suffix_step(__u64 index, void *arg)
@@ -205,19 +219,14 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
  * byte back and is looked up at each label start. So `example.test` matches www.Example.TEST but
  * not badexample.test (no label starts at "example" there). Suffixes shorter than the shortest
  * listed one are not looked up: the first lookup is at s->first, its hash taken over all the
- * labels behind it in the same call, which for a name under a single listed --qname is the whole
- * walk; only longer suffixes go through bpf_loop. */
-static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, const struct xt_resp_config *cfg)
+ * labels behind it, made by the label walk in its own call, which for a name under a single
+ * listed --qname is the whole walk; only longer suffixes go through bpf_loop. */
+static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len)
 {
 	__u32 first = s->first;
 	if (first >= XT_RESP_LABELS_MAX)
 		return 0; /* no suffix as long as the shortest listed */
-	__u32 start = s->label[first & (XT_RESP_LABELS_MAX - 1)];
-	s->h = 0;
-	s->mul = cfg->hash_mul;
-	s->max = cfg->qname_max;
-	s->base = cfg->name_base;
-	int r = xt_resp_suffix_listed(s, start, len, len);
+	int r = s->listed; /* the first lookup, made by the label walk */
 	if (r)
 		return r > 0;
 	struct xt_resp_suffix_walk w = { .s = s, .len = len, .first = first };
