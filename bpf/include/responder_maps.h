@@ -126,9 +126,12 @@ struct {
  * its own check against data_end), and where the name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
  * completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
-	/* 512, not XT_RESP_QUESTION_MAX: the checksum reads whole words at offsets masked with 0x1f8,
-	 * which the verifier can bound without trusting a length check (responder_name.h). */
-	__u8 name[512];
+	/* 512, not XT_RESP_QUESTION_MAX: the copy and the checksum take whole words at indexes masked
+	 * with 0x3f, which the verifier can bound without trusting a length check (responder_name.h). */
+	union {
+		__u8 name[512];
+		__u64 name_w[64]; /* the same bytes eight at a time: clang knows they are aligned */
+	};
 	__u8 label[128]; /* offsets of its length bytes, in order (responder_name.h) */
 	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
 	 * read back from a map value it is one unknown number to the verifier, so the paths with and

@@ -42,7 +42,7 @@ static __always_inline __u64 xt_resp_question_sum(struct xt_resp_scratch *s, __u
 		__u32 at = w * 8;
 		if (at >= q)
 			break;
-		__u64 v = *(__u64 *)&s->name[at & 0x1f8];
+		__u64 v = s->name_w[(at >> 3) & 0x3f];
 		if (q - at < 8)
 			v &= (1ULL << ((q - at) * 8)) - 1;
 		sum += (v & 0xffffffff) + (v >> 32);
@@ -111,17 +111,56 @@ static __always_inline int xt_resp_suffix_probe(struct xt_resp_scratch *s, __u32
 	return 0;
 }
 
+/* Copy `n` (≤ XT_RESP_QUESTION_MAX) bytes of the frame from `off` into s->name: eight bytes a step,
+ * then the last few one by one, each read checked against data_end right before it. Done here, in
+ * the label walk's call, rather than by bpf_xdp_load_bytes: one helper call (and the memcpy
+ * behind it) fewer. The frame is one buffer (the stage refused multi-buffer frames before).
+ * Returns 0, or -1 when the frame ends first. */
+static __always_inline int xt_resp_copy_question(struct xdp_md *ctx, struct xt_resp_scratch *s, __u32 off, __u32 n)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	/* The verifier wants every packet offset below 64 KiB (MAX_PACKET_OFF), the question's end
+	 * included; a frame's one buffer is a page. The barrier: the check and the pointer must use
+	 * one register (clang would zero-extend `off` afresh for the pointer, unchecked). */
+	__u64 o = off;
+	barrier_var(o);
+	if (o > 0xfe00 || n > XT_RESP_QUESTION_MAX)
+		return -1;
+	const __u8 *start = data + o;
+	__u32 at = 0;
+	for (int w = 0; w < XT_RESP_QUESTION_MAX / 8; w++) {
+		if (at + 8 > n)
+			break;
+		const __u8 *q = start + at;
+		if ((void *)(q + 8) > data_end)
+			return -1;
+		s->name_w[(at >> 3) & 0x3f] = *(const __u64 *)q;
+		at += 8;
+	}
+	for (int b = 0; b < 8; b++) {
+		if (at >= n)
+			break;
+		const __u8 *q = start + at;
+		if ((void *)(q + 1) > data_end)
+			return -1;
+		s->name[at & 0x1ff] = *q;
+		at++;
+	}
+	return 0;
+}
+
 /* The name's labels, from the first: check each length byte and note where it starts (s->label,
  * s->labels). A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
  * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer would jump to
- * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the name are in s->name, at most 255: the root
- * byte must come within them. Returns the name's length without the root byte, or -1. Also notes
+ * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the question
+ * (at most XT_RESP_QUESTION_MAX), copied from the frame at `off` first: the root byte must come
+ * within them and within 255. Returns the name's length without the root byte, or -1. Also notes
  * (s->first) the label where the suffix walk starts looking up: the last one whose suffix is at
  * least `min` (the shortest listed --qname) long, and its lookup's result (s->listed) when
  * s->want; and (s->qsum) the question's checksum sum. */
-__attribute__((noinline)) int xt_resp_walk_labels(struct xt_resp_scratch *s, __u32 avail, __u32 min)
+__attribute__((noinline)) int xt_resp_walk_labels(struct xdp_md *ctx, struct xt_resp_scratch *s, __u32 off, __u32 avail, __u32 min)
 {
-	if (!s)
+	if (!s || xt_resp_copy_question(ctx, s, off, avail))
 		return -1;
 	__u32 i = 0; /* the next length byte */
 	int root = 0;
@@ -162,26 +201,21 @@ __attribute__((noinline)) int xt_resp_walk_labels(struct xt_resp_scratch *s, __u
 }
 
 /*
- * Copy the question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
- * payload), into scratch and check its name is plain: no compression pointer, labels ≤ 63, the
- * whole name ≤ 255 bytes. Notes where each label starts (s->label, s->labels). Returns the name's
- * length without the root byte, or -1. The copy keeps the packet's case (the hash lowercases), and
- * takes the 4 bytes after the longest name too: the reply's checksum sums the question from it.
+ * The question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
+ * payload): copied into scratch by the label walk, which checks its name is plain (no compression
+ * pointer, labels ≤ 63, the whole name ≤ 255 bytes) and notes where each label starts (s->label,
+ * s->labels). Returns the name's length without the root byte, or -1. The copy keeps the
+ * packet's case (the hash lowercases), and takes the 4 bytes after the longest name too: the
+ * reply's checksum sums the question from it.
  */
 static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u32 limit, struct xt_resp_scratch *s, __u32 min)
 {
 	if (off >= limit)
 		return -1;
-	/* One helper call copies the question out of the packet: reading it in place would need a
-	 * data_end check per byte at a packet-chosen offset. The verifier wants the length proven
-	 * to lie in [1, sizeof(s->name)] right here: without the clamp it is unbounded, and without
-	 * `n < 1` it rejects "invalid zero-sized read", although off < limit already implies n ≥ 1. */
 	__u32 n = limit - off;
 	if (n > XT_RESP_QUESTION_MAX)
 		n = XT_RESP_QUESTION_MAX;
-	if (n < 1 || bpf_xdp_load_bytes(ctx, off, s->name, n))
-		return -1;
-	return xt_resp_walk_labels(s, n, min);
+	return xt_resp_walk_labels(ctx, s, off, n, min);
 }
 
 struct xt_resp_suffix_walk {
