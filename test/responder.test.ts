@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DUT, GEN, ROOT, compileAndRun, ethtoolStats, freshLab, inNs, json, sh, xt, xtOk } from "./helpers.ts";
 import { dig, flags, labWithNsd } from "./nsd.ts";
 import { RESP_LAYOUT, RESP_STATS } from "../src/responder/maps.ts";
+import { NAME_BITS, NAME_PROBES, NAME_SLOTS } from "../src/responder/names.ts";
 import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { resolveIface } from "../src/ffi/netns.ts";
 import { deliverFrames } from "../src/lab/traffic.ts";
@@ -27,9 +28,11 @@ test("shared structs and counter names match bpf/include/responder_data.h", () =
     lines.push(`printf("${s}.size %zu\\n", sizeof(struct ${s}));`);
     for (const f of Object.keys(l)) if (f !== "size") lines.push(`printf("${s}.${f} %zu\\n", offsetof(struct ${s}, ${f}));`);
   }
-  lines.push(`printf("stats %d\\n", XT_RESP_STAT_MAX);`, `printf("no_match %d\\n", XT_RESP_NO_MATCH);`, `printf("malformed %d\\n", XT_RESP_MALFORMED);`, "return 0; }");
+  lines.push(`printf("stats %d\\n", XT_RESP_STAT_MAX);`, `printf("no_match %d\\n", XT_RESP_NO_MATCH);`, `printf("malformed %d\\n", XT_RESP_MALFORMED);`);
+  lines.push(`printf("name_bits %d\\nname_slots %d\\nname_probes %d\\n", XT_RESP_NAME_BITS, XT_RESP_NAME_SLOTS, XT_RESP_NAME_PROBES);`, "return 0; }");
   const c = Object.fromEntries(compileAndRun(lines.join("\n")).trim().split("\n").map((l) => l.split(" ")).map(([k, v]) => [k, Number(v)]));
-  const ts: Record<string, number> = { stats: RESP_STATS.length, no_match: RESP_STATS.indexOf("no_match"), malformed: RESP_STATS.indexOf("malformed") };
+  const ts: Record<string, number> = { stats: RESP_STATS.length, no_match: RESP_STATS.indexOf("no_match"), malformed: RESP_STATS.indexOf("malformed"),
+    name_bits: NAME_BITS, name_slots: NAME_SLOTS, name_probes: NAME_PROBES };
   for (const [s, l] of Object.entries(RESP_LAYOUT)) for (const [f, v] of Object.entries(l)) ts[`${s}.${f}`] = v;
   expect(ts).toEqual(c);
 });

@@ -117,10 +117,35 @@ describe("from map layout 2: the responder's settings and counters carried into 
       expect(answered()).toBe(5); // the older program's counters, carried into more of them
       xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
       expect(answered()).toBe(10);
+      // The --qname selection carried from the older hash map into the name slots, not lost
+      // (an empty selection would answer nothing, a lost flag every name).
+      expect(sh(["ls", PINS]).stdout.split("\n")).toEqual(expect.arrayContaining(["resp_name_slots"]));
+      expect(sh(["ls", PINS]).stdout.split("\n")).not.toContain("resp_names");
+      xtOk("lab", "traffic", "--dns", "www.unlisted.test", "--count", "5");
+      expect(answered()).toBe(10);
       xtOk("lab", "traffic", "--src", "198.18.7.7", "--count", "5");
       expect(json("blacklist", "list", "-i", DUT).rules.find((r: any) => r.rule === "198.18.7.0/24").packets).toBe(5);
     });
   }
+
+  test("names the new table cannot hold under their multiplier: the upgrade refused in one line, nothing changed", () => {
+    olderSetup();
+    // 33 suffixes whose hashes share their top 14 bits (one home slot): more than a search probes.
+    for (let i = 1; i <= 33; i++) {
+      const k = Buffer.alloc(16);
+      k.writeUInt32LE(10, 0);
+      k.writeBigUInt64LE((0x1234n << 50n) | BigInt(i), 8);
+      expect(sh(["bpftool", "map", "update", "pinned", join(PINS, "resp_names"), "key", ...[...k].map(String), "value", "1"]).code).toBe(0);
+    }
+    const id = json("status", DUT).id;
+    const r = xt("blacklist", "attach", DUT);
+    expect([r.code, r.stderr.trim().split("\n").length]).toEqual([1, 1]);
+    expect(r.stderr).toContain("do not fit this xdptool's name table");
+    expect(json("status", DUT).id).toBe(id);
+    expect(sh(["ls", PINS]).stdout.split("\n")).not.toContain("resp_name_slots");
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
+    expect(answered()).toBe(10); // the older program still answers, its selection intact
+  });
 
   test("a program whose maps a newer xdptool stamped is not replaced behind its back", () => {
     xt("unload", DUT, "--force");

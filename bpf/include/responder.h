@@ -131,6 +131,11 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 		return xt_resp_verdict(XT_RESP_NOT_QUERY, XDP_PASS);
 
 	__u32 qname = p->l4_off + sizeof(*udp) + sizeof(*dns);
+	/* What the label walk needs for the first --qname lookup (responder_name.h). */
+	s->want = cfg->flags & XT_RESP_F_QNAME;
+	s->mul = cfg->hash_mul;
+	s->max = cfg->qname_max;
+	s->base = cfg->name_base;
 	int len = xt_resp_read_name(ctx, qname, udp_end, s, cfg->qname_min);
 	if (len < 0)
 		return xt_resp_verdict(XT_RESP_MALFORMED, XDP_PASS);
@@ -158,7 +163,7 @@ static __always_inline int xt_responder_stage(struct xdp_md *ctx, struct xt_pkt 
 	/* Selection: every enabled mode must agree. */
 	if ((cfg->flags & XT_RESP_F_FROM) && !xt_resp_from_listed(p))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
-	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len, cfg))
+	if ((cfg->flags & XT_RESP_F_QNAME) && !xt_resp_name_listed(s, len))
 		return xt_resp_verdict(XT_RESP_NO_MATCH, XDP_PASS);
 	/* Before --over: a verified source goes to the server whatever its rate (it is a real client)
 	 * and does not use up its bucket. */

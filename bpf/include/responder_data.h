@@ -10,7 +10,7 @@
 #define XT_RESP_MAX_PORTS 8
 
 /* Selection modes; they combine (all enabled ones must agree before a query is answered). */
-#define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_names */
+#define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_name_slots */
 #define XT_RESP_F_FROM 2  /* only sources inside a prefix in resp_from4 / resp_from6 */
 #define XT_RESP_F_OVER 4  /* only sources above `rate` q/s; of those every `slip`th gets TC, the rest drop */
 #define XT_RESP_F_ADDRESS 8 /* only destinations in resp_addrs (--address), on top of resp_local */
@@ -38,7 +38,10 @@ struct xt_resp_config {
 	 * at every byte and multiply the verifier's paths. */
 	__u8 verified_mask6[16];
 	__u8 verified_mask4[4];
-	__u8 pad2[4];
+	/* The half of resp_name_slots the listed names are in: 0 or XT_RESP_NAME_SLOTS. User space
+	 * fills the other half, then switches with this and hash_mul in one write (was padding: a
+	 * config written before it reads 0, the first half). */
+	__u32 name_base;
 };
 
 /* The host's local addresses as a short list (resp_local_list, one entry): most hosts have a few,
@@ -57,13 +60,23 @@ struct xt_resp_local_list {
 	__u8 a6[XT_RESP_LIST6][16];
 };
 
-/* Key of resp_names: a lowercased wire-format suffix ("\7example\4test", no root byte) by length
- * and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte backwards. */
+/* A slot of resp_name_slots: a lowercased wire-format suffix ("\7example\4test", no root byte) by
+ * length and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte
+ * backwards. len 0: an empty slot (a listed suffix is at least 2 bytes). (Until layout 5 this
+ * was the key of a hash map, resp_names; an upgrade carries those keys into slots.) */
 struct xt_resp_name {
 	__u32 len;
-	__u32 pad;   /* explicit and always 0: hash keys are compared byte by byte, holes included */
+	__u32 pad;   /* always 0 */
 	__u64 hash;
 };
+
+/* resp_name_slots is open addressing in two halves of XT_RESP_NAME_SLOTS slots (one in use, one
+ * being filled): a suffix's home slot is the top XT_RESP_NAME_BITS bits of its hash, and it is
+ * stored at most XT_RESP_NAME_PROBES - 1 slots after it (wrapping inside the half); an empty slot
+ * ends the search. 4096 names fill a half to a quarter at most. */
+#define XT_RESP_NAME_BITS 14
+#define XT_RESP_NAME_SLOTS (1 << XT_RESP_NAME_BITS)
+#define XT_RESP_NAME_PROBES 32
 
 /* Key of resp_qnames: a --qname as text, for reading the selection back (the program never looks). */
 #define XT_RESP_QNAME_MAX 256

@@ -17,16 +17,19 @@ struct {
 	__type(value, struct xt_resp_config);
 } resp_config SEC(".maps");
 
-/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name… */
+/* …the --qname suffixes, by (length, hash) — see struct xt_resp_name. An array probed by the
+ * hash's own top bits: the verifier inlines an array lookup into a bounds check and an address, so
+ * finding a name takes no helper call and no second hash (a hash map took both: jhash over the
+ * key, a bucket walk, ~10 ns a return on this machine's mitigations — docs/07-xdp-tx.md)… */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct xt_resp_name);
-	__type(value, __u8);
-} resp_names SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XT_RESP_NAME_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xt_resp_name);
+} resp_name_slots SEC(".maps");
 
 /* The same names as text (lowercased, no trailing dot, zero-padded), never read by the program:
- * resp_names holds only hashes under a random multiplier, and `xdptool save` must write the names
+ * resp_name_slots holds only hashes under a random multiplier, and `xdptool save` must write the names
  * back from what the kernel holds, not from a file beside it. Allocated per name (no prealloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -118,14 +121,17 @@ struct {
 /* The longest question: a name of 255 bytes (root byte included), QTYPE and QCLASS. */
 #define XT_RESP_QUESTION_MAX (XT_DNS_NAME_MAX + 4)
 
-/* Per-CPU scratch: the question (its name walked, its bytes summed for the reply's checksum: a
- * map value is a region the verifier can bound for bpf_csum_diff, a packet is not), and where the
- * name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
+/* Per-CPU scratch: the question (its name walked, its bytes summed for the reply's checksum: in a
+ * map value the walk reads at offsets the verifier can bound, in a packet each read would need
+ * its own check against data_end), and where the name's labels start. Per-CPU, because XDP runs on every CPU at once, and on one CPU a run
  * completes before the next begins (softirq): each copy needs no lock. */
 struct xt_resp_scratch {
-	/* 512, not XT_RESP_QUESTION_MAX: the checksum reads whole words at offsets masked with 0x1fc,
-	 * which the verifier can bound without trusting a length check (responder_reply.h). */
-	__u8 name[512];
+	/* 512, not XT_RESP_QUESTION_MAX: the copy and the checksum take whole words at indexes masked
+	 * with 0x3f, which the verifier can bound without trusting a length check (responder_name.h). */
+	union {
+		__u8 name[512];
+		__u64 name_w[64]; /* the same bytes eight at a time: clang knows they are aligned */
+	};
 	__u8 label[128]; /* offsets of its length bytes, in order (responder_name.h) */
 	/* XT_RESP_EDNS_* of the query, from the stage to the rewrite. Kept here, not in a register:
 	 * read back from a map value it is one unknown number to the verifier, so the paths with and
@@ -134,6 +140,18 @@ struct xt_resp_scratch {
 	__u32 edns;
 	__u32 labels; /* how many of label[] are set */
 	__u32 first;  /* the label where the suffix walk's lookups begin (responder_name.h) */
+	/* The suffix walk's state, here rather than in arguments (a BPF call takes five at most):
+	 * the hash so far, its multiplier, the longest listed suffix, the table half in use; whether
+	 * names are selected at all (--qname), and the first lookup's result (responder_name.h). */
+	__u64 h;
+	__u64 mul;
+	__u32 max;
+	__u32 base;
+	__u32 want;
+	__s32 listed;
+	__u64 qsum; /* the question's checksum sum, from the label walk (responder_name.h) */
+	__u32 len;  /* the name's length without the root byte, from the label walk */
+	__u32 pad;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

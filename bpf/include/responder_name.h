@@ -1,5 +1,5 @@
 /* responder_name.h — the question name: copied out of the packet, its labels found, and its
- * suffixes looked up in resp_names (a hash of each, from the last byte back, lowercased). */
+ * suffixes looked up in resp_name_slots (a hash of each, from the last byte back, lowercased). */
 #ifndef XDPTOOL_RESPONDER_NAME_H
 #define XDPTOOL_RESPONDER_NAME_H
 
@@ -30,69 +30,25 @@ static __always_inline __u32 xt_resp_first_suffix(struct xt_resp_scratch *s, __u
 	return XT_RESP_LABELS_MAX;
 }
 
-/* The name's labels, from the first: check each length byte and note where it starts (s->label,
- * s->labels). A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
- * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer would jump to
- * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the name are in s->name, at most 255: the root
- * byte must come within them. Returns the name's length without the root byte, or -1. Also notes
- * (s->first) the label where the suffix walk starts looking up: the last one whose suffix is at
- * least `min` (the shortest listed --qname) long. */
-__attribute__((noinline)) int xt_resp_walk_labels(struct xt_resp_scratch *s, __u32 avail, __u32 min)
+/* The ones'-complement sum of the question's `q` bytes in s->name (the name, its root byte, QTYPE
+ * and QCLASS), as 32-bit words in memory order, unfolded: the reply's UDP checksum adds it
+ * (responder_reply.h). Summed here, eight bytes a step in registers, rather than by bpf_csum_diff
+ * in the rewrite: one helper call fewer on the answered path. Bytes past `q` in the last word are
+ * masked off (they are whatever the copy or an earlier query left there). */
+static __always_inline __u64 xt_resp_question_sum(struct xt_resp_scratch *s, __u32 q)
 {
-	if (!s)
-		return -1;
-	__u32 i = 0; /* the next length byte */
-	for (int k = 0; k < XT_RESP_LABELS_MAX; k++) {
-		if (i >= avail || i >= XT_DNS_NAME_MAX)
-			return -1; /* ran past the UDP payload, or past 255 bytes */
-		__u32 at = i;
-		barrier_var(at); /* or clang drops the mask (i < 255 was checked, on another copy) */
-		__u8 c = s->name[at & 0xff];
-		if (c == 0) {
-			s->labels = k;
-			s->first = xt_resp_first_suffix(s, i, min);
-			return i;
-		}
-		if (c > XT_DNS_LABEL_MAX)
-			return -1;
-		s->label[k & (XT_RESP_LABELS_MAX - 1)] = i;
-		i += 1 + c;
+	__u64 sum = 0;
+	for (int w = 0; w < (XT_RESP_QUESTION_MAX + 7) / 8; w++) {
+		__u32 at = w * 8;
+		if (at >= q)
+			break;
+		__u64 v = s->name_w[(at >> 3) & 0x3f];
+		if (q - at < 8)
+			v &= (1ULL << ((q - at) * 8)) - 1;
+		sum += (v & 0xffffffff) + (v >> 32);
 	}
-	return -1;
+	return sum;
 }
-
-/*
- * Copy the question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
- * payload), into scratch and check its name is plain: no compression pointer, labels ≤ 63, the
- * whole name ≤ 255 bytes. Notes where each label starts (s->label, s->labels). Returns the name's
- * length without the root byte, or -1. The copy keeps the packet's case (the hash lowercases), and
- * takes the 4 bytes after the longest name too: the reply's checksum sums the question from it.
- */
-static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u32 limit, struct xt_resp_scratch *s, __u32 min)
-{
-	if (off >= limit)
-		return -1;
-	/* One helper call copies the question out of the packet: reading it in place would need a
-	 * data_end check per byte at a packet-chosen offset. The verifier wants the length proven
-	 * to lie in [1, sizeof(s->name)] right here: without the clamp it is unbounded, and without
-	 * `n < 1` it rejects "invalid zero-sized read", although off < limit already implies n ≥ 1. */
-	__u32 n = limit - off;
-	if (n > XT_RESP_QUESTION_MAX)
-		n = XT_RESP_QUESTION_MAX;
-	if (n < 1 || bpf_xdp_load_bytes(ctx, off, s->name, n))
-		return -1;
-	return xt_resp_walk_labels(s, n, min);
-}
-
-struct xt_resp_suffix_walk {
-	struct xt_resp_scratch *s;
-	int len;
-	__u32 max; /* the longest listed suffix (cfg->qname_max); 0: no bounds known */
-	__u32 first; /* the label of the first lookup, done before the walk (s->first) */
-	__u64 mul;
-	__u64 h;
-	int found;
-};
 
 /* ASCII lowercase without a branch: 32 is added when (c - 'A') mod 256 is below 26. The barrier
  * keeps clang from turning the sign test back into a comparison, which the BPF backend would
@@ -104,17 +60,22 @@ static __always_inline __u32 xt_resp_lower(__u32 c)
 	return c + ((d >> 31) << 5);
 }
 
-/* The hash h extended over the name's bytes from `end` - 1 back to `start`, a length byte: one label
- * or several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased. A global function: the
- * verifier checks it once, on its own, where the same byte loop inside the bpf_loop callback was
- * re-verified iteration by iteration for every state reaching the callback and blew its 1M budget. */
-__attribute__((noinline)) __u64 xt_resp_hash_label(struct xt_resp_scratch *s, __u32 start, __u32 end, __u64 h, __u64 mul)
+/* Is the suffix of the name that starts at byte `start` listed? The hash s->h (of the bytes from
+ * `end` on) is extended over the bytes from `end` - 1 back to `start`, a length byte: one label or
+ * several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased; then the suffix
+ * (`len` - `start` bytes) is looked for in resp_name_slots. Returns 1 listed, 0 not, -1 when no
+ * suffix from here on can be (longer than the longest listed, or bad bounds). Only ever inlined
+ * into global functions, which the verifier checks once each, on their own: the same byte loop
+ * inside the bpf_loop callback was re-verified iteration by iteration for every state reaching
+ * the callback and blew its 1M budget. */
+static __always_inline int xt_resp_suffix_probe(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
 {
-	if (!s || start >= end || end > XT_DNS_NAME_MAX)
-		return h;
+	if (!s || start >= end || end > len || len > XT_DNS_NAME_MAX)
+		return -1;
 	/* Two bytes a step, h·mul² + (a + 1)·mul + (b + 1): the same value as two steps of h·mul +
 	 * (byte + 1), with the two products independent, so the chain of multiplications that sets the
 	 * pace is half as long. The bytes end - 1 down to start + 1, then the odd one left, if any. */
+	__u64 h = s->h, mul = s->mul;
 	__u64 mul2 = mul * mul;
 	__u32 i = end - 1;
 	for (int j = 0; j < XT_DNS_NAME_MAX / 2; j++) {
@@ -128,11 +89,150 @@ __attribute__((noinline)) __u64 xt_resp_hash_label(struct xt_resp_scratch *s, __
 	}
 	if (i > start)
 		h = h * mul + xt_resp_lower(s->name[i & 0xff]) + 1;
-	return h * mul + s->name[start & 0xff] + 1; /* the length byte */
+	h = h * mul + s->name[start & 0xff] + 1; /* the length byte */
+	s->h = h;
+
+	__u32 klen = len - start;
+	/* Suffixes only grow from here: past the longest listed one, none can match. */
+	if (s->max && klen > s->max)
+		return -1;
+	/* Open addressing (responder_data.h): from the home slot on, until the suffix or an empty
+	 * slot. Each lookup is inlined by the verifier (an array): no call. */
+	__u32 base = s->base ? XT_RESP_NAME_SLOTS : 0;
+	__u32 home = h >> (64 - XT_RESP_NAME_BITS);
+	for (int p = 0; p < XT_RESP_NAME_PROBES; p++) {
+		__u32 idx = base + ((home + p) & (XT_RESP_NAME_SLOTS - 1));
+		const struct xt_resp_name *e = bpf_map_lookup_elem(&resp_name_slots, &idx);
+		if (!e || e->len == 0)
+			return 0;
+		if (e->len == klen && e->hash == h)
+			return 1;
+	}
+	return 0;
 }
 
-/* One label further back than the last looked up: extend the hash over its bytes (last first,
- * lowercased), then over its length byte, and look the suffix that starts there up. */
+/* Copy `n` (≤ XT_RESP_QUESTION_MAX) bytes of the frame from `off` into s->name: eight bytes a step,
+ * then the last few one by one, each read checked against data_end right before it. Done here, in
+ * the label walk's call, rather than by bpf_xdp_load_bytes: one helper call (and the memcpy
+ * behind it) fewer. The frame is one buffer (the stage refused multi-buffer frames before).
+ * Returns 0, or -1 when the frame ends first. */
+static __always_inline int xt_resp_copy_question(struct xdp_md *ctx, struct xt_resp_scratch *s, __u32 off, __u32 n)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	/* The verifier wants every packet offset below 64 KiB (MAX_PACKET_OFF), the question's end
+	 * included; a frame's one buffer is a page. The barrier: the check and the pointer must use
+	 * one register (clang would zero-extend `off` afresh for the pointer, unchecked). */
+	__u64 o = off;
+	barrier_var(o);
+	if (o > 0xfe00 || n > XT_RESP_QUESTION_MAX)
+		return -1;
+	const __u8 *start = data + o;
+	__u32 at = 0;
+	for (int w = 0; w < XT_RESP_QUESTION_MAX / 8; w++) {
+		if (at + 8 > n)
+			break;
+		const __u8 *q = start + at;
+		if ((void *)(q + 8) > data_end)
+			return -1;
+		s->name_w[(at >> 3) & 0x3f] = *(const __u64 *)q;
+		at += 8;
+	}
+	for (int b = 0; b < 8; b++) {
+		if (at >= n)
+			break;
+		const __u8 *q = start + at;
+		if ((void *)(q + 1) > data_end)
+			return -1;
+		s->name[at & 0x1ff] = *q;
+		at++;
+	}
+	return 0;
+}
+
+/* The name's labels, from the first: check each length byte and note where it starts (s->label,
+ * s->labels). A length byte's top two bits are its type: 00 a label (≤ 63 bytes), 11 a compression
+ * pointer (0xC0), 01/10 extended/reserved. Only plain labels are followed: a pointer would jump to
+ * an offset the packet chooses, maybe backwards, maybe in a loop. `avail` bytes of the question
+ * (at most XT_RESP_QUESTION_MAX), copied from the frame at `off` first: the root byte must come
+ * within them and within 255. Returns the name's length without the root byte, or -1. Also notes
+ * (s->first) the label where the suffix walk starts looking up: the last one whose suffix is at
+ * least `min` (the shortest listed --qname) long, and its lookup's result (s->listed) when
+ * s->want; and (s->qsum) the question's checksum sum. */
+__attribute__((noinline)) int xt_resp_walk_labels(struct xdp_md *ctx, struct xt_resp_scratch *s, __u32 off, __u32 avail, __u32 min)
+{
+	if (!s || xt_resp_copy_question(ctx, s, off, avail))
+		return -1;
+	__u32 i = 0; /* the next length byte */
+	int root = 0;
+	for (int k = 0; k < XT_RESP_LABELS_MAX; k++) {
+		if (i >= avail || i >= XT_DNS_NAME_MAX)
+			return -1; /* ran past the UDP payload, or past 255 bytes */
+		__u32 at = i;
+		barrier_var(at); /* or clang drops the mask (i < 255 was checked, on another copy) */
+		__u8 c = s->name[at & 0xff];
+		if (c == 0) {
+			s->labels = k;
+			s->len = i;
+			root = 1;
+			break;
+		}
+		if (c > XT_DNS_LABEL_MAX)
+			return -1;
+		s->label[k & (XT_RESP_LABELS_MAX - 1)] = i;
+		i += 1 + c;
+	}
+	if (!root)
+		return -1;
+	/* The length is read back from scratch: to the verifier one unknown number below 255, not
+	 * the 128 ranges the loop's exits give it, each of which would verify the loops below anew. */
+	__u32 len = *(volatile __u32 *)&s->len;
+	if (len >= XT_DNS_NAME_MAX)
+		return -1;
+	__u32 first = xt_resp_first_suffix(s, len, min);
+	s->first = first;
+	s->qsum = xt_resp_question_sum(s, len + 5);
+	/* With --qname, the first lookup too (xt_resp_name_listed): in this call, not one more. */
+	s->listed = 0;
+	if (s->want && first < XT_RESP_LABELS_MAX) {
+		s->h = 0;
+		s->listed = xt_resp_suffix_probe(s, s->label[first & (XT_RESP_LABELS_MAX - 1)], len, len);
+	}
+	return len;
+}
+
+/*
+ * The question, starting at byte `off` of the frame and ending before `limit` (end of the UDP
+ * payload): copied into scratch by the label walk, which checks its name is plain (no compression
+ * pointer, labels ≤ 63, the whole name ≤ 255 bytes) and notes where each label starts (s->label,
+ * s->labels). Returns the name's length without the root byte, or -1. The copy keeps the
+ * packet's case (the hash lowercases), and takes the 4 bytes after the longest name too: the
+ * reply's checksum sums the question from it.
+ */
+static __always_inline int xt_resp_read_name(struct xdp_md *ctx, __u32 off, __u32 limit, struct xt_resp_scratch *s, __u32 min)
+{
+	if (off >= limit)
+		return -1;
+	__u32 n = limit - off;
+	if (n > XT_RESP_QUESTION_MAX)
+		n = XT_RESP_QUESTION_MAX;
+	return xt_resp_walk_labels(ctx, s, off, n, min);
+}
+
+struct xt_resp_suffix_walk {
+	struct xt_resp_scratch *s;
+	int len;
+	__u32 first; /* the label of the first lookup, done before the walk (s->first) */
+	int found;
+};
+
+/* xt_resp_suffix_probe as one call, for the suffix walk's steps. */
+__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
+{
+	return xt_resp_suffix_probe(s, start, end, len);
+}
+
+/* One label further back than the last looked up: extend the hash over its bytes and look the
+ * suffix that starts there up. */
 static long xt_resp_suffix_step(__u64 index, void *arg)
 {
 	struct xt_resp_suffix_walk *w = arg;
@@ -143,38 +243,27 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 	__u32 k = w->first - 1 - index; /* first < 128 and index < first: 0 ≤ k < 127 */
 	__u32 start = s->label[k & (XT_RESP_LABELS_MAX - 1)];
 	__u32 end = s->label[(k + 1) & (XT_RESP_LABELS_MAX - 1)];
-	__u64 h = xt_resp_hash_label(s, start, end, w->h, w->mul);
-	w->h = h;
-	struct xt_resp_name key = { .len = w->len - start, .hash = h };
-	/* Suffixes only grow from here: past the longest listed one, none can match. */
-	if (w->max && key.len > w->max)
-		return 1;
-	if (bpf_map_lookup_elem(&resp_names, &key)) {
+	int r = xt_resp_suffix_listed(s, start, end, w->len);
+	if (r > 0)
 		w->found = 1;
-		return 1;
-	}
-	return 0;
+	return r != 0;
 }
 
-/* Is some suffix of the name (starting at a label boundary) in resp_names? The hash grows from the
- * last byte back and is looked up at each label start. So `example.test` matches www.Example.TEST
- * but not badexample.test (no label starts at "example" there). Suffixes shorter than the
- * shortest listed one are not looked up (a lookup is most of a step's cost): the first lookup is
- * at s->first, its hash taken over all the labels behind it in one call, which for a name under
- * a single listed --qname is the whole walk; only longer suffixes go through bpf_loop. */
-static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len, const struct xt_resp_config *cfg)
+/* Is some suffix of the name (starting at a label boundary) listed? The hash grows from the last
+ * byte back and is looked up at each label start. So `example.test` matches www.Example.TEST but
+ * not badexample.test (no label starts at "example" there). Suffixes shorter than the shortest
+ * listed one are not looked up: the first lookup is at s->first, its hash taken over all the
+ * labels behind it, made by the label walk in its own call, which for a name under a single
+ * listed --qname is the whole walk; only longer suffixes go through bpf_loop. */
+static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len)
 {
 	__u32 first = s->first;
 	if (first >= XT_RESP_LABELS_MAX)
 		return 0; /* no suffix as long as the shortest listed */
-	__u32 start = s->label[first & (XT_RESP_LABELS_MAX - 1)];
-	__u64 h = xt_resp_hash_label(s, start, len, 0, cfg->hash_mul);
-	struct xt_resp_name key = { .len = len - start, .hash = h };
-	if (cfg->qname_max && key.len > cfg->qname_max)
-		return 0;
-	if (bpf_map_lookup_elem(&resp_names, &key))
-		return 1;
-	struct xt_resp_suffix_walk w = { .s = s, .len = len, .mul = cfg->hash_mul, .max = cfg->qname_max, .first = first, .h = h };
+	int r = s->listed; /* the first lookup, made by the label walk */
+	if (r)
+		return r > 0;
+	struct xt_resp_suffix_walk w = { .s = s, .len = len, .first = first };
 
 	bpf_loop(XT_RESP_LABELS_MAX, xt_resp_suffix_step, &w, 0);
 	return w.found;

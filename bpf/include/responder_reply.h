@@ -129,12 +129,9 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 	 *   the pseudo-header (RFC 768: addresses, protocol, UDP length; RFC 8200 §8.1 for IPv6:
 	 *   addresses, 32-bit length, next header) and the UDP and DNS headers, read back from the
 	 *   reply: words summed in registers;
-	 *   the question: already in scratch, copied there for the name checks, so one bpf_csum_diff
-	 *   sums it there (no second copy of the segment);
-	 *   our OPT: eleven bytes we chose, summed as constants.
-	 * bpf_csum_diff sums whole 32-bit words: the bytes after the question up to the next word
-	 * boundary are zeroed in scratch first (what lay there — the OPT, the tail — is not summed
-	 * from there). */
+	 *   the question: unchanged from the query, summed by the label walk from its copy in
+	 *   scratch (s->qsum; no second copy of the segment, no helper call);
+	 *   our OPT: eleven bytes we chose, summed as constants. */
 	struct udphdr *uh = p->data + p->l4_off;
 	if ((void *)(uh + 1) + sizeof(struct xt_dnshdr) > p->data_end)
 		return XDP_ABORTED;
@@ -153,20 +150,12 @@ static __always_inline int xt_resp_rewrite(struct xdp_md *ctx, struct xt_pkt *p,
 		sum += (__u64)a6[0] + a6[1] + a6[2] + a6[3] + a6[4] + a6[5] + a6[6] + a6[7] +
 		       bpf_htonl(seg_len) + bpf_htonl(IPPROTO_UDP);
 	}
-	/* The question's length: 5 (the root name) to XT_RESP_QUESTION_MAX. The 0x1fc masks restate,
-	 * next to each use, that the word it ends in and the rounded-up length stay inside s->name
-	 * (clang may check one copy of the number and use another, whose bounds the verifier never
-	 * learnt). */
+	/* The question (5 bytes, the root name, to XT_RESP_QUESTION_MAX), summed by the label walk
+	 * from the copy in scratch. */
 	__u32 q = qlen;
 	if (q < 5 || q > XT_RESP_QUESTION_MAX)
 		return XDP_ABORTED;
-	/* Keep the (q & 3) bytes of the last word that are the question's, zero the rest: in memory
-	 * order the first byte is the low one. (q & 3) == 0 zeroes the word after: harmless. */
-	*(__u32 *)&s->name[q & 0x1fc] &= (1U << ((q & 3) * 8)) - 1;
-	__s64 qsum = bpf_csum_diff(0, 0, (__be32 *)s->name, (q + 3) & 0x1fc, 0);
-	if (qsum < 0) /* a negative errno for a bad size */
-		return XDP_ABORTED;
-	sum += (__u64)qsum;
+	sum += s->qsum;
 	if (has_opt) {
 		/* Root 00, TYPE 00 29, CLASS 04 d0 (1232), TTL: extended RCODE, VERSION 0, flags (DO),
 		 * 00, RDLENGTH 00 00 — as 16-bit words from the OPT's first byte, in memory order. The

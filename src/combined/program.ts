@@ -19,6 +19,9 @@ import type { EnsureOptions, Stage } from "./stage.ts";
 import { blacklistStage } from "../blacklist/stage.ts";
 import { NEWER_MAPS } from "../blacklist/layout.ts";
 import { samplerStage } from "../sampler/stage.ts";
+import { carryOlderNames } from "../responder/names.ts";
+import { BpfMap } from "../ffi/map.ts";
+import { pinDir } from "../ffi/bpffs.ts";
 
 /** The stages with something to say about a load (the responder's maps need no sizing). */
 const STAGES: Stage[] = [blacklistStage, samplerStage];
@@ -80,12 +83,17 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     together: ["bl_", "resp_"],
     // Maps added in 2026-12 (rules' comments, /24s with listed hosts, the responder's readable
     // names and verified sources): pins from before have none to lose, so their absence is no mix.
-    newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified"],
+    newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified", "resp_name_slots"],
     // Settings and counters that grew since (layout 3: the responder's settings for
     // --unverified-only and its counters for new reasons; layout 2: the undecidable slots of the
     // statistics): carried over, new fields off, new counters from zero.
     grown: ["resp_config", "resp_stats", "xdptool_stats"],
     stateless: ["resp_scratch"],
+    // Layout 5: the --qname names moved from a hash map (resp_names) to an array of slots.
+    prepare: (obj, reused) => {
+      const slots = obj.maps().find((m) => m.name === "resp_name_slots");
+      if (slots && !reused.includes(slots.name)) carryOlderNames(pinDir(iface.name), new BpfMap(obj.mapFd(slots)), 0);
+    },
   });
   writeFeatures(iface.name, enabledBits(iface.name), LAYOUT_VERSION); // the maps are this build's now
   return { progId: r.progId, mode: r.mode, action: r.replaced === COMBINED ? "upgraded" : "attached", replaced: own ?? undefined, attached: r };

@@ -141,7 +141,7 @@ export class BpfMap {
     const vs = this.valueBytes;
     if (count <= 0) return Buffer.alloc(0);
     const keys = alloc(4 * count), values = alloc(vs * count), inBatch = alloc(8), outBatch = alloc(8), n = alloc(4);
-    inBatch.writeUInt32LE(first - 1); // the batch starts at the key after in_batch
+    if (first > 0) inBatch.writeUInt32LE(first - 1); // the batch starts at the key after in_batch
     n.writeUInt32LE(count);
     const r = bpf().bpf_map_lookup_batch(this.fd, first > 0 ? inBatch : null, outBatch, keys, values, n, new Struct("bpf_map_batch_opts").buf);
     if (r < 0 && r !== -ENOENT) throw new BpfError(`batch lookup in map ${this.info.name}`, -r, takeLog());

@@ -47,6 +47,10 @@ export interface AttachRequest {
   grown?: string[];
   /** Maps that hold no state (scratch space): a pin of another layout is replaced, no mix. */
   stateless?: string[];
+  /** Called once the object is loaded, before it is attached (its maps made, the reused pins
+   *  named): state an older program kept in another form goes into the new maps here. Throwing
+   *  leaves everything as it was. */
+  prepare?: (obj: BpfObject, reused: string[]) => void;
 }
 
 export interface AttachResult {
@@ -202,6 +206,7 @@ export function attach(req: AttachRequest): AttachResult {
       for (const prefix of req.together ?? []) refuseMix(iface, dir, reusable.filter((m) => m.name.startsWith(prefix) && inMix(m)), reusedMaps);
       obj.load();
       for (const [name, old] of carried) carryValues(old, new BpfMap(obj.mapFd(maps.find((m) => m.name === name)!)));
+      req.prepare?.(obj, reusedMaps);
     } finally {
       for (const old of carried.values()) old.close();
     }

@@ -49,6 +49,10 @@ export interface EnableArgs {
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
 
+/** How many --qname names one responder holds (resp_qnames' size; resp_name_slots fills a
+ *  quarter of a half with them: bpf/include/responder_data.h). */
+export const MAX_QNAMES = 4096;
+
 /** A DNS name as lowercased wire-format labels without the root byte: "\x07example\x04test". */
 export function wireName(name: string): Uint8Array {
   const n = name.replace(/\.$/, "");
@@ -86,6 +90,7 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
     return n.replace(/\.$/, "").toLowerCase();
   }))];
   if (a.qname !== undefined && qnames.length === 0) throw new UsageError(`--qname: give at least one name, e.g. --qname example.test`);
+  if (qnames.length > MAX_QNAMES) throw new UsageError(`--qname: at most ${MAX_QNAMES} names, not ${qnames.length}`);
   const from = list(a.from).map((p) => {
     try {
       return parsePrefix(p);

@@ -6,7 +6,8 @@ import { BpfMap } from "../ffi/map.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { OpError } from "../errors.ts";
 import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
-import { F_UNVERIFIED, MAX_PORTS, flagsOf, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "./config.ts";
+import { F_UNVERIFIED, MAX_PORTS, flagsOf, wireName, type ResponderConfig } from "./config.ts";
+import { NAME_SLOTS, countNames, nameTable, writeHalf } from "./names.ts";
 
 /** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
 export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac", "reflect_port", "martian_source",
@@ -16,7 +17,7 @@ export type RespStat = (typeof RESP_STATS)[number];
 /** sizeof / offsetof of the shared structs (checked by the test against the C compiler). */
 export const RESP_LAYOUT = {
   xt_resp_config: { size: 80, flags: 0, rate: 4, slip: 8, v4_prefix: 12, v6_prefix: 13, nports: 14, ports: 16, hash_mul: 32, mac: 40, qname_min: 46, qname_max: 47,
-    verified_ttl_ns: 48, verified_mask6: 56, verified_mask4: 72 },
+    verified_ttl_ns: 48, verified_mask6: 56, verified_mask4: 72, name_base: 76 },
   xt_resp_source: { size: 20, family: 0, addr: 4 },
   xt_resp_name: { size: 16, len: 0, hash: 8 },
   xt_resp_prefix4: { size: 8, prefixlen: 0, addr: 4 },
@@ -26,7 +27,7 @@ export const RESP_LAYOUT = {
 } as const;
 const LIST4 = 8, LIST6 = 4; // XT_RESP_LIST4, XT_RESP_LIST6
 
-const MAPS = ["resp_config", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs", "resp_verified"] as const;
+const MAPS = ["resp_config", "resp_name_slots", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs", "resp_verified"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -45,7 +46,8 @@ function withMap<T>(ifname: string, name: (typeof MAPS)[number], fn: (m: BpfMap)
 
 const ZERO = Buffer.alloc(4);
 
-function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array): Buffer {
+/** struct xt_resp_config for `c` (bench/responder-ab.bench.ts writes an older build's with it). */
+export function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array, nameBase: number): Buffer {
   const L = RESP_LAYOUT.xt_resp_config;
   const b = Buffer.alloc(L.size);
   b.writeUInt32LE(flagsOf(c), L.flags);
@@ -66,6 +68,7 @@ function encodeConfig(c: ResponderConfig, mul: bigint, mac: Uint8Array): Buffer 
   b.writeBigUInt64LE(BigInt(c.verifiedTtl) * 1_000_000_000n, L.verified_ttl_ns);
   b.set(netmask(c.verifiedV6Prefix, 16), L.verified_mask6);
   b.set(netmask(c.verifiedV4Prefix, 4), L.verified_mask4);
+  b.writeUInt32LE(nameBase, L.name_base);
   return b;
 }
 
@@ -79,13 +82,6 @@ function maskLength(m: Uint8Array): number {
   let n = 0;
   for (const x of m) for (let bit = 0x80; bit && x & bit; bit >>= 1) n++;
   return n;
-}
-
-function nameKey(wire: Uint8Array, mul: bigint): Buffer {
-  const k = Buffer.alloc(RESP_LAYOUT.xt_resp_name.size);
-  k.writeUInt32LE(wire.length, 0);
-  k.writeBigUInt64LE(suffixHash(wire, mul), 8);
-  return k;
 }
 
 /** struct xt_resp_source: family byte, 3 zero bytes, the address zero-padded to 16. */
@@ -123,16 +119,31 @@ function replaceKeys(m: BpfMap, keys: Buffer[]): Buffer[] {
  * added, stale ones kept), then the config entry that switches to them, then stale keys removed.
  */
 export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array): void {
-  const mul = randomMultiplier();
+  // The names go into the half of resp_name_slots not in use; the config entry switches to it.
+  const { mul, slots } = nameTable(c.qnames);
+  const base = nameBase(ifname) ? 0 : NAME_SLOTS;
+  withMap(ifname, "resp_name_slots", (m) => writeHalf(m, base, slots));
   const stale: [(typeof MAPS)[number], Buffer[]][] = [];
-  stale.push(["resp_names", withMap(ifname, "resp_names", (m) => replaceKeys(m, c.qnames.map((n) => nameKey(wireName(n), mul))))]);
   // A program from before resp_qnames has no such pin: its names are only hashes (save says so).
   if (existsSync(join(pinDir(ifname), "resp_qnames"))) stale.push(["resp_qnames", withMap(ifname, "resp_qnames", (m) => replaceKeys(m, c.qnames.map(qnameKey)))]);
   stale.push(["resp_from4", withMap(ifname, "resp_from4", (m) => replaceKeys(m, c.from.filter((p) => p.family === 4).map(prefixKey)))]);
   stale.push(["resp_from6", withMap(ifname, "resp_from6", (m) => replaceKeys(m, c.from.filter((p) => p.family === 6).map(prefixKey)))]);
   stale.push(["resp_addrs", withMap(ifname, "resp_addrs", (m) => replaceKeys(m, c.addresses.map(addressKey)))]);
-  withMap(ifname, "resp_config", (m) => m.update(ZERO, encodeConfig(c, mul, mac)));
+  withMap(ifname, "resp_config", (m) => m.update(ZERO, encodeConfig(c, mul, mac, base)));
   for (const [name, keys] of stale) withMap(ifname, name, (m) => keys.forEach((k) => m.delete(k)));
+}
+
+/** The half of resp_name_slots in use (resp_config's name_base). */
+function nameBase(ifname: string): number {
+  const b = withMap(ifname, "resp_config", (m) => m.lookup(ZERO));
+  return b && b.length >= RESP_LAYOUT.xt_resp_config.size ? b.readUInt32LE(RESP_LAYOUT.xt_resp_config.name_base) : 0;
+}
+
+/** How many suffixes the program matches: the slots in use, or the keys of an older program's
+ *  hash map (its pins, read before an upgrade). */
+function nameCount(ifname: string): number {
+  if (existsSync(join(pinDir(ifname), "resp_name_slots"))) return withMap(ifname, "resp_name_slots", (m) => countNames(m, nameBase(ifname)));
+  return withMap(ifname, "resp_names", (m) => [...m.keys()].length);
 }
 
 /**
@@ -176,7 +187,7 @@ export interface ResponderState {
   /** Prefixes the host accepts as local, as the responder knows them now. */
   local: string[];
   mac: string;
-  /** How many names the program matches (resp_names)… */
+  /** How many names the program matches (resp_name_slots)… */
   qnames: number;
   /** …and their text (resp_qnames); null when the maps predate resp_qnames and only hashes are left. */
   names: string[] | null;
@@ -203,7 +214,7 @@ export function readConfig(ifname: string): ResponderState {
     withMap(ifname, name, (m) => [...m.keys()].map((k) => `${fmt(k.subarray(4))}/${k.readUInt32LE(0)}`));
   return {
     ports: Array.from({ length: Math.min(n, MAX_PORTS) }, (_, i) => b.readUInt16LE(L.ports + 2 * i)),
-    qnames: withMap(ifname, "resp_names", (m) => [...m.keys()].length),
+    qnames: nameCount(ifname),
     names: existsSync(join(pinDir(ifname), "resp_qnames")) ? withMap(ifname, "resp_qnames", (m) => [...m.keys()].map((k) => k.toString("latin1", 0, k.indexOf(0) < 0 ? k.length : k.indexOf(0))).sort()) : null,
     from: flags & 2 ? [...prefixes("resp_from4", formatIPv4), ...prefixes("resp_from6", formatIPv6)] : [],
     addresses: flags & 8 ? withMap(ifname, "resp_addrs", (m) => [...m.keys()].map((k) => (k[0] === 4 ? formatIPv4(k.subarray(4, 8)) : formatIPv6(k.subarray(4, 20))))) : [],
