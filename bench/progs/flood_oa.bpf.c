@@ -17,15 +17,7 @@ int flood_oa_whole(struct xdp_md *ctx)
 	if (flood_saddr(ctx, &saddr))
 		return XDP_PASS;
 	__u32 h = oa_home(saddr);
-	for (int j = 0; j < OA_PROBES; j++) {
-		__u32 i = (h & ~(OA_PIECE - 1)) | ((h + j) & (OA_PIECE - 1));
-		__u32 *k = bpf_map_lookup_elem(&flood_oa, &i);
-		if (!k || !*k)
-			break;
-		if (*k == saddr)
-			return flood_verdict(1);
-	}
-	return flood_verdict(0);
+	return oa_verdict(&flood_oa, h & ~(OA_PIECE - 1), h, saddr);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -18,4 +18,19 @@ static __always_inline __u32 oa_home(__u32 k)
 	return (k * 0x9e3779b1u) >> (32 - OA_BITS);
 }
 
+/* The verdict for saddr: probe `table` (a whole table, base = the home's piece; or one piece of a
+ * split table, base 0) from home slot h, inside its piece, until the key or an empty slot. */
+static __always_inline int oa_verdict(void *table, __u32 base, __u32 h, __u32 saddr)
+{
+	for (int j = 0; j < OA_PROBES; j++) {
+		__u32 i = base | ((h + j) & (OA_PIECE - 1));
+		__u32 *k = bpf_map_lookup_elem(table, &i);
+		if (!k || !*k)
+			break;
+		if (*k == saddr)
+			return flood_verdict(1);
+	}
+	return flood_verdict(0);
+}
+
 #endif

@@ -27,17 +27,7 @@ int flood_oa_pieces(struct xdp_md *ctx)
 		return XDP_PASS;
 	__u32 h = oa_home(saddr), piece = h / OA_PIECE;
 	void *t = bpf_map_lookup_elem(&flood_oa_split, &piece);
-	if (!t)
-		return flood_verdict(0);
-	for (int j = 0; j < OA_PROBES; j++) {
-		__u32 i = (h + j) & (OA_PIECE - 1);
-		__u32 *k = bpf_map_lookup_elem(t, &i);
-		if (!k || !*k)
-			break;
-		if (*k == saddr)
-			return flood_verdict(1);
-	}
-	return flood_verdict(0);
+	return t ? oa_verdict(t, 0, h, saddr) : flood_verdict(0);
 }
 
 char LICENSE[] SEC("license") = "GPL";
