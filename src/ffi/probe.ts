@@ -32,10 +32,10 @@ export const OBJECT_HELPERS: Record<string, readonly (keyof typeof HELPERS)[]> =
   bare_drop: [], pass: [],
   hello: [1, 181, 189], drop: [1, 181, 189],
   blacklist: [1, 160, 181, 189], blacklist_test: [1, 160, 181, 189],
-  responder: [1, 2, 5, 28, 65, 86, 99, 181, 189, 190],
+  responder: [1, 2, 5, 65, 86, 99, 181, 189, 190],
   sampler: [1, 7, 8, 25, 125, 131, 132, 133, 134, 181, 188, 189],
   tx: [1, 7, 190],
-  xdptool: [1, 2, 5, 7, 8, 25, 28, 65, 86, 99, 125, 131, 132, 133, 134, 160, 181, 188, 189, 190],
+  xdptool: [1, 2, 5, 7, 8, 25, 65, 86, 99, 125, 131, 132, 133, 134, 160, 181, 188, 189, 190],
 };
 
 const newer = (a: string, b: string) => {
