@@ -56,15 +56,8 @@ async function sayLeftPins(running: Set<string>): Promise<void> {
   const { pinnedInterfaces } = await import("../ffi/bpffs.ts");
   const left = pinnedInterfaces().filter((n) => !running.has(n));
   if (!left.length) return;
-  const [{ resolveIface }, { UsageError }] = await Promise.all([import("../ffi/netns.ts"), import("../errors.ts")]);
-  const gone = left.filter((n) => {
-    try {
-      return !resolveIface(n);
-    } catch (e) {
-      if (e instanceof UsageError) return true;
-      throw e;
-    }
-  });
+  const { ifaceExists } = await import("../ffi/netns.ts");
+  const gone = left.filter((n) => !ifaceExists(n));
   const idle = left.filter((n) => !gone.includes(n));
   if (gone.length) console.error(`xdptool: pins of interfaces that are gone: ${gone.join(", ")} (a new interface of the name adopts them; xdptool unload NAME removes them)`);
   if (idle.length) console.error(`xdptool: pins with no program attached: ${idle.join(", ")} (the next load or feature command picks them up; xdptool unload NAME removes them)`);

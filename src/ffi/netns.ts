@@ -71,6 +71,30 @@ const IFNAME_RE = /^[^\s/:]{1,15}$/;
  * Find an interface and enter its namespace. Accepts "IFNAME" or "NETNS/IFNAME".
  * Throws a UsageError naming what was looked at when it does not exist.
  */
+/** The named namespaces that hold an interface called `name` (this one is not looked at); left in
+ *  whichever namespace was entered last. */
+function namedNetnsWith(name: string): string[] {
+  return namedNetns().filter((n) => {
+    try {
+      enterNetns(n);
+    } catch (e) {
+      // Listed but not (or no longer) a namespace: `ip netns add` creates the file before it
+      // mounts the namespace there, `del` unmounts before it removes it. Not where `name` is.
+      if (e instanceof OpError) return false;
+      throw e;
+    }
+    return ifIndex(name) > 0;
+  });
+}
+
+/** Whether an interface called `name` exists in this namespace or any named one. */
+export function ifaceExists(name: string): boolean {
+  enterNetns(null);
+  const found = ifIndex(name) > 0 || namedNetnsWith(name).length > 0;
+  enterNetns(null);
+  return found;
+}
+
 export function resolveIface(spec: string): Iface {
   const [ns, name] = spec.includes("/") ? (spec.split("/", 2) as [string, string]) : [undefined, spec];
   if (!IFNAME_RE.test(name)) throw new UsageError(`invalid interface name "${spec}"`);
@@ -84,17 +108,7 @@ export function resolveIface(spec: string): Iface {
   enterNetns(null);
   const here = ifIndex(name);
   if (here) return { name, ifindex: here, netns: null };
-  const found = namedNetns().filter((n) => {
-    try {
-      enterNetns(n);
-    } catch (e) {
-      // Listed but not (or no longer) a namespace: `ip netns add` creates the file before it
-      // mounts the namespace there, `del` unmounts before it removes it. Not where `name` is.
-      if (e instanceof OpError) return false;
-      throw e;
-    }
-    return ifIndex(name) > 0;
-  });
+  const found = namedNetnsWith(name);
   if (found.length === 1) {
     enterNetns(found[0]);
     return { name, ifindex: ifIndex(name), netns: found[0] };
