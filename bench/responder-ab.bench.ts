@@ -25,12 +25,19 @@ import { buildFrame, dnsQuery } from "../src/net/packet.ts";
 import { labConfig, labUp } from "../src/lab/setup.ts";
 import { sendFrames } from "../src/lab/traffic.ts";
 import { RESP_LAYOUT, encodeConfig, writeConfig, writeLocal } from "../src/responder/maps.ts";
-import { parseEnableArgs, randomMultiplier, suffixHash, wireName, type ResponderConfig } from "../src/responder/config.ts";
+import { parseEnableArgs, randomMultiplier, wireName, type ResponderConfig } from "../src/responder/config.ts";
+import { placeNames, writeHalf } from "../src/responder/names.ts";
 import { parsePrefix } from "../src/net/addr.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BASE = process.env.BASE ?? "57268c6";
 const ROUNDS = Number(process.env.ROUNDS ?? 12), LIVE = 2_000_000, RUNS = 3000;
+/** The suffix hash before layout 6: h = Σ (byte[i] + 1) · mul^i mod 2^64, from the last byte back. */
+function byteHash(wire: Uint8Array, mul: bigint): bigint {
+  let h = 0n;
+  for (let i = wire.length - 1; i >= 0; i--) h = (h * mul + BigInt(wire[i]) + 1n) & 0xffffffffffffffffn;
+  return h;
+}
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 /** The base commit's responder object, built by bench/build-base.sh from its own sources. */
@@ -94,16 +101,22 @@ function setUp(which: Which): number {
 function configure(which: Which, cfg: ResponderConfig): void {
   const i = dut();
   // A base whose configuration has today's layout (any commit since the --qname length bounds)
-  // is configured through the same writers as today's, QNAME included.
-  if (which === "base" && existsSync(join(pinDir(i.name), "resp_names")) && configSize(i.name) === RESP_LAYOUT.xt_resp_config.size) {
-    // A base from before resp_name_slots (layout 5): its names are keys of a hash map.
+  // but an older suffix hash (byte at a time, before layout 6): its names are placed by that hash,
+  // in resp_name_slots (layout 5) or as the keys of a hash map, resp_names (before it).
+  const older = ["resp_name_slots", "resp_names"].find((n) => existsSync(join(pinDir(i.name), n)));
+  if (which === "base" && older && configSize(i.name) === RESP_LAYOUT.xt_resp_config.size) {
     const mul = randomMultiplier();
-    withPin(i.name, "resp_names", (m) => cfg.qnames.map(wireName).forEach((w) => {
-      const k = Buffer.alloc(RESP_LAYOUT.xt_resp_name.size);
-      k.writeUInt32LE(w.length, RESP_LAYOUT.xt_resp_name.len);
-      k.writeBigUInt64LE(suffixHash(w, mul), RESP_LAYOUT.xt_resp_name.hash);
-      m.update(k, Uint8Array.of(1));
-    }));
+    const keys = cfg.qnames.map(wireName).map((w) => ({ len: w.length, hash: byteHash(w, mul) }));
+    if (older === "resp_names") {
+      withPin(i.name, "resp_names", (m) => keys.forEach(({ len, hash }) => {
+        const k = Buffer.alloc(RESP_LAYOUT.xt_resp_name.size);
+        k.writeUInt32LE(len, RESP_LAYOUT.xt_resp_name.len);
+        k.writeBigUInt64LE(hash, RESP_LAYOUT.xt_resp_name.hash);
+        m.update(k, Uint8Array.of(1));
+      }));
+    } else {
+      withPin(i.name, "resp_name_slots", (m) => writeHalf(m, 0, placeNames(keys)!));
+    }
     withPin(i.name, "resp_config", (m) => m.update(Buffer.alloc(4), encodeConfig(cfg, mul, mac, 0)));
     writeLocal(i.name, [parsePrefix(lab.dut.ipv4), parsePrefix(lab.dut.ipv6)]);
     return;

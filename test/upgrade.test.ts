@@ -5,7 +5,8 @@
 //    under both names for one release, removed by unload;
 //  - before layout changes (map layout 2: the responder's settings were 48 bytes, now 80; it had
 //    fewer counters): the program is upgraded by the first feature command or `load`, the
-//    settings and the counters carried over.
+//    settings and the counters carried over;
+//  - before the suffix hash changed (map layout 5): the --qname names hashed anew from their text.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,8 +16,9 @@ import { DUT, LAB, ROOT, freshLab, json, sh, xt, xtOk } from "./helpers.ts";
 
 const BEFORE_RENAME = "96c457b"; // the last commit whose sampler maps had the former names
 const LAYOUT_2 = "8fad8fa~1"; // map layout 2, before the responder's counters for reflection and martians
+const LAYOUT_5 = "3dd8b79"; // map layout 5: the --qname names in resp_name_slots, hashed a byte at a time
 const PINS = `/sys/fs/bpf/xdptool/${DUT}`;
-let older = "", layout2 = "";
+let older = "", layout2 = "", layout5 = "";
 
 /** xdptool as of a commit, built beside the tests. */
 function build(commit: string): string {
@@ -48,6 +50,8 @@ async function capture(bin: string, count: number): Promise<number> {
   return sh(["tcpdump", "-r", pcap, "-nn"]).stdout.trim().split("\n").length;
 }
 
+const ls = () => sh(["ls", PINS]).stdout.split("\n").filter(Boolean);
+const answered = () => json<any[]>("responder", "status", DUT)[0].counters.answered as number;
 const inode = (name: string) => statSync(join(PINS, name)).ino;
 const mapId = (name: string) => JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, name)]).stdout).id as number;
 
@@ -95,56 +99,56 @@ test("a fresh attach pins the sampler's maps under today's names, and the former
 });
 
 describe("from map layout 2: the responder's settings and counters carried into larger maps", () => {
-  /** The older release's blacklist and responder on the DUT. */
-  function olderSetup(): void {
+  /** The older release's blacklist and responder on the DUT; its --qname names are hashes only. */
+  function olderSetup(qname: boolean): void {
     xt("unload", DUT, "--force");
-    for (const args of [["blacklist", "attach", DUT], ["responder", "enable", DUT, "--qname", "example.test", "--ports", "53,5353"], ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) {
+    const enable = ["responder", "enable", DUT, "--ports", "53,5353", ...(qname ? ["--qname", "example.test"] : [])];
+    for (const args of [["blacklist", "attach", DUT], enable, ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) {
       expect(sh([layout2, ...args]).code).toBe(0);
     }
     expect(JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, "resp_config")]).stdout).bytes_value).toBe(48);
     xtOk("lab", "traffic", "--dns", "example.test", "--count", "5"); // answered by the older program
   }
-  const answered = () => json<any[]>("responder", "status", DUT)[0].counters.answered as number;
 
   for (const [how, args] of [["a feature command (blacklist attach)", ["blacklist", "attach", DUT]], ["load IFACE xdptool", ["load", DUT, "xdptool"]]] as const) {
     test(`upgraded by ${how}: both features on, the settings and the rule kept, queries answered`, () => {
-      olderSetup();
+      olderSetup(false);
       xtOk(...args);
       expect(JSON.parse(sh(["bpftool", "-j", "map", "show", "pinned", join(PINS, "resp_config")]).stdout).bytes_value).toBe(80);
       const st = json("status", DUT);
       expect(st.features).toEqual(["blacklist", "responder"]);
-      expect(st.featureDetail.responder.config).toMatchObject({ ports: [53, 5353], qnames: 1, unverifiedOnly: false });
+      expect(st.featureDetail.responder.config).toMatchObject({ ports: [53, 5353], qnames: 0, unverifiedOnly: false });
       expect(answered()).toBe(5); // the older program's counters, carried into more of them
       xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
-      expect(answered()).toBe(10);
-      // The --qname selection carried from the older hash map into the name slots, not lost
-      // (an empty selection would answer nothing, a lost flag every name).
-      expect(sh(["ls", PINS]).stdout.split("\n")).toEqual(expect.arrayContaining(["resp_name_slots"]));
-      expect(sh(["ls", PINS]).stdout.split("\n")).not.toContain("resp_names");
-      xtOk("lab", "traffic", "--dns", "www.unlisted.test", "--count", "5");
       expect(answered()).toBe(10);
       xtOk("lab", "traffic", "--src", "198.18.7.7", "--count", "5");
       expect(json("blacklist", "list", "-i", DUT).rules.find((r: any) => r.rule === "198.18.7.0/24").packets).toBe(5);
     });
   }
 
-  test("names the new table cannot hold under their multiplier: the upgrade refused in one line, nothing changed", () => {
-    olderSetup();
-    // 33 suffixes whose hashes share their top 14 bits (one home slot): more than a search probes.
-    for (let i = 1; i <= 33; i++) {
-      const k = Buffer.alloc(16);
-      k.writeUInt32LE(10, 0);
-      k.writeBigUInt64LE((0x1234n << 50n) | BigInt(i), 8);
-      expect(sh(["bpftool", "map", "update", "pinned", join(PINS, "resp_names"), "key", ...[...k].map(String), "value", "1"]).code).toBe(0);
-    }
-    const id = json("status", DUT).id;
+  test("--qname names kept only as hashes: the upgrade refused in one line, nothing changed; responder enable with the names upgrades", () => {
+    olderSetup(true);
+    const id = json("status", DUT).id, pins = ls();
     const r = xt("blacklist", "attach", DUT);
     expect([r.code, r.stderr.trim().split("\n").length]).toEqual([1, 1]);
-    expect(r.stderr).toContain("do not fit this xdptool's name table");
+    expect(r.stderr).toContain("kept only as hashes of an older xdptool");
+    expect(r.stderr).toContain(`xdptool responder enable ${DUT} --qname`);
     expect(json("status", DUT).id).toBe(id);
-    expect(sh(["ls", PINS]).stdout.split("\n")).not.toContain("resp_name_slots");
+    expect(ls()).toEqual(pins);
     xtOk("lab", "traffic", "--dns", "example.test", "--count", "5");
     expect(answered()).toBe(10); // the older program still answers, its selection intact
+
+    xtOk("responder", "enable", DUT, "--qname", "example.test", "--ports", "53,5353");
+    const st = json("status", DUT);
+    expect(st.id).not.toBe(id);
+    expect(st.features).toEqual(["blacklist", "responder"]);
+    expect(st.featureDetail.responder.config).toMatchObject({ ports: [53, 5353], qnames: 1 });
+    expect(ls()).toEqual(expect.arrayContaining(["resp_name_table"]));
+    expect(ls()).not.toContain("resp_names");
+    xtOk("lab", "traffic", "--dns", "www.example.test", "--count", "5");
+    expect(answered()).toBe(15);
+    xtOk("lab", "traffic", "--dns", "www.unlisted.test", "--count", "5");
+    expect(answered()).toBe(15);
   });
 
   test("a program whose maps a newer xdptool stamped is not replaced behind its back", () => {
@@ -160,5 +164,54 @@ describe("from map layout 2: the responder's settings and counters carried into 
     expect(r.stderr).toContain("runs the program of a newer xdptool (map layout 99");
     expect(json("status", DUT)).toMatchObject({ id, features: ["blacklist"] });
     xtOk("unload", DUT);
+  });
+});
+
+describe("from map layout 5: the --qname names hashed anew, from their text, into resp_name_table", () => {
+  beforeAll(() => {
+    layout5 = build(LAYOUT_5);
+  }, 300_000);
+
+  function olderSetup(): void {
+    xt("unload", DUT, "--force");
+    for (const args of [["blacklist", "attach", DUT], ["responder", "enable", DUT, "--qname", "example.test"], ["blacklist", "add", "198.18.7.0/24", "-i", DUT]]) {
+      expect(sh([layout5, ...args]).code).toBe(0);
+    }
+    expect(ls()).toEqual(expect.arrayContaining(["resp_name_slots"]));
+    xtOk("lab", "traffic", "--dns", "example.test", "--count", "5"); // answered by the older program
+  }
+
+  test("upgraded by a feature command: the names carried, the same queries answered", () => {
+    olderSetup();
+    xtOk("blacklist", "attach", DUT);
+    expect(ls()).toEqual(expect.arrayContaining(["resp_name_table"]));
+    expect(ls()).not.toContain("resp_name_slots");
+    expect(json("status", DUT).featureDetail.responder.config).toMatchObject({ qnames: 1, names: ["example.test"] });
+    expect(answered()).toBe(5);
+    xtOk("lab", "traffic", "--dns", "www.Example.TEST", "--count", "5");
+    expect(answered()).toBe(10);
+    xtOk("lab", "traffic", "--dns", "www.unlisted.test", "--count", "5");
+    expect(answered()).toBe(10);
+  });
+
+  test("names that do not fit the new table under their multiplier: the upgrade refused in one line, nothing changed", () => {
+    olderSetup();
+    // Multiplier 1: a suffix of at most 6 bytes hashes to its own bytes, whose top 14 bits are 0 —
+    // 33 such names share one home slot, more than a search probes.
+    const config = join(PINS, "resp_config");
+    const v = Buffer.from(JSON.parse(sh(["bpftool", "-j", "map", "lookup", "pinned", config, "key", "0", "0", "0", "0"]).stdout).value.map((b: string) => Number(b)));
+    v.writeBigUInt64LE(1n, 32); // hash_mul (RESP_LAYOUT.xt_resp_config)
+    expect(sh(["bpftool", "map", "update", "pinned", config, "key", "0", "0", "0", "0", "value", ...[...v].map(String)]).code).toBe(0);
+    for (let i = 1; i <= 33; i++) {
+      const k = Buffer.alloc(256);
+      k.write(`n${i}`, "latin1");
+      expect(sh(["bpftool", "map", "update", "pinned", join(PINS, "resp_qnames"), "key", ...[...k].map(String), "value", "1"]).code).toBe(0);
+    }
+    const id = json("status", DUT).id, pins = ls();
+    const r = xt("blacklist", "attach", DUT);
+    expect([r.code, r.stderr.trim().split("\n").length]).toEqual([1, 1]);
+    expect(r.stderr).toContain("do not fit this xdptool's name table");
+    expect(json("status", DUT).id).toBe(id);
+    expect(ls()).toEqual(pins);
   });
 });

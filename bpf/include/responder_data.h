@@ -10,7 +10,7 @@
 #define XT_RESP_MAX_PORTS 8
 
 /* Selection modes; they combine (all enabled ones must agree before a query is answered). */
-#define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_name_slots */
+#define XT_RESP_F_QNAME 1 /* only names under a suffix in resp_name_table */
 #define XT_RESP_F_FROM 2  /* only sources inside a prefix in resp_from4 / resp_from6 */
 #define XT_RESP_F_OVER 4  /* only sources above `rate` q/s; of those every `slip`th gets TC, the rest drop */
 #define XT_RESP_F_ADDRESS 8 /* only destinations in resp_addrs (--address), on top of resp_local */
@@ -38,7 +38,7 @@ struct xt_resp_config {
 	 * at every byte and multiply the verifier's paths. */
 	__u8 verified_mask6[16];
 	__u8 verified_mask4[4];
-	/* The half of resp_name_slots the listed names are in: 0 or XT_RESP_NAME_SLOTS. User space
+	/* The half of resp_name_table the listed names are in: 0 or XT_RESP_NAME_SLOTS. User space
 	 * fills the other half, then switches with this and hash_mul in one write (was padding: a
 	 * config written before it reads 0, the first half). */
 	__u32 name_base;
@@ -60,17 +60,18 @@ struct xt_resp_local_list {
 	__u8 a6[XT_RESP_LIST6][16];
 };
 
-/* A slot of resp_name_slots: a lowercased wire-format suffix ("\7example\4test", no root byte) by
- * length and hash h = Σ (byte[i] + 1) · mul^i over the suffix, computed from its last byte
- * backwards. len 0: an empty slot (a listed suffix is at least 2 bytes). (Until layout 5 this
- * was the key of a hash map, resp_names; an upgrade carries those keys into slots.) */
+/* A slot of resp_name_table: a lowercased wire-format suffix ("\7example\4test", no root byte) by
+ * length and hash: its bytes as little-endian 64-bit words (the last zero-padded), h = (h ^ word)
+ * · mul for each, from h = 0 (responder_name.h). len 0: an empty slot (a listed suffix is at least
+ * 2 bytes). (Layout 5 kept a byte-at-a-time hash in resp_name_slots, and layouts before it the
+ * same keys in a hash map, resp_names: an upgrade hashes the names anew, from resp_qnames.) */
 struct xt_resp_name {
 	__u32 len;
 	__u32 pad;   /* always 0 */
 	__u64 hash;
 };
 
-/* resp_name_slots is open addressing in two halves of XT_RESP_NAME_SLOTS slots (one in use, one
+/* resp_name_table is open addressing in two halves of XT_RESP_NAME_SLOTS slots (one in use, one
  * being filled): a suffix's home slot is the top XT_RESP_NAME_BITS bits of its hash, and it is
  * stored at most XT_RESP_NAME_PROBES - 1 slots after it (wrapping inside the half); an empty slot
  * ends the search. 4096 names fill a half to a quarter at most. */

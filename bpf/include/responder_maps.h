@@ -26,10 +26,10 @@ struct {
 	__uint(max_entries, 2 * XT_RESP_NAME_SLOTS);
 	__type(key, __u32);
 	__type(value, struct xt_resp_name);
-} resp_name_slots SEC(".maps");
+} resp_name_table SEC(".maps");
 
 /* The same names as text (lowercased, no trailing dot, zero-padded), never read by the program:
- * resp_name_slots holds only hashes under a random multiplier, and `xdptool save` must write the names
+ * resp_name_table holds only hashes under a random multiplier, and `xdptool save` must write the names
  * back from what the kernel holds, not from a file beside it. Allocated per name (no prealloc). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -141,9 +141,8 @@ struct xt_resp_scratch {
 	__u32 labels; /* how many of label[] are set */
 	__u32 first;  /* the label where the suffix walk's lookups begin (responder_name.h) */
 	/* The suffix walk's state, here rather than in arguments (a BPF call takes five at most):
-	 * the hash so far, its multiplier, the longest listed suffix, the table half in use; whether
-	 * names are selected at all (--qname), and the first lookup's result (responder_name.h). */
-	__u64 h;
+	 * the hash's multiplier, the longest listed suffix, the table half in use; whether names are
+	 * selected at all (--qname), and the first lookup's result (responder_name.h). */
 	__u64 mul;
 	__u32 max;
 	__u32 base;

@@ -1,5 +1,5 @@
 /* responder_name.h — the question name: copied out of the packet, its labels found, and its
- * suffixes looked up in resp_name_slots (a hash of each, from the last byte back, lowercased). */
+ * suffixes looked up in resp_name_table (a hash of each, lowercased, eight bytes a step). */
 #ifndef XDPTOOL_RESPONDER_NAME_H
 #define XDPTOOL_RESPONDER_NAME_H
 
@@ -50,59 +50,78 @@ static __always_inline __u64 xt_resp_question_sum(struct xt_resp_scratch *s, __u
 	return sum;
 }
 
-/* ASCII lowercase without a branch: 32 is added when (c - 'A') mod 256 is below 26. The barrier
- * keeps clang from turning the sign test back into a comparison, which the BPF backend would
- * make a conditional jump (BPF has no set-on-condition). */
-static __always_inline __u32 xt_resp_lower(__u32 c)
+/* Eight bytes at any byte address of the scratch copy, in one access. Written out in assembly:
+ * clang turns a u64 access it cannot prove aligned into eight byte accesses (BPF declares no
+ * unaligned access), and a word read back from eight byte stores also misses the CPU's store
+ * forwarding. x86 takes the one access as it is, and the verifier allows it there (it checks a
+ * map value's alignment only on machines that need it). The "memory" clobbers keep each in its
+ * place among the copy's plain stores. */
+static __always_inline __u64 xt_resp_load64(const __u8 *p)
 {
-	__u32 d = ((c - 'A') & 0xff) - 26; /* wraps (top bit set) exactly for 'A'..'Z' */
-	barrier_var(d);
-	return c + ((d >> 31) << 5);
+	__u64 v;
+	asm volatile("%[v] = *(u64 *)(%[p] + 0)" : [v] "=r"(v) : [p] "r"(p) : "memory");
+	return v;
 }
 
-/* Is the suffix of the name that starts at byte `start` listed? The hash s->h (of the bytes from
- * `end` on) is extended over the bytes from `end` - 1 back to `start`, a length byte: one label or
- * several (a length byte is ≤ 63, which lowercasing leaves alone), lowercased; then the suffix
- * (`len` - `start` bytes) is looked for in resp_name_slots. Returns 1 listed, 0 not, -1 when no
- * suffix from here on can be (longer than the longest listed, or bad bounds). Only ever inlined
- * into global functions, which the verifier checks once each, on their own: the same byte loop
- * inside the bpf_loop callback was re-verified iteration by iteration for every state reaching
- * the callback and blew its 1M budget. */
-static __always_inline int xt_resp_suffix_probe(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
+static __always_inline void xt_resp_store64(__u8 *p, __u64 v)
 {
-	if (!s || start >= end || end > len || len > XT_DNS_NAME_MAX)
-		return -1;
-	/* Two bytes a step, h·mul² + (a + 1)·mul + (b + 1): the same value as two steps of h·mul +
-	 * (byte + 1), with the two products independent, so the chain of multiplications that sets the
-	 * pace is half as long. The bytes end - 1 down to start + 1, then the odd one left, if any. */
-	__u64 h = s->h, mul = s->mul;
-	__u64 mul2 = mul * mul;
-	__u32 i = end - 1;
-	for (int j = 0; j < XT_DNS_NAME_MAX / 2; j++) {
-		if (i < start + 2)
-			break;
-		__u32 at = i;
-		barrier_var(at); /* keeps the masks below: clang knows i < 255, the verifier may not */
-		__u32 a = xt_resp_lower(s->name[at & 0xff]), b = xt_resp_lower(s->name[(at - 1) & 0xff]);
-		h = h * mul2 + (a + 1) * mul + b + 1;
-		i -= 2;
-	}
-	if (i > start)
-		h = h * mul + xt_resp_lower(s->name[i & 0xff]) + 1;
-	h = h * mul + s->name[start & 0xff] + 1; /* the length byte */
-	s->h = h;
+	asm volatile("*(u64 *)(%[p] + 0) = %[v]" : : [p] "r"(p), [v] "r"(v) : "memory");
+}
 
+/* ASCII lowercase of eight bytes at once: 0x20 is added to each byte in 'A'..'Z' (0x41..0x5a).
+ * On each byte's low seven bits, + 0x3f sets the top bit from 0x41 on and + 0x25 from 0x5b on,
+ * neither carrying into the next byte; the two differ exactly for 'A'..'Z', and ~x keeps bytes
+ * ≥ 0x80 (not ASCII) out. A length byte (≤ 63) is never changed. */
+static __always_inline __u64 xt_resp_lower8(__u64 x)
+{
+	__u64 low7 = x & 0x7f7f7f7f7f7f7f7fULL;
+	__u64 upper = ((low7 + 0x3f3f3f3f3f3f3f3fULL) ^ (low7 + 0x2525252525252525ULL)) & ~x & 0x8080808080808080ULL;
+	return x | (upper >> 2); /* 0x80 >> 2 = 0x20 = 'a' - 'A' */
+}
+
+/* The hash of the suffix s->name[start, len) — what src/responder/config.ts suffixHash computes:
+ * its bytes lowercased, as little-endian 64-bit words from `start` (the last one zero-padded),
+ * h = (h ^ word) · mul for each. Eight bytes a step: a 13-byte suffix is two multiplications, where
+ * a byte-at-a-time hash took thirteen, each waiting for the one before (the hash chain set the
+ * pace of the whole lookup). The words are read at any byte offset of the scratch copy
+ * (xt_resp_load64); the mask keeps every read inside its 512 bytes. */
+static __always_inline __u64 xt_resp_suffix_hash(struct xt_resp_scratch *s, __u32 start, __u32 len)
+{
+	__u64 h = 0, mul = s->mul;
+	for (int j = 0; j < (XT_DNS_NAME_MAX + 7) / 8; j++) {
+		__u32 at = start + j * 8;
+		if (at >= len)
+			break;
+		barrier_var(at); /* keeps the mask: clang knows at < 255, the verifier may not */
+		__u64 w = xt_resp_load64(&s->name[at & 0xff]);
+		if (len - at < 8)
+			w &= (1ULL << ((len - at) * 8)) - 1; /* the root byte and what follows are not the suffix */
+		h = (h ^ xt_resp_lower8(w)) * mul;
+	}
+	return h;
+}
+
+/* Is the suffix of the name that starts at byte `start` (a length byte) listed, `len` the name's
+ * length? Looked for in resp_name_table by its length (`len` - `start` bytes) and hash. Returns 1
+ * listed, 0 not, -1 when no suffix from here on can be (longer than the longest listed, or bad
+ * bounds). Only ever inlined into global functions, which the verifier checks once each, on their
+ * own: inside the bpf_loop callback the loops were re-verified for every state reaching it. */
+static __always_inline int xt_resp_suffix_probe(struct xt_resp_scratch *s, __u32 start, __u32 len)
+{
+	if (!s || start >= len || len > XT_DNS_NAME_MAX)
+		return -1;
 	__u32 klen = len - start;
 	/* Suffixes only grow from here: past the longest listed one, none can match. */
 	if (s->max && klen > s->max)
 		return -1;
+	__u64 h = xt_resp_suffix_hash(s, start, len);
 	/* Open addressing (responder_data.h): from the home slot on, until the suffix or an empty
 	 * slot. Each lookup is inlined by the verifier (an array): no call. */
 	__u32 base = s->base ? XT_RESP_NAME_SLOTS : 0;
 	__u32 home = h >> (64 - XT_RESP_NAME_BITS);
 	for (int p = 0; p < XT_RESP_NAME_PROBES; p++) {
 		__u32 idx = base + ((home + p) & (XT_RESP_NAME_SLOTS - 1));
-		const struct xt_resp_name *e = bpf_map_lookup_elem(&resp_name_slots, &idx);
+		const struct xt_resp_name *e = bpf_map_lookup_elem(&resp_name_table, &idx);
 		if (!e || e->len == 0)
 			return 0;
 		if (e->len == klen && e->hash == h)
@@ -137,6 +156,19 @@ static __always_inline int xt_resp_copy_question(struct xdp_md *ctx, struct xt_r
 		s->name_w[(at >> 3) & 0x3f] = *(const __u64 *)q;
 		at += 8;
 	}
+	/* The last few bytes as one word that ends at `n`, overlapping what is copied already: one
+	 * read and one store where a byte loop took up to seven of each, with a check apiece. */
+	if (at < n && n >= 8) {
+		/* n ≤ XT_RESP_QUESTION_MAX, so the mask changes nothing: it tells the verifier (which
+		 * checked n on another register) that both accesses stay in bounds. */
+		__u32 last = (n - 8) & 0xff;
+		const __u8 *q = start + last;
+		if ((void *)(q + 8) > data_end)
+			return -1;
+		xt_resp_store64(&s->name[last], *(const __u64 *)q);
+		return 0;
+	}
+	/* A question shorter than a word (the root name and QTYPE, QCLASS: 5 bytes), byte by byte. */
 	for (int b = 0; b < 8; b++) {
 		if (at >= n)
 			break;
@@ -193,10 +225,8 @@ __attribute__((noinline)) int xt_resp_walk_labels(struct xdp_md *ctx, struct xt_
 	s->qsum = xt_resp_question_sum(s, len + 5);
 	/* With --qname, the first lookup too (xt_resp_name_listed): in this call, not one more. */
 	s->listed = 0;
-	if (s->want && first < XT_RESP_LABELS_MAX) {
-		s->h = 0;
-		s->listed = xt_resp_suffix_probe(s, s->label[first & (XT_RESP_LABELS_MAX - 1)], len, len);
-	}
+	if (s->want && first < XT_RESP_LABELS_MAX)
+		s->listed = xt_resp_suffix_probe(s, s->label[first & (XT_RESP_LABELS_MAX - 1)], len);
 	return len;
 }
 
@@ -226,13 +256,12 @@ struct xt_resp_suffix_walk {
 };
 
 /* xt_resp_suffix_probe as one call, for the suffix walk's steps. */
-__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 end, __u32 len)
+__attribute__((noinline)) int xt_resp_suffix_listed(struct xt_resp_scratch *s, __u32 start, __u32 len)
 {
-	return xt_resp_suffix_probe(s, start, end, len);
+	return xt_resp_suffix_probe(s, start, len);
 }
 
-/* One label further back than the last looked up: extend the hash over its bytes and look the
- * suffix that starts there up. */
+/* One label further back than the last looked up: look the suffix that starts there up. */
 static long xt_resp_suffix_step(__u64 index, void *arg)
 {
 	struct xt_resp_suffix_walk *w = arg;
@@ -241,20 +270,18 @@ static long xt_resp_suffix_step(__u64 index, void *arg)
 	if (!s || index >= w->first)
 		return 1; /* every suffix looked up: not listed */
 	__u32 k = w->first - 1 - index; /* first < 128 and index < first: 0 ≤ k < 127 */
-	__u32 start = s->label[k & (XT_RESP_LABELS_MAX - 1)];
-	__u32 end = s->label[(k + 1) & (XT_RESP_LABELS_MAX - 1)];
-	int r = xt_resp_suffix_listed(s, start, end, w->len);
+	int r = xt_resp_suffix_listed(s, s->label[k & (XT_RESP_LABELS_MAX - 1)], w->len);
 	if (r > 0)
 		w->found = 1;
 	return r != 0;
 }
 
-/* Is some suffix of the name (starting at a label boundary) listed? The hash grows from the last
- * byte back and is looked up at each label start. So `example.test` matches www.Example.TEST but
- * not badexample.test (no label starts at "example" there). Suffixes shorter than the shortest
- * listed one are not looked up: the first lookup is at s->first, its hash taken over all the
- * labels behind it, made by the label walk in its own call, which for a name under a single
- * listed --qname is the whole walk; only longer suffixes go through bpf_loop. */
+/* Is some suffix of the name (starting at a label boundary) listed? Each suffix is hashed and
+ * looked up, from the shortest back. So `example.test` matches www.Example.TEST but not
+ * badexample.test (no label starts at "example" there). Suffixes shorter than the shortest listed
+ * one are not looked up: the first lookup is at s->first, made by the label walk in its own call,
+ * which for a name under a single listed --qname is the whole walk; only longer suffixes go
+ * through bpf_loop. */
 static __always_inline int xt_resp_name_listed(struct xt_resp_scratch *s, int len)
 {
 	__u32 first = s->first;

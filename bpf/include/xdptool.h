@@ -78,7 +78,7 @@ struct xt_features {
 };
 
 /* Bumped whenever a pinned map of the combined program changes shape; see src/combined/bits.ts. */
-#define XT_LAYOUT_VERSION 5 /* 5: resp_names (hash) became resp_name_slots (array). 4: bl_host4. 3: resp_config, resp_scratch, resp_stats grew; resp_verified. 2: xdptool_stats gained the XT_STAT_L4U_* slots */
+#define XT_LAYOUT_VERSION 6 /* 6: resp_name_slots became resp_name_table (a word-at-a-time suffix hash). 5: resp_names (hash) became resp_name_slots (array). 4: bl_host4. 3: resp_config, resp_scratch, resp_stats grew; resp_verified. 2: xdptool_stats gained the XT_STAT_L4U_* slots */
 
 /* Sampler (bpf/include/sampler.h, src/sampler/): each captured packet reaches user space as this
  * header followed by cap_len bytes of the frame, through a perf event array or a BPF ring buffer. */

@@ -12,7 +12,7 @@ export type Feature = keyof typeof FEATURE_BITS;
 /** The combined program's name (bpf/xdptool.bpf.c). */
 export const COMBINED = "xdptool";
 /** XT_LAYOUT_VERSION in bpf/include/xdptool.h (checked by test/compose.test.ts). */
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 const FEATURES_MAP = "xdptool_features";
 
 function featuresMap(ifname: string): BpfMap | null {

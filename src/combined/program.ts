@@ -20,8 +20,8 @@ import { blacklistStage } from "../blacklist/stage.ts";
 import { NEWER_MAPS } from "../blacklist/layout.ts";
 import { samplerStage } from "../sampler/stage.ts";
 import { carryOlderNames } from "../responder/names.ts";
+import { configNames } from "../responder/maps.ts";
 import { BpfMap } from "../ffi/map.ts";
-import { pinDir } from "../ffi/bpffs.ts";
 
 /** The stages with something to say about a load (the responder's maps need no sizing). */
 const STAGES: Stage[] = [blacklistStage, samplerStage];
@@ -83,16 +83,22 @@ export function ensureCombined(iface: Iface, opts: EnsureOptions = {}): EnsureRe
     together: ["bl_", "resp_"],
     // Maps added in 2026-12 (rules' comments, /24s with listed hosts, the responder's readable
     // names and verified sources): pins from before have none to lose, so their absence is no mix.
-    newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified", "resp_name_slots"],
+    newer: [...Object.keys(NEWER_MAPS), "resp_qnames", "resp_verified", "resp_name_table"],
     // Settings and counters that grew since (layout 3: the responder's settings for
     // --unverified-only and its counters for new reasons; layout 2: the undecidable slots of the
     // statistics): carried over, new fields off, new counters from zero.
     grown: ["resp_config", "resp_stats", "xdptool_stats"],
     stateless: ["resp_scratch"],
-    // Layout 5: the --qname names moved from a hash map (resp_names) to an array of slots.
+    // Layout 6: the --qname names are hashed eight bytes a step, into resp_name_table (layout 5:
+    // a byte-at-a-time hash in resp_name_slots; before it, a hash map, resp_names).
+    // Carried only while a responder runs on them: a switched-off one gets its names written anew
+    // by the enable that switches it on again (so does `responder enable` itself).
     prepare: (obj, reused) => {
-      const slots = obj.maps().find((m) => m.name === "resp_name_slots");
-      if (slots && !reused.includes(slots.name)) carryOlderNames(pinDir(iface.name), new BpfMap(obj.mapFd(slots)), 0);
+      const table = obj.maps().find((m) => m.name === "resp_name_table"), config = obj.maps().find((m) => m.name === "resp_config");
+      if (!table || !config || reused.includes(table.name)) return;
+      if (opts.responderFollows || !enabledFeatures(iface.name).includes("responder")) return;
+      const { mul, base } = configNames(new BpfMap(obj.mapFd(config)));
+      carryOlderNames(iface.name, new BpfMap(obj.mapFd(table)), mul, base);
     },
   });
   writeFeatures(iface.name, enabledBits(iface.name), LAYOUT_VERSION); // the maps are this build's now

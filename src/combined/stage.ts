@@ -10,6 +10,9 @@ export interface EnsureOptions {
   reload?: boolean;
   /** Size the blacklist maps for this many rules (`blacklist attach --max-rules`). */
   blacklistRules?: number;
+  /** The caller writes the responder's whole configuration next (`responder enable`): the names
+   *  an older program matched need not be carried into an upgraded one. */
+  responderFollows?: boolean;
 }
 
 /** What one stage needs from a load of the combined program. */

@@ -1,6 +1,7 @@
 // config.ts — `responder enable` options → a validated configuration (or a UsageError, before
 // anything is touched), and the qname suffix encoding the BPF side hashes (responder_name.h).
 import { randomBytes } from "node:crypto";
+import { endianness } from "node:os";
 import { UsageError } from "../errors.ts";
 import { durationArg, intArg } from "../cli/define.ts";
 import { formatPrefix, parsePrefix, type Prefix } from "../net/addr.ts";
@@ -49,7 +50,7 @@ export interface EnableArgs {
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
 
-/** How many --qname names one responder holds (resp_qnames' size; resp_name_slots fills a
+/** How many --qname names one responder holds (resp_qnames' size; resp_name_table fills a
  *  quarter of a half with them: bpf/include/responder_data.h). */
 export const MAX_QNAMES = 4096;
 
@@ -69,12 +70,17 @@ export function wireName(name: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** h = Σ (byte[i] + 1) · mul^i mod 2^64 from the last byte back — what responder_name.h computes. */
+/** What responder_name.h computes over a suffix: its (lowercased) bytes as 64-bit words in the
+ *  machine's byte order, as the program loads them, the last zero-padded; h = (h ^ word) · mul
+ *  mod 2^64 for each, from h = 0. */
 export function suffixHash(wire: Uint8Array, mul: bigint): bigint {
+  const words = Buffer.alloc(Math.ceil(wire.length / 8) * 8);
+  words.set(wire);
   let h = 0n;
-  for (let i = wire.length - 1; i >= 0; i--) h = (h * mul + BigInt(wire[i]) + 1n) & 0xffffffffffffffffn;
+  for (let at = 0; at < words.length; at += 8) h = ((h ^ (LITTLE ? words.readBigUInt64LE(at) : words.readBigUInt64BE(at))) * mul) & 0xffffffffffffffffn;
   return h;
 }
+const LITTLE = endianness() === "LE";
 
 /** A fresh odd 64-bit multiplier, so hash collisions cannot be precomputed offline. */
 export function randomMultiplier(): bigint {

@@ -38,7 +38,7 @@ export function enable(iface: Iface, cfg: ResponderConfig, opts: { mode?: "auto"
   const host = hostView(iface);
   const { r, wasOn } = withProgramLock(iface.name, () => {
     const wasOn = runsResponder(iface);
-    const r = ensureCombined(iface, opts);
+    const r = ensureCombined(iface, { ...opts, responderFollows: true });
     try {
       switchOn(iface, cfg, host);
     } catch (e) {

@@ -7,7 +7,7 @@ import { pinDir } from "../ffi/bpffs.ts";
 import { OpError } from "../errors.ts";
 import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
 import { F_UNVERIFIED, MAX_PORTS, flagsOf, wireName, type ResponderConfig } from "./config.ts";
-import { NAME_SLOTS, countNames, nameTable, writeHalf } from "./names.ts";
+import { NAME_SLOTS, countNames, nameTable, qnameText, writeHalf } from "./names.ts";
 
 /** enum xt_resp_stat, in order (checked against the header by test/responder.test.ts). */
 export const RESP_STATS = ["answered", "slip_dropped", "not_dns", "not_query", "malformed", "under_rate", "no_match", "transit", "other_mac", "reflect_port", "martian_source",
@@ -27,7 +27,7 @@ export const RESP_LAYOUT = {
 } as const;
 const LIST4 = 8, LIST6 = 4; // XT_RESP_LIST4, XT_RESP_LIST6
 
-const MAPS = ["resp_config", "resp_name_slots", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs", "resp_verified"] as const;
+const MAPS = ["resp_config", "resp_name_table", "resp_name_slots", "resp_names", "resp_qnames", "resp_from4", "resp_from6", "resp_stats", "resp_local4", "resp_local6", "resp_local_list", "resp_addrs", "resp_verified"] as const;
 
 export function hasResponder(ifname: string): boolean {
   return existsSync(join(pinDir(ifname), "resp_config"));
@@ -106,12 +106,15 @@ function prefixKey(p: Prefix): Buffer {
   return k;
 }
 
-/** Replace a set of keys: add the new ones first, so at no instant is a wanted key missing. */
-function replaceKeys(m: BpfMap, keys: Buffer[]): Buffer[] {
+/** Replace a set of keys: add the new ones first, so at no instant is a wanted key missing; returns
+ *  the stale ones, for the caller to delete once the configuration has switched. With staleFirst
+ *  (a set the program never reads), the stale ones go first, so the map never holds both sets. */
+function replaceKeys(m: BpfMap, keys: Buffer[], opts: { staleFirst?: boolean } = {}): Buffer[] {
   const want = new Set(keys.map((k) => k.toString("hex")));
   const old = [...m.keys()].filter((k) => !want.has(k.toString("hex")));
+  if (opts.staleFirst) old.forEach((k) => m.delete(k));
   for (const k of keys) m.update(k, Uint8Array.of(1));
-  return old;
+  return opts.staleFirst ? [] : old;
 }
 
 /**
@@ -119,13 +122,17 @@ function replaceKeys(m: BpfMap, keys: Buffer[]): Buffer[] {
  * added, stale ones kept), then the config entry that switches to them, then stale keys removed.
  */
 export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array): void {
-  // The names go into the half of resp_name_slots not in use; the config entry switches to it.
+  // The names go into the half of resp_name_table not in use; the config entry switches to it.
   const { mul, slots } = nameTable(c.qnames);
   const base = nameBase(ifname) ? 0 : NAME_SLOTS;
-  withMap(ifname, "resp_name_slots", (m) => writeHalf(m, base, slots));
+  withMap(ifname, "resp_name_table", (m) => writeHalf(m, base, slots));
   const stale: [(typeof MAPS)[number], Buffer[]][] = [];
-  // A program from before resp_qnames has no such pin: its names are only hashes (save says so).
-  if (existsSync(join(pinDir(ifname), "resp_qnames"))) stale.push(["resp_qnames", withMap(ifname, "resp_qnames", (m) => replaceKeys(m, c.qnames.map(qnameKey)))]);
+  // The names' text: the old ones out first, then the new ones in — the map holds MAX_QNAMES, so a
+  // full list only fits once the other is gone, and the program never reads it (save does). A
+  // program from before resp_qnames has no such pin: its names are only hashes (save says so).
+  if (existsSync(join(pinDir(ifname), "resp_qnames"))) {
+    withMap(ifname, "resp_qnames", (m) => replaceKeys(m, c.qnames.map(qnameKey), { staleFirst: true }));
+  }
   stale.push(["resp_from4", withMap(ifname, "resp_from4", (m) => replaceKeys(m, c.from.filter((p) => p.family === 4).map(prefixKey)))]);
   stale.push(["resp_from6", withMap(ifname, "resp_from6", (m) => replaceKeys(m, c.from.filter((p) => p.family === 6).map(prefixKey)))]);
   stale.push(["resp_addrs", withMap(ifname, "resp_addrs", (m) => replaceKeys(m, c.addresses.map(addressKey)))]);
@@ -133,16 +140,24 @@ export function writeConfig(ifname: string, c: ResponderConfig, mac: Uint8Array)
   for (const [name, keys] of stale) withMap(ifname, name, (m) => keys.forEach((k) => m.delete(k)));
 }
 
-/** The half of resp_name_slots in use (resp_config's name_base). */
+/** The half of resp_name_table in use (resp_config's name_base). */
 function nameBase(ifname: string): number {
-  const b = withMap(ifname, "resp_config", (m) => m.lookup(ZERO));
-  return b && b.length >= RESP_LAYOUT.xt_resp_config.size ? b.readUInt32LE(RESP_LAYOUT.xt_resp_config.name_base) : 0;
+  return withMap(ifname, "resp_config", configNames).base;
 }
 
-/** How many suffixes the program matches: the slots in use, or the keys of an older program's
- *  hash map (its pins, read before an upgrade). */
+/** The names' multiplier and the half of the table in use, from resp_config. */
+export function configNames(m: BpfMap): { mul: bigint; base: number } {
+  const b = m.lookup(ZERO), L = RESP_LAYOUT.xt_resp_config;
+  if (!b) return { mul: 1n, base: 0 };
+  return { mul: b.readBigUInt64LE(L.hash_mul), base: b.length >= L.size ? b.readUInt32LE(L.name_base) : 0 };
+}
+
+/** How many suffixes the program matches: the slots in use, or (an older program's pins, read
+ *  before an upgrade) those of its slots or the keys of its hash map. */
 function nameCount(ifname: string): number {
-  if (existsSync(join(pinDir(ifname), "resp_name_slots"))) return withMap(ifname, "resp_name_slots", (m) => countNames(m, nameBase(ifname)));
+  for (const table of ["resp_name_table", "resp_name_slots"] as const) {
+    if (existsSync(join(pinDir(ifname), table))) return withMap(ifname, table, (m) => countNames(m, nameBase(ifname)));
+  }
   return withMap(ifname, "resp_names", (m) => [...m.keys()].length);
 }
 
@@ -187,7 +202,7 @@ export interface ResponderState {
   /** Prefixes the host accepts as local, as the responder knows them now. */
   local: string[];
   mac: string;
-  /** How many names the program matches (resp_name_slots)… */
+  /** How many names the program matches (resp_name_table)… */
   qnames: number;
   /** …and their text (resp_qnames); null when the maps predate resp_qnames and only hashes are left. */
   names: string[] | null;
@@ -215,7 +230,7 @@ export function readConfig(ifname: string): ResponderState {
   return {
     ports: Array.from({ length: Math.min(n, MAX_PORTS) }, (_, i) => b.readUInt16LE(L.ports + 2 * i)),
     qnames: nameCount(ifname),
-    names: existsSync(join(pinDir(ifname), "resp_qnames")) ? withMap(ifname, "resp_qnames", (m) => [...m.keys()].map((k) => k.toString("latin1", 0, k.indexOf(0) < 0 ? k.length : k.indexOf(0))).sort()) : null,
+    names: existsSync(join(pinDir(ifname), "resp_qnames")) ? withMap(ifname, "resp_qnames", qnameText) : null,
     from: flags & 2 ? [...prefixes("resp_from4", formatIPv4), ...prefixes("resp_from6", formatIPv6)] : [],
     addresses: flags & 8 ? withMap(ifname, "resp_addrs", (m) => [...m.keys()].map((k) => (k[0] === 4 ? formatIPv4(k.subarray(4, 8)) : formatIPv6(k.subarray(4, 20))))) : [],
     local: [...prefixes("resp_local4", formatIPv4), ...prefixes("resp_local6", formatIPv6)],

@@ -1,13 +1,11 @@
-// names.ts — the responder's --qname table, resp_name_slots (bpf/include/responder_data.h): open
+// names.ts — the responder's --qname table, resp_name_table (bpf/include/responder_data.h): open
 // addressing in an array the program probes by the hash's own top bits, in two halves — the one in
 // use, and the one the next configuration is written into before resp_config switches to it.
-// Also carries the names of an older program (a hash map, resp_names, of the same keys) into the
-// table of a new one during an upgrade, before the new program takes over.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
 import { OpError } from "../errors.ts";
-import { hostPath } from "../ffi/bpffs.ts";
+import { hostPath, pinDir } from "../ffi/bpffs.ts";
 import { randomMultiplier, suffixHash, wireName } from "./config.ts";
 
 /** XT_RESP_NAME_BITS, XT_RESP_NAME_SLOTS, XT_RESP_NAME_PROBES (checked by test/responder.test.ts). */
@@ -69,25 +67,42 @@ export function countNames(m: BpfMap, base: number): number {
   return n;
 }
 
+/** The names as text (resp_qnames' keys: lowercased, zero-padded), sorted. */
+export function qnameText(m: BpfMap): string[] {
+  return [...m.keys()].map((k) => k.toString("latin1", 0, k.indexOf(0) < 0 ? k.length : k.indexOf(0))).sort();
+}
+
 /**
- * An upgrade from a program whose names are a hash map (resp_names, layouts before 5): its keys —
- * (length, hash) under the multiplier resp_config keeps — are what the slots hold, so they go into
- * the new program's table (the half resp_config points at) before it is attached. Nothing to do
- * when there is no such pin. Throws, having changed nothing, when they do not fit.
+ * An upgrade from a program whose suffix hash was another (layout 5's resp_name_slots, byte at a
+ * time; resp_names, a hash map, before it): its names, kept as text in resp_qnames, are hashed
+ * anew under the multiplier resp_config keeps and placed in the half it points at — in the new
+ * program's own table, before that program is attached; the running one still reads its own
+ * meanwhile, and resp_config is not touched. Nothing to do without older names. Throws, having
+ * changed nothing, when they cannot be carried.
  */
-export function carryOlderNames(dir: string, table: BpfMap, base: number): void {
-  const path = join(dir, "resp_names");
-  if (!existsSync(path)) return;
-  const old = BpfMap.pinned(path);
-  let keys: NameKey[];
+export function carryOlderNames(ifname: string, table: BpfMap, mul: bigint, base: number): void {
+  const dir = pinDir(ifname);
+  const older = ["resp_name_slots", "resp_names"].find((n) => existsSync(join(dir, n)));
+  if (!older) return;
+  const text = join(dir, "resp_qnames");
+  const names = existsSync(text) ? withPinned(text, qnameText) : [];
+  // Enabling the responder again writes its names anew, under a multiplier of its own choosing.
+  const again = `\`xdptool responder enable ${ifname} --qname …\` with the same names upgrades it with them`;
+  if (names.length === 0) {
+    const hashes = withPinned(join(dir, older), (m) => (older === "resp_names" ? [...m.keys()].length : countNames(m, base ? NAME_SLOTS : 0)));
+    if (hashes === 0) return;
+    throw new OpError(`${ifname}: the responder's ${hashes} --qname names are kept only as hashes of an older xdptool (${hostPath(join(dir, older))}), which this one cannot carry over: nothing was changed; ${again}`);
+  }
+  const slots = placeNames(names.map((n) => ({ len: wireName(n).length, hash: suffixHash(wireName(n), mul) })));
+  if (!slots) throw new OpError(`${ifname}: the responder's ${names.length} --qname names do not fit this xdptool's name table under their multiplier: nothing was changed; ${again}`);
+  writeHalf(table, base ? NAME_SLOTS : 0, slots);
+}
+
+function withPinned<T>(path: string, fn: (m: BpfMap) => T): T {
+  const m = BpfMap.pinned(path);
   try {
-    keys = [...old.keys()].map((k) => ({ len: k.readUInt32LE(0), hash: k.readBigUInt64LE(8) }));
+    return fn(m);
   } finally {
-    old.close();
+    m.close();
   }
-  const slots = placeNames(keys);
-  if (!slots) {
-    throw new OpError(`the responder's ${keys.length} --qname names in ${hostPath(path)} do not fit this xdptool's name table under their multiplier: nothing was changed; \`xdptool unload\` the interface and enable the responder again`);
-  }
-  writeHalf(table, base, slots);
 }
