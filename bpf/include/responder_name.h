@@ -5,6 +5,12 @@
 
 #include "responder_maps.h"
 
+/* The copy's last word and the hash's words are put together by shifts that take the first byte
+ * as the low one: BPF runs in the host's byte order, little-endian on x86 and arm64. */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "responder_name.h shifts the question's words as little-endian"
+#endif
+
 /* Labels of a name of at most 255 bytes: 127 one-byte labels (2 bytes each) and the root byte. */
 #define XT_RESP_LABELS_MAX 128
 
@@ -50,24 +56,6 @@ static __always_inline __u64 xt_resp_question_sum(struct xt_resp_scratch *s, __u
 	return sum;
 }
 
-/* Eight bytes at any byte address of the scratch copy, in one access. Written out in assembly:
- * clang turns a u64 access it cannot prove aligned into eight byte accesses (BPF declares no
- * unaligned access), and a word read back from eight byte stores also misses the CPU's store
- * forwarding. x86 takes the one access as it is, and the verifier allows it there (it checks a
- * map value's alignment only on machines that need it). The "memory" clobbers keep each in its
- * place among the copy's plain stores. */
-static __always_inline __u64 xt_resp_load64(const __u8 *p)
-{
-	__u64 v;
-	asm volatile("%[v] = *(u64 *)(%[p] + 0)" : [v] "=r"(v) : [p] "r"(p) : "memory");
-	return v;
-}
-
-static __always_inline void xt_resp_store64(__u8 *p, __u64 v)
-{
-	asm volatile("*(u64 *)(%[p] + 0) = %[v]" : : [p] "r"(p), [v] "r"(v) : "memory");
-}
-
 /* ASCII lowercase of eight bytes at once: 0x20 is added to each byte in 'A'..'Z' (0x41..0x5a).
  * On each byte's low seven bits, + 0x3f sets the top bit from 0x41 on and + 0x25 from 0x5b on,
  * neither carrying into the next byte; the two differ exactly for 'A'..'Z', and ~x keeps bytes
@@ -83,8 +71,10 @@ static __always_inline __u64 xt_resp_lower8(__u64 x)
  * its bytes lowercased, as little-endian 64-bit words from `start` (the last one zero-padded),
  * h = (h ^ word) · mul for each. Eight bytes a step: a 13-byte suffix is two multiplications, where
  * a byte-at-a-time hash took thirteen, each waiting for the one before (the hash chain set the
- * pace of the whole lookup). The words are read at any byte offset of the scratch copy
- * (xt_resp_load64); the mask keeps every read inside its 512 bytes. */
+ * pace of the whole lookup). A word starting at any byte is put together from the aligned words
+ * of the copy around it: an unaligned read would straddle two of the copy's stores, which the CPU
+ * cannot forward to it (the read waits for both to reach the cache), and clang, unable to prove
+ * it aligned, splits a plain one into eight byte loads anyway. Little-endian, as the copy. */
 static __always_inline __u64 xt_resp_suffix_hash(struct xt_resp_scratch *s, __u32 start, __u32 len)
 {
 	__u64 h = 0, mul = s->mul;
@@ -92,8 +82,11 @@ static __always_inline __u64 xt_resp_suffix_hash(struct xt_resp_scratch *s, __u3
 		__u32 at = start + j * 8;
 		if (at >= len)
 			break;
-		barrier_var(at); /* keeps the mask: clang knows at < 255, the verifier may not */
-		__u64 w = xt_resp_load64(&s->name[at & 0xff]);
+		/* The word at byte `at`, from the two aligned words it straddles (at & 7 = 0: the first
+		 * alone; the second is shifted out in two steps, as a shift by 64 is no shift in BPF). */
+		__u32 i = at >> 3, sh = (at & 7) * 8;
+		__u64 lo = s->name_w[i & 0x3f], hi = s->name_w[(i + 1) & 0x3f];
+		__u64 w = (lo >> sh) | ((hi << (63 - sh)) << 1);
 		if (len - at < 8)
 			w &= (1ULL << ((len - at) * 8)) - 1; /* the root byte and what follows are not the suffix */
 		h = (h ^ xt_resp_lower8(w)) * mul;
@@ -156,16 +149,18 @@ static __always_inline int xt_resp_copy_question(struct xdp_md *ctx, struct xt_r
 		s->name_w[(at >> 3) & 0x3f] = *(const __u64 *)q;
 		at += 8;
 	}
-	/* The last few bytes as one word that ends at `n`, overlapping what is copied already: one
-	 * read and one store where a byte loop took up to seven of each, with a check apiece. */
+	/* The last n - at (1-7) bytes: the frame's word that ends at `n`, shifted down so that they
+	 * start the word, and stored aligned like the others (little-endian: the first byte is the
+	 * low one). One read and one store where a byte loop took up to seven of each, with a check
+	 * apiece; and every later read of the copy meets whole stores, which the CPU forwards. */
 	if (at < n && n >= 8) {
 		/* n ≤ XT_RESP_QUESTION_MAX, so the mask changes nothing: it tells the verifier (which
-		 * checked n on another register) that both accesses stay in bounds. */
+		 * checked n on another register) that the read stays in bounds. */
 		__u32 last = (n - 8) & 0xff;
 		const __u8 *q = start + last;
 		if ((void *)(q + 8) > data_end)
 			return -1;
-		xt_resp_store64(&s->name[last], *(const __u64 *)q);
+		s->name_w[(at >> 3) & 0x3f] = *(const __u64 *)q >> ((8 - (n - at)) * 8);
 		return 0;
 	}
 	/* A question shorter than a word (the root name and QTYPE, QCLASS: 5 bytes), byte by byte. */
