@@ -127,6 +127,8 @@ describe("bad input: exit 2, one line, nothing changed", () => {
     [["--unverified-only", "--verified-ttl", "soon"]], [["--unverified-only", "--ports", "5353"]], [["--unverified-only", "--ports", "5353,5300"]],
     [["--unverified-only", "--verified-v6-prefix", "129"]], [["--unverified-only", "--verified-v4-prefix", "0"]],
     // Longer than a year: 300000d overflowed the config's u64 of ns (a stack trace's words, exit 1).
+    // citty took any value of a boolean but "false" as true: --unverified-only=no switched it on.
+    [["--unverified-only=no"]], [["--unverified-only=0"]], [["--unverified-only=off"]],
     [["--unverified-only", "--verified-ttl", "366d"]], [["--unverified-only", "--verified-ttl", "300000d"]], [["--unverified-only", "--verified-ttl", "999999999h"]],
   ])("%p", (args) => {
     xtOk("responder", "enable", DUT, "--qname", "example.test");

@@ -51,11 +51,12 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
   const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
   const known = new Set(["help", "h", "verbose"]);
   const takesValue = new Set<string>();
+  const isBoolean = new Set(["help", "h", "verbose"]);
   let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
     const names = [name, flagName(name), ...[def.alias ?? []].flat()];
     for (const n of names) known.add(n);
-    if (def.type === "boolean") known.add(`no-${name}`);
+    if (def.type === "boolean") for (const n of [...names, `no-${name}`]) known.add(n), isBoolean.add(n);
     if (def.type === "string") for (const n of names) takesValue.add(n);
     if (def.type === "positional") positionals++;
   }
@@ -72,6 +73,11 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
     const group = /^-[a-zA-Z]{2,}$/.test(a) && [...a.slice(1)].every((c) => known.has(c)) && [...a.slice(1, -1)].every((c) => !takesValue.has(c));
     const name = group ? a.slice(-1) : a.replace(/^--?/, "").split("=")[0];
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
+    // citty reads --flag=VALUE of a boolean as true for any VALUE but "false": --unverified-only=no
+    // would switch the mode on. Only true and false are taken.
+    const given = a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined;
+    if (isBoolean.has(name) && given !== undefined && given !== "true" && given !== "false")
+      throw new UsageError(`${a.split("=")[0]} is on or off and takes no value, not "${given}" (--${name.replace(/^no-/, "")} turns it on, --no-${name.replace(/^no-/, "")} off)`);
     if (takesValue.has(name) && !a.includes("=")) {
       // Its value is the next word — unless that is another of this command's options.
       const v = argv[i + 1];
