@@ -129,6 +129,8 @@ describe("bad input: exit 2, one line, nothing changed", () => {
     // Longer than a year: 300000d overflowed the config's u64 of ns (a stack trace's words, exit 1).
     // citty took any value of a boolean but "false" as true: --unverified-only=no switched it on.
     [["--unverified-only=no"]], [["--unverified-only=0"]], [["--unverified-only=off"]],
+    // …and kept only the last of a repeated option: a.test was dropped without a word.
+    [["--qname", "a.test", "--qname", "b.test"]], [["--unverified-only", "--ports", "53", "--ports=5353"]],
     [["--unverified-only", "--verified-ttl", "366d"]], [["--unverified-only", "--verified-ttl", "300000d"]], [["--unverified-only", "--verified-ttl", "999999999h"]],
   ])("%p", (args) => {
     xtOk("responder", "enable", DUT, "--qname", "example.test");

@@ -52,15 +52,18 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
   const known = new Set(["help", "h", "verbose"]);
   const takesValue = new Set<string>();
   const isBoolean = new Set(["help", "h", "verbose"]);
+  const canonical = new Map<string, string>(); // any spelling of a value option → its name, unless repeatable
   let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
     const names = [name, flagName(name), ...[def.alias ?? []].flat()];
     for (const n of names) known.add(n);
     if (def.type === "boolean") for (const n of [...names, `no-${name}`]) known.add(n), isBoolean.add(n);
     if (def.type === "string") for (const n of names) takesValue.add(n);
+    if (def.type === "string" && !(def as { repeatable?: boolean }).repeatable) for (const n of names) canonical.set(n, name);
     if (def.type === "positional") positionals++;
   }
   const words: string[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") break;
@@ -75,9 +78,14 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
     // citty reads --flag=VALUE of a boolean as true for any VALUE but "false": --unverified-only=no
     // would switch the mode on. Only true and false are taken.
-    const given = a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined;
-    if (isBoolean.has(name) && given !== undefined && given !== "true" && given !== "false")
-      throw new UsageError(`${a.split("=")[0]} is on or off and takes no value, not "${given}" (--${name.replace(/^no-/, "")} turns it on, --no-${name.replace(/^no-/, "")} off)`);
+    const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined;
+    if (isBoolean.has(name) && v !== undefined && v !== "true" && v !== "false")
+      throw new UsageError(`${a.split("=")[0]} is on or off and takes no value, not "${v}" (--${name.replace(/^no-/, "")} turns it on, --no-${name.replace(/^no-/, "")} off)`);
+    // citty keeps only the last of a repeated option: `--qname a.test --qname b.test` would drop
+    // a.test without a word. Lists are one comma-separated value.
+    const once = canonical.get(name);
+    if (once !== undefined && given.has(once)) throw new UsageError(`${a.split("=")[0]} is given more than once; give it once (a list as one value, comma-separated)`);
+    if (once !== undefined) given.add(once);
     if (takesValue.has(name) && !a.includes("=")) {
       // Its value is the next word — unless that is another of this command's options.
       const v = argv[i + 1];
