@@ -151,6 +151,12 @@ export function durationArg(name: string, v: unknown): number {
   return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s"];
 }
 
+/** Seconds as durationArg reads them back, in the largest unit that divides them (3600 → "1h"). */
+export function durationText(seconds: number): string {
+  for (const [unit, n] of [["d", 86400], ["h", 3600], ["m", 60]] as const) if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
+}
+
 /** The interface a command works on, first on its line: a name, or NETNS/IFNAME for one in a namespace. */
 export const interfaceArg = { interface: { type: "positional", required: true, description: "Interface name, or NETNS/IFNAME" } } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON instead of a table" } } as const;
