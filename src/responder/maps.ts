@@ -206,16 +206,15 @@ export interface ResponderState {
   verified: number;
 }
 
-/** Entries of resp_verified whose expiry (CLOCK_MONOTONIC ns, bpf_ktime_get_ns) is still ahead. */
+/** Entries of resp_verified whose expiry (CLOCK_MONOTONIC ns, bpf_ktime_get_ns) is still ahead.
+ *  In batches: LRU hashes have batch lookups since Linux 5.6, below the responder's 5.18. */
 function countVerified(ifname: string): number {
   const now = clockNs(CLOCK_MONOTONIC);
   return withMap(ifname, "resp_verified", (m) => {
     let n = 0;
-    const live = (expires: bigint) => { if (expires > now) n++; };
-    const batched = m.lookupBatch(4096, (_k, values, count) => {
-      for (let i = 0; i < count; i++) live(values.readBigUInt64LE(i * 8));
+    m.lookupBatch(4096, (_k, values, count) => {
+      for (let i = 0; i < count; i++) if (values.readBigUInt64LE(i * 8) > now) n++;
     });
-    if (!batched) for (const k of m.keys()) { const v = m.lookup(k); if (v) live(v.readBigUInt64LE(0)); }
     return n;
   });
 }
