@@ -66,7 +66,7 @@ describe("save, reboot, apply", () => {
     // An absolute end, about an hour from now (not "3600 seconds", which a reboot would restart).
     const end = i.blacklist.expiring[0].expires.epochMilliseconds - Date.now();
     expect([i.blacklist.expiring[0].rule, end > 3500_000 && end <= 3601_000]).toEqual(["198.18.9.0/24", true]);
-    expect(i.responder).toEqual({ ports: [53, 5353], qnames: ["attack.test", "example.test"], from: ["198.18.0.0/16", "2001:db8::/32"], addresses: [], over: 0, slip: 3, v4_prefix: 24, v6_prefix: 56 });
+    expect(i.responder).toEqual({ ports: [53, 5353], qnames: ["attack.test", "example.test"], from: ["198.18.0.0/16", "2001:db8::/32"], addresses: [], over: 0, slip: 3, v4_prefix: 24, v6_prefix: 56, unverified_only: false });
     expect(xtOk("save", "--interface", DUT)).toContain(`name = "${DUT}"`); // stdout by default
     // The lab's other end runs xdptool's "pass" program: named, but only said, with nothing switched on.
     const gen = xtOk("save", "--interface", GEN);
@@ -128,6 +128,29 @@ describe("save, reboot, apply", () => {
     expect(xtOk("apply", saved)).toContain("blacklist - 198.18.50.0/24");
     expect([exported(), responder(), progId()]).toEqual([before, beforeResponder, id]);
     expect(ruleCount("198.18.7.0/24")).toBe(300); // carried into the swapped set
+  });
+
+  test("--unverified-only and its settings are saved and applied (a restore switched the spoof-proof mode off)", () => {
+    const base = ["--ports", "53,5353", "--qname", "example.test,attack.test", "--from", "198.18.0.0/16,2001:db8::/32", "--slip", "3"];
+    const mode = () => {
+      const c = json("responder", "status", DUT)[0].config;
+      return [c.unverifiedOnly, c.verifiedTtl, c.verifiedV4Prefix, c.verifiedV6Prefix];
+    };
+    xtOk("responder", "enable", DUT, ...base, "--unverified-only", "--verified-ttl", "30m", "--verified-v6-prefix", "56");
+    const spoofProof = join(dir, "spoofproof.toml");
+    xtOk("save", spoofProof, "--interface", DUT);
+    const [i] = (Bun.TOML.parse(readFileSync(spoofProof, "utf8")) as any).interface;
+    expect(i.responder).toMatchObject({ unverified_only: true, verified_ttl: "30m", verified_v4_prefix: 32, verified_v6_prefix: 56 });
+    xtOk("responder", "enable", DUT, ...base); // off again, by hand
+    expect(xtOk("apply", spoofProof, "--dry-run")).toContain(`${DUT}/${DUT}: responder: unverified_only false → true`);
+    xtOk("apply", spoofProof);
+    expect(mode()).toEqual([true, 1800, 32, 56]);
+    expect(xtOk("apply", spoofProof)).toContain("nothing to change");
+    xtOk("responder", "enable", DUT, ...base, "--unverified-only", "--verified-ttl", "2h"); // drift in a setting of the mode
+    expect(xtOk("apply", spoofProof, "--dry-run")).toContain(`${DUT}/${DUT}: responder: verified_ttl 7200 → 1800`);
+    xtOk("apply", saved); // as the other tests left it: the file saved without the mode
+    expect(mode()[0]).toBe(false);
+    expect(responder()).toEqual(beforeResponder);
   });
 });
 
@@ -200,6 +223,9 @@ describe("files apply refuses, and interfaces it cannot find", () => {
     ["a bad rule in the second interface", `${head}[interface.blacklist]\nrules = []\n\n[[interface]]\nname = "lo"\n[interface.blacklist]\nexpiring = [{ rule = "198.18.1.0/24", expires = "tomorrow" }]\n`, 12, "expires must be a date and time with its offset, e.g. 2026-01-01T00:00:00Z"],
     ["a rule both permanent and expiring", `${head}[interface.blacklist]\nrules = ["198.18.7.0/24"]\nexpiring = [\n  { rule = "198.18.7.0/24", expires = 2030-01-01T00:00:00Z },\n]\n`, 9, '"198.18.7.0/24" is listed already (in rules, its file or expiring): keep one'],
     ["a bad responder port", `${head}\n[interface.responder]\nports = [53, 70000]\n`, 8, "a port must be a whole number from 1 to 65535"],
+    ["unverified_only not true or false", `${head}\n[interface.responder]\nunverified_only = "yes"\n`, 8, "unverified_only must be true or false"],
+    ["a verified_ttl of 0", `${head}\n[interface.responder]\nunverified_only = true\nverified_ttl = "0"\n`, 9, 'responder verified_ttl: invalid --verified-ttl "0" (a positive number with s, m, h or d, e.g. 10m)'],
+    ["unverified_only without port 53", `${head}\n[interface.responder]\nports = [5353]\nunverified_only = true\n`, 7, "responder: --unverified-only verifies sources by their TCP connections to port 53, which --ports 5353 leaves out"],
     ["no version", `[[interface]]\nname = "${DUT}"\n`, 1, "no version: the file must say version = 1"],
   ] as const) {
     test(`${what}: FILE:LINE: reason, exit 2, nothing changed`, () => {

@@ -108,16 +108,30 @@ describe("dig against --unverified-only with NSD behind", () => {
     xtOk("responder", "enable", DUT, "--unverified-only", "--verified-ttl", "1s");
     await overTcp("198.18.0.2", "A");
     expect(send("198.18.0.1", 5)).toMatchObject({ passed_verified: 5 });
+    expect(status().config.verified).toBe(1);
     await Bun.sleep(1500);
     expect(send("198.18.0.1", 5)).toMatchObject({ passed_verified: 0, answered_unverified: 5 });
+    // Expired is not verified, in `status` too (the entry itself stays until the LRU evicts it).
+    expect(status().config.verified).toBe(0);
   });
 });
 
 describe("bad input: exit 2, one line, nothing changed", () => {
+  test("the longest --verified-ttl, 365d, is taken", () => {
+    xtOk("responder", "enable", DUT, "--unverified-only", "--verified-ttl", "365d");
+    expect(status().config.verifiedTtl).toBe(365 * 86400);
+  });
+
   test.each([
     [["--unverified-only", "--verified-ttl", "0"]], [["--unverified-only", "--verified-ttl", "-5"]], [["--unverified-only", "--verified-ttl", "-1h"]],
     [["--unverified-only", "--verified-ttl", "soon"]], [["--unverified-only", "--ports", "5353"]], [["--unverified-only", "--ports", "5353,5300"]],
     [["--unverified-only", "--verified-v6-prefix", "129"]], [["--unverified-only", "--verified-v4-prefix", "0"]],
+    // Longer than a year: 300000d overflowed the config's u64 of ns (a stack trace's words, exit 1).
+    // citty took any value of a boolean but "false" as true: --unverified-only=no switched it on.
+    [["--unverified-only=no"]], [["--unverified-only=0"]], [["--unverified-only=off"]],
+    // …and kept only the last of a repeated option: a.test was dropped without a word.
+    [["--qname", "a.test", "--qname", "b.test"]], [["--unverified-only", "--ports", "53", "--ports=5353"]],
+    [["--unverified-only", "--verified-ttl", "366d"]], [["--unverified-only", "--verified-ttl", "300000d"]], [["--unverified-only", "--verified-ttl", "999999999h"]],
   ])("%p", (args) => {
     xtOk("responder", "enable", DUT, "--qname", "example.test");
     const before = status().config;

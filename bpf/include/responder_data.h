@@ -126,7 +126,7 @@ enum xt_resp_stat {
 	XT_RESP_TRANSIT,        /* destination IP not local to this host (or not in --address): XDP_PASS */
 	XT_RESP_OTHER_MAC,      /* unicast to another MAC (promiscuous mode, a mirror port): XDP_PASS */
 	XT_RESP_REFLECT_PORT,   /* from UDP source port 0, 7, 13, 17, 19 or 37: XDP_DROP */
-	XT_RESP_MARTIAN_SOURCE, /* from a loopback address or one of the host's own: XDP_DROP */
+	XT_RESP_MARTIAN_SOURCE, /* from loopback, ::/96, ::ffff:0:0/96 or one of the host's own: XDP_DROP */
 	XT_RESP_ANSWERED_UNVERIFIED, /* of ANSWERED, those --unverified-only answered (counted in both) */
 	XT_RESP_PASSED_VERIFIED,     /* a query from a verified source (--unverified-only): XDP_PASS */
 	XT_RESP_NEWLY_VERIFIED,      /* a TCP segment of a connection verified its source anew: XDP_PASS */

@@ -51,15 +51,19 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
   const args = ((await value(cmd.args)) ?? {}) as ArgsDef;
   const known = new Set(["help", "h", "verbose"]);
   const takesValue = new Set<string>();
+  const isBoolean = new Set(["help", "h", "verbose"]);
+  const canonical = new Map<string, string>(); // any spelling of a value option → its name, unless repeatable
   let positionals = 0;
   for (const [name, def] of Object.entries(args)) {
     const names = [name, flagName(name), ...[def.alias ?? []].flat()];
     for (const n of names) known.add(n);
-    if (def.type === "boolean") known.add(`no-${name}`);
+    if (def.type === "boolean") for (const n of [...names, `no-${name}`]) known.add(n), isBoolean.add(n);
     if (def.type === "string") for (const n of names) takesValue.add(n);
+    if (def.type === "string" && !(def as { repeatable?: boolean }).repeatable) for (const n of names) canonical.set(n, name);
     if (def.type === "positional") positionals++;
   }
   const words: string[] = [];
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") break;
@@ -72,6 +76,16 @@ export async function checkFlags(chain: CommandDef[], argv: string[]): Promise<v
     const group = /^-[a-zA-Z]{2,}$/.test(a) && [...a.slice(1)].every((c) => known.has(c)) && [...a.slice(1, -1)].every((c) => !takesValue.has(c));
     const name = group ? a.slice(-1) : a.replace(/^--?/, "").split("=")[0];
     if (!known.has(name)) throw new UsageError(`unknown option ${a.split("=")[0]}`);
+    // citty reads --flag=VALUE of a boolean as true for any VALUE but "false": --unverified-only=no
+    // would switch the mode on. Only true and false are taken.
+    const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined;
+    if (isBoolean.has(name) && v !== undefined && v !== "true" && v !== "false")
+      throw new UsageError(`${a.split("=")[0]} is on or off and takes no value, not "${v}" (--${name.replace(/^no-/, "")} turns it on, --no-${name.replace(/^no-/, "")} off)`);
+    // citty keeps only the last of a repeated option: `--qname a.test --qname b.test` would drop
+    // a.test without a word. Lists are one comma-separated value.
+    const once = canonical.get(name);
+    if (once !== undefined && given.has(once)) throw new UsageError(`${a.split("=")[0]} is given more than once; give it once (a list as one value, comma-separated)`);
+    if (once !== undefined) given.add(once);
     if (takesValue.has(name) && !a.includes("=")) {
       // Its value is the next word — unless that is another of this command's options.
       const v = argv[i + 1];
@@ -135,6 +149,12 @@ export function durationArg(name: string, v: unknown): number {
   const m = s.match(/^(\d{1,9})([smhd]?)$/);
   if (!m || Number(m[1]) === 0) throw new UsageError(`invalid --${name} "${s}" (a positive number with s, m, h or d, e.g. 10m)`);
   return Number(m[1]) * { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "" | "s"];
+}
+
+/** Seconds as durationArg reads them back, in the largest unit that divides them (3600 → "1h"). */
+export function durationText(seconds: number): string {
+  for (const [unit, n] of [["d", 86400], ["h", 3600], ["m", 60]] as const) if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
 }
 
 /** The interface a command works on, first on its line: a name, or NETNS/IFNAME for one in a namespace. */

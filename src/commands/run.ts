@@ -32,7 +32,7 @@ export default defineCommand({
     read: { type: "string", alias: "r", description: "The pcap or pcapng file whose frames to run (Ethernet)" },
     write: { type: "string", alias: "w", description: "Write the frames as the program left them to this pcapng file" },
     trace: { type: "boolean", description: "Show each frame's bpf_printk lines (from the kernel's trace pipe)" },
-    map: { type: "string", description: "NAME: show this map after the run (a ring buffer: each frame's records); NAME=FILE.json: fill it from the file first (repeatable)" },
+    map: { type: "string", description: "NAME: show this map after the run (a ring buffer: each frame's records); NAME=FILE.json: fill it from the file first (repeatable)", repeatable: true },
     json: { type: "boolean", description: "One JSON object per line: each frame, then each --map" },
   },
   async run({ args, rawArgs }) {

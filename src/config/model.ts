@@ -189,15 +189,22 @@ class Checker {
 
   responder(v: unknown, path: string): ResponderConfig {
     const t = this.table(v, path, "[interface.responder]");
-    const keys: Record<string, keyof EnableArgs> = { ports: "ports", qnames: "qname", from: "from", addresses: "address", over: "over", slip: "slip", v4_prefix: "v4-prefix", v6_prefix: "v6-prefix" };
+    const keys: Record<string, keyof EnableArgs> = { ports: "ports", qnames: "qname", from: "from", addresses: "address", over: "over", slip: "slip", v4_prefix: "v4-prefix", v6_prefix: "v6-prefix",
+      unverified_only: "unverified-only", verified_ttl: "verified-ttl", verified_v4_prefix: "verified-v4-prefix", verified_v6_prefix: "verified-v6-prefix" };
     this.keys(t, path, Object.keys(keys), "[interface.responder]");
     const args: EnableArgs = {};
     for (const [k, flag] of Object.entries(keys)) {
       const x = t[k];
       if (x === undefined) continue;
       const p = `${path}.${k}`;
+      if (k === "unverified_only") {
+        if (typeof x !== "boolean") this.fail(p, "unverified_only must be true or false");
+        args["unverified-only"] = x;
+        continue;
+      }
+      if (k === "verified_ttl" && typeof x !== "string") this.fail(p, `verified_ttl must be a string, e.g. "1h"`);
       const lists = ["ports", "qnames", "from", "addresses"].includes(k);
-      const s = lists ? this.list(x, p, k, (y, q) => (k === "ports" ? String(this.int(y, q, "a port", 1, 65535)) : this.str(y, q, k))).join(",") : String(this.int(x, p, k, 0, 10_000_000));
+      const s = lists ? this.list(x, p, k, (y, q) => (k === "ports" ? String(this.int(y, q, "a port", 1, 65535)) : this.str(y, q, k))).join(",") : k === "verified_ttl" ? String(x) : String(this.int(x, p, k, 0, 10_000_000));
       if (s === "" || (k === "over" && s === "0")) continue; // empty list, over = 0: no such selection
       try {
         parseEnableArgs({ [flag]: s }); // one key at a time: its mistake gets its line
@@ -205,8 +212,13 @@ class Checker {
         if (e instanceof UsageError) this.fail(p, `responder ${k}: ${e.message.replace(/^--[\w-]+:\s*/, "")}`);
         throw e;
       }
-      args[flag] = s;
+      (args as Record<string, string>)[flag] = s;
     }
-    return parseEnableArgs(args);
+    try {
+      return parseEnableArgs(args); // what only the keys together can get wrong (unverified_only without port 53)
+    } catch (e) {
+      if (e instanceof UsageError) this.fail(path, `responder: ${e.message}`);
+      throw e;
+    }
   }
 }

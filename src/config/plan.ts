@@ -57,7 +57,9 @@ function responderShape(c: ResponderConfig | ResponderState): Record<string, unk
   const addrs = c.addresses.map((p) => (typeof p === "string" ? p : formatPrefix(p)));
   return {
     ports: [...c.ports].sort((a, b) => a - b), qnames: sorted(names), from: prefixes(from), addresses: prefixes(addrs),
-    over: c.over, slip: c.slip, v4_prefix: c.v4Prefix, v6_prefix: c.v6Prefix,
+    over: c.over, slip: c.slip, v4_prefix: c.v4Prefix, v6_prefix: c.v6Prefix, unverified_only: c.unverifiedOnly,
+    // The verification settings matter only while it is on.
+    ...(c.unverifiedOnly ? { verified_ttl: c.verifiedTtl, verified_v4_prefix: c.verifiedV4Prefix, verified_v6_prefix: c.verifiedV6Prefix } : {}),
   };
 }
 

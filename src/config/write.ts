@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { basename } from "node:path";
 import { ruleKey, ruleLine } from "../blacklist/rules.ts";
 import { monoToWallMs } from "../ffi/clock.ts";
+import { durationText } from "../cli/define.ts";
 import { OpError } from "../errors.ts";
 import { CONFIG_VERSION } from "./model.ts";
 import type { LiveInterface } from "./live.ts";
@@ -65,6 +66,8 @@ export function configText(live: LiveInterface[], notes: string[], configName: s
       out.push(`from = ${tomlStrings(r.from)}   # empty: every source`);
       out.push(`addresses = ${tomlStrings(r.addresses)}   # empty: every local address`);
       out.push(`over = ${r.over}   # 0: no rate selection`, `slip = ${r.slip}`, `v4_prefix = ${r.v4Prefix}`, `v6_prefix = ${r.v6Prefix}`);
+      out.push(`unverified_only = ${r.unverifiedOnly}   # true: TC only to sources not verified by TCP`);
+      if (r.unverifiedOnly) out.push(`verified_ttl = "${durationText(r.verifiedTtl)}"`, `verified_v4_prefix = ${r.verifiedV4Prefix}`, `verified_v6_prefix = ${r.verifiedV6Prefix}`);
     }
   }
   return { config: out.join("\n") + "\n", ruleFiles };

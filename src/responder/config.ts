@@ -11,6 +11,9 @@ export const MAX_ADDRESSES = 256; // max_entries of resp_addrs
 export const F_QNAME = 1, F_FROM = 2, F_OVER = 4, F_ADDRESS = 8, F_UNVERIFIED = 16; // XT_RESP_F_*
 /** --unverified-only verifies sources by their TCP connections to the DNS server on this port. */
 export const DNS_PORT = 53;
+/** The longest --verified-ttl, in seconds: a year. The program adds it, in ns, to the monotonic
+ *  clock in a u64 (responder_verify.h); far longer ones overflow that, or the config's u64 itself. */
+export const MAX_VERIFIED_TTL = 365 * 86400;
 
 export interface ResponderConfig {
   ports: number[];
@@ -122,6 +125,8 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
   // server takes TCP on 53, and without it there nothing would verify anyone: every query would
   // get TC forever.
   if (unverifiedOnly && !ports.includes(DNS_PORT)) throw new UsageError(`--unverified-only verifies sources by their TCP connections to port ${DNS_PORT}, which --ports ${ports.join(",")} leaves out`);
+  const verifiedTtl = durationArg("verified-ttl", a["verified-ttl"] ?? "1h");
+  if (verifiedTtl > MAX_VERIFIED_TTL) throw new UsageError(`--verified-ttl "${a["verified-ttl"]}" is longer than the most it takes, 365d`);
   return {
     ports: [...new Set(ports)],
     qnames,
@@ -132,7 +137,7 @@ export function parseEnableArgs(a: EnableArgs): ResponderConfig {
     v4Prefix: intArg("v4-prefix", a["v4-prefix"] ?? "24", 1, 32),
     v6Prefix: intArg("v6-prefix", a["v6-prefix"] ?? "56", 1, 128),
     unverifiedOnly,
-    verifiedTtl: durationArg("verified-ttl", a["verified-ttl"] ?? "1h"),
+    verifiedTtl,
     verifiedV4Prefix: intArg("verified-v4-prefix", a["verified-v4-prefix"] ?? "32", 1, 32),
     verifiedV6Prefix: intArg("verified-v6-prefix", a["verified-v6-prefix"] ?? "64", 1, 128),
   };

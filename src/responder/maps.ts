@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
+import { CLOCK_MONOTONIC, clockNs } from "../ffi/clock.ts";
 import { pinDir } from "../ffi/bpffs.ts";
 import { OpError } from "../errors.ts";
 import { formatIPv4, formatIPv6, type Prefix } from "../net/addr.ts";
@@ -215,8 +216,22 @@ export interface ResponderState {
   verifiedTtl: number;
   verifiedV4Prefix: number;
   verifiedV6Prefix: number;
-  /** Sources (aggregates) in the verified map now, expired ones included until the LRU evicts them. */
+  /** Sources (aggregates) verified now: in the verified map and not expired (an expired entry
+   *  stays in the map until the LRU evicts it or its source is verified again). */
   verified: number;
+}
+
+/** Entries of resp_verified whose expiry (CLOCK_MONOTONIC ns, bpf_ktime_get_ns) is still ahead.
+ *  In batches: LRU hashes have batch lookups since Linux 5.6, below the responder's 5.18. */
+function countVerified(ifname: string): number {
+  const now = clockNs(CLOCK_MONOTONIC);
+  return withMap(ifname, "resp_verified", (m) => {
+    let n = 0;
+    m.lookupBatch(4096, (_k, values, count) => {
+      for (let i = 0; i < count; i++) if (values.readBigUInt64LE(i * 8) > now) n++;
+    });
+    return n;
+  });
 }
 
 /** What the running responder is configured to do, read back from its maps. */
@@ -245,7 +260,7 @@ export function readConfig(ifname: string): ResponderState {
       verifiedTtl: Number(b.readBigUInt64LE(L.verified_ttl_ns) / 1_000_000_000n),
       verifiedV4Prefix: maskLength(b.subarray(L.verified_mask4, L.verified_mask4 + 4)),
       verifiedV6Prefix: maskLength(b.subarray(L.verified_mask6, L.verified_mask6 + 16)),
-      verified: flags & F_UNVERIFIED ? withMap(ifname, "resp_verified", (m) => [...m.keys()].length) : 0,
+      verified: flags & F_UNVERIFIED ? countVerified(ifname) : 0,
     }),
   };
 }

@@ -90,7 +90,9 @@ export function reference(frame: Uint8Array, cfg: ReferenceConfig): ReferenceVer
   // A query to us from a source no reply may go to is dropped, before anything else is judged.
   if (REFLECT_PORTS.includes(u16(l4))) return drop("reflection port");
   const src = v6 ? b.subarray(l3 + 8, l3 + 24) : b.subarray(l3 + 12, l3 + 16);
-  const loopback = v6 ? src.every((x, i) => x === (i === 15 ? 1 : 0)) : src[0] === 127;
+  // IPv6: ::/96 (::, ::1, IPv4-compatible) and ::ffff:0:0/96 (IPv4-mapped, never on the wire).
+  const v6Reserved = (x: Uint8Array) => x.subarray(0, 10).every((y) => y === 0) && x[10] === x[11] && (x[10] === 0 || x[10] === 0xff);
+  const loopback = v6 ? v6Reserved(src) : src[0] === 127;
   if (loopback || cfg.local.some((p) => inPrefix(src, p))) return drop("martian source");
   if (v6 && u16(l4 + 6) === 0) return pass("ipv6 udp checksum 0");
   if (b.length < l4 + 8 + 12) return pass("short dns");

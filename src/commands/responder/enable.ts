@@ -51,7 +51,7 @@ export default defineCommand({
     "v4-prefix": { type: "string", description: "With --over: aggregate IPv4 sources per /N", default: "24" },
     "v6-prefix": { type: "string", description: "With --over: aggregate IPv6 sources per /N", default: "56" },
     "unverified-only": { type: "boolean", description: "Only sources without a TCP connection to this host; verified ones pass to the server" },
-    "verified-ttl": { type: "string", description: "With --unverified-only: how long a source stays verified (s, m, h, d)", default: "1h" },
+    "verified-ttl": { type: "string", description: "With --unverified-only: how long a source stays verified (s, m, h, d; at most 365d)", default: "1h" },
     "verified-v4-prefix": { type: "string", description: "With --unverified-only: verify IPv4 sources per /N", default: "32" },
     "verified-v6-prefix": { type: "string", description: "With --unverified-only: verify IPv6 sources per /N", default: "64" },
     ...xdpModeArg,
