@@ -31,6 +31,8 @@ const K = { INT: 1, PTR: 2, ARRAY: 3, STRUCT: 4, UNION: 5, ENUM: 6, FWD: 7, TYPE
 export class Btf {
   /** types[id]; id 0 is void. */
   readonly types: BtfType[] = [{ kind: "void", name: "void", size: 0 }];
+  /** The string at this offset of the string section (line info's file names and source text). */
+  readonly string: (off: number) => string;
 
   constructor(blob: Buffer) {
     if (blob.length < 24 || blob.readUInt16LE(0) !== BTF_MAGIC) throw new Error("not a BTF blob (bad magic)");
@@ -42,6 +44,7 @@ export class Btf {
       const s = strOff + off;
       return blob.toString("latin1", s, blob.indexOf(0, s));
     };
+    this.string = str;
     let p = typeOff;
     const end = typeOff + typeLen;
     const u32 = () => ((p += 4), blob.readUInt32LE(p - 4));

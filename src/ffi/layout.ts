@@ -39,7 +39,8 @@ export const layouts = L({
     fields: {
       type: [0, "u32"], id: [4, "u32"], tag: [8, "u8"], jited_prog_len: [16, "u32"], xlated_prog_len: [20, "u32"],
       load_time: [40, "u64"], created_by_uid: [48, "u32"], nr_map_ids: [52, "u32"], map_ids: [56, "ptr"], name: [64, "u8"],
-      ifindex: [80, "u32"], btf_id: [128, "u32"], run_time_ns: [192, "u64"], run_cnt: [200, "u64"],
+      ifindex: [80, "u32"], btf_id: [128, "u32"], nr_line_info: [148, "u32"], line_info: [152, "ptr"], jited_line_info: [160, "ptr"],
+      nr_jited_line_info: [168, "u32"], line_info_rec_size: [172, "u32"], jited_line_info_rec_size: [176, "u32"], run_time_ns: [192, "u64"], run_cnt: [200, "u64"],
     },
   },
   bpf_map_info: {
