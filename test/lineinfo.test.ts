@@ -1,0 +1,35 @@
+// A loaded program's source lines and their addresses in the JIT image (src/ffi/lineinfo.ts, read
+// by bench/profile.ts): checked against what the kernel itself says — the program's symbol in
+// /proc/kallsyms is where its first line's code begins — and against the source file.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { DUT, ROOT, freshLab, json, xt, xtOk } from "./helpers.ts";
+import { jitedLines } from "../src/ffi/lineinfo.ts";
+import { progInfoById } from "../src/ffi/prog.ts";
+
+beforeAll(() => freshLab());
+afterAll(() => xt("lab", "down"));
+
+test("hello's lines: in address order, the first at its kallsyms symbol, each line's text the source's", () => {
+  xtOk("load", DUT, "hello");
+  const id = json("status", DUT).id as number;
+  const lines = jitedLines(id);
+  expect(lines.length).toBeGreaterThan(10);
+  expect(lines.map((l) => l.addr)).toEqual([...lines.map((l) => l.addr)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sym = `bpf_prog_${progInfoById(id).tag}_hello`;
+  const at = readFileSync("/proc/kallsyms", "utf8").split("\n").find((l) => l.endsWith(` ${sym}`) || l.includes(` ${sym}\t`));
+  expect(at).toBeDefined();
+  expect(lines[0].addr).toBe(BigInt(`0x${at!.split(" ")[0]}`));
+  // Each line carries its file's text at that line number (paths as clang saw them: relative to
+  // bpf/, where the Makefile compiles, or absolute).
+  const checked = lines.filter((x) => x.text !== "").map((l) => {
+    const path = isAbsolute(l.file) ? l.file : join(ROOT, "bpf", l.file);
+    expect(readFileSync(path, "utf8").split("\n")[l.line - 1].trim()).toBe(l.text);
+    return path;
+  });
+  expect(checked.length).toBeGreaterThan(10);
+  // The program's own file and the headers inlined into it.
+  for (const f of ["hello.bpf.c", "parsing.h", "stats.h"]) expect(lines.some((l) => l.file.endsWith(f))).toBe(true);
+  xtOk("unload", DUT);
+});
