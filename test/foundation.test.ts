@@ -272,6 +272,8 @@ describe("errors", () => {
     const t = xt("load", DUT, truncated);
     expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/open BPF object .*trunc\.o: /);
+    const d = xt("load", DUT, tmpdir());
+    expect([d.code, d.stderr.trim()]).toEqual([2, `xdptool: ${tmpdir()} is a directory; name a BPF object file (.o) in it (see --help)`]);
     expect(existsSync(PIN)).toBe(false);
   });
 
