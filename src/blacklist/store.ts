@@ -41,6 +41,8 @@ export function chooseInterface(opt?: string): string {
   const all = attachedInterfaces();
   if (opt) {
     const name = opt.includes("/") ? opt.split("/")[1] : opt;
+    // NETNS/IFNAME names a namespace too: it must exist and hold the interface.
+    if (opt.includes("/")) resolveIface(opt);
     if (!all.includes(name)) {
       const iface = resolveIface(opt); // first: does the interface exist at all?
       const owned = ownedLink(iface); // renamed since attach: its pins move to the new name
