@@ -23,6 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => xt("lab", "down"));
 
+test("every command's help has examples", () => {
+  const without = helps.filter(([, text]) => !/\n  Examples:\n {4}(xdptool|source) /.test(text.split("\nUSAGE ")[0])).map(([p]) => p.join(" ") || "xdptool");
+  expect(without).toEqual([]);
+});
+
 test("descriptions: a prose line never hangs under the one before as if it wrapped an example", () => {
   expect(helps.length).toBeGreaterThan(30);
   const odd: string[] = [];
