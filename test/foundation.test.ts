@@ -157,6 +157,12 @@ describe("errors", () => {
     const r = xt("load", "nosuchif0", "hello");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no interface "nosuchif0"');
+    // NETNS/IFNAME/more is no interface name: refused, not taken for NETNS/IFNAME.
+    for (const spec of [`${DUT}/${DUT}/x`, `${DUT}/${DUT}/`]) {
+      const bad = xt("load", spec, "hello");
+      expect([bad.code, bad.stderr.trim()]).toEqual([2, `xdptool: invalid interface name "${spec}" (see --help)`]);
+    }
+    expect(existsSync(PIN)).toBe(false);
   });
 
   test("a file in /run/netns that is no namespace (ip netns add half-way) is passed over, not an error", () => {
