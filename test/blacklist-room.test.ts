@@ -1,6 +1,7 @@
 // blacklist-room.test.ts — a blacklist's room, all or nothing: rules added and deleted again and
 // again never use it up (a deleted rule's id comes back with a rebuild, counters kept), and rules
-// that do not fit — an import, a port range — change nothing, not even the ones that would fit.
+// that do not fit — an import, a port range — change nothing, not even the ones that would fit;
+// a del of rules of which one is not there deletes none.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -97,4 +98,23 @@ test("add of a port range larger than the room left: nothing added", () => {
   expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/do not fit|full/)]);
   expect(exported()).toBe(before);
   expect(pinned()).toEqual(maps);
+});
+
+test("del of several rules (both protocols, --any, a port list) when one is not there: exit 1, one line, none deleted", () => {
+  blOk("flush");
+  blOk("add", "port", "22/tcp");
+  blOk("add", "198.18.7.0/24");
+  blOk("add", "198.18.8.0/24", "port", "80/tcp");
+  const before = exported(), maps = pinned();
+  for (const [words, missing] of [
+    [["port", "22"], "port 22/udp"],
+    [["198.18.7.0/24", "--any"], "198.18.7.0/24 --dst"],
+    [["198.18.8.0/24", "port", "80,443/tcp"], "198.18.8.0/24 port 443/tcp"],
+  ] as const) {
+    const r = bl("del", ...words);
+    expect([r.code, r.stdout, r.stderr.trim()]).toEqual([1, "", `xdptool: no such rule: ${missing} (see xdptool blacklist list); nothing deleted`]);
+  }
+  expect(exported()).toBe(before);
+  expect(pinned()).toEqual(maps);
+  expect(bl("del", "port", "22/tcp").code).toBe(0);
 });
