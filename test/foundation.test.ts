@@ -312,10 +312,11 @@ describe("lab", () => {
     expect(s.ends.map((e: any) => e.xdp.program)).toEqual(["pass", null]);
   });
 
-  test("up again repairs what was taken from a lab that is up: addresses, link state", () => {
+  test("up again repairs what was taken from a lab that is up: its addresses", () => {
+    // (Not a link bounce: the generator's IPv6 router solicitations and MLD reports after it
+    // would reach the DUT while a later test counts its frames.)
     expect(inNs(DUT, ["ip", "addr", "flush", "dev", DUT]).code).toBe(0);
-    expect(inNs(GEN, ["ip", "link", "set", GEN, "down"]).code).toBe(0);
-    expect(inNs(GEN, ["ping", "-c", "1", "-W", "1", "198.18.0.2"]).code).not.toBe(0);
+    for (const dst of ["198.18.0.2", "2001:db8::2"]) expect(inNs(GEN, ["ping", "-c", "1", "-W", "1", dst]).code).not.toBe(0);
     expect(xtOk("lab", "up")).toContain("already up");
     for (const dst of ["198.18.0.2", "2001:db8::2"]) expect(inNs(GEN, ["ping", "-c", "1", "-W", "2", dst]).code).toBe(0);
   });
