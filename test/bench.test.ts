@@ -45,6 +45,18 @@ test("bench: an unknown group is a usage error", () => {
   expect(r.stderr).toContain('unknown scenario group "nosuch"');
 });
 
+test("bench: a --markdown or --plot file it could not write is a usage error before anything is measured", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xt-bench-"));
+  for (const [args, msg] of [
+    [["--markdown", "/nonexistent-dir/r.md"], "--markdown /nonexistent-dir/r.md: no directory /nonexistent-dir"],
+    [["--plot", dir], `--plot ${dir} is a directory; name a file`],
+  ] as const) {
+    const r = sh([XDPTOOL, "bench", "stats", ...args]);
+    expect([r.code, r.stderr.trim().split("\n")]).toEqual([2, [expect.stringContaining(msg)]]);
+    expect(r.stdout).toBe("");
+  }
+});
+
 test("flood bench: the harness runs end to end at 1/100 scale, every candidate's drops verified", () => {
   const out = join(mkdtempSync(join(tmpdir(), "xt-flood-")), "r.md");
   const lab = `${LAB}f`;

@@ -66,6 +66,18 @@ test("an import file takes the same lines", () => {
   blOk("flush");
 });
 
+test("an import line with two directions (--dst --src) is refused as add refuses it: FILE:LINE, exit 2, nothing added", () => {
+  blOk("flush");
+  const dir = mkdtempSync(join(tmpdir(), "xt-syntax-"));
+  const f = join(dir, "dirs.txt");
+  writeFileSync(f, "198.18.72.0/24 --dst\n198.18.73.0/24 --dst --src\n198.18.74.0/24\n");
+  const r = bl("import", f);
+  expect([r.code, r.stderr.trim()]).toEqual([2, `xdptool: ${f}:2: choose one of --src, --dst, --any (got --dst and --src)`]);
+  expect(exported()).toEqual([]);
+  const a = bl("add", "198.18.73.0/24", "--dst", "--src");
+  expect([a.code, a.stderr.trim()]).toEqual([2, "xdptool: choose one of --src, --dst, --any (got --src and --dst)"]);
+});
+
 test("bad lists and ranges: one line, exit 2, nothing added", () => {
   blOk("flush");
   for (const [words, msg] of [

@@ -157,6 +157,12 @@ describe("errors", () => {
     const r = xt("load", "nosuchif0", "hello");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no interface "nosuchif0"');
+    // NETNS/IFNAME/more is no interface name: refused, not taken for NETNS/IFNAME.
+    for (const spec of [`${DUT}/${DUT}/x`, `${DUT}/${DUT}/`]) {
+      const bad = xt("load", spec, "hello");
+      expect([bad.code, bad.stderr.trim()]).toEqual([2, `xdptool: invalid interface name "${spec}" (see --help)`]);
+    }
+    expect(existsSync(PIN)).toBe(false);
   });
 
   test("a file in /run/netns that is no namespace (ip netns add half-way) is passed over, not an error", () => {
@@ -272,6 +278,8 @@ describe("errors", () => {
     const t = xt("load", DUT, truncated);
     expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/open BPF object .*trunc\.o: /);
+    const d = xt("load", DUT, tmpdir());
+    expect([d.code, d.stderr.trim()]).toEqual([2, `xdptool: ${tmpdir()} is a directory; name a BPF object file (.o) in it (see --help)`]);
     expect(existsSync(PIN)).toBe(false);
   });
 
@@ -302,6 +310,15 @@ describe("lab", () => {
     const s = json("lab", "status");
     expect(s.up).toBe(true);
     expect(s.ends.map((e: any) => e.xdp.program)).toEqual(["pass", null]);
+  });
+
+  test("up again repairs what was taken from a lab that is up: its addresses", () => {
+    // (Not a link bounce: the generator's IPv6 router solicitations and MLD reports after it
+    // would reach the DUT while a later test counts its frames.)
+    expect(inNs(DUT, ["ip", "addr", "flush", "dev", DUT]).code).toBe(0);
+    for (const dst of ["198.18.0.2", "2001:db8::2"]) expect(inNs(GEN, ["ping", "-c", "1", "-W", "1", dst]).code).not.toBe(0);
+    expect(xtOk("lab", "up")).toContain("already up");
+    for (const dst of ["198.18.0.2", "2001:db8::2"]) expect(inNs(GEN, ["ping", "-c", "1", "-W", "2", dst]).code).toBe(0);
   });
 
   test("lab exec: words after -- are the command's, -h and --help included", () => {

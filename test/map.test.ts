@@ -193,6 +193,9 @@ describe("bad input: exit 2, one line naming the expected shape, nothing changed
     ["value out of range", ["map", "update", P("t_lpm"), "{prefixlen: 24, addr: 198.18.0.0}", "4294967296"], "value is __u32"],
     ["malformed value", ["map", "update", STATS, "2", "{packets: 1}"], "value is struct { __u64 packets; __u64 bytes; }"],
     ["array index past the end", ["map", "update", STATS, "19", "{packets: 0, bytes: 0}"], "key must be 0..18"],
+    ["delete from an array", ["map", "delete", STATS, "2"], "is a percpu-array map: an array's keys cannot be deleted"],
+    ["a pin directory", ["map", "dump", PINS[0]], "is a directory; name a pinned map in it"],
+    ["a file outside bpffs", ["map", "dump", "/etc/hostname"], "is not on a BPF file system"],
     ["enum name unknown", ["map", "update", P("t_flows"), "{saddr: 1, daddr6: ::, port: 1, mac: 00:00:00:00:00:00}", "{hits: 1, verdict: V_MAYBE, tag: x}"], "enum verdict"],
   ];
   for (const [name, args, msg] of cases) {

@@ -141,6 +141,8 @@ describe("bad input: exit 2, one line", () => {
     [["--src-random", "198.18.0.0/15", "--src", "2001:db8::1"], "leave out --src"],
     [["--src-from", "/dev/null", "--src", "198.18.0.1"], "leave out --src"],
     [["--src-random", "198.18.0.0/15", "--dst", "2001:db8::2"], "--dst 2001:db8::2 is IPv6"],
+    [["--src", "198.18.0"], 'invalid --src address "198.18.0"'],
+    [["--dst", "2001:db8::g"], 'invalid --dst address "2001:db8::g"'],
     [["--src-from", "/nonexistent/list"], "no such file"],
     [["--src-from", "/tmp"], "is a directory"],
     [["--src-from", "/dev/null"], "no IPv4 address or prefix"],

@@ -126,7 +126,10 @@ export function parseRule(words: string[], opts: ParseOptions = {}): Rule[] {
     const w = words[i];
     if (w === "allow" && i === 0) allow = true;
     else if (w === "deny" && i === 0) allow = false;
-    else if (w === "--src" || w === "--dst" || w === "--any") dir = w.slice(2) as Dir | "any";
+    else if (w === "--src" || w === "--dst" || w === "--any") {
+      if (dir !== undefined && dir !== w.slice(2)) throw new UsageError(`choose one of --src, --dst, --any (got --${dir} and ${w})`);
+      dir = w.slice(2) as Dir | "any";
+    }
     else if (w === "--ttl") ttl = parseTtl(need(++i, "a duration such as 10m"));
     else if (w.startsWith("--ttl=")) ttl = parseTtl(w.slice(6));
     else if (w === "--comment") comment = checkComment(need(++i, 'a text such as "botnet C2"'));

@@ -15,7 +15,7 @@ import { matchText, type RuleView } from "./view.ts";
 import type { ReplaceInput } from "./build.ts";
 import { BpfMap } from "../ffi/map.ts";
 import { enabledFeatures } from "../combined/bits.ts";
-import { ruleLine, ruleText, ruleWords, type Rule } from "./rules.ts";
+import { ruleKey, ruleLine, ruleText, ruleWords, type Rule } from "./rules.ts";
 import { checkNoteRoom, readNotes, setNote } from "./notes.ts";
 import { allRules, ruleCount, type ParsedFile } from "./parse.ts";
 
@@ -41,6 +41,8 @@ export function chooseInterface(opt?: string): string {
   const all = attachedInterfaces();
   if (opt) {
     const name = opt.includes("/") ? opt.split("/")[1] : opt;
+    // NETNS/IFNAME names a namespace too: it must exist and hold the interface.
+    if (opt.includes("/")) resolveIface(opt);
     if (!all.includes(name)) {
       const iface = resolveIface(opt); // first: does the interface exist at all?
       const owned = ownedLink(iface); // renamed since attach: its pins move to the new name
@@ -282,6 +284,46 @@ export function addRule(bl: BlacklistMaps, r: Rule, expires: bigint, now: bigint
   }
 }
 
+/** The rules of `rules` that would take a new id in the live generation (not there, or expired). */
+function needingIds(bl: BlacklistMaps, rules: Iterable<Rule>, now: bigint): number {
+  const need = new Set<string>();
+  for (const r of rules) {
+    const id = bl.locate(r);
+    const s = id ? bl.ruleState(id) : null;
+    if (!s?.active || (s.expires !== 0n && s.expires <= now)) need.add(ruleKey(r));
+  }
+  return need.size;
+}
+
+/** Ids the live generation has left for rules added one by one: a deleted rule's id comes back
+ *  only when the set is rebuilt. */
+function idsLeft(bl: BlacklistMaps): number {
+  const c = bl.cfg;
+  return bl.capacity(c) - bl.idsUsed(c.gen);
+}
+
+/**
+ * Add rules to the live set, all of them or none. One by one while the live generation has ids
+ * left for them; otherwise (ids of deleted rules are not reused) the live rules, with their
+ * counters, and the new ones are rebuilt in the idle generation and switched in at once — or,
+ * when they do not fit the capacity, nothing changes. A rule that is there takes the new TTL
+ * (and comment), as addRule does.
+ */
+export function addRules(bl: BlacklistMaps, rules: readonly Rule[], now: bigint): { id: number; existed: boolean }[] {
+  if (needingIds(bl, rules, now) <= idsLeft(bl)) return rules.map((r) => addRule(bl, r, expiresAt(r.ttl, now), now));
+  const set: ReplaceInput[] = gc(bl, bl.read(), now).kept.map((x) => ({ rule: x, expires: x.expires, hits: bl.hits(x.id) }));
+  const at = new Map(set.map((x, i) => [(x.rule as StoredRule).id, i]));
+  const existed = rules.map((r) => {
+    const i = at.get(bl.locate(r) ?? 0);
+    if (i === undefined) return false;
+    set[i] = { ...set[i], rule: r.comment === undefined ? set[i].rule : { ...set[i].rule, comment: r.comment }, expires: expiresAt(r.ttl, now) };
+    return true;
+  });
+  rules.forEach((r, i) => existed[i] || set.push({ rule: r, expires: expiresAt(r.ttl, now) }));
+  bl.replace(set);
+  return rules.map((r, i) => ({ id: bl.locate(r) ?? 0, existed: existed[i] }));
+}
+
 /** Up to this many new rules, a merge import adds them one by one instead of rebuilding. */
 export const INCREMENTAL_MAX = 20_000;
 
@@ -297,7 +339,9 @@ export function importRules(ifname: string, bl: BlacklistMaps, parsed: ParsedFil
   const rules = parsed.rules;
   const now = clockNs();
   const read = ruleCount(parsed);
-  if (!replace && read <= INCREMENTAL_MAX && !drop?.length) {
+  // One by one only when the ids are there for every rule: a rule that does not fit must leave
+  // the set as it was, which the rebuild below guarantees (it checks the capacity first).
+  if (!replace && read <= INCREMENTAL_MAX && !drop?.length && needingIds(bl, allRules(parsed), now) <= idsLeft(bl)) {
     checkNoteRoom(bl, rules);
     let duplicates = 0;
     for (const r of allRules(parsed)) if (addRule(bl, r, expiresAt(r.ttl, now), now).existed) duplicates++;

@@ -32,7 +32,8 @@ function wrap(line: string, width: number, hang: number): string[] {
 }
 
 const indentOf = (l: string) => l.match(/^ */)![0].length;
-const isExample = (l: string) => /^\s*(xdptool|ip|bpftool|tcpdump|dig|curl)\b/.test(l) || /^\s*\S.*  # /.test(l);
+// A command word, then a space: "xdptool's pin directory" in prose is not an example.
+const isExample = (l: string) => /^\s*(xdptool|ip|bpftool|tcpdump|dig|curl)( |$)/.test(l) || /^\s*\S.*  # /.test(l);
 
 /**
  * A description as its author laid it out, fitted to the width: prose (runs of lines with one

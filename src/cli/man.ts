@@ -20,7 +20,7 @@ function body(text: string): string[] {
   const out: string[] = [];
   let inEx = false;
   for (const raw of text.split("\n")) {
-    const l = raw.trimEnd(), ex = /^\s+(xdptool|source|ip|bpftool)\b/.test(l);
+    const l = raw.trimEnd(), ex = /^\s+(xdptool|source|ip|bpftool)( |$)/.test(l); // "xdptool's pins" is prose
     if (ex && !inEx) out.push(".PP", ".EX"), (inEx = true);
     if (!ex && inEx) out.push(".EE"), (inEx = false);
     if (!l) {
@@ -40,7 +40,10 @@ export async function manPage(chain: CommandDef[]): Promise<string> {
   const [summary, ...rest] = (meta.description ?? "").split("\n");
   // The help's "Examples:" block becomes its own section.
   const exAt = rest.findIndex((l) => l.trim() === "Examples:");
-  const about = (exAt < 0 ? rest : rest.slice(0, exAt)).join("\n"), examples = exAt < 0 ? [] : rest.slice(exAt + 1);
+  // It ends where prose indented as the description starts again: that text stays in DESCRIPTION.
+  const exEnd = exAt < 0 ? -1 : rest.findIndex((l, i) => i > exAt && l.trim() !== "" && /^ {0,2}\S/.test(l));
+  const about = (exAt < 0 ? rest : [...rest.slice(0, exAt), ...(exEnd < 0 ? [] : rest.slice(exEnd))]).join("\n");
+  const examples = exAt < 0 ? [] : rest.slice(exAt + 1, exEnd < 0 ? undefined : exEnd);
   const synopsis = usage.map((w, i) => (i < words.length ? `\\fB${esc(w)}\\fR` : `\\fI${esc(w)}\\fR`));
 
   const out = [

@@ -7,7 +7,13 @@ export const main = defineCommand({
   meta: {
     name: "xdptool",
     version: VERSION,
-    description: "Load, inspect and run XDP programs: stats, maps, blacklist, sampling, DNS responder, lab, benchmarks.",
+    description: `Load, inspect and run XDP programs: stats, maps, blacklist, sampling, DNS responder, lab, benchmarks.
+
+  Examples:
+    xdptool lab up                       # the test bed: two namespaces
+    xdptool blacklist attach xl-dut && xdptool blacklist add 198.18.7.0/24
+    xdptool status                       # what runs where
+    xdptool help blacklist add           # any command's help`,
   },
   args: {
     version: { type: "boolean", description: "Print xdptool's, libbpf's and the kernel's versions" },

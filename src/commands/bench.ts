@@ -36,6 +36,8 @@ export default defineCommand({
     const scenarios = makeScenarios(args.quick ? 100_000 : 1_000_000);
     const groups = [...new Set(scenarios.map((s) => s.group))];
     if (args.group && !groups.includes(args.group)) throw new UsageError(`unknown scenario group "${args.group}": ${groups.join(", ")}`);
+    // Minutes of measuring must not end in a file that cannot be written.
+    for (const [flag, path] of [["markdown", args.markdown], ["plot", args.plot]] as const) if (path) writableFile(flag, path);
     const { requireCaps } = await import("../privileges.ts");
     requireCaps("xdptool bench", ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]);
     const { labConfig, labUp, labDown, labAttachGenerator } = await import("../lab/setup.ts");
@@ -70,3 +72,17 @@ export default defineCommand({
     }
   },
 });
+
+/** A file the run can write at its end: an existing writable file, or a new one in a writable directory. */
+function writableFile(flag: string, path: string): void {
+  const { accessSync, constants, existsSync, statSync } = require("node:fs") as typeof import("node:fs");
+  const { dirname } = require("node:path") as typeof import("node:path");
+  const target = existsSync(path) ? path : dirname(path);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--${flag} ${path} is a directory; name a file`);
+  if (!existsSync(target)) throw new UsageError(`--${flag} ${path}: no directory ${target}`);
+  try {
+    accessSync(target, constants.W_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${path}: ${target} is not writable`);
+  }
+}

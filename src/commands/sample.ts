@@ -5,6 +5,7 @@ export default defineCommand({
   meta: {
     name: "sample",
     description: `Capture packets at XDP into a pcap file (or 1 in N of them), like tcpdump but before the stack.
+
   Needs Linux 5.18 (bpf_xdp_load_bytes, bpf_xdp_get_buff_len, bpf_loop), probed before loading.
 
   On an interface with no XDP program, the sampler is attached only while the command runs

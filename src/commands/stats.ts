@@ -13,8 +13,8 @@ export default defineCommand({
   must exist, by reason: l4u_ip_cut (IP header cut short or malformed), l4u_ext_cut (an IPv6
   extension header runs past the packet), l4u_ports_cut (TCP/UDP ports past the packet),
   l4u_frag_cut (a first fragment that stops before L4, RFC 8200 §4.5), l4u_chain_long (header chain
-  beyond the parser's reach: only in frames over 32 KiB). Later fragments are not undecidable:
-  their ports are in the first fragment.
+  beyond the parser's reach: only in frames over 32 KiB). Later fragments are not undecidable
+  (their ports are in the first fragment).
 
   The metrics: per-verdict, protocol and undecidable packets and bytes (xdptool_packets_total, …),
   and for each feature an interface runs its own: blacklist (xdptool_blacklist_rules, dropped and
@@ -26,7 +26,7 @@ export default defineCommand({
   Examples:
     xdptool stats xl-dut                       # totals and rates over one second
     xdptool stats xl-dut --watch --interval 2  # refresh until Ctrl-C
-    xdptool stats --json | jq '."xl-dut".pass.pps'
+    xdptool stats --json | jq '.interfaces."xl-dut".pass.pps'
     xdptool stats --watch --json               # one JSON object per interval (JSON lines)
     xdptool stats --prometheus :9435           # serve http://HOST:9435/metrics for Prometheus
     xdptool stats eth0 --prometheus 127.0.0.1:9435 --top-rules 50`,

@@ -13,7 +13,7 @@ const BPF_FS_MAGIC = 0xcafe4a11;
 // What only asks (status, stats, list) goes through files.ts; node:fs loads when pins change.
 const fs = () => require("node:fs") as typeof import("node:fs");
 
-function isBpffs(path: string): boolean {
+export function isBpffs(path: string): boolean {
   const st = alloc(120); // struct statfs; f_type is the first field (long)
   return libc.symbols.statfs(cstr(path), st) === 0 && Number(st.readBigInt64LE(0)) === BPF_FS_MAGIC;
 }

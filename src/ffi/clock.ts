@@ -13,7 +13,12 @@ export function clockNs(id = CLOCK_MONOTONIC_COARSE): bigint {
   return ts.readBigInt64LE(0) * 1_000_000_000n + ts.readBigInt64LE(8);
 }
 
-/** Wall-clock milliseconds of a CLOCK_MONOTONIC_COARSE timestamp. */
+let wallMinusMonoMs: bigint | undefined;
+
+/** Wall-clock milliseconds of a CLOCK_MONOTONIC(_COARSE) timestamp. The clocks' offset is read
+ *  once, from the precise clocks back to back, and rounded to the millisecond: the same timestamp
+ *  gives the same time on every call (Date.now() against the coarse clock moved it by a tick). */
 export function monoToWallMs(ns: bigint): number {
-  return Date.now() - Number(clockNs() - ns) / 1e6;
+  wallMinusMonoMs ??= (clockNs(CLOCK_REALTIME) - clockNs(CLOCK_MONOTONIC) + 500_000n) / 1_000_000n;
+  return Number(ns / 1_000_000n + wallMinusMonoMs);
 }

@@ -96,7 +96,8 @@ export function ifaceExists(name: string): boolean {
 }
 
 export function resolveIface(spec: string): Iface {
-  const [ns, name] = spec.includes("/") ? (spec.split("/", 2) as [string, string]) : [undefined, spec];
+  // NETNS/IFNAME: everything after the first slash is the name (a second slash makes it invalid).
+  const at = spec.indexOf("/"), [ns, name] = at < 0 ? [undefined, spec] : [spec.slice(0, at), spec.slice(at + 1)];
   if (!IFNAME_RE.test(name)) throw new UsageError(`invalid interface name "${spec}"`);
   if (ns !== undefined) {
     if (!namedNetns().includes(ns)) throw new UsageError(`no network namespace "${ns}" (see \`ip netns list\`)`);

@@ -65,31 +65,39 @@ function disableDad(ns: string, ifname: string): void {
 
 /** Create the namespaces and the veth pair; idempotent (a half-built lab is rebuilt). */
 export function labUp(lab: Lab): "created" | "already up" {
-  if (labIsUp(lab)) return "already up";
+  if (labIsUp(lab)) {
+    configureEnds(lab); // idempotent: puts back an address, a link state or a neighbour someone removed
+    return "already up";
+  }
   labDown(lab);
   try {
     for (const end of [lab.gen, lab.dut]) run([ip(), "netns", "add", end.ns], `create namespace ${end.ns}`);
     run([ip(), "link", "add", lab.gen.ifname, "netns", lab.gen.ns, "address", lab.gen.mac, "type", "veth",
       "peer", "name", lab.dut.ifname, "netns", lab.dut.ns, "address", lab.dut.mac], "create veth pair");
-    for (const end of [lab.gen, lab.dut]) {
-      const ipIn = (...a: string[]) => run([ip(), "-n", end.ns, ...a], `configure ${end.ifname}`);
-      // No duplicate address detection: the lab's IPv6 addresses are usable at once.
-      disableDad(end.ns, end.ifname);
-      ipIn("addr", "add", `${end.ipv4}/24`, "dev", end.ifname);
-      ipIn("addr", "add", `${end.ipv6}/64`, "dev", end.ifname, "nodad");
-      ipIn("link", "set", "lo", "up");
-      ipIn("link", "set", end.ifname, "up");
-    }
-    // Static neighbours: traffic works from the first packet, and a blocked ARP cannot break it.
-    run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv4, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
-    run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv4, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
-    run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv6, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
-    run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv6, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
+    configureEnds(lab);
   } catch (e) {
     labDown(lab); // nothing half-built stays behind
     throw e;
   }
   return "created";
+}
+
+/** Addresses, links up and static neighbours on both ends; every step may be repeated. */
+function configureEnds(lab: Lab): void {
+  for (const end of [lab.gen, lab.dut]) {
+    const ipIn = (...a: string[]) => run([ip(), "-n", end.ns, ...a], `configure ${end.ifname}`);
+    // No duplicate address detection: the lab's IPv6 addresses are usable at once.
+    disableDad(end.ns, end.ifname);
+    ipIn("addr", "replace", `${end.ipv4}/24`, "dev", end.ifname);
+    ipIn("addr", "replace", `${end.ipv6}/64`, "dev", end.ifname, "nodad");
+    ipIn("link", "set", "lo", "up");
+    ipIn("link", "set", end.ifname, "up");
+  }
+  // Static neighbours: traffic works from the first packet, and a blocked ARP cannot break it.
+  run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv4, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
+  run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv4, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
+  run([ip(), "-n", lab.gen.ns, "neigh", "replace", lab.dut.ipv6, "lladdr", lab.dut.mac, "dev", lab.gen.ifname, "nud", "permanent"], "add neighbour");
+  run([ip(), "-n", lab.dut.ns, "neigh", "replace", lab.gen.ipv6, "lladdr", lab.gen.mac, "dev", lab.dut.ifname, "nud", "permanent"], "add neighbour");
 }
 
 /** Put `pass` on the generator end (see the header comment); a no-op when already there. */

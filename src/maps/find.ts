@@ -4,7 +4,7 @@ import { FORMER_NAMES, currentName, pinIn } from "./renamed.ts";
 import { basename, dirname, join } from "node:path";
 import { BpfMap } from "../ffi/map.ts";
 import { allIds, closeFd, objGet } from "../ffi/fd.ts";
-import { bpffsRoot } from "../ffi/bpffs.ts";
+import { bpffsRoot, isBpffs } from "../ffi/bpffs.ts";
 import { progInfoById } from "../ffi/prog.ts";
 import { UsageError } from "../errors.ts";
 import { BpfError } from "../ffi/error.ts";
@@ -96,6 +96,9 @@ export function findMap(spec: string): BpfMap {
     // Relative to our pins, a renamed map answers to either of its names (maps/renamed.ts).
     const path = spec.startsWith("/") ? spec : pinIn(join(bpffsRoot(), "xdptool", dirname(spec)), currentName(basename(spec)));
     if (!existsSync(path)) throw new UsageError(`no pinned map at ${path}`);
+    // BPF_OBJ_GET answers EACCES for both: say what is wrong instead.
+    if (statSync(path).isDirectory()) throw new UsageError(`${path} is a directory; name a pinned map in it (xdptool map list shows the pins)`);
+    if (!isBpffs(path)) throw new UsageError(`${path} is not on a BPF file system (bpffs): not a pinned map`);
     const fd = objGet(path);
     if (!fdInfo(fd).map_id) {
       closeFd(fd);

@@ -56,6 +56,7 @@ const PROTO: Record<L4, number> = { udp: 17, tcp: 6, icmp: 1, none: 59 };
 export function buildFrame(spec: FrameSpec): Uint8Array {
   const s4 = parseIPv4(spec.src), d4 = parseIPv4(spec.dst);
   const s6 = s4 ? null : parseIPv6(spec.src), d6 = d4 ? null : parseIPv6(spec.dst);
+  for (const [flag, text, ok] of [["src", spec.src, s4 ?? s6], ["dst", spec.dst, d4 ?? d6]] as const) if (!ok) throw new UsageError(`invalid --${flag} address "${text}" (IPv4 or IPv6, e.g. 198.18.0.1 or 2001:db8::1)`);
   if (!(s4 && d4) && !(s6 && d6)) throw new UsageError(`--src ${spec.src} and --dst ${spec.dst} must both be IPv4 or both IPv6 addresses`);
   const v6 = !s4;
   const l4 = spec.l4 ?? "udp";

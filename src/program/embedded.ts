@@ -1,5 +1,5 @@
 // embedded.ts — the BPF objects built into the binary (bpf/*.bpf.c → dist/bpf/*.bpf.o).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { objects } from "../../dist/bpf/embedded.ts";
 
@@ -25,6 +25,7 @@ export const EMBEDDED = Object.keys(objects).sort();
 export function programImage(arg: string, names: readonly string[]): Uint8Array {
   if (arg.includes("/") || arg.endsWith(".o")) {
     if (!existsSync(arg)) throw new UsageError(`no such file: ${arg}`);
+    if (statSync(arg).isDirectory()) throw new UsageError(`${arg} is a directory; name a BPF object file (.o) in it`);
     const image = new Uint8Array(readFileSync(arg));
     if (image.length < 4 || image[0] !== 0x7f || image[1] !== 0x45 || image[2] !== 0x4c || image[3] !== 0x46) {
       throw new UsageError(`${arg} is not a BPF object file (no ELF header); build one with clang -target bpf`);

@@ -3,7 +3,7 @@ import { UsageError } from "../../errors.ts";
 import { checkComment, parseRule, parseTtl, type Rule } from "../../blacklist/rules.ts";
 
 export const ifaceArg = {
-  interface: { type: "string", alias: "i", description: "Interface whose blacklist to change (default: the only one attached)" },
+  interface: { type: "string", alias: "i", description: "The blacklist of this interface (default: the only one attached)" },
 } as const;
 
 export const ruleArgs = {

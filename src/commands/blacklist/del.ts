@@ -47,12 +47,14 @@ export default defineCommand({
         const unknown = ids.filter((id) => !byId.has(id));
         if (unknown.length) throw new OpError(`no rule with id ${unknown.join(", ")} (see xdptool blacklist list); nothing deleted`);
         chosen = [...new Set(ids)].map((id) => byId.get(id)!);
+      } else {
+        // The same for rules: all of them are there (a port list, --any, both protocols), or none goes.
+        const missing = rules.filter((r) => bl.locate(r) === null);
+        if (missing.length) throw new OpError(`no such rule: ${missing.map((r) => ruleText(r)).join(", ")} (see xdptool blacklist list); nothing deleted`);
       }
       return chosen.map((r) => ({ rule: ruleText(r), deleted: bl.delete(r) }));
     });
     if (args.json) printJson({ interface: ifname, rules: out });
     else for (const r of out) console.log(`${ifname}: ${r.deleted ? "deleted" : "not found"}: ${r.rule}`);
-    const missing = out.filter((r) => !r.deleted);
-    if (missing.length) throw new OpError(`no such rule: ${missing.map((r) => r.rule).join(", ")} (see xdptool blacklist list)`);
   },
 });

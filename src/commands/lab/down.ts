@@ -2,7 +2,11 @@ import { defineCommand } from "../../cli/define.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
-  meta: { name: "down", description: "Remove the lab's namespaces, interfaces and xdptool pins. Idempotent." },
+  meta: { name: "down", description: `Remove the lab's namespaces, interfaces and xdptool pins. Idempotent.
+
+  Examples:
+    xdptool lab down
+    xdptool lab down --lab t2` },
   args: { ...labArgs },
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");

@@ -3,7 +3,16 @@ import { printJson, table } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
-  meta: { name: "status", description: "Show whether the lab is up and what runs on its interfaces." },
+  meta: {
+    name: "status",
+    description: `Show whether the lab is up and what runs on its interfaces.
+
+  Exit status 1 when the lab is down; with --json, 0 and "up": false.
+
+  Examples:
+    xdptool lab status
+    xdptool lab status --json | jq '.ends[] | {ifname, program: .xdp.program}'`,
+  },
   args: { ...labArgs, ...jsonArg },
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");

@@ -3,7 +3,11 @@ import { printJson, table } from "../../table.ts";
 import { labArgs, labName } from "./_shared.ts";
 
 export default defineCommand({
-  meta: { name: "up", description: "Create the lab (two namespaces, a veth pair, addresses, XDP pass on the generator end). Idempotent." },
+  meta: { name: "up", description: `Create the lab (two namespaces, a veth pair, addresses, XDP pass on the generator end). Idempotent.
+
+  Examples:
+    xdptool lab up                       # lab "xl" ($XDPTOOL_LAB if set)
+    xdptool lab up --lab t2 --json       # a second lab beside it: t2-gen, t2-dut` },
   args: { ...labArgs, ...jsonArg },
   async run({ args }) {
     const { requireCaps } = await import("../../privileges.ts");

@@ -1,5 +1,5 @@
 import { defineCommand } from "../../cli/define.ts";
-import { OpError } from "../../errors.ts";
+import { OpError, UsageError } from "../../errors.ts";
 import { keyArg, mapArg, openMap, requireWritable } from "./_shared.ts";
 
 export default defineCommand({
@@ -15,6 +15,8 @@ export default defineCommand({
   async run({ args }) {
     const map = await openMap(args.map);
     await requireWritable(map);
+    // The kernel answers EINVAL: an array's keys are all there, always.
+    if (map.info.typeName === "array" || map.info.typeName === "percpu_array") throw new UsageError(`map ${map.info.name} (id ${map.info.id}) is a ${map.info.typeName.replace("_", "-")} map: an array's keys cannot be deleted; set the value with \`xdptool map update\` instead`);
     const { MapCodec } = await import("../../maps/codec.ts");
     const k = new MapCodec(map).keyBytes(args.key);
     if (!map.delete(k)) throw new OpError(`key ${args.key} is not in map ${map.info.name} (id ${map.info.id})`);
