@@ -13,7 +13,7 @@ export default defineCommand({
   UNDER_RATE, NO_MATCH, TRANSIT (to an address not local, or outside --address) and OTHER_MAC
   (unicast to another station's MAC). Never answered and dropped: REFLECT_PORT (from UDP source
   port 0, 7, 13, 17, 19 or 37) and MARTIAN_SOURCE (from 127.0.0.0/8, ::1 and the rest of ::/96,
-  IPv4-mapped ::ffff:0:0/96, or an address of this host). With --unverified-only:
+  IPv4-mapped ::ffff:0:0/96, or an address of this host). With --unverified-only, also
   ANSWERED_UNVERIFIED (of ANSWERED), PASSED_VERIFIED (from a verified source, to the server) and
   NEWLY_VERIFIED (TCP segments that verified a source); the VERIFIED column counts the sources
   (aggregates) verified now, expired ones left out. --json also lists the local prefixes the
