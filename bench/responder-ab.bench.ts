@@ -67,22 +67,8 @@ const cfg = parseEnableArgs(QNAME ? { qname: QNAME } : {});
 // The same name under a rate no source reaches: matched, then passed (under the rate), the frame
 // untouched, so TEST_RUN can repeat it — the name's lookup, hit, timed without the rewrite.
 const cfgUnder = parseEnableArgs(QNAME ? { qname: QNAME, over: "10000000" } : {});
-function withPin<T>(ifname: string, name: string, fn: (m: BpfMap) => T): T {
-  const m = BpfMap.pinned(join(pinDir(ifname), name));
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
-}
-function configSize(ifname: string): number {
-  const m = BpfMap.pinned(join(pinDir(ifname), "resp_config"));
-  try {
-    return m.valueBytes;
-  } finally {
-    m.close();
-  }
-}
+const withPin = <T>(ifname: string, name: string, fn: (m: BpfMap) => T): T => BpfMap.withPinned(join(pinDir(ifname), name), fn);
+const configSize = (ifname: string): number => withPin(ifname, "resp_config", (m) => m.valueBytes);
 const images = { base: baseObject(), now: embeddedObject("responder")! };
 type Which = keyof typeof images;
 

@@ -28,12 +28,7 @@ export function attachedInterfaces(): string[] {
 export function pinnedCapacity(ifname: string): number | undefined {
   const pin = join(pinDir(ifname), "bl_recs");
   if (!existsSync(pin)) return undefined;
-  const m = BpfMap.pinned(pin);
-  try {
-    return m.info.maxEntries / 2 - 1; // two generations of (rules + 1) records
-  } finally {
-    m.close();
-  }
+  return BpfMap.withPinned(pin, (m) => m.info.maxEntries / 2 - 1); // two generations of (rules + 1) records
 }
 
 /** The interface a command works on: --interface, or the only one with a blacklist. */

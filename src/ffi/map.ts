@@ -64,6 +64,15 @@ export class BpfMap {
   static pinned(path: string): BpfMap {
     return new BpfMap(objGet(path));
   }
+  /** Open a pinned map for the length of `fn`, closed after it whatever happens. */
+  static withPinned<T>(path: string, fn: (m: BpfMap) => T): T {
+    const m = BpfMap.pinned(path);
+    try {
+      return fn(m);
+    } finally {
+      m.close();
+    }
+  }
   get perCpu(): boolean {
     return isPerCpu(this.info.type);
   }

@@ -37,12 +37,7 @@ export function hasResponder(ifname: string): boolean {
 function withMap<T>(ifname: string, name: (typeof MAPS)[number], fn: (m: BpfMap) => T): T {
   const path = join(pinDir(ifname), name);
   if (!existsSync(path)) throw new OpError(`${ifname} runs no DNS responder (xdptool responder enable ${ifname})`);
-  const m = BpfMap.pinned(path);
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
+  return BpfMap.withPinned(path, fn);
 }
 
 const ZERO = Buffer.alloc(4);

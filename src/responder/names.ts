@@ -19,6 +19,11 @@ export interface NameKey {
   hash: bigint;
 }
 
+/** The keys of names in wire format under a multiplier: each one's length and suffix hash. */
+function nameKeys(wires: Uint8Array[], mul: bigint): NameKey[] {
+  return wires.map((w) => ({ len: w.length, hash: suffixHash(w, mul) }));
+}
+
 /** The half's slots with every key in place (each within NAME_PROBES of its home slot, the top
  *  NAME_BITS of its hash), or null when one does not fit there. */
 export function placeNames(keys: NameKey[]): Buffer | null {
@@ -46,7 +51,7 @@ export function nameTable(qnames: string[]): { mul: bigint; slots: Buffer } {
   const wires = qnames.map(wireName);
   for (let i = 0; i < TRIES; i++) {
     const mul = randomMultiplier();
-    const slots = placeNames(wires.map((w) => ({ len: w.length, hash: suffixHash(w, mul) })));
+    const slots = placeNames(nameKeys(wires, mul));
     if (slots) return { mul, slots };
   }
   throw new OpError(`--qname: ${qnames.length} names could not be placed in the responder's name table (${TRIES} multipliers tried); list fewer`);
@@ -85,24 +90,15 @@ export function carryOlderNames(ifname: string, table: BpfMap, mul: bigint, base
   const older = ["resp_name_slots", "resp_names"].find((n) => existsSync(join(dir, n)));
   if (!older) return;
   const text = join(dir, "resp_qnames");
-  const names = existsSync(text) ? withPinned(text, qnameText) : [];
+  const names = existsSync(text) ? BpfMap.withPinned(text, qnameText) : [];
   // Enabling the responder again writes its names anew, under a multiplier of its own choosing.
   const again = `\`xdptool responder enable ${ifname} --qname …\` with the same names upgrades it with them`;
   if (names.length === 0) {
-    const hashes = withPinned(join(dir, older), (m) => (older === "resp_names" ? [...m.keys()].length : countNames(m, base ? NAME_SLOTS : 0)));
+    const hashes = BpfMap.withPinned(join(dir, older), (m) => (older === "resp_names" ? [...m.keys()].length : countNames(m, base ? NAME_SLOTS : 0)));
     if (hashes === 0) return;
     throw new OpError(`${ifname}: the responder's ${hashes} --qname names are kept only as hashes of an older xdptool (${hostPath(join(dir, older))}), which this one cannot carry over: nothing was changed; ${again}`);
   }
-  const slots = placeNames(names.map((n) => ({ len: wireName(n).length, hash: suffixHash(wireName(n), mul) })));
+  const slots = placeNames(nameKeys(names.map(wireName), mul));
   if (!slots) throw new OpError(`${ifname}: the responder's ${names.length} --qname names do not fit this xdptool's name table under their multiplier: nothing was changed; ${again}`);
   writeHalf(table, base ? NAME_SLOTS : 0, slots);
-}
-
-function withPinned<T>(path: string, fn: (m: BpfMap) => T): T {
-  const m = BpfMap.pinned(path);
-  try {
-    return fn(m);
-  } finally {
-    m.close();
-  }
 }

@@ -55,10 +55,5 @@ export function readCountersFrom(map: BpfMap): Counters {
 export function readCounters(ifname: string): Counters {
   const path = statsMapPath(ifname);
   if (!existsSync(path)) throw new OpError(`${ifname} runs no xdptool program with statistics (xdptool load ${ifname} hello)`);
-  const map = BpfMap.pinned(path);
-  try {
-    return readCountersFrom(map);
-  } finally {
-    map.close();
-  }
+  return BpfMap.withPinned(path, readCountersFrom);
 }
